@@ -1,0 +1,25 @@
+//! lookalike catches brand-impersonation domains the moment they appear.
+//!
+//! ```text
+//!  sources                          pipeline                                  sinks
+//!  ct / certstream / nrd / scan ─► Observation ─► Domain::parse ─► Matcher::check ─► Finding ─► store, alerts, blocklists
+//! ```
+//!
+//! - [`domain`]: `Domain::parse`, the one normaliser (IDNA, Public Suffix List split).
+//! - [`watchlist`]: brands from TOML files, with file:line errors.
+//! - [`matcher`]: the immutable index of brand terms and `check`, the hot path.
+//! - [`finding`]: the versioned JSON schema of a finding.
+//! - [`scan`]: batch matching of files and streams on every core (`lookalike scan`).
+//! - [`permute`]: candidates to pre-register or pre-block (`lookalike permute`).
+
+pub mod domain;
+pub mod finding;
+pub mod matcher;
+pub mod permute;
+pub mod scan;
+pub mod watchlist;
+
+pub use domain::{Domain, DomainError};
+pub use finding::{Finding, Technique};
+pub use matcher::Matcher;
+pub use watchlist::Brand;

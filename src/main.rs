@@ -1,0 +1,308 @@
+//! The `lookalike` command line: parse arguments, call into the library, map errors to exit
+//! codes (0 ok, 1 error, 2 bad usage).
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+use lookalike::matcher::score::DEFAULT_MIN_SCORE;
+use lookalike::scan::{self, Format};
+use lookalike::{Domain, Matcher, Technique, permute, watchlist};
+
+/// Catch brand-impersonation domains: homoglyphs, typos, combosquats, level-squats, TLD swaps.
+#[derive(Parser)]
+#[command(name = "lookalike", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Explain how each domain matches the watched brands.
+    Check {
+        /// Watchlist file or folder of *.toml (repeatable); default watchlists/ or the bundled set.
+        #[arg(long, short = 'w')]
+        watchlist: Vec<PathBuf>,
+        /// One JSON finding per line instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Domain names to check.
+        #[arg(required = true)]
+        domains: Vec<String>,
+    },
+    /// Match every name in files (or stdin) and print the findings.
+    Scan {
+        #[arg(long, short = 'w')]
+        watchlist: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Print only findings with at least this score (0-100).
+        #[arg(long, default_value_t = DEFAULT_MIN_SCORE, value_parser = clap::value_parser!(u8).range(0..=100))]
+        min_score: u8,
+        /// Worker threads (default: one per core).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// List every unreadable line with its file and line number.
+        #[arg(long, short = 'v')]
+        verbose: bool,
+        /// Files with one name per line; `-` or nothing reads stdin.
+        files: Vec<String>,
+    },
+    /// Print lookalike candidates of a brand or domain, to pre-register or pre-block.
+    Permute {
+        #[arg(long, short = 'w')]
+        watchlist: Vec<PathBuf>,
+        /// Only these techniques (repeatable).
+        #[arg(long)]
+        technique: Vec<Technique>,
+        /// A brand name from the watchlist, or a domain.
+        target: String,
+    },
+    /// Watchlist files.
+    Watchlist {
+        #[command(subcommand)]
+        command: WatchlistCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum WatchlistCommand {
+    /// Check watchlist files and folders; print the brands they define.
+    Validate {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("lookalike: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_matcher(paths: &[PathBuf]) -> Result<(Vec<lookalike::Brand>, Matcher)> {
+    let brands = watchlist::load(paths).context("loading the watchlist")?;
+    let matcher = Matcher::build(&brands);
+    Ok((brands, matcher))
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Check {
+            watchlist,
+            json,
+            domains,
+        } => check(&watchlist, json, &domains),
+        Command::Scan {
+            watchlist,
+            format,
+            min_score,
+            threads,
+            verbose,
+            files,
+        } => scan_files(&watchlist, format, min_score, threads, verbose, &files),
+        Command::Permute {
+            watchlist,
+            technique,
+            target,
+        } => permute_cmd(&watchlist, &technique, &target),
+        Command::Watchlist {
+            command: WatchlistCommand::Validate { paths },
+        } => {
+            let brands = watchlist::load(&paths)?;
+            for b in &brands {
+                println!("{}: {} — terms: {}", b.origin, b, b.terms.join(", "));
+            }
+            eprintln!("{} brands, valid", brands.len());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn check(paths: &[PathBuf], json: bool, domains: &[String]) -> Result<ExitCode> {
+    let (_, matcher) = load_matcher(paths)?;
+    let mut out = io::stdout().lock();
+    let mut bad = false;
+    for raw in domains {
+        let d = match Domain::parse(raw) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("lookalike: '{raw}': {e}");
+                bad = true;
+                continue;
+            }
+        };
+        let findings = matcher.check(&d);
+        if json {
+            for f in &findings {
+                serde_json::to_writer(&mut out, f)?;
+                writeln!(out)?;
+            }
+            continue;
+        }
+        let shown = if d.is_idn() {
+            format!("{} ({})", d.ascii(), d.unicode())
+        } else {
+            d.ascii().to_string()
+        };
+        if findings.is_empty() {
+            let why = if matcher.is_official(&d) {
+                "an official domain of a watched brand"
+            } else {
+                "no match"
+            };
+            writeln!(out, "{shown}: {why}")?;
+        }
+        for f in &findings {
+            let techniques: Vec<&str> = f.techniques.iter().map(|t| t.name()).collect();
+            writeln!(
+                out,
+                "{shown}: {} (term '{}'), score {}, {}",
+                f.brand,
+                f.term,
+                f.score,
+                techniques.join(", ")
+            )?;
+            for r in &f.reasons {
+                writeln!(out, "  - {r}")?;
+            }
+        }
+    }
+    Ok(if bad {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn scan_files(
+    paths: &[PathBuf],
+    format: Format,
+    min_score: u8,
+    threads: usize,
+    verbose: bool,
+    files: &[String],
+) -> Result<ExitCode> {
+    let (_, matcher) = load_matcher(paths)?;
+    let mut inputs: Vec<(String, Box<dyn BufRead + Send>)> = Vec::new();
+    let files = if files.is_empty() {
+        vec!["-".to_string()]
+    } else {
+        files.to_vec()
+    };
+    for f in &files {
+        if f == "-" {
+            inputs.push((
+                "<stdin>".into(),
+                Box::new(BufReader::with_capacity(1 << 16, io::stdin())),
+            ));
+        } else {
+            let file = File::open(f).with_context(|| format!("opening {f}"))?;
+            inputs.push((f.clone(), Box::new(BufReader::with_capacity(1 << 16, file))));
+        }
+    }
+    let opts = scan::Options {
+        format,
+        min_score,
+        threads,
+        keep_errors: verbose,
+    };
+    let progress = scan::Progress::default();
+    let started = Instant::now();
+    let show_progress = io::stderr().is_terminal();
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let summary = std::thread::scope(|s| {
+        if show_progress {
+            s.spawn(|| {
+                while !done.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(250));
+                    let names = progress.names.load(Ordering::Relaxed);
+                    let rate = names as f64 / started.elapsed().as_secs_f64().max(1e-3);
+                    eprint!(
+                        "\r{} names, {} findings, {:.0} names/s   ",
+                        names,
+                        progress.findings.load(Ordering::Relaxed),
+                        rate
+                    );
+                }
+                eprint!("\r\x1b[K");
+            });
+        }
+        let r = scan::run(&matcher, inputs, &mut out, &opts, &progress);
+        done.store(true, Ordering::Relaxed);
+        r
+    });
+    let summary = match summary {
+        Ok(s) => s,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+        Err(e) => bail!("scanning: {e}"),
+    };
+    let secs = started.elapsed().as_secs_f64();
+    for (file, line, why) in &summary.errors {
+        eprintln!("{file}:{line}: {why}");
+    }
+    eprintln!(
+        "scanned {} names in {:.2}s ({:.0}/s): {} findings at score >= {min_score}, {} unreadable lines{}",
+        summary.names,
+        secs,
+        summary.names as f64 / secs.max(1e-9),
+        summary.findings,
+        summary.invalid,
+        if summary.invalid > 0 && !verbose {
+            " (--verbose lists them)"
+        } else {
+            ""
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn permute_cmd(paths: &[PathBuf], techniques: &[Technique], target: &str) -> Result<ExitCode> {
+    let brands = watchlist::load(paths).context("loading the watchlist")?;
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    if let Some(b) = brands.iter().find(|b| b.name.eq_ignore_ascii_case(target)) {
+        for term in &b.terms {
+            let mut suffixes: Vec<String> = b
+                .domains
+                .iter()
+                .filter_map(|d| Domain::parse(d).ok())
+                .filter(|d| d.label_unicode() == term)
+                .map(|d| d.suffix().to_string())
+                .collect();
+            if suffixes.is_empty() {
+                suffixes.push("com".into());
+            }
+            for s in suffixes {
+                pairs.push((term.clone(), s));
+            }
+        }
+    } else {
+        let d = Domain::parse(target).with_context(|| {
+            format!("'{target}' is neither a brand of the watchlist nor a domain")
+        })?;
+        pairs.push((d.label_unicode().to_string(), d.suffix().to_string()));
+    }
+    let mut out = io::stdout().lock();
+    for (term, suffix) in pairs {
+        for (t, name) in permute::candidates(&term, &suffix, techniques) {
+            if writeln!(out, "{}\t{name}", t.name()).is_err() {
+                return Ok(ExitCode::SUCCESS);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,169 @@
+//! Names that contain a term among other text: combosquats (`paypal-secure-login`),
+//! missing dots (`wwwpaypal`, `paypalcom`) and level-squats (`paypal.com.verify.xyz`).
+//!
+//! The matcher finds term occurrences with one Aho-Corasick pass over the skeleton of the whole
+//! name; this module decides what an occurrence means from the text around it. All strings
+//! here are skeletons (so `com` is `corn`, since the skeleton maps `m` to `rn`).
+
+use rustc_hash::FxHashSet;
+
+use super::score;
+use crate::finding::Technique;
+
+/// Labels that stand for a TLD when they follow a term: `paypal.com.evil.xyz`,
+/// `www-paypal-com.secure.top`, `paypalcom.net`. Official suffixes of every brand are added.
+pub const TLD_WORDS: &[&str] = &["biz", "co", "com", "edu", "gov", "info", "io", "net", "org"];
+
+/// What an occurrence of a term inside a longer token of the registrable label means.
+pub struct RunIn {
+    pub technique: Technique,
+    pub base: u8,
+    pub reason: String,
+    /// The base score already counts a keyword next to the term.
+    pub keyword: bool,
+}
+
+/// Sets of words, in skeleton form, that give meaning to the text next to a term.
+pub struct Words {
+    /// Keywords of every brand and the defaults (brand-specific ones are checked per brand
+    /// when scoring; here any keyword explains the text next to the term).
+    pub keywords: FxHashSet<Box<str>>,
+    /// [`TLD_WORDS`] plus the labels of every official suffix, and the suffixes run together
+    /// (`cojp` for `co.jp`).
+    pub tlds: FxHashSet<Box<str>>,
+}
+
+impl Words {
+    /// Whether `piece` is a keyword, two keywords run together, or digits.
+    fn explains(&self, piece: &str) -> Option<String> {
+        if piece.is_empty() {
+            return None;
+        }
+        if self.keywords.contains(piece) || piece.bytes().all(|b| b.is_ascii_digit()) {
+            return Some(piece.to_string());
+        }
+        for (i, _) in piece.char_indices().skip(2) {
+            let (a, b) = piece.split_at(i);
+            if self.keywords.contains(a) && self.keywords.contains(b) {
+                return Some(format!("{a}' and '{b}"));
+            }
+        }
+        None
+    }
+
+    pub fn is_tld(&self, s: &str) -> bool {
+        self.tlds.contains(s)
+    }
+}
+
+/// A term found at `token[a..b]`, where `token` (a hyphen-free part of the registrable label)
+/// holds more than the term.
+pub fn run_in(
+    words: &Words,
+    token: &str,
+    a: usize,
+    b: usize,
+    term: &str,
+    term_chars: usize,
+) -> Option<RunIn> {
+    let (pre, post) = (&token[..a], &token[b..]);
+    if pre == "www" && post.is_empty() {
+        return Some(RunIn {
+            technique: Technique::MissingDot,
+            base: score::MISSING_DOT,
+            reason: format!("'www{term}' is 'www.{term}' without the dot"),
+            keyword: false,
+        });
+    }
+    if pre.is_empty() && words.is_tld(post) {
+        return Some(RunIn {
+            technique: Technique::MissingDot,
+            base: score::MISSING_DOT,
+            reason: format!("'{term}{post}' is '{term}.{post}' without the dot"),
+            keyword: false,
+        });
+    }
+    let explained: Vec<String> = [pre, post]
+        .into_iter()
+        .filter_map(|p| words.explains(p))
+        .collect();
+    let unexplained = [pre, post].iter().filter(|p| !p.is_empty()).count() - explained.len();
+    if !explained.is_empty() && unexplained == 0 {
+        return Some(RunIn {
+            technique: Technique::Combosquat,
+            base: score::COMBO_KEYWORD,
+            reason: format!("'{term}' run together with '{}'", explained.join("' and '")),
+            keyword: true,
+        });
+    }
+    if term_chars >= 6 {
+        return Some(RunIn {
+            technique: Technique::Combosquat,
+            base: score::COMBO_RUN_IN,
+            reason: format!("'{term}' inside '{token}'"),
+            keyword: false,
+        });
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words() -> Words {
+        Words {
+            keywords: ["login", "secure", "my"]
+                .iter()
+                .map(|s| (*s).into())
+                .collect(),
+            tlds: ["corn", "net", "cojp"]
+                .iter()
+                .map(|s| (*s).into())
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn meaning_of_the_text_around_a_term() {
+        let w = words();
+        let t = |token: &str, term: &str| {
+            let a = token.find(term).unwrap();
+            run_in(&w, token, a, a + term.len(), term, term.chars().count())
+                .map(|r| (r.technique, r.base))
+        };
+        assert_eq!(
+            t("wwwpaypal", "paypal"),
+            Some((Technique::MissingDot, score::MISSING_DOT))
+        );
+        assert_eq!(
+            t("paypalcorn", "paypal"),
+            Some((Technique::MissingDot, score::MISSING_DOT))
+        );
+        assert_eq!(
+            t("paypallogin", "paypal"),
+            Some((Technique::Combosquat, score::COMBO_KEYWORD))
+        );
+        assert_eq!(
+            t("mypaypal", "paypal"),
+            Some((Technique::Combosquat, score::COMBO_KEYWORD))
+        );
+        assert_eq!(
+            t("paypalsecurelogin", "paypal"),
+            Some((Technique::Combosquat, score::COMBO_KEYWORD))
+        );
+        assert_eq!(
+            t("paypal24", "paypal"),
+            Some((Technique::Combosquat, score::COMBO_KEYWORD))
+        );
+        assert_eq!(
+            t("paypalshopping", "paypal"),
+            Some((Technique::Combosquat, score::COMBO_RUN_IN))
+        );
+        assert_eq!(t("pineapple", "apple"), None, "short terms need a keyword");
+        assert_eq!(
+            t("applelogin", "apple"),
+            Some((Technique::Combosquat, score::COMBO_KEYWORD))
+        );
+    }
+}

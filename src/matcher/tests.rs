@@ -1,0 +1,192 @@
+use super::*;
+use crate::watchlist;
+
+fn matcher() -> Matcher {
+    Matcher::build(&watchlist::bundled().unwrap())
+}
+
+/// `t!(domain, brand, score range, techniques that must be listed)`
+macro_rules! t {
+    ($m:expr, $domain:expr, $brand:expr, $lo:expr, [$($tech:ident),*]) => {{
+        let d = Domain::parse($domain).unwrap();
+        let f = $m.check(&d);
+        let hit = f.iter().find(|f| f.brand == $brand).unwrap_or_else(|| panic!("{}: no {} finding in {f:?}", $domain, $brand));
+        assert!(hit.score >= $lo, "{}: score {} < {}: {hit:?}", $domain, hit.score, $lo);
+        $(assert!(hit.techniques.contains(&Technique::$tech), "{}: {:?} lacks {}", $domain, hit.techniques, stringify!($tech));)*
+        assert!(!hit.reasons.is_empty());
+        hit.clone()
+    }};
+}
+
+fn none(m: &Matcher, domain: &str) {
+    let d = Domain::parse(domain).unwrap();
+    let f = m.check(&d);
+    assert!(f.is_empty(), "{domain}: expected nothing, got {f:?}");
+}
+
+#[test]
+fn homoglyphs() {
+    let m = matcher();
+    let f = t!(m, "xn--80ak6aa92e.com", "Apple", 80, [Homoglyph]);
+    assert_eq!(f.unicode, "аррӏе.com");
+    assert!(
+        f.reasons
+            .contains(&"'а' U+0430 CYRILLIC SMALL LETTER A looks like 'a'".to_string()),
+        "{f:?}"
+    );
+    let _ = t!(m, "оpenai.com", "OpenAI", 90, [Homoglyph, MixedScript]);
+    let _ = t!(m, "paypa1.com", "PayPal", 75, [Homoglyph]);
+    let _ = t!(m, "rnicrosoft.com", "Microsoft", 75, [Homoglyph]);
+    let _ = t!(m, "g00gle.net", "Google", 75, [Homoglyph]);
+    let _ = t!(m, "vvhatsapp.com", "Meta", 75, [Homoglyph]);
+    let _ = t!(m, "pàypal.com", "PayPal", 80, [Homoglyph]);
+    let _ = t!(m, "gooqle.com", "Google", 60, [Homoglyph]);
+    let _ = t!(
+        m,
+        "xn--pypal-4ve.com",
+        "PayPal",
+        90,
+        [Homoglyph, MixedScript]
+    );
+}
+
+#[test]
+fn typos_named_as_dnstwist_names_them() {
+    let m = matcher();
+    let _ = t!(m, "paypall.com", "PayPal", 50, [Repetition, Addition]);
+    let _ = t!(m, "paypl.com", "PayPal", 50, [Omission]);
+    let _ = t!(m, "paypak.com", "PayPal", 50, [Replacement]);
+    let _ = t!(m, "paypxl.com", "PayPal", 50, [Substitution]);
+    let _ = t!(m, "papyal.com", "PayPal", 50, [Transposition]);
+    let _ = t!(m, "paypoal.com", "PayPal", 50, [Insertion]);
+    let _ = t!(m, "paypel.com", "PayPal", 50, [VowelSwap]);
+    let _ = t!(m, "paypql.com", "PayPal", 40, [Bitsquatting]);
+    let _ = t!(m, "pay-pal.com", "PayPal", 50, [Hyphenation]);
+    let _ = t!(m, "p-ay-pal.com", "PayPal", 50, [Hyphenation]);
+    let _ = t!(m, "pay.pal.com", "PayPal", 60, [Subdomain]);
+    let _ = t!(m, "micrsofft.com", "Microsoft", 40, [Typo]);
+    let _ = t!(m, "chatgtp.com", "OpenAI", 60, [Transposition]);
+}
+
+#[test]
+fn combos_levels_dots_and_tlds() {
+    let m = matcher();
+    let _ = t!(m, "paypal-secure-login.com", "PayPal", 70, [Combosquat]);
+    let _ = t!(
+        m,
+        "secure-paypa1.net",
+        "PayPal",
+        70,
+        [Combosquat, Homoglyph]
+    );
+    let _ = t!(m, "login-paypal.example.co", "PayPal", 50, [Combosquat]);
+    let _ = t!(
+        m,
+        "0penai-billing.com",
+        "OpenAI",
+        70,
+        [Combosquat, Homoglyph]
+    );
+    let _ = t!(m, "paypallogin.com", "PayPal", 70, [Combosquat]);
+    let _ = t!(
+        m,
+        "openai.com.key-rotation.support",
+        "OpenAI",
+        85,
+        [LevelSquat]
+    );
+    let _ = t!(
+        m,
+        "paypal.com.verify-account.xyz",
+        "PayPal",
+        85,
+        [LevelSquat]
+    );
+    let _ = t!(m, "www-paypal-com.secure.top", "PayPal", 85, [LevelSquat]);
+    let _ = t!(m, "wwwpaypal.com", "PayPal", 70, [MissingDot]);
+    let _ = t!(m, "paypalcom.net", "PayPal", 70, [MissingDot]);
+    let _ = t!(m, "amazoncojp.com", "Amazon Japan", 70, [MissingDot]);
+    let _ = t!(m, "paypal.xyz", "PayPal", 60, [TldSwap]);
+    let _ = t!(m, "openai.org", "OpenAI", 50, [TldSwap]);
+    let _ = t!(m, "rakuten-card.jp.net", "Rakuten", 50, [Combosquat]);
+}
+
+#[test]
+fn official_allowed_and_benign_names_are_not_findings() {
+    let m = matcher();
+    for d in [
+        "paypal.com",
+        "www.paypal.com",
+        "chatgpt.com",
+        "cdn.oaistatic.com",
+        "amazon.co.jp",
+        "login.microsoftonline.com",
+        "storage.googleapis.com",
+        "pineapple.com",
+        "example.com",
+        "appleton.org",
+        "mailchimp.com",
+        "cloudflare.com",
+        "wikipedia.org",
+    ] {
+        none(&m, d);
+    }
+    let brands = watchlist::parse_all([(
+        "w.toml",
+        "[[brand]]\nname = \"OpenAI\"\ndomains = [\"openai.com\"]\nallow = [\"openairlines.com\", \"*.openai-partner.org\"]\n",
+    )])
+    .unwrap();
+    let m = Matcher::build(&brands);
+    none(&m, "openairlines.com");
+    none(&m, "x.openai-partner.org");
+    let _ = t!(m, "openai-login.com", "OpenAI", 60, [Combosquat]);
+}
+
+#[test]
+fn one_finding_per_brand_with_every_technique() {
+    let m = matcher();
+    let f = m.check(&Domain::parse("secure-paypa1.net").unwrap());
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].schema, 1);
+    assert_eq!(f[0].registrable, "secure-paypa1.net");
+    let json = serde_json::to_value(&f[0]).unwrap();
+    for field in [
+        "domain",
+        "unicode",
+        "registrable",
+        "brand",
+        "term",
+        "techniques",
+        "score",
+        "reasons",
+    ] {
+        assert!(json.get(field).is_some(), "{field} missing from {json}");
+    }
+    // Shared terms report each brand.
+    let f = m.check(&Domain::parse("amazon-prime-login.com").unwrap());
+    let brands: Vec<&str> = f.iter().map(|f| f.brand.as_str()).collect();
+    assert!(
+        brands.contains(&"Amazon") && brands.contains(&"Amazon Japan"),
+        "{brands:?}"
+    );
+}
+
+#[test]
+fn short_terms_do_not_match_half_the_internet() {
+    let m = matcher();
+    for d in [
+        "beta.com",
+        "metal.com",
+        "mufc.com",
+        "smbs.org",
+        "metal.de",
+        "meat.com",
+        "mega.nz",
+    ] {
+        let f = m.check(&Domain::parse(d).unwrap());
+        assert!(
+            f.iter().all(|f| f.score < score::DEFAULT_MIN_SCORE),
+            "{d}: {f:?}"
+        );
+    }
+}

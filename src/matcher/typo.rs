@@ -1,0 +1,534 @@
+//! Typos found in reverse: from an observed label to the terms it is one or two edits away
+//! from, without ever enumerating the permutations of a term.
+//!
+//! The index is a symmetric deletion neighbourhood (as in SymSpell): every term is stored
+//! under the hashes of itself and of every string obtained by deleting up to `k` of its
+//! characters; a label is looked up the same way. Two strings within `k` edits (insertions,
+//! deletions, substitutions, adjacent transpositions) share at least one such string, so the
+//! candidates are complete; each is then verified and classified exactly. Hashes of deletions
+//! are computed in O(1) each from prefix hashes, so a lookup allocates nothing, and a bitset
+//! in front of the hash map rejects most probes without touching it. The cost of a lookup
+//! depends on the label's length, not on the number of terms.
+//!
+//! Edit budgets by term length (characters), chosen so short terms do not match half of CT:
+//!
+//! | term length | edits found |
+//! |---|---|
+//! | ≤ 3 | none (exact and homoglyph only) |
+//! | 4–7 | 1 |
+//! | ≥ 8 | 2 (two edits are reported as `typo`) |
+
+use rustc_hash::FxHashMap;
+
+use super::Technique;
+
+/// Terms shorter than this get no typo matching.
+pub const MIN_TYPO_LEN: usize = 4;
+/// Terms at least this long also match at edit distance 2.
+pub const MIN_TYPO2_LEN: usize = 8;
+/// Labels longer than this are not looked up (no term is that long).
+const MAX_LEN: usize = 63;
+
+const BASE: u64 = 0x0000_0100_0000_01B3;
+
+fn powers() -> &'static [u64; MAX_LEN + 2] {
+    static P: std::sync::OnceLock<[u64; MAX_LEN + 2]> = std::sync::OnceLock::new();
+    P.get_or_init(|| {
+        let mut p = [1u64; MAX_LEN + 2];
+        for i in 1..p.len() {
+            p[i] = p[i - 1].wrapping_mul(BASE);
+        }
+        p
+    })
+}
+
+/// Mixes the polynomial hash with the length so the top bits (used by the bitset) spread.
+#[inline]
+fn finish(h: u64, len: usize) -> u64 {
+    let mut x = h ^ ((len as u64) << 56);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x
+}
+
+/// Prefix hashes of `s`, so the hash of `s` with any one or two characters deleted costs O(1).
+struct Prefix {
+    p: [u64; MAX_LEN + 1],
+    n: usize,
+}
+
+impl Prefix {
+    fn new(s: &[u8]) -> Prefix {
+        let mut p = [0u64; MAX_LEN + 1];
+        for (i, &b) in s.iter().enumerate() {
+            p[i + 1] = p[i].wrapping_mul(BASE).wrapping_add(b as u64 + 1);
+        }
+        Prefix { p, n: s.len() }
+    }
+
+    /// Hash of `s[a..b]`.
+    #[inline]
+    fn range(&self, a: usize, b: usize) -> u64 {
+        self.p[b].wrapping_sub(self.p[a].wrapping_mul(powers()[b - a]))
+    }
+
+    #[inline]
+    fn whole(&self) -> u64 {
+        finish(self.p[self.n], self.n)
+    }
+
+    /// Hash of `s` without the character at `i`.
+    #[inline]
+    fn without(&self, i: usize) -> u64 {
+        let n = self.n;
+        let h = self.p[i]
+            .wrapping_mul(powers()[n - 1 - i])
+            .wrapping_add(self.range(i + 1, n));
+        finish(h, n - 1)
+    }
+
+    /// Hash of `s` without the characters at `i < j`.
+    #[inline]
+    fn without2(&self, i: usize, j: usize) -> u64 {
+        let n = self.n;
+        let pw = powers();
+        let h = self.p[i]
+            .wrapping_mul(pw[n - 2 - i])
+            .wrapping_add(self.range(i + 1, j).wrapping_mul(pw[n - 1 - j]))
+            .wrapping_add(self.range(j + 1, n));
+        finish(h, n - 2)
+    }
+}
+
+/// The deletion-neighbourhood index over the ASCII terms of all brands.
+pub struct TypoIndex {
+    /// Bitset over hash top bits: a clear bit means no term has that deletion string.
+    bits: Vec<u64>,
+    bits_shift: u32,
+    /// Deletion hash → range in `postings`.
+    map: FxHashMap<u64, (u32, u32)>,
+    /// Term ids, grouped by deletion hash.
+    postings: Vec<u32>,
+    /// Term bytes by term id (only the ones indexed here).
+    terms: Vec<Option<Box<[u8]>>>,
+    /// Length range of terms that allow two edits; labels outside it skip the `k = 2` probes.
+    typo2_lens: (usize, usize),
+}
+
+/// A verified edit from a term to an observed label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    /// `ch` inserted so that it sits at `pos` of the label.
+    Insert { pos: usize, ch: u8 },
+    /// The term's character at `pos` left out.
+    Omit { pos: usize, ch: u8 },
+    /// The term's `from` at `pos` replaced by `to`.
+    Replace { pos: usize, from: u8, to: u8 },
+    /// The term's characters at `pos` and `pos + 1` swapped.
+    Swap { pos: usize },
+    /// Two edits.
+    Two,
+}
+
+impl TypoIndex {
+    /// Indexes `terms` (by id); `None` or non-ASCII or too-short terms are skipped.
+    pub fn build(terms: &[&str]) -> TypoIndex {
+        let mut pairs: Vec<(u64, u32)> = Vec::new();
+        let mut stored = Vec::with_capacity(terms.len());
+        let mut typo2_lens = (usize::MAX, 0);
+        for (id, t) in terms.iter().enumerate() {
+            let b = t.as_bytes();
+            if !t.is_ascii() || b.len() < MIN_TYPO_LEN || b.len() > MAX_LEN {
+                stored.push(None);
+                continue;
+            }
+            stored.push(Some(b.to_vec().into_boxed_slice()));
+            let id = id as u32;
+            let p = Prefix::new(b);
+            pairs.push((p.whole(), id));
+            for i in 0..b.len() {
+                pairs.push((p.without(i), id));
+            }
+            if b.len() >= MIN_TYPO2_LEN {
+                typo2_lens = (typo2_lens.0.min(b.len()), typo2_lens.1.max(b.len()));
+                for i in 0..b.len() {
+                    for j in i + 1..b.len() {
+                        pairs.push((p.without2(i, j), id));
+                    }
+                }
+            }
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+
+        let bit_count = (pairs.len() * 16)
+            .next_power_of_two()
+            .clamp(1 << 12, 1 << 28);
+        let bits_shift = 64 - bit_count.trailing_zeros();
+        let mut bits = vec![0u64; bit_count / 64];
+        let mut map = FxHashMap::default();
+        map.reserve(pairs.len());
+        let mut postings = Vec::with_capacity(pairs.len());
+        let mut i = 0;
+        while i < pairs.len() {
+            let h = pairs[i].0;
+            let start = postings.len() as u32;
+            while i < pairs.len() && pairs[i].0 == h {
+                postings.push(pairs[i].1);
+                i += 1;
+            }
+            map.insert(h, (start, postings.len() as u32 - start));
+            let bit = (h >> bits_shift) as usize;
+            bits[bit / 64] |= 1 << (bit % 64);
+        }
+        TypoIndex {
+            bits,
+            bits_shift,
+            map,
+            postings,
+            terms: stored,
+            typo2_lens,
+        }
+    }
+
+    #[inline]
+    fn probe(&self, h: u64, out: &mut Vec<u32>) {
+        let bit = (h >> self.bits_shift) as usize;
+        if self.bits[bit / 64] & (1 << (bit % 64)) == 0 {
+            return;
+        }
+        if let Some(&(start, len)) = self.map.get(&h) {
+            for &id in &self.postings[start as usize..(start + len) as usize] {
+                if !out.contains(&id) {
+                    out.push(id);
+                }
+            }
+        }
+    }
+
+    /// Terms within their edit budget of `label` (excluding exact equality), with the edit.
+    /// `candidates` is scratch space, cleared here.
+    pub fn lookup(&self, label: &str, candidates: &mut Vec<u32>, found: &mut Vec<(u32, Edit)>) {
+        let s = label.as_bytes();
+        let n = s.len();
+        if !label.is_ascii() || n + 2 < MIN_TYPO_LEN || n > MAX_LEN {
+            return;
+        }
+        candidates.clear();
+        let p = Prefix::new(s);
+        self.probe(p.whole(), candidates);
+        for i in 0..n {
+            if i > 0 && s[i] == s[i - 1] {
+                continue; // same deletion string as the previous one
+            }
+            self.probe(p.without(i), candidates);
+        }
+        let (lo, hi) = self.typo2_lens;
+        if n + 2 >= lo && n <= hi + 2 && n >= 2 {
+            for i in 0..n {
+                for j in i + 1..n {
+                    self.probe(p.without2(i, j), candidates);
+                }
+            }
+        }
+        for &id in candidates.iter() {
+            let Some(term) = self.terms[id as usize].as_deref() else {
+                continue;
+            };
+            let budget = if term.len() >= MIN_TYPO2_LEN { 2 } else { 1 };
+            if let Some(edit) = classify(term, s, budget) {
+                found.push((id, edit));
+            }
+        }
+    }
+}
+
+/// The edit from `term` to `s`, if within `budget` edits and not equal.
+pub fn classify(term: &[u8], s: &[u8], budget: usize) -> Option<Edit> {
+    if term == s || term.len().abs_diff(s.len()) > budget {
+        return None;
+    }
+    let pre = term.iter().zip(s).take_while(|(a, b)| a == b).count();
+    let suf = term[pre..]
+        .iter()
+        .rev()
+        .zip(s[pre..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let (t_mid, s_mid) = (&term[pre..term.len() - suf], &s[pre..s.len() - suf]);
+    match (t_mid.len(), s_mid.len()) {
+        (0, 1) => {
+            return Some(Edit::Insert {
+                pos: pre,
+                ch: s_mid[0],
+            });
+        }
+        (1, 0) => {
+            return Some(Edit::Omit {
+                pos: pre,
+                ch: t_mid[0],
+            });
+        }
+        (1, 1) => {
+            return Some(Edit::Replace {
+                pos: pre,
+                from: t_mid[0],
+                to: s_mid[0],
+            });
+        }
+        (2, 2) if t_mid[0] == s_mid[1] && t_mid[1] == s_mid[0] => {
+            return Some(Edit::Swap { pos: pre });
+        }
+        _ => {}
+    }
+    if budget >= 2 && osa_distance(t_mid, s_mid, 2) <= 2 {
+        return Some(Edit::Two);
+    }
+    None
+}
+
+/// Optimal-string-alignment distance, giving up (returning `cap + 1`) past `cap`.
+fn osa_distance(a: &[u8], b: &[u8], cap: usize) -> usize {
+    if a.len().abs_diff(b.len()) > cap {
+        return cap + 1;
+    }
+    let (n, m) = (a.len(), b.len());
+    let mut d = vec![vec![0usize; m + 1]; n + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=m {
+        d[0][j] = j;
+    }
+    for i in 1..=n {
+        for j in 1..=m {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[n][m]
+}
+
+/// Keyboard layouts whose neighbouring keys make `replacement` and `insertion` typos.
+const LAYOUTS: &[(&str, [&str; 4])] = &[
+    (
+        "qwerty",
+        ["1234567890-", "qwertyuiop", "asdfghjkl", "zxcvbnm"],
+    ),
+    (
+        "qwertz",
+        ["1234567890", "qwertzuiop", "asdfghjkl", "yxcvbnm"],
+    ),
+    (
+        "azerty",
+        ["1234567890", "azertyuiop", "qsdfghjklm", "wxcvbn"],
+    ),
+];
+
+/// Whether `a` and `b` are neighbouring keys on any of [`LAYOUTS`] (rows are staggered: a
+/// key touches two keys above and two below).
+pub fn keyboard_neighbours(a: u8, b: u8) -> bool {
+    static ADJ: std::sync::OnceLock<[[bool; 128]; 128]> = std::sync::OnceLock::new();
+    let adj = ADJ.get_or_init(|| {
+        let mut adj = [[false; 128]; 128];
+        for (_, rows) in LAYOUTS {
+            let rows: Vec<&[u8]> = rows.iter().map(|r| r.as_bytes()).collect();
+            for (r, row) in rows.iter().enumerate() {
+                for (c, &k) in row.iter().enumerate() {
+                    let mut near = |rr: usize, cc: isize| {
+                        if let Some(&o) = rows
+                            .get(rr)
+                            .and_then(|row| usize::try_from(cc).ok().and_then(|cc| row.get(cc)))
+                        {
+                            adj[k as usize][o as usize] = true;
+                            adj[o as usize][k as usize] = true;
+                        }
+                    };
+                    let c = c as isize;
+                    near(r, c + 1);
+                    if r + 1 < rows.len() {
+                        near(r + 1, c - 1);
+                        near(r + 1, c);
+                    }
+                }
+            }
+        }
+        adj
+    });
+    a < 128 && b < 128 && adj[a as usize][b as usize]
+}
+
+fn is_vowel(c: u8) -> bool {
+    matches!(c, b'a' | b'e' | b'i' | b'o' | b'u')
+}
+
+/// ASCII characters that pass for each other at a glance (beyond what the skeleton maps).
+const VISUAL_PAIRS: &[(u8, u8)] = &[
+    (b'0', b'o'),
+    (b'1', b'l'),
+    (b'1', b'i'),
+    (b'l', b'i'),
+    (b'c', b'e'),
+    (b'g', b'q'),
+    (b'u', b'v'),
+    (b'n', b'm'),
+    (b'n', b'r'),
+    (b'b', b'd'),
+    (b'3', b'8'),
+    (b'6', b'9'),
+    (b'5', b's'),
+    (b'0', b'8'),
+];
+
+fn looks_alike(a: u8, b: u8) -> bool {
+    VISUAL_PAIRS
+        .iter()
+        .any(|&(x, y)| (x, y) == (a, b) || (y, x) == (a, b))
+}
+
+/// dnstwist's names for an edit: every class that describes it.
+pub fn techniques(term: &[u8], edit: &Edit) -> Vec<Technique> {
+    let mut out = Vec::with_capacity(2);
+    match *edit {
+        Edit::Insert { pos, ch } => {
+            let before = pos.checked_sub(1).map(|i| term[i]);
+            let after = term.get(pos).copied();
+            if ch == b'-' {
+                out.push(Technique::Hyphenation);
+            }
+            if before == Some(ch) || after == Some(ch) {
+                out.push(Technique::Repetition);
+            }
+            if before.is_some_and(|b| keyboard_neighbours(b, ch))
+                || after.is_some_and(|a| keyboard_neighbours(a, ch))
+            {
+                out.push(Technique::Insertion);
+            }
+            if ch != b'-' {
+                out.push(Technique::Addition);
+            }
+        }
+        Edit::Omit { .. } => out.push(Technique::Omission),
+        Edit::Replace { from, to, .. } => {
+            if keyboard_neighbours(from, to) {
+                out.push(Technique::Replacement);
+            }
+            if is_vowel(from) && is_vowel(to) {
+                out.push(Technique::VowelSwap);
+            }
+            if (from ^ to).count_ones() == 1 {
+                out.push(Technique::Bitsquatting);
+            }
+            if looks_alike(from, to) {
+                out.push(Technique::Homoglyph);
+            }
+            if out.is_empty() {
+                out.push(Technique::Substitution);
+            }
+        }
+        Edit::Swap { .. } => out.push(Technique::Transposition),
+        Edit::Two => out.push(Technique::Typo),
+    }
+    out
+}
+
+/// A sentence saying what the edit did.
+pub fn describe(term: &str, label: &str, edit: &Edit) -> String {
+    let c = |b: u8| b as char;
+    match *edit {
+        Edit::Insert { ch, .. } => format!("'{label}' is '{term}' with '{}' added", c(ch)),
+        Edit::Omit { ch, .. } => format!("'{label}' is '{term}' with '{}' left out", c(ch)),
+        Edit::Replace { from, to, .. } => {
+            format!(
+                "'{label}' is '{term}' with '{}' replaced by '{}'",
+                c(from),
+                c(to)
+            )
+        }
+        Edit::Swap { pos } => {
+            let t = term.as_bytes();
+            format!(
+                "'{label}' is '{term}' with '{}{}' swapped",
+                c(t[pos]),
+                c(t[pos + 1])
+            )
+        }
+        Edit::Two => format!("'{label}' is two edits away from '{term}'"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Technique::*;
+
+    fn found(index: &TypoIndex, label: &str) -> Vec<(u32, Edit)> {
+        let mut found = Vec::new();
+        index.lookup(label, &mut Vec::new(), &mut found);
+        found
+    }
+
+    #[test]
+    fn classifies_like_dnstwist() {
+        let t = |term: &str, s: &str| {
+            let edit = classify(term.as_bytes(), s.as_bytes(), 2).expect(s);
+            techniques(term.as_bytes(), &edit)
+        };
+        assert_eq!(t("paypal", "paypall"), [Repetition, Addition]);
+        assert_eq!(t("paypal", "paypalx"), [Addition]);
+        assert_eq!(t("paypal", "paypl"), [Omission]);
+        assert_eq!(t("paypal", "paypak"), [Replacement]);
+        assert_eq!(t("paypal", "paypel"), [VowelSwap, Bitsquatting]);
+        assert_eq!(t("paypal", "paypa1"), [Homoglyph]);
+        assert_eq!(t("paypal", "paypxl"), [Substitution]);
+        assert_eq!(t("paypal", "papyal"), [Transposition]);
+        assert_eq!(t("paypal", "pay-pal"), [Hyphenation]);
+        assert_eq!(t("paypal", "paypql"), [Replacement, Bitsquatting]);
+        assert_eq!(t("paypal", "paypoal"), [Insertion, Addition]);
+        assert_eq!(t("microsoft", "micrsofft"), [Typo]);
+        assert_eq!(classify(b"paypal", b"paypal", 2), None);
+        assert_eq!(classify(b"paypal", b"pxyxal", 1), None);
+    }
+
+    #[test]
+    fn index_finds_every_single_edit_and_two_edits_of_long_terms() {
+        let index = TypoIndex::build(&["paypal", "microsoft", "ab", "netflix"]);
+        assert_eq!(
+            found(&index, "paypa"),
+            [(0, Edit::Omit { pos: 5, ch: b'l' })]
+        );
+        assert_eq!(
+            found(&index, "paypaal"),
+            [(0, Edit::Insert { pos: 5, ch: b'a' })]
+        );
+        assert_eq!(found(&index, "pyapal"), [(0, Edit::Swap { pos: 1 })]);
+        assert_eq!(found(&index, "micrsofft"), [(1, Edit::Two)]);
+        assert!(found(&index, "paypal").is_empty(), "equality is not a typo");
+        assert!(
+            found(&index, "pxyxal").is_empty(),
+            "two edits of a 6-letter term"
+        );
+        assert!(
+            found(&index, "ac").is_empty(),
+            "short terms are not indexed"
+        );
+        assert!(found(&index, "netfl1x").iter().any(|(id, _)| *id == 3));
+    }
+
+    #[test]
+    fn keyboards() {
+        assert!(keyboard_neighbours(b'a', b's'));
+        assert!(keyboard_neighbours(b'q', b'a'));
+        assert!(keyboard_neighbours(b'b', b'h'));
+        assert!(keyboard_neighbours(b'z', b'u'), "qwertz");
+        assert!(keyboard_neighbours(b'q', b'z'), "azerty");
+        assert!(!keyboard_neighbours(b'a', b'p'));
+    }
+}

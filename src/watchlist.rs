@@ -1,0 +1,576 @@
+//! Watchlists: TOML files of brands → validated [`Brand`]s, with errors that name the file,
+//! the line and the field.
+//!
+//! A watchlist is one or many files (`--watchlist FILE|DIR`, a folder means every `*.toml` in
+//! it, sorted). Without one, the folder `watchlists/` is read, and when that does not exist the
+//! watchlists bundled in the binary are used, so the tool works from any directory.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::domain::Domain;
+
+/// Words that, next to a brand term, make a name more suspicious. Brands add their own.
+pub const DEFAULT_KEYWORDS: &[&str] = &[
+    "account",
+    "accounts",
+    "activate",
+    "alert",
+    "api",
+    "auth",
+    "bill",
+    "billing",
+    "bonus",
+    "cancel",
+    "careers",
+    "cashback",
+    "check",
+    "claim",
+    "client",
+    "confirm",
+    "connect",
+    "customer",
+    "dashboard",
+    "delivery",
+    "dispute",
+    "docs",
+    "download",
+    "free",
+    "gift",
+    "help",
+    "helpdesk",
+    "id",
+    "info",
+    "invoice",
+    "invoices",
+    "job",
+    "jobs",
+    "kyc",
+    "limited",
+    "login",
+    "logon",
+    "mail",
+    "member",
+    "members",
+    "my",
+    "notice",
+    "notification",
+    "official",
+    "online",
+    "order",
+    "pass",
+    "password",
+    "pay",
+    "payment",
+    "payments",
+    "portal",
+    "prize",
+    "promo",
+    "recover",
+    "recovery",
+    "refund",
+    "register",
+    "renew",
+    "reset",
+    "restore",
+    "reward",
+    "rewards",
+    "safety",
+    "secure",
+    "security",
+    "service",
+    "services",
+    "session",
+    "signin",
+    "sign-in",
+    "signon",
+    "signup",
+    "sso",
+    "staff",
+    "subscription",
+    "support",
+    "team",
+    "ticket",
+    "token",
+    "unlock",
+    "update",
+    "upgrade",
+    "validate",
+    "validation",
+    "verification",
+    "verify",
+    "wallet",
+    "web",
+    "webmail",
+];
+
+/// One watched brand, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Brand {
+    /// Display name (`OpenAI`), unique across all loaded watchlists.
+    pub name: String,
+    /// Official domains, A-label form: they and their subdomains are never findings.
+    pub domains: Vec<String>,
+    /// Strings the brand is recognised by, lowercase U-label form (`openai`, `chatgpt`).
+    pub terms: Vec<String>,
+    /// This brand's own keywords, added to [`DEFAULT_KEYWORDS`].
+    pub keywords: Vec<String>,
+    /// Known-benign lookalikes: exact names, or `*.suffix` for a suffix and everything below.
+    pub allow: Vec<AllowRule>,
+    /// Alert threshold for this brand; the service default applies when absent.
+    pub min_score: Option<u8>,
+    /// Alert routes by name; the service's default routes apply when empty.
+    pub notify: Vec<String>,
+    /// The file this brand was read from (for messages).
+    pub origin: String,
+}
+
+/// An `allow` entry of a brand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowRule {
+    /// Exactly this name (A-label form).
+    Exact(String),
+    /// This name and everything below it (written `*.example.com`).
+    Suffix(String),
+}
+
+impl AllowRule {
+    /// Whether `d` is allowed by this rule.
+    pub fn allows(&self, d: &Domain) -> bool {
+        match self {
+            AllowRule::Exact(name) => d.ascii() == name || d.registrable() == name,
+            AllowRule::Suffix(parent) => d.is_within(parent),
+        }
+    }
+}
+
+/// A watchlist that cannot be used, with where and why.
+#[derive(Debug, thiserror::Error)]
+pub enum WatchlistError {
+    #[error("{path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: no watchlist files (*.toml) found")]
+    Empty { path: String },
+    #[error("{file}:{line}: {message}")]
+    Invalid {
+        file: String,
+        line: usize,
+        message: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    brand: Vec<Spanned<RawBrand>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBrand {
+    name: Spanned<String>,
+    domains: Spanned<Vec<Spanned<String>>>,
+    terms: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    keywords: Vec<Spanned<String>>,
+    #[serde(default)]
+    allow: Vec<Spanned<String>>,
+    min_score: Option<Spanned<i64>>,
+    #[serde(default)]
+    notify: Vec<Spanned<String>>,
+}
+
+/// Bundled copies of the shipped `watchlists/`, used when that folder is absent.
+const BUNDLED: &[(&str, &str)] = &[
+    (
+        "watchlists/README.example.toml",
+        include_str!("../watchlists/README.example.toml"),
+    ),
+    ("watchlists/ai.toml", include_str!("../watchlists/ai.toml")),
+    (
+        "watchlists/finance.toml",
+        include_str!("../watchlists/finance.toml"),
+    ),
+    (
+        "watchlists/japan.toml",
+        include_str!("../watchlists/japan.toml"),
+    ),
+    (
+        "watchlists/tech.toml",
+        include_str!("../watchlists/tech.toml"),
+    ),
+];
+
+/// The default watchlist folder, relative to the working directory.
+pub const DEFAULT_DIR: &str = "watchlists";
+
+/// Loads brands from files and folders; with no paths, `watchlists/` or the bundled set.
+pub fn load(paths: &[PathBuf]) -> Result<Vec<Brand>, WatchlistError> {
+    if paths.is_empty() {
+        let dir = Path::new(DEFAULT_DIR);
+        if dir.is_dir() {
+            return load(&[dir.to_path_buf()]);
+        }
+        return bundled();
+    }
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let read_err = |source| WatchlistError::Read {
+                path: path.display().to_string(),
+                source,
+            };
+            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(read_err)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "toml") && p.is_file())
+                .collect();
+            if found.is_empty() {
+                return Err(WatchlistError::Empty {
+                    path: path.display().to_string(),
+                });
+            }
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    let mut sources = Vec::with_capacity(files.len());
+    for file in &files {
+        let text = std::fs::read_to_string(file).map_err(|source| WatchlistError::Read {
+            path: file.display().to_string(),
+            source,
+        })?;
+        sources.push((file.display().to_string(), text));
+    }
+    parse_all(sources.iter().map(|(f, t)| (f.as_str(), t.as_str())))
+}
+
+/// The watchlists compiled into the binary.
+pub fn bundled() -> Result<Vec<Brand>, WatchlistError> {
+    parse_all(BUNDLED.iter().copied())
+}
+
+/// Parses several files' text and checks rules that span files (unique brand names).
+pub fn parse_all<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<Vec<Brand>, WatchlistError> {
+    let mut brands = Vec::new();
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for (file, text) in files {
+        for (brand, line) in parse_file(file, text)? {
+            let key = brand.name.to_lowercase();
+            if let Some(other) = seen.get(&key) {
+                return Err(WatchlistError::Invalid {
+                    file: file.to_string(),
+                    line,
+                    message: format!("brand '{}' is already defined in {other}", brand.name),
+                });
+            }
+            seen.insert(key, format!("{file}:{line}"));
+            brands.push(brand);
+        }
+    }
+    Ok(brands)
+}
+
+/// Parses one watchlist file; each brand comes with the line it starts on.
+pub fn parse_file(file: &str, text: &str) -> Result<Vec<(Brand, usize)>, WatchlistError> {
+    let invalid = |span: Range<usize>, message: String| WatchlistError::Invalid {
+        file: file.to_string(),
+        line: line_of(text, span.start),
+        message,
+    };
+    let raw: RawFile = toml::from_str(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        invalid(span, e.message().trim().to_string())
+    })?;
+
+    let mut out = Vec::with_capacity(raw.brand.len());
+    for spanned in raw.brand {
+        let start = spanned.span().start;
+        let b = spanned.into_inner();
+        let name = b.name.get_ref().trim().to_string();
+        if name.is_empty() {
+            return Err(invalid(b.name.span(), "brand `name` is empty".into()));
+        }
+        let context = |field: &str| format!("brand '{name}', `{field}`");
+
+        if b.domains.get_ref().is_empty() {
+            return Err(invalid(
+                b.domains.span(),
+                format!("{}: list at least one official domain", context("domains")),
+            ));
+        }
+        let mut domains = Vec::new();
+        for d in b.domains.get_ref() {
+            // A brand may own a name that is itself on the Public Suffix List (googleapis.com).
+            let ascii = match Domain::parse(d.get_ref()) {
+                Ok(parsed) => parsed.ascii().to_string(),
+                Err(crate::domain::DomainError::PublicSuffix(ascii)) if ascii.contains('.') => {
+                    ascii
+                }
+                Err(e) => {
+                    return Err(invalid(
+                        d.span(),
+                        format!(
+                            "{}: '{}' is not a domain name: {e}",
+                            context("domains"),
+                            d.get_ref()
+                        ),
+                    ));
+                }
+            };
+            domains.push(ascii);
+        }
+
+        let terms = match &b.terms {
+            Some(list) => {
+                let mut terms = Vec::new();
+                for t in list {
+                    terms.push(normalize_term(t.get_ref()).map_err(|why| {
+                        invalid(
+                            t.span(),
+                            format!("{}: '{}' {why}", context("terms"), t.get_ref()),
+                        )
+                    })?);
+                }
+                if terms.is_empty() {
+                    return Err(invalid(
+                        start..start,
+                        format!(
+                            "{}: list at least one term or leave it out",
+                            context("terms")
+                        ),
+                    ));
+                }
+                terms
+            }
+            None => {
+                let mut terms: Vec<String> = Vec::new();
+                for d in &domains {
+                    // Domains were just parsed, so parsing again cannot fail.
+                    if let Ok(parsed) = Domain::parse(d) {
+                        let t = parsed.label_unicode().to_string();
+                        if !terms.contains(&t) {
+                            terms.push(t);
+                        }
+                    }
+                }
+                terms
+            }
+        };
+
+        let mut keywords = Vec::new();
+        for k in &b.keywords {
+            let word = k.get_ref().trim().to_lowercase();
+            if word.is_empty() || !word.chars().all(|c| c.is_alphanumeric() || c == '-') {
+                return Err(invalid(
+                    k.span(),
+                    format!(
+                        "{}: '{}' must be letters, digits and '-'",
+                        context("keywords"),
+                        k.get_ref()
+                    ),
+                ));
+            }
+            keywords.push(word);
+        }
+
+        let mut allow = Vec::new();
+        for a in &b.allow {
+            let raw = a.get_ref().trim();
+            let (rule, rest) = match raw.strip_prefix("*.") {
+                Some(rest) => (true, rest),
+                None => (false, raw),
+            };
+            let parsed = Domain::parse(rest).map_err(|e| {
+                invalid(
+                    a.span(),
+                    format!("{}: '{raw}' is not a domain name: {e}", context("allow")),
+                )
+            })?;
+            let name = parsed.ascii().to_string();
+            allow.push(if rule {
+                AllowRule::Suffix(name)
+            } else {
+                AllowRule::Exact(name)
+            });
+        }
+
+        let min_score = match &b.min_score {
+            Some(s) => {
+                let v = *s.get_ref();
+                if !(0..=100).contains(&v) {
+                    return Err(invalid(
+                        s.span(),
+                        format!("{}: {v} is outside 0–100", context("min_score")),
+                    ));
+                }
+                Some(v as u8)
+            }
+            None => None,
+        };
+
+        let mut notify = Vec::new();
+        for n in &b.notify {
+            if n.get_ref().trim().is_empty() {
+                return Err(invalid(
+                    n.span(),
+                    format!("{}: empty route name", context("notify")),
+                ));
+            }
+            notify.push(n.get_ref().trim().to_string());
+        }
+
+        out.push((
+            Brand {
+                name,
+                domains,
+                terms,
+                keywords,
+                allow,
+                min_score,
+                notify,
+                origin: file.to_string(),
+            },
+            line_of(text, start),
+        ));
+    }
+    Ok(out)
+}
+
+/// A term is one DNS label's worth of letters and digits (hyphens allowed inside), lowercase.
+fn normalize_term(raw: &str) -> Result<String, &'static str> {
+    let t = raw.trim().to_lowercase();
+    if t.is_empty() {
+        return Err("is empty");
+    }
+    if t.starts_with('-') || t.ends_with('-') {
+        return Err("must not start or end with '-'");
+    }
+    if !t.chars().all(|c| c.is_alphanumeric() || c == '-') {
+        return Err("must be letters, digits and '-' (one label, no dots)");
+    }
+    if t.chars().count() < 3 {
+        return Err("is shorter than 3 characters: it would match too much");
+    }
+    Ok(t)
+}
+
+/// 1-based line number of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+impl fmt::Display for Brand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.name, self.domains.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        parse_file("w.toml", text)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn parses_a_brand_with_defaults() {
+        let brands = parse_file(
+            "w.toml",
+            "# comment\n[[brand]]\nname = \"OpenAI\"\ndomains = [\"openai.com\", \"ChatGPT.com\"]\nallow = [\"openairlines.com\", \"*.example.org\"]\n",
+        )
+        .unwrap();
+        let (b, line) = &brands[0];
+        assert_eq!(*line, 2);
+        assert_eq!(b.terms, ["openai", "chatgpt"]);
+        assert_eq!(b.domains, ["openai.com", "chatgpt.com"]);
+        assert_eq!(
+            b.allow,
+            [
+                AllowRule::Exact("openairlines.com".into()),
+                AllowRule::Suffix("example.org".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let cases = [
+            (
+                "[[brand]]\nname = \"X\"\ndomains = [\"a..com\"]\n",
+                "w.toml:3: brand 'X', `domains`: 'a..com' is not a domain name",
+            ),
+            (
+                "[[brand]]\nname = \"X\"\ndomains = [\"x.com\"]\nmin_score = 101\n",
+                "w.toml:4: brand 'X', `min_score`: 101 is outside 0–100",
+            ),
+            (
+                "[[brand]]\nname = \"X\"\ndomains = [\"x.com\"]\nterms = [\"a.b\"]\n",
+                "w.toml:4: brand 'X', `terms`: 'a.b' must be letters",
+            ),
+            (
+                "[[brand]]\nname = \"X\"\ndomains = [\"x.com\"]\ncolour = 1\n",
+                "w.toml:4: unknown field `colour`",
+            ),
+            (
+                "[[brand]]\nname = \"X\"\n",
+                "w.toml:1: missing field `domains`",
+            ),
+            (
+                "[[brand]]\nname = \"X\"\ndomains = []\n",
+                "w.toml:3: brand 'X', `domains`: list at least one",
+            ),
+            ("[[brand]\n", "w.toml:1:"),
+        ];
+        for (text, want) in cases {
+            let got = err(text);
+            assert!(got.starts_with(want), "got {got:?}, want {want:?}");
+        }
+    }
+
+    #[test]
+    fn duplicate_brand_names_are_refused_across_files() {
+        let a = "[[brand]]\nname = \"PayPal\"\ndomains = [\"paypal.com\"]\n";
+        let b = "\n[[brand]]\nname = \"paypal\"\ndomains = [\"paypal.de\"]\n";
+        let e = parse_all([("a.toml", a), ("b.toml", b)])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "b.toml:2: brand 'paypal' is already defined in a.toml:1");
+    }
+
+    #[test]
+    fn bundled_watchlists_are_valid_and_match_the_folder() {
+        let bundled = bundled().unwrap();
+        assert!(bundled.iter().any(|b| b.name == "OpenAI"));
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_DIR);
+        let from_disk = load(&[dir]).unwrap();
+        let names = |v: &[Brand]| v.iter().map(|b| b.name.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            names(&from_disk),
+            names(&bundled),
+            "BUNDLED must list every file of watchlists/"
+        );
+    }
+}
