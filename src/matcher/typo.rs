@@ -320,7 +320,7 @@ fn osa_distance(a: &[u8], b: &[u8], cap: usize) -> usize {
 const LAYOUTS: &[(&str, [&str; 4])] = &[
     (
         "qwerty",
-        ["1234567890-", "qwertyuiop", "asdfghjkl", "zxcvbnm"],
+        ["1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm"],
     ),
     (
         "qwertz",
