@@ -97,22 +97,41 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-/// Maps ASCII letters that pass for each other at a glance onto one of them. Applied to a
-/// strict skeleton; only terms of 5+ characters are matched this way.
+/// Folds ASCII letters that pass for each other at a glance (the ASCII glyphs of dnstwist's
+/// homoglyph fuzzer) onto one of them, for terms of [`MIN_LOOSE_CHARS`]+ characters. On an
+/// ASCII strict skeleton: (1) one class per letter group: `m`/`n`/`r`, `c`/`e`, `g`/`q`,
+/// `u`/`v`, `b`/`d`, `l`/`i`, `3`/`8`, `6`/`9`, `s`/`5`; (2) runs of one letter collapse, so
+/// `rn`, `nn` and `m` all end as `m`, and doubled letters as one; (3) the pairs `lb`, `bl` → `b`,
+/// `lh` → `h`, `lc` → `k`. Both terms and observed labels go through the same steps.
 fn push_loose(skel: &str, out: &mut String) {
-    for c in skel.chars() {
-        out.push(match c {
-            'e' => 'c',
-            'q' => 'g',
-            'v' => 'u',
-            'n' => 'r',
-            'd' => 'b',
-            'i' => 'l',
-            '8' => '3',
-            '9' => '6',
-            '5' => 's',
+    let start = out.len();
+    let mut last = 0u8;
+    for &b in skel.as_bytes() {
+        let c = match b {
+            b'n' | b'r' => b'm',
+            b'e' => b'c',
+            b'q' => b'g',
+            b'v' => b'u',
+            b'd' => b'b',
+            b'i' => b'l',
+            b'8' => b'3',
+            b'9' => b'6',
+            b'5' => b's',
             other => other,
-        });
+        };
+        if c != last {
+            out.push(c as char);
+            last = c;
+        }
+    }
+    if out[start..].contains('l') {
+        let folded = out[start..]
+            .replace("lb", "b")
+            .replace("bl", "b")
+            .replace("lh", "h")
+            .replace("lc", "k");
+        out.truncate(start);
+        out.push_str(&folded);
     }
 }
 
@@ -308,7 +327,9 @@ impl Matcher {
                 score::typo(t.chars)
             };
             if techniques == [Technique::Bitsquatting] {
-                base = base.saturating_sub(score::BITSQUAT_PENALTY);
+                base = base
+                    .saturating_sub(score::BITSQUAT_PENALTY)
+                    .max(score::FLOOR);
             }
             hits.push(Hit {
                 term: id,
@@ -317,6 +338,33 @@ impl Matcher {
                 reasons,
                 keyword: false,
             });
+        }
+
+        // A plural `es` after s, x or z inside the term (`amazeson`): two letters added.
+        let lb = d.label().as_bytes();
+        for i in 0..lb.len().saturating_sub(3) {
+            if matches!(lb[i], b's' | b'x' | b'z') && &lb[i + 1..i + 3] == b"es" && !idn {
+                s.joined.clear();
+                s.joined.push_str(&d.label()[..i + 1]);
+                s.joined.push_str(&d.label()[i + 3..]);
+                s.loose.clear();
+                skeleton::push_str(&s.joined, &mut s.loose);
+                if let Some(ids) = self.strict.get(s.loose.as_str()) {
+                    for &id in ids {
+                        let t = &self.terms[id as usize];
+                        hits.push(Hit {
+                            term: id,
+                            techniques: vec![Technique::Addition],
+                            base: score::typo(t.chars),
+                            reasons: vec![format!(
+                                "'{label_u}' is '{}' with a plural 'es' added",
+                                t.text
+                            )],
+                            keyword: false,
+                        });
+                    }
+                }
+            }
         }
 
         if sl.contains('-') {
@@ -384,28 +432,39 @@ impl Matcher {
             }
         }
 
-        // A dot inserted into a term: `pay.pal.com`.
+        // A dot inserted into a term: `pay.pal.com`, or `amaz.on.ca` where `on.ca` is a suffix.
+        let mut splits = [None, None];
         if reg >= 1 {
-            let (ps, pe) = s.bounds[reg - 1];
-            if (pe - ps) + sl.len() <= self.max_skeleton_len {
-                s.joined.clear();
-                s.joined.push_str(&s.skel[ps..pe]);
-                s.joined.push_str(&s.skel[ls..le]);
-                if let Some(ids) = self.strict.get(s.joined.as_str()) {
-                    let (rs, re) = s.raw_bounds[reg - 1];
-                    for &id in ids {
-                        let t = &self.terms[id as usize].text;
-                        hits.push(Hit {
-                            term: id,
-                            techniques: vec![Technique::Subdomain],
-                            base: score::SUBDOMAIN_SPLIT,
-                            reasons: vec![format!(
-                                "'{}.{label_u}' is '{t}' split by a dot",
-                                &uni[rs..re]
-                            )],
-                            keyword: false,
-                        });
-                    }
+            splits[0] = Some(reg - 1);
+        }
+        if suffix_labels >= 2 {
+            splits[1] = Some(reg);
+        }
+        for left in splits.into_iter().flatten() {
+            let (ls0, le0) = s.raw_bounds[left];
+            let (ls1, le1) = s.raw_bounds[left + 1];
+            if (le0 - ls0) + (le1 - ls1) > self.max_skeleton_len * 4 {
+                continue;
+            }
+            s.joined.clear();
+            s.joined.push_str(&uni[ls0..le0]);
+            s.joined.push_str(&uni[ls1..le1]);
+            s.loose.clear();
+            skeleton::push_str(&s.joined, &mut s.loose);
+            if let Some(ids) = self.strict.get(s.loose.as_str()) {
+                for &id in ids {
+                    let t = &self.terms[id as usize].text;
+                    hits.push(Hit {
+                        term: id,
+                        techniques: vec![Technique::Subdomain],
+                        base: score::SUBDOMAIN_SPLIT,
+                        reasons: vec![format!(
+                            "'{}.{}' is '{t}' split by a dot",
+                            &uni[ls0..le0],
+                            &uni[ls1..le1]
+                        )],
+                        keyword: false,
+                    });
                 }
             }
         }

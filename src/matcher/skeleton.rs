@@ -23,6 +23,71 @@ use unicode_normalization::char::is_combining_mark;
 /// (UTS #39 already maps `m` → `rn`, `0` → `o`, `1`/`I` → `l`.)
 pub const ASCII_TRICKS: &[(&str, &str)] = &[("vv", "w"), ("cl", "d")];
 
+/// Letters that UTS #39 keeps as their own prototypes although they read as a plain
+/// lowercase letter: small capitals (the skeleton of Cyrillic `т` is `ᴛ`, of `ԍ` is `ɢ`), the
+/// turned `w` that Cyrillic `м` maps to, kra, tone six, schwa, alpha, ezh and wynn.
+const EXTRA_FOLDS: &[(char, char)] = &[
+    ('ᴀ', 'a'),
+    ('ʙ', 'b'),
+    ('ᴄ', 'c'),
+    ('ᴅ', 'd'),
+    ('ᴇ', 'e'),
+    ('ꜰ', 'f'),
+    ('ɢ', 'g'),
+    ('ʜ', 'h'),
+    ('ɪ', 'i'),
+    ('ᴊ', 'j'),
+    ('ᴋ', 'k'),
+    ('ʟ', 'l'),
+    ('ᴍ', 'm'),
+    ('ɴ', 'n'),
+    ('ᴏ', 'o'),
+    ('ᴘ', 'p'),
+    ('ǫ', 'q'),
+    ('ʀ', 'r'),
+    ('ꜱ', 's'),
+    ('ᴛ', 't'),
+    ('ᴜ', 'u'),
+    ('ᴠ', 'v'),
+    ('ᴡ', 'w'),
+    ('ʏ', 'y'),
+    ('ᴢ', 'z'),
+    ('ʍ', 'm'),
+    ('ĸ', 'k'),
+    ('ƅ', 'b'),
+    ('ə', 'a'),
+    ('ǝ', 'a'),
+    ('ʒ', '3'),
+    ('ƿ', 'p'),
+    ('ɑ', 'a'),
+];
+
+fn extra_fold(c: char) -> char {
+    if c.is_ascii() {
+        return c;
+    }
+    if let Some(&(_, v)) = EXTRA_FOLDS.iter().find(|(k, _)| *k == c) {
+        return v;
+    }
+    letter_by_name(c).unwrap_or(c)
+}
+
+/// Latin letters with a hook, stroke, descender, bar or tail are precomposed (no combining
+/// mark to strip) and mostly absent from confusables.txt, yet read as their base letter:
+/// `ƈ` LATIN SMALL LETTER C WITH HOOK, `ꞑ` … N WITH DESCENDER, `ʉ` … U BAR. Their Unicode
+/// name says which letter they are.
+fn letter_by_name(c: char) -> Option<char> {
+    let name = unicode_names2::name(c)?.to_string();
+    let rest = name.strip_prefix("LATIN SMALL LETTER ")?;
+    let mut words = rest.split(' ');
+    let letter = words.next()?;
+    let modifier = words.next();
+    if letter.len() != 1 || !matches!(modifier, None | Some("WITH") | Some("BAR")) {
+        return None;
+    }
+    letter.chars().next().map(|l| l.to_ascii_lowercase())
+}
+
 /// Skeleton of each ASCII byte (lowercased first): mostly itself; `m` → `rn`, `0` → `o`.
 fn ascii_table() -> &'static [&'static str; 128] {
     static TABLE: OnceLock<[&'static str; 128]> = OnceLock::new();
@@ -53,7 +118,10 @@ fn skeleton_char_slow(c: char, out: &mut String) {
             continue;
         }
         for l in k.to_lowercase() {
-            out.push(l);
+            match extra_fold(l) {
+                f if f != l => skeleton_char_slow(f, out),
+                _ => out.push(l),
+            }
         }
     }
 }
@@ -180,6 +248,9 @@ mod tests {
             ("g00gle", "google"),
             ("ｐａｙｐａｌ", "paypal"), // fullwidth
             ("paypal-login.com", "paypal-login.corn"),
+            ("ԍооԍӏе", "google"), // Cyrillic komi sje → small capital G → g
+            ("мета", "rneta"),    // Cyrillic м → turned w → m → rn
+            ("ƈꞑʉ", "cnu"),       // hooks, descenders and bars: by Unicode name
         ];
         for (input, want) in cases {
             assert_eq!(skeleton(input), want, "{input}");
