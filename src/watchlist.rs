@@ -123,7 +123,6 @@ pub const DEFAULT_KEYWORDS: &[&str] = &[
     "wallet",
     "web",
     "webmail",
-    "www",
 ];
 
 /// One watched brand, validated.

@@ -91,7 +91,11 @@ pub fn run_in(
     if !explained.is_empty() && unexplained == 0 {
         return Some(RunIn {
             technique: Technique::Combosquat,
-            base: score::COMBO_KEYWORD,
+            base: if term_chars <= 4 {
+                score::COMBO_SHORT_KEYWORD
+            } else {
+                score::COMBO_KEYWORD
+            },
             reason: format!("'{term}' run together with '{}'", explained.join("' and '")),
             keyword: true,
         });

@@ -101,10 +101,10 @@ thread_local! {
 /// homoglyph fuzzer) onto one of them, for terms of [`MIN_LOOSE_CHARS`]+ characters. On an
 /// ASCII strict skeleton: (1) one class per letter group: `m`/`n`/`r`, `c`/`e`, `g`/`q`,
 /// `u`/`v`, `b`/`d`, `l`/`i`, `3`/`8`, `6`/`9`, `s`/`5`; (2) runs of one letter collapse, so
-/// `rn`, `nn` and `m` all end as `m`, and doubled letters as one; (3) the pairs `lb`, `bl` → `b`,
-/// `lh` → `h`, `lc` → `k`. Both terms and observed labels go through the same steps.
+/// `rn`, `nn` and `m` all end as `m`, and doubled letters as one. Both terms and observed
+/// labels go through the same steps, and a loose match must be within two characters of the
+/// term's length.
 fn push_loose(skel: &str, out: &mut String) {
-    let start = out.len();
     let mut last = 0u8;
     for &b in skel.as_bytes() {
         let c = match b {
@@ -123,15 +123,6 @@ fn push_loose(skel: &str, out: &mut String) {
             out.push(c as char);
             last = c;
         }
-    }
-    if out[start..].contains('l') {
-        let folded = out[start..]
-            .replace("lb", "b")
-            .replace("bl", "b")
-            .replace("lh", "h")
-            .replace("lc", "k");
-        out.truncate(start);
-        out.push_str(&folded);
     }
 }
 
@@ -296,8 +287,12 @@ impl Matcher {
             s.loose.clear();
             push_loose(sl, &mut s.loose);
             if let Some(ids) = self.loose.get(s.loose.as_str()) {
+                let chars = label_u.chars().count();
                 for &id in ids {
                     let t = &self.terms[id as usize];
+                    if chars.abs_diff(t.chars) > 2 {
+                        continue;
+                    }
                     hits.push(Hit {
                         term: id,
                         techniques: vec![Technique::Homoglyph],
@@ -520,10 +515,10 @@ impl Matcher {
                 .split('-')
                 .find(|o| *o != tok && self.words.keywords.contains(*o));
             let others_keyword = keyword.is_some();
-            let base = if others_keyword {
-                score::COMBO_KEYWORD
-            } else {
-                score::COMBO_TOKEN
+            let base = match (others_keyword, tok.len()) {
+                (true, _) => score::COMBO_KEYWORD,
+                (false, 0..=5) => score::COMBO_SHORT_TOKEN,
+                (false, _) => score::COMBO_TOKEN,
             };
             let next_to = keyword
                 .map(|k| format!(", next to '{k}'"))

@@ -14,7 +14,8 @@
 //! | looser homoglyph (`c`/`e`, `q`/`g`, `n`/`m` …) | 70 for 6+ characters, 50 for 5 |
 //! | tld-swap (the term exactly, on another suffix) | 55 |
 //! | two-edit typo of a term of 8+ characters | 50 |
-//! | combosquat: the term as its own token, no keyword | 50 |
+//! | combosquat: a term of 4 characters run into a keyword (`smbclogin`) | 55 |
+//! | combosquat: the term as its own token, no keyword | 50 (terms of ≤ 5 characters: 40) |
 //! | combosquat inside a subdomain label, next to a keyword | 50 |
 //! | combosquat: term run into other letters, no keyword | 35 |
 //! | combosquat inside a subdomain label, no keyword | 30 |
@@ -33,11 +34,10 @@ pub const DEFAULT_MIN_SCORE: u8 = 60;
 /// TLDs with a high share of abuse in public reports (Spamhaus, Interisle, APWG), where a
 /// brand term is rarely legitimate. A lookalike on one of them scores +10.
 pub const RISKY_TLDS: &[&str] = &[
-    "bar", "beauty", "bond", "buzz", "cam", "cc", "cf", "cfd", "click", "club", "cn", "cyou",
-    "digital", "fun", "ga", "gdn", "gq", "help", "icu", "info", "lat", "life", "link", "live",
-    "lol", "ml", "mom", "monster", "online", "pw", "quest", "rest", "ru", "sbs", "shop", "site",
-    "space", "store", "su", "support", "tk", "today", "top", "vip", "website", "work", "ws", "xin",
-    "xyz", "zip",
+    "bar", "beauty", "bond", "buzz", "cam", "cc", "cf", "cfd", "click", "club", "cyou", "digital",
+    "fun", "ga", "gdn", "gq", "help", "icu", "info", "lat", "life", "link", "live", "lol", "ml",
+    "mom", "monster", "online", "pw", "quest", "rest", "sbs", "shop", "site", "space", "store",
+    "su", "support", "tk", "today", "top", "vip", "website", "work", "ws", "xin", "xyz", "zip",
 ];
 
 pub const IDN_HOMOGLYPH: u8 = 90;
@@ -49,6 +49,8 @@ pub const SUBDOMAIN_SPLIT: u8 = 70;
 pub const TLD_SWAP: u8 = 55;
 pub const TYPO2: u8 = 50;
 pub const COMBO_TOKEN: u8 = 50;
+pub const COMBO_SHORT_TOKEN: u8 = 40;
+pub const COMBO_SHORT_KEYWORD: u8 = 55;
 pub const COMBO_SUBDOMAIN_KEYWORD: u8 = 50;
 pub const COMBO_RUN_IN: u8 = 35;
 pub const COMBO_SUBDOMAIN: u8 = 30;
