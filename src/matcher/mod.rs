@@ -326,6 +326,13 @@ impl Matcher {
                     .saturating_sub(score::BITSQUAT_PENALTY)
                     .max(score::FLOOR);
             }
+            if edit.at_start() && t.chars <= 7 {
+                // `cloud` for `icloud`, `oogle`: a changed first letter of a short term
+                // makes an ordinary word more often than a typo.
+                base = base
+                    .saturating_sub(score::FIRST_LETTER_PENALTY)
+                    .max(score::FLOOR);
+            }
             hits.push(Hit {
                 term: id,
                 techniques,

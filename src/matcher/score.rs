@@ -22,7 +22,8 @@
 //!
 //! Modifiers: a keyword anywhere else in the name +10; a TLD often used for abuse
 //! ([`RISKY_TLDS`]) +10; mixed scripts in the label +5; bit flips −10 (rarely deliberate);
-//! homoglyphs of terms of 4 characters or fewer −15 (they collide with real words).
+//! homoglyphs of terms of 4 characters or fewer −15 (they collide with real words); a typo
+//! in the first letter of a term of 7 characters or fewer −10 (`cloud` is not `icloud`).
 //! Findings under [`FLOOR`] are not reported at all.
 
 /// Scores below this are not findings.
@@ -59,6 +60,7 @@ pub const RISKY_TLD_BONUS: u8 = 10;
 pub const MIXED_SCRIPT_BONUS: u8 = 5;
 pub const BITSQUAT_PENALTY: u8 = 10;
 pub const SHORT_HOMOGLYPH_PENALTY: u8 = 15;
+pub const FIRST_LETTER_PENALTY: u8 = 10;
 
 /// Base score of a single-edit typo of a term with `len` characters.
 pub fn typo(len: usize) -> u8 {

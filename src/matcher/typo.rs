@@ -131,6 +131,19 @@ pub enum Edit {
     Two,
 }
 
+impl Edit {
+    /// Whether the edit changes the first character of the term.
+    pub fn at_start(&self) -> bool {
+        matches!(
+            self,
+            Edit::Insert { pos: 0, .. }
+                | Edit::Omit { pos: 0, .. }
+                | Edit::Replace { pos: 0, .. }
+                | Edit::Swap { pos: 0 }
+        )
+    }
+}
+
 impl TypoIndex {
     /// Indexes `terms` (by id); `None` or non-ASCII or too-short terms are skipped.
     pub fn build(terms: &[&str]) -> TypoIndex {
