@@ -65,6 +65,8 @@ pub struct Matcher {
     /// Official domains of every brand (A-label form).
     official: FxHashSet<Box<str>>,
     words: Words,
+    /// Skeleton lengths (bytes) a label may have to loosely match some term.
+    loose_lens: LengthSet,
     /// Longest term skeleton, in bytes: longer joined labels cannot match.
     max_skeleton_len: usize,
 }
@@ -123,6 +125,22 @@ fn push_loose(skel: &str, out: &mut String) {
             out.push(c as char);
             last = c;
         }
+    }
+}
+
+/// A set of small lengths (0–127), for rejecting a label by its length alone.
+#[derive(Default, Clone, Copy)]
+struct LengthSet(u128);
+
+impl LengthSet {
+    fn insert_range(&mut self, lo: usize, hi: usize) {
+        for n in lo..=hi.min(127) {
+            self.0 |= 1 << n;
+        }
+    }
+
+    fn contains(&self, n: usize) -> bool {
+        n < 128 && self.0 & (1 << n) != 0
     }
 }
 
@@ -185,10 +203,14 @@ impl Matcher {
         let mut strict: FxHashMap<Box<str>, Vec<u32>> = FxHashMap::default();
         let mut loose: FxHashMap<Box<str>, Vec<u32>> = FxHashMap::default();
         let mut max_skeleton_len = 0;
+        let mut loose_lens = LengthSet::default();
         for (id, t) in terms.iter().enumerate() {
             let s = skeleton::skeleton(&t.text);
             max_skeleton_len = max_skeleton_len.max(s.len());
             if t.chars >= MIN_LOOSE_CHARS && s.is_ascii() {
+                // A loose match is within two characters of the term, and the skeleton may
+                // spell a character with two (`m` → `rn`).
+                loose_lens.insert_range(s.len().saturating_sub(4), s.len() * 2 + 4);
                 let mut l = String::new();
                 push_loose(&s, &mut l);
                 loose.entry(l.into_boxed_str()).or_default().push(id as u32);
@@ -224,6 +246,7 @@ impl Matcher {
             ac_terms,
             official,
             words: Words { keywords, tlds },
+            loose_lens,
             max_skeleton_len,
         }
     }
@@ -283,7 +306,7 @@ impl Matcher {
             for &id in ids {
                 hits.push(self.whole_label_hit(d, id, label_u));
             }
-        } else if sl.is_ascii() {
+        } else if sl.is_ascii() && self.loose_lens.contains(sl.len()) {
             s.loose.clear();
             push_loose(sl, &mut s.loose);
             if let Some(ids) = self.loose.get(s.loose.as_str()) {

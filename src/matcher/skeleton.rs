@@ -149,8 +149,14 @@ pub fn push_str(s: &str, out: &mut String) {
     let start = out.len();
     if s.is_ascii() {
         let table = ascii_table();
+        out.reserve(s.len() + 4);
         for &b in s.as_bytes() {
-            out.push_str(table[b as usize]);
+            let sk = table[b as usize].as_bytes();
+            if sk.len() == 1 {
+                out.push(sk[0] as char);
+            } else {
+                out.push_str(table[b as usize]);
+            }
         }
     } else {
         for c in s.chars() {
@@ -169,11 +175,14 @@ pub fn skeleton(s: &str) -> String {
 
 /// Rewrites [`ASCII_TRICKS`] in `out[start..]` in place.
 fn apply_tricks(out: &mut String, start: usize) {
+    // Every trick starts with `v` or `c` and is two bytes long: a cheap scan first.
     let tail = &out.as_bytes()[start..];
-    if !ASCII_TRICKS
-        .iter()
-        .any(|(from, _)| memchr::memmem::find(tail, from.as_bytes()).is_some())
-    {
+    let maybe = tail.windows(2).any(|w| {
+        ASCII_TRICKS
+            .iter()
+            .any(|(from, _)| from.as_bytes() == w)
+    });
+    if !maybe {
         return;
     }
     let mut s = out[start..].to_string();
