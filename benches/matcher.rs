@@ -54,17 +54,27 @@ fn names() -> (Vec<String>, &'static str) {
         if let Ok(out) = Command::new("zstd").args(["-dc", CORPUS]).output() {
             if out.status.success() {
                 let text = String::from_utf8_lossy(&out.stdout).into_owned();
-                return (text.lines().map(str::to_string).collect(), "ct-names-1m (real CT names)");
+                return (
+                    text.lines().map(str::to_string).collect(),
+                    "ct-names-1m (real CT names)",
+                );
             }
         }
     }
     eprintln!("note: {CORPUS} absent (or no zstd): using a generated stream");
     let mut rng = Rng(7);
-    let tlds = ["com", "de", "ru", "net", "org", "co.uk", "com.br", "jp", "xyz"];
+    let tlds = [
+        "com", "de", "ru", "net", "org", "co.uk", "com.br", "jp", "xyz",
+    ];
     let names = (0..1_000_000)
         .map(|i| {
             let sub = ["www", "mail", "api", "cdn", "shop"][i % 5];
-            format!("{sub}.{}-{}.{}", rng.word(4, 10), rng.word(3, 6), tlds[i % tlds.len()])
+            format!(
+                "{sub}.{}-{}.{}",
+                rng.word(4, 10),
+                rng.word(3, 6),
+                tlds[i % tlds.len()]
+            )
         })
         .collect();
     (names, "generated stream")
@@ -75,7 +85,9 @@ fn generated_brands(n: usize) -> Vec<Brand> {
     let mut text = String::new();
     for i in 0..n {
         let term = format!("{}{}", rng.word(3, 6), rng.word(2, 6));
-        text.push_str(&format!("[[brand]]\nname = \"Brand {i}\"\ndomains = [\"{term}.com\"]\n"));
+        text.push_str(&format!(
+            "[[brand]]\nname = \"Brand {i}\"\ndomains = [\"{term}.com\"]\n"
+        ));
     }
     watchlist::parse_all([("generated.toml", text.as_str())]).expect("generated watchlist is valid")
 }
@@ -100,7 +112,11 @@ fn main() {
     let start = Instant::now();
     let domains: Vec<Domain> = names.iter().filter_map(|n| Domain::parse(n).ok()).collect();
     let parse_rate = names.len() as f64 / start.elapsed().as_secs_f64();
-    println!("Domain::parse            {:>12.0} names/s (1 thread; {} valid)", parse_rate, domains.len());
+    println!(
+        "Domain::parse            {:>12.0} names/s (1 thread; {} valid)",
+        parse_rate,
+        domains.len()
+    );
 
     let shipped = watchlist::bundled().expect("bundled watchlists");
     let m = Matcher::build(&shipped);
@@ -132,12 +148,24 @@ fn main() {
     );
 
     let text = names.join("\n");
-    let opts = scan::Options { format: Format::Jsonl, min_score: 60, threads: 0, keep_errors: false };
+    let opts = scan::Options {
+        format: Format::Jsonl,
+        min_score: 60,
+        threads: 0,
+        keep_errors: false,
+    };
     let progress = scan::Progress::default();
     let mut out: Vec<u8> = Vec::with_capacity(1 << 20);
     let input: Box<dyn BufRead + Send> = Box::new(BufReader::new(Cursor::new(text.into_bytes())));
     let start = Instant::now();
-    let summary = scan::run(&m, vec![("bench".into(), input)], &mut out, &opts, &progress).expect("scan");
+    let summary = scan::run(
+        &m,
+        vec![("bench".into(), input)],
+        &mut out,
+        &opts,
+        &progress,
+    )
+    .expect("scan");
     let secs = start.elapsed().as_secs_f64();
     println!(
         "scan end to end          {:>12.0} names/s ({} threads; {} findings, {} bytes of JSON)",

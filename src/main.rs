@@ -272,7 +272,7 @@ fn scan_files(
 }
 
 fn permute_cmd(paths: &[PathBuf], techniques: &[Technique], target: &str) -> Result<ExitCode> {
-    let brands = watchlist::load(paths).context("loading the watchlist")?;
+    let (brands, matcher) = load_matcher(paths)?;
     let mut pairs: Vec<(String, String)> = Vec::new();
     if let Some(b) = brands.iter().find(|b| b.name.eq_ignore_ascii_case(target)) {
         for term in &b.terms {
@@ -299,6 +299,11 @@ fn permute_cmd(paths: &[PathBuf], techniques: &[Technique], target: &str) -> Res
     let mut out = io::stdout().lock();
     for (term, suffix) in pairs {
         for (t, name) in permute::candidates(&term, &suffix, techniques) {
+            // Official domains (the brand's own suffixes among the TLD swaps) are not
+            // lookalikes, and a name on the Public Suffix List (chatgpt.site) is not registrable.
+            if Domain::parse(&name).map_or(true, |d| matcher.is_official(&d)) {
+                continue;
+            }
             if writeln!(out, "{}\t{name}", t.name()).is_err() {
                 return Ok(ExitCode::SUCCESS);
             }

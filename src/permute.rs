@@ -103,15 +103,20 @@ pub fn candidates(term: &str, suffix: &str, only: &[Technique]) -> Vec<(Techniqu
                 if bit && want(Technique::Bitsquatting) {
                     out.push((Technique::Bitsquatting, name(&at(i, &c.to_string(), 1))));
                 }
+                // Next to the same letter, an inserted letter reads as a `repetition`.
                 if neighbour && want(Technique::Insertion) {
-                    out.push((
-                        Technique::Insertion,
-                        name(&at(i, &format!("{c}{}", chars[i]), 1)),
-                    ));
-                    out.push((
-                        Technique::Insertion,
-                        name(&at(i, &format!("{}{c}", chars[i]), 1)),
-                    ));
+                    if i == 0 || chars[i - 1] != c {
+                        out.push((
+                            Technique::Insertion,
+                            name(&at(i, &format!("{c}{}", chars[i]), 1)),
+                        ));
+                    }
+                    if chars.get(i + 1) != Some(&c) {
+                        out.push((
+                            Technique::Insertion,
+                            name(&at(i, &format!("{}{c}", chars[i]), 1)),
+                        ));
+                    }
                 }
             }
             if i + 1 < chars.len() && chars[i] != chars[i + 1] && want(Technique::Transposition) {

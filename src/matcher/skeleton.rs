@@ -177,11 +177,9 @@ pub fn skeleton(s: &str) -> String {
 fn apply_tricks(out: &mut String, start: usize) {
     // Every trick starts with `v` or `c` and is two bytes long: a cheap scan first.
     let tail = &out.as_bytes()[start..];
-    let maybe = tail.windows(2).any(|w| {
-        ASCII_TRICKS
-            .iter()
-            .any(|(from, _)| from.as_bytes() == w)
-    });
+    let maybe = tail
+        .windows(2)
+        .any(|w| ASCII_TRICKS.iter().any(|(from, _)| from.as_bytes() == w));
     if !maybe {
         return;
     }

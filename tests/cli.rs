@@ -1,0 +1,194 @@
+//! Runs the `lookalike` binary as a user would and checks what it prints.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn lookalike(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lookalike"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn check_explains_an_idn_homograph() {
+    let o = lookalike(&["check", "xn--80ak6aa92e.com", "paypal.com"], None);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert!(
+        out.contains("xn--80ak6aa92e.com (аррӏе.com): Apple (term 'apple'), score 90, homoglyph"),
+        "{out}"
+    );
+    assert!(
+        out.contains("'р' U+0440 CYRILLIC SMALL LETTER ER looks like 'p'"),
+        "{out}"
+    );
+    assert!(
+        out.contains("paypal.com: an official domain of a watched brand"),
+        "{out}"
+    );
+}
+
+#[test]
+fn check_json_carries_the_schema() {
+    let o = lookalike(
+        &["check", "--json", "openai.com.key-rotation.support"],
+        None,
+    );
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).lines().next().unwrap()).unwrap();
+    assert_eq!(v["schema"], 1);
+    assert_eq!(v["brand"], "OpenAI");
+    assert_eq!(v["registrable"], "key-rotation.support");
+    assert_eq!(v["techniques"], serde_json::json!(["level-squat"]));
+    assert!(v["score"].as_u64().unwrap() >= 85);
+}
+
+#[test]
+fn check_rejects_a_bad_name_with_exit_2() {
+    let o = lookalike(&["check", "a..com"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("'a..com': empty label"));
+}
+
+#[test]
+fn scan_reads_stdin_counts_bad_lines_and_keeps_order() {
+    let input = "# comment\n\npaypa1.com\nnot a domain\nexample.com\n1,0penai-billing.com\n";
+    let o = lookalike(
+        &["scan", "--format", "jsonl", "--verbose", "-"],
+        Some(input),
+    );
+    assert!(o.status.success());
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let domains: Vec<&str> = lines
+        .iter()
+        .map(|v| v["domain"].as_str().unwrap())
+        .collect();
+    assert_eq!(domains, ["paypa1.com", "0penai-billing.com"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("<stdin>:4: 'not a domain': character ' ' is not allowed"),
+        "{err}"
+    );
+    assert!(err.contains("scanned 3 names"), "{err}");
+    assert!(err.contains("1 unreadable lines"), "{err}");
+}
+
+#[test]
+fn scan_csv_and_min_score() {
+    let o = lookalike(
+        &[
+            "scan",
+            "--format",
+            "csv",
+            "--min-score",
+            "95",
+            "samples/names.txt",
+        ],
+        None,
+    );
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("domain,unicode,registrable,brand,term,score,techniques,reasons\n"),
+        "{out}"
+    );
+    assert!(out.lines().skip(1).all(|l| {
+        let score: u8 = l.split(',').nth(5).unwrap().parse().unwrap();
+        score >= 95
+    }));
+    assert!(out.contains("openai.com.key-rotation.support"), "{out}");
+}
+
+#[test]
+fn scan_of_an_unreadable_file_fails() {
+    let o = lookalike(&["scan", "/nonexistent/names.txt"], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("opening /nonexistent/names.txt"));
+}
+
+#[test]
+fn watchlist_errors_name_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        "[[brand]]\nname = \"X\"\ndomains = [\"x.com\"]\nmin_score = 200\n",
+    )
+    .unwrap();
+    let o = lookalike(&["watchlist", "validate", path.to_str().unwrap()], None);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("bad.toml:4: brand 'X', `min_score`: 200 is outside 0–100"),
+        "{err}"
+    );
+    let o = lookalike(&["watchlist", "validate", "watchlists"], None);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("OpenAI (openai.com, chatgpt.com"));
+}
+
+/// Every candidate `permute` prints is found by `check` with the technique it is printed under.
+#[test]
+fn every_permutation_is_found_by_check() {
+    for brand in ["PayPal", "OpenAI", "Microsoft", "MUFG", "Amazon Japan"] {
+        let o = lookalike(&["permute", brand], None);
+        assert!(o.status.success());
+        let out = stdout(&o);
+        let pairs: Vec<(&str, &str)> = out.lines().map(|l| l.split_once('\t').unwrap()).collect();
+        assert!(pairs.len() > 100, "{brand}: {} candidates", pairs.len());
+        let names: Vec<&str> = pairs.iter().map(|(_, n)| *n).collect();
+        let o = lookalike(
+            &["scan", "--format", "jsonl", "--min-score", "0", "-"],
+            Some(&names.join("\n")),
+        );
+        let mut found: std::collections::HashMap<String, Vec<String>> = Default::default();
+        for l in stdout(&o).lines() {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            if v["brand"] == brand {
+                let techniques = v["techniques"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t.as_str().unwrap().to_string());
+                found
+                    .entry(v["unicode"].as_str().unwrap().to_string())
+                    .or_default()
+                    .extend(techniques);
+            }
+        }
+        let missed: Vec<String> = pairs
+            .iter()
+            .filter(|(t, n)| !found.get(*n).is_some_and(|ts| ts.iter().any(|x| x == t)))
+            .map(|(t, n)| format!("{t} {n} -> {:?}", found.get(*n)))
+            .collect();
+        assert!(
+            missed.is_empty(),
+            "{brand}: {} of {} not found as printed:\n{}",
+            missed.len(),
+            pairs.len(),
+            missed.join("\n")
+        );
+    }
+}
