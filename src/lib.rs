@@ -12,11 +12,17 @@
 //! - [`scan`]: batch matching of files and streams on every core (`lookalike scan`).
 //! - [`permute`]: candidates to pre-register or pre-block (`lookalike permute`).
 
+pub mod app;
+pub mod config;
 pub mod domain;
 pub mod finding;
 pub mod matcher;
+pub mod metrics;
 pub mod permute;
+pub mod pipeline;
 pub mod scan;
+pub mod sources;
+pub mod store;
 pub mod watchlist;
 
 pub use domain::{Domain, DomainError};

@@ -11,9 +11,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
+use lookalike::config::Config;
 use lookalike::matcher::score::DEFAULT_MIN_SCORE;
 use lookalike::scan::{self, Format};
-use lookalike::{Domain, Matcher, Technique, permute, watchlist};
+use lookalike::{Domain, Matcher, Technique, app, permute, watchlist};
 
 /// Catch brand-impersonation domains: homoglyphs, typos, combosquats, level-squats, TLD swaps.
 #[derive(Parser)]
@@ -25,6 +26,19 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The service: follow every CT log, match, store, print new findings.
+    Run {
+        /// Service config (TOML). Without it: watchlists/ (or the bundled set), ./lookalike-data,
+        /// every public CT log.
+        #[arg(long, short = 'c')]
+        config: Option<PathBuf>,
+        /// Print each new finding as one JSON line on stdout.
+        #[arg(long)]
+        json: bool,
+        /// How often to print the status line on stderr.
+        #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+        status_interval: Duration,
+    },
     /// Explain how each domain matches the watched brands.
     Check {
         /// Watchlist file or folder of *.toml (repeatable); default watchlists/ or the bundled set.
@@ -70,6 +84,17 @@ enum Command {
         #[command(subcommand)]
         command: WatchlistCommand,
     },
+    /// The service config.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Check a config file and the watchlists it names; print what `run` would do.
+    Check { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -92,6 +117,35 @@ fn main() -> ExitCode {
     }
 }
 
+fn run_service(config: Option<PathBuf>, json: bool, status_every: Duration) -> Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LOOKALIKE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(io::stderr)
+        .init();
+    let config = match &config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(app::run(
+        app::RunOptions {
+            config,
+            json,
+            status_every,
+        },
+        app::signals(),
+    ))?;
+    // Blocking tasks (a stuck DNS lookup, say) must not hold the exit.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    Ok(ExitCode::SUCCESS)
+}
+
 fn load_matcher(paths: &[PathBuf]) -> Result<(Vec<lookalike::Brand>, Matcher)> {
     let brands = watchlist::load(paths).context("loading the watchlist")?;
     let matcher = Matcher::build(&brands);
@@ -100,6 +154,30 @@ fn load_matcher(paths: &[PathBuf]) -> Result<(Vec<lookalike::Brand>, Matcher)> {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
+        Command::Run {
+            config,
+            json,
+            status_interval,
+        } => run_service(config, json, status_interval),
+        Command::Config {
+            command: ConfigCommand::Check { file },
+        } => {
+            let config = Config::load(&file)?;
+            let brands = watchlist::load(&config.watchlists)?;
+            println!("store: {}", config.store.display());
+            println!("watchlists: {} brands", brands.len());
+            for ct in &config.ct {
+                println!(
+                    "source ct: lists {:?}, start {:?}, {} extra logs, {} excluded",
+                    ct.lists,
+                    ct.start,
+                    ct.logs.len(),
+                    ct.exclude.len()
+                );
+            }
+            eprintln!("{}: valid", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Check {
             watchlist,
             json,

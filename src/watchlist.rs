@@ -485,7 +485,7 @@ fn normalize_term(raw: &str) -> Result<String, &'static str> {
 }
 
 /// 1-based line number of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
     text.as_bytes()[..end]
         .iter()

@@ -1,0 +1,423 @@
+//! The service config (`lookalike run --config FILE`): TOML → serde types → [`Config`].
+//!
+//! Parsing and validation are pure (no I/O beyond reading the file): a bad config names the
+//! file, the line and what is wrong, and nothing starts. Every section is optional; relative
+//! paths are resolved against the config file's folder. Without a config, [`Config::default`]
+//! is the embedded default: `watchlists/` (or the bundled set), `./lookalike-data`, every
+//! public CT log.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::sources::ct::loglist::{Api, LogState, parse_state_name};
+use crate::sources::ct::monitor::Start;
+use crate::watchlist::line_of;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config {file}: {error}")]
+    Read { file: String, error: std::io::Error },
+    #[error("config {file}:{line}: {message}")]
+    Invalid {
+        file: String,
+        line: usize,
+        message: String,
+    },
+}
+
+/// The validated config.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Files or folders of watchlist TOML; empty means `watchlists/` in the working folder
+    /// when it exists, else the set bundled in the binary.
+    pub watchlists: Vec<PathBuf>,
+    /// The sled store folder.
+    pub store: PathBuf,
+    pub ct: Vec<CtConfig>,
+}
+
+/// Which log lists a CT source follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lists {
+    /// Chrome's and Apple's lists, refreshed hourly; the bundled snapshot until they load.
+    Live,
+    /// Only the snapshot in the binary.
+    Bundled,
+    /// Only the logs the config names.
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct CtConfig {
+    pub lists: Lists,
+    pub states: Vec<LogState>,
+    pub start: Start,
+    pub exclude: Vec<String>,
+    pub logs: Vec<ExtraLog>,
+    pub poll: Duration,
+    pub parallel: usize,
+    pub requests_per_second: f64,
+    pub list_refresh: Duration,
+}
+
+/// A log the config adds.
+#[derive(Debug, Clone)]
+pub struct ExtraLog {
+    pub name: String,
+    pub url: String,
+    pub api: Api,
+    /// DER SubjectPublicKeyInfo.
+    pub key: Option<Vec<u8>>,
+}
+
+impl Default for CtConfig {
+    fn default() -> Self {
+        CtConfig {
+            lists: Lists::Live,
+            states: vec![LogState::Usable, LogState::Qualified, LogState::ReadOnly],
+            start: Start::Head,
+            exclude: Vec::new(),
+            logs: Vec::new(),
+            poll: Duration::from_secs(5),
+            parallel: 4,
+            requests_per_second: 8.0,
+            list_refresh: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            watchlists: Vec::new(),
+            store: PathBuf::from("./lookalike-data"),
+            ct: vec![CtConfig::default()],
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    watchlists: Option<Vec<String>>,
+    store: Option<RawStore>,
+    #[serde(default)]
+    source: Vec<Spanned<RawSource>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStore {
+    path: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    #[serde(rename = "type")]
+    kind: Spanned<String>,
+    lists: Option<Spanned<String>>,
+    states: Option<Spanned<Vec<String>>>,
+    start: Option<Spanned<String>>,
+    #[serde(default)]
+    exclude: Vec<String>,
+    #[serde(default)]
+    log: Vec<Spanned<RawLog>>,
+    poll: Option<Spanned<String>>,
+    parallel: Option<Spanned<usize>>,
+    requests_per_second: Option<Spanned<f64>>,
+    list_refresh: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLog {
+    name: Spanned<String>,
+    url: Spanned<String>,
+    api: Option<Spanned<String>>,
+    key: Option<Spanned<String>>,
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
+            file: path.display().to_string(),
+            error,
+        })?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        Config::parse(&path.display().to_string(), &text, base)
+    }
+
+    /// Parses config text; `file` names it in errors, `base` resolves relative paths.
+    pub fn parse(file: &str, text: &str, base: &Path) -> Result<Config, ConfigError> {
+        let invalid = |span: Range<usize>, message: String| ConfigError::Invalid {
+            file: file.to_owned(),
+            line: line_of(text, span.start),
+            message,
+        };
+        let raw: RawConfig = toml::from_str(text)
+            .map_err(|e| invalid(e.span().unwrap_or(0..0), e.message().trim().to_owned()))?;
+        let resolve = |p: &str| {
+            let p = Path::new(p);
+            if p.is_absolute() {
+                p.to_owned()
+            } else {
+                base.join(p)
+            }
+        };
+        let mut config = Config::default();
+        if let Some(w) = raw.watchlists {
+            config.watchlists = w.iter().map(|p| resolve(p)).collect();
+        }
+        config.store = resolve(
+            raw.store
+                .and_then(|s| s.path)
+                .as_deref()
+                .unwrap_or("lookalike-data"),
+        );
+        if !raw.source.is_empty() {
+            config.ct.clear();
+        }
+        for spanned in raw.source {
+            let span = spanned.span();
+            let s = spanned.into_inner();
+            match s.kind.get_ref().as_str() {
+                "ct" => config.ct.push(ct_source(s, &invalid)?),
+                "certstream" | "nrd" => {
+                    return Err(invalid(
+                        s.kind.span(),
+                        format!(
+                            "source type \"{}\" is not available in this version of lookalike",
+                            s.kind.get_ref()
+                        ),
+                    ));
+                }
+                other => {
+                    return Err(invalid(
+                        span,
+                        format!("unknown source type \"{other}\" (expected \"ct\")"),
+                    ));
+                }
+            }
+        }
+        Ok(config)
+    }
+}
+
+fn ct_source(
+    s: RawSource,
+    invalid: &impl Fn(Range<usize>, String) -> ConfigError,
+) -> Result<CtConfig, ConfigError> {
+    let mut ct = CtConfig::default();
+    if let Some(lists) = s.lists {
+        ct.lists = match lists.get_ref().as_str() {
+            "live" => Lists::Live,
+            "bundled" => Lists::Bundled,
+            "none" => Lists::None,
+            other => {
+                return Err(invalid(
+                    lists.span(),
+                    format!("lists = \"{other}\": expected \"live\", \"bundled\" or \"none\""),
+                ));
+            }
+        };
+    }
+    if let Some(states) = s.states {
+        let span = states.span();
+        ct.states = states
+            .into_inner()
+            .iter()
+            .map(|name| {
+                parse_state_name(name).ok_or_else(|| {
+                    invalid(span.clone(), format!("unknown log state \"{name}\" (expected usable, qualified, readonly, retired, rejected or pending)"))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+    }
+    if let Some(start) = s.start {
+        ct.start = Start::parse(start.get_ref()).ok_or_else(|| {
+            invalid(
+                start.span(),
+                format!(
+                    "start = \"{}\": expected \"head\", \"backfill:N\" or \"index:N\"",
+                    start.get_ref()
+                ),
+            )
+        })?;
+    }
+    ct.exclude = s.exclude;
+    let duration = |v: Spanned<String>, field: &str| {
+        humantime::parse_duration(v.get_ref())
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                invalid(
+                    v.span(),
+                    format!(
+                        "{field} = \"{}\": expected a duration like \"5s\"",
+                        v.get_ref()
+                    ),
+                )
+            })
+    };
+    if let Some(poll) = s.poll {
+        ct.poll = duration(poll, "poll")?;
+    }
+    if let Some(refresh) = s.list_refresh {
+        ct.list_refresh = duration(refresh, "list_refresh")?;
+    }
+    if let Some(p) = s.parallel {
+        if *p.get_ref() == 0 || *p.get_ref() > 64 {
+            return Err(invalid(p.span(), "parallel must be 1..=64".into()));
+        }
+        ct.parallel = p.into_inner();
+    }
+    if let Some(r) = s.requests_per_second {
+        if !(r.get_ref().is_finite() && *r.get_ref() > 0.0) {
+            return Err(invalid(r.span(), "requests_per_second must be > 0".into()));
+        }
+        ct.requests_per_second = r.into_inner();
+    }
+    for log in s.log {
+        let span = log.span();
+        let log = log.into_inner();
+        let url = log.url.get_ref().trim();
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(invalid(
+                log.url.span(),
+                format!("log url \"{url}\" must start with http:// or https://"),
+            ));
+        }
+        let api = match log.api.as_ref().map(|a| a.get_ref().as_str()) {
+            None | Some("rfc6962") => Api::Rfc6962,
+            Some("static") => Api::Static,
+            Some(other) => {
+                return Err(invalid(
+                    log.api.as_ref().map_or(span.clone(), |a| a.span()),
+                    format!("api = \"{other}\": expected \"rfc6962\" or \"static\""),
+                ));
+            }
+        };
+        let key = match log.key {
+            None => None,
+            Some(k) => Some(
+                B64.decode(k.get_ref().trim())
+                    .map_err(|e| invalid(k.span(), format!("key is not base64 DER: {e}")))?,
+            ),
+        };
+        if log.name.get_ref().trim().is_empty() {
+            return Err(invalid(log.name.span(), "log name is empty".into()));
+        }
+        let mut url = url.to_owned();
+        if !url.ends_with('/') {
+            url.push('/');
+        }
+        ct.logs.push(ExtraLog {
+            name: log.name.into_inner(),
+            url,
+            api,
+            key,
+        });
+    }
+    Ok(ct)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_config_is_the_embedded_default_relative_to_the_file() {
+        let c = Config::parse("c.toml", "", Path::new("/etc/lookalike")).unwrap();
+        assert_eq!(c.store, PathBuf::from("/etc/lookalike/lookalike-data"));
+        assert!(c.watchlists.is_empty());
+        assert_eq!(c.ct.len(), 1);
+        assert_eq!(c.ct[0].lists, Lists::Live);
+        assert_eq!(c.ct[0].start, Start::Head);
+    }
+
+    #[test]
+    fn ct_source_with_extra_logs() {
+        let text = r#"
+watchlists = ["/srv/w"]
+[store]
+path = "/var/lib/lookalike"
+
+[[source]]
+type = "ct"
+lists = "none"
+start = "backfill:100"
+exclude = ["Google 'Argon2026h1' log"]
+poll = "1s"
+  [[source.log]]
+  name = "local"
+  url = "http://127.0.0.1:9000/static"
+  api = "static"
+  key = "MFkw"
+"#;
+        let c = Config::parse("c.toml", text, Path::new("/x")).unwrap();
+        assert_eq!(c.store, PathBuf::from("/var/lib/lookalike"));
+        let ct = &c.ct[0];
+        assert_eq!(ct.lists, Lists::None);
+        assert_eq!(ct.start, Start::Backfill(100));
+        assert_eq!(ct.poll, Duration::from_secs(1));
+        assert_eq!(ct.logs[0].url, "http://127.0.0.1:9000/static/");
+        assert_eq!(ct.logs[0].api, Api::Static);
+        assert_eq!(ct.logs[0].key.as_deref(), Some(&[0x30, 0x59, 0x30][..]));
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let cases = [
+            ("[store]\npath = 1\n", "c.toml:2:", "invalid type"),
+            (
+                "\n\n[[source]]\ntype = \"ct\"\nstart = \"tail\"\n",
+                "c.toml:5:",
+                "backfill:N",
+            ),
+            (
+                "[[source]]\ntype = \"ct\"\nlists = \"all\"\n",
+                "c.toml:3:",
+                "\"live\"",
+            ),
+            (
+                "[[source]]\ntype = \"ftp\"\n",
+                "c.toml:1:",
+                "unknown source type",
+            ),
+            (
+                "[[source]]\ntype = \"ct\"\n[[source.log]]\nname = \"x\"\nurl = \"ftp://x\"\n",
+                "c.toml:5:",
+                "http://",
+            ),
+            (
+                "[[source]]\ntype = \"ct\"\n[[source.log]]\nname = \"x\"\nurl = \"http://x\"\nkey = \"!!\"\n",
+                "c.toml:6:",
+                "base64",
+            ),
+            ("bogus = 1\n", "c.toml:1:", "unknown field"),
+            (
+                "[[source]]\ntype = \"ct\"\npoll = \"soon\"\n",
+                "c.toml:3:",
+                "duration",
+            ),
+        ];
+        for (text, location, needle) in cases {
+            let err = Config::parse("c.toml", text, Path::new(""))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with(&format!("config {location}")),
+                "{text:?}: {err}"
+            );
+            assert!(err.contains(needle), "{text:?}: {err}");
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! Every metric lookalike keeps, in one place, with the Prometheus names `/metrics` exports.
+//!
+//! Labels have low cardinality: the log's name, never a domain or a brand. Hot loops update
+//! atomics through handles taken once per log ([`LogMetrics`]), not by label lookup per entry.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LogLabel {
+    pub log: String,
+}
+
+type CounterFamily = Family<LogLabel, Counter>;
+type GaugeFamily = Family<LogLabel, Gauge>;
+type FloatGauge = Gauge<f64, AtomicU64>;
+
+/// The process-wide metrics. Cheap to clone (handles to shared atomics).
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Arc<Registry>,
+    ct_entries_fetched: CounterFamily,
+    ct_entries_decoded: CounterFamily,
+    ct_decode_errors: CounterFamily,
+    ct_fetch_errors: CounterFamily,
+    ct_tree_head_errors: CounterFamily,
+    ct_tree_size: GaugeFamily,
+    ct_lag_entries: GaugeFamily,
+    ct_lag_seconds: GaugeFamily,
+    ct_log_up: GaugeFamily,
+    /// Names handed to the matcher, and those `Domain::parse` rejected.
+    pub names: Counter,
+    pub names_invalid: Counter,
+    /// New (registrable, brand) pairs, and every counted sighting.
+    pub findings: Counter,
+    pub sightings: Counter,
+    /// Batches waiting in the pipeline (sources → match → store).
+    pub pipeline_queue: Gauge,
+    /// Seconds the last store commit took.
+    pub store_commit_seconds: FloatGauge,
+    /// The logs followed now, for the status line.
+    logs: Arc<Mutex<BTreeMap<String, LogMetrics>>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("lookalike");
+        let m = Metrics {
+            registry: Arc::new(Registry::default()),
+            ct_entries_fetched: Family::default(),
+            ct_entries_decoded: Family::default(),
+            ct_decode_errors: Family::default(),
+            ct_fetch_errors: Family::default(),
+            ct_tree_head_errors: Family::default(),
+            ct_tree_size: Family::default(),
+            ct_lag_entries: Family::default(),
+            ct_lag_seconds: Family::default(),
+            ct_log_up: Family::default(),
+            names: Counter::default(),
+            names_invalid: Counter::default(),
+            findings: Counter::default(),
+            sightings: Counter::default(),
+            pipeline_queue: Gauge::default(),
+            store_commit_seconds: FloatGauge::default(),
+            logs: Default::default(),
+        };
+        let r = &mut registry;
+        r.register(
+            "ct_entries_fetched",
+            "CT log entries downloaded",
+            m.ct_entries_fetched.clone(),
+        );
+        r.register(
+            "ct_entries_decoded",
+            "CT log entries decoded",
+            m.ct_entries_decoded.clone(),
+        );
+        r.register(
+            "ct_decode_errors",
+            "CT log entries that could not be decoded (skipped)",
+            m.ct_decode_errors.clone(),
+        );
+        r.register(
+            "ct_fetch_errors",
+            "Failed requests to CT logs (retried)",
+            m.ct_fetch_errors.clone(),
+        );
+        r.register(
+            "ct_tree_head_errors",
+            "Tree heads (STH or checkpoint) that were malformed or failed signature verification",
+            m.ct_tree_head_errors.clone(),
+        );
+        r.register(
+            "ct_tree_size",
+            "Latest verified tree size of each log",
+            m.ct_tree_size.clone(),
+        );
+        r.register(
+            "ct_lag_entries",
+            "Entries behind the latest tree size",
+            m.ct_lag_entries.clone(),
+        );
+        r.register(
+            "ct_lag_seconds",
+            "Age of the newest processed entry's log timestamp",
+            m.ct_lag_seconds.clone(),
+        );
+        r.register(
+            "ct_log_up",
+            "1 when the last request to the log succeeded",
+            m.ct_log_up.clone(),
+        );
+        r.register("names", "Names checked by the matcher", m.names.clone());
+        r.register(
+            "names_invalid",
+            "Names rejected by the normaliser",
+            m.names_invalid.clone(),
+        );
+        r.register(
+            "findings",
+            "New (registrable domain, brand) findings",
+            m.findings.clone(),
+        );
+        r.register(
+            "sightings",
+            "Sightings merged into findings",
+            m.sightings.clone(),
+        );
+        r.register(
+            "pipeline_queue_depth",
+            "Batches waiting in the pipeline",
+            m.pipeline_queue.clone(),
+        );
+        r.register(
+            "store_commit_seconds",
+            "Duration of the last store commit",
+            m.store_commit_seconds.clone(),
+        );
+        Metrics {
+            registry: Arc::new(registry),
+            ..m
+        }
+    }
+
+    /// Handles for one log, taken once.
+    pub fn log(&self, name: &str) -> LogMetrics {
+        let l = LogLabel {
+            log: name.to_owned(),
+        };
+        let handles = LogMetrics {
+            fetched: self.ct_entries_fetched.get_or_create(&l).clone(),
+            decoded: self.ct_entries_decoded.get_or_create(&l).clone(),
+            decode_errors: self.ct_decode_errors.get_or_create(&l).clone(),
+            fetch_errors: self.ct_fetch_errors.get_or_create(&l).clone(),
+            tree_head_errors: self.ct_tree_head_errors.get_or_create(&l).clone(),
+            tree_size: self.ct_tree_size.get_or_create(&l).clone(),
+            lag_entries: self.ct_lag_entries.get_or_create(&l).clone(),
+            lag_seconds: self.ct_lag_seconds.get_or_create(&l).clone(),
+            up: self.ct_log_up.get_or_create(&l).clone(),
+        };
+        self.logs
+            .lock()
+            .expect("metrics lock")
+            .insert(name.to_owned(), handles.clone());
+        handles
+    }
+
+    /// The logs followed now and their handles, by name.
+    pub fn logs(&self) -> Vec<(String, LogMetrics)> {
+        let logs = self.logs.lock().expect("metrics lock");
+        logs.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+
+    /// Forgets a log that left the log list, so its series stop being exported.
+    pub fn remove_log(&self, name: &str) {
+        let l = LogLabel {
+            log: name.to_owned(),
+        };
+        self.logs.lock().expect("metrics lock").remove(name);
+        self.ct_log_up.remove(&l);
+        self.ct_lag_entries.remove(&l);
+        self.ct_lag_seconds.remove(&l);
+        self.ct_tree_size.remove(&l);
+    }
+
+    /// The Prometheus text exposition.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("writing to a String cannot fail");
+        out
+    }
+}
+
+/// One log's metric handles.
+#[derive(Clone, Debug)]
+pub struct LogMetrics {
+    pub fetched: Counter,
+    pub decoded: Counter,
+    pub decode_errors: Counter,
+    pub fetch_errors: Counter,
+    pub tree_head_errors: Counter,
+    pub tree_size: Gauge,
+    pub lag_entries: Gauge,
+    pub lag_seconds: Gauge,
+    pub up: Gauge,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exports_per_log_series_with_the_documented_names() {
+        let m = Metrics::new();
+        let log = m.log("Test 'Log'");
+        log.fetched.inc_by(3);
+        log.up.set(1);
+        m.findings.inc();
+        let text = m.encode();
+        assert!(
+            text.contains("lookalike_ct_entries_fetched_total{log=\"Test 'Log'\"} 3"),
+            "{text}"
+        );
+        assert!(text.contains("lookalike_ct_log_up{log=\"Test 'Log'\"} 1"));
+        assert!(text.contains("lookalike_findings_total 1"));
+    }
+}

@@ -1,0 +1,289 @@
+//! The pipeline: work from sources → decode → normalise → match → store, in batches.
+//!
+//! Sources send [`Work`] on a bounded channel, each carrying the cursor it advances. Decoding and
+//! matching are CPU work and run on blocking threads, several batches at once; results are
+//! committed strictly in the order the work arrived (a `FuturesOrdered`), so a source's cursor
+//! only ever moves forward past entries whose findings are stored in the same transaction.
+//! New findings are flushed to disk before anyone hears of them: a crash never announces a
+//! finding the store forgot.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesOrdered;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, warn};
+
+use crate::domain::Domain;
+use crate::matcher::Matcher;
+use crate::metrics::{LogMetrics, Metrics};
+use crate::sources::ct::entry::{self, Entry};
+use crate::store::{Applied, Batch, Cursor, Hit, Record, Sighting, Store, rfc3339_ms};
+
+/// Batches decoded and matched at the same time.
+const IN_FLIGHT: usize = 4;
+
+/// Where work comes from: one CT log, one feed.
+#[derive(Debug)]
+pub struct SourceInfo {
+    /// Cursor key in the store (`ct:<hex log id>`).
+    pub id: String,
+    /// Source type (`ct`).
+    pub kind: &'static str,
+    /// Human name (the log's description).
+    pub name: String,
+    pub metrics: LogMetrics,
+}
+
+/// One RFC 6962 entry as served: base64 already decoded by the fetcher.
+#[derive(Debug, Clone)]
+pub struct RawEntry {
+    pub leaf_input: Vec<u8>,
+    pub extra_data: Vec<u8>,
+}
+
+#[derive(Debug)]
+pub enum Payload {
+    /// RFC 6962 `get-entries`; `Err` is an entry whose base64 was bad.
+    Entries(Vec<Result<RawEntry, String>>),
+    /// A static-ct-api data tile (full or partial). Leaves before `skip` were processed
+    /// earlier (from a partial tile); `count` leaves from there are new.
+    Tile {
+        data: Bytes,
+        skip: usize,
+        count: usize,
+    },
+}
+
+/// A run of consecutive entries `start..next` of one source.
+#[derive(Debug)]
+pub struct Work {
+    pub source: Arc<SourceInfo>,
+    pub start: u64,
+    pub next: u64,
+    pub payload: Payload,
+}
+
+/// What the pipeline tells the rest of the service.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A (registrable, brand) pair seen for the first time, stored and flushed.
+    NewFinding(Box<Record>),
+}
+
+/// What processing one [`Work`] produced, before commit.
+struct Processed {
+    source: Arc<SourceInfo>,
+    batch: Batch,
+    decoded: u64,
+    errors: u64,
+    newest_ms: u64,
+    names: u64,
+    invalid: u64,
+}
+
+pub struct Pipeline {
+    pub matcher: Arc<Matcher>,
+    pub store: Store,
+    pub metrics: Metrics,
+    pub events: mpsc::Sender<Event>,
+}
+
+impl Pipeline {
+    /// Runs until the work channel closes or `cancel` fires; then finishes and commits what is
+    /// in flight (bounded: at most [`IN_FLIGHT`] batches) and flushes the store.
+    pub async fn run(self, mut rx: mpsc::Receiver<Work>, cancel: CancellationToken) {
+        let mut in_flight = FuturesOrdered::new();
+        let mut open = true;
+        loop {
+            self.metrics.pipeline_queue.set(rx.len() as i64);
+            tokio::select! {
+                done = in_flight.next(), if !in_flight.is_empty() => {
+                    match done {
+                        Some(Ok(processed)) => self.commit(processed).await,
+                        Some(Err(e)) => error!(error = %e, "A pipeline worker failed."),
+                        None => {}
+                    }
+                }
+                work = rx.recv(), if open && in_flight.len() < IN_FLIGHT => {
+                    match work {
+                        Some(work) => {
+                            let matcher = self.matcher.clone();
+                            in_flight.push_back(tokio::task::spawn_blocking(move || process(&matcher, work)));
+                        }
+                        None => open = false,
+                    }
+                }
+                () = cancel.cancelled(), if open => open = false,
+                else => break,
+            }
+            if !open && in_flight.is_empty() {
+                break;
+            }
+        }
+        if let Err(e) = self.store.flush().await {
+            error!(error = %e, "Flushing the store failed.");
+        }
+    }
+
+    async fn commit(&self, p: Processed) {
+        let m = &p.source.metrics;
+        m.decoded.inc_by(p.decoded);
+        m.decode_errors.inc_by(p.errors);
+        if p.newest_ms > 0 {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_millis() as u64;
+            m.lag_seconds
+                .set((now.saturating_sub(p.newest_ms) / 1000) as i64);
+        }
+        self.metrics.names.inc_by(p.names);
+        self.metrics.names_invalid.inc_by(p.invalid);
+
+        let started = Instant::now();
+        // A failing store is the one thing the pipeline cannot route around: retry the same
+        // batch (the cursor must not pass it) until it succeeds.
+        let applied = loop {
+            let store = self.store.clone();
+            let batch = p.batch.clone();
+            match tokio::task::spawn_blocking(move || store.apply(&batch)).await {
+                Ok(Ok(applied)) => break applied,
+                Ok(Err(e)) => {
+                    error!(source = %p.source.name, error = %e, "Storing a batch failed; retrying.")
+                }
+                Err(e) => {
+                    error!(source = %p.source.name, error = %e, "Storing a batch panicked; retrying.")
+                }
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        };
+        let mut new = Vec::new();
+        for a in applied {
+            match a {
+                Applied::New(r) => {
+                    self.metrics.sightings.inc();
+                    new.push(r);
+                }
+                Applied::Seen(_) => {
+                    self.metrics.sightings.inc();
+                }
+                Applied::Duplicate => {}
+            }
+        }
+        if !new.is_empty() {
+            if let Err(e) = self.store.flush().await {
+                error!(error = %e, "Flushing the store failed.");
+            }
+            self.metrics.findings.inc_by(new.len() as u64);
+            for r in new {
+                // The receiver going away (shutdown) must not stop commits.
+                let _ = self.events.send(Event::NewFinding(Box::new(r))).await;
+            }
+        }
+        self.metrics
+            .store_commit_seconds
+            .set(started.elapsed().as_secs_f64());
+    }
+}
+
+/// Decodes, normalises and matches one work item. Pure CPU; no I/O.
+fn process(matcher: &Matcher, work: Work) -> Processed {
+    let source = work.source;
+    let mut p = Processed {
+        batch: Batch {
+            hits: Vec::new(),
+            cursors: vec![(source.id.clone(), Cursor { next: work.next })],
+        },
+        source: source.clone(),
+        decoded: 0,
+        errors: 0,
+        newest_ms: 0,
+        names: 0,
+        invalid: 0,
+    };
+    let on_entry = |index: u64, result: Result<Entry, String>, p: &mut Processed| match result {
+        Ok(entry) => {
+            p.decoded += 1;
+            p.newest_ms = p.newest_ms.max(entry.timestamp_ms);
+            match_entry(matcher, &source, index, &entry, p);
+        }
+        Err(error) => {
+            p.errors += 1;
+            warn!(log = %source.name, index, %error, "Skipping a malformed entry.");
+        }
+    };
+    match work.payload {
+        Payload::Entries(entries) => {
+            for (i, raw) in entries.into_iter().enumerate() {
+                let result = raw.and_then(|raw| {
+                    entry::decode_merkle_leaf(&raw.leaf_input, &raw.extra_data)
+                        .map_err(|e| e.to_string())
+                });
+                on_entry(work.start + i as u64, result, &mut p);
+            }
+        }
+        Payload::Tile { data, skip, count } => {
+            let mut seen = 0usize;
+            for (i, leaf) in entry::split_tile(&data).enumerate() {
+                if i < skip {
+                    if leaf.is_err() {
+                        // Framing broke before the new leaves: none of them can be found.
+                        break;
+                    }
+                    continue;
+                }
+                if i >= skip + count {
+                    break;
+                }
+                seen += 1;
+                let result = leaf
+                    .and_then(|leaf| leaf.decode())
+                    .map_err(|e| e.to_string());
+                on_entry(work.start + (i - skip) as u64, result, &mut p);
+            }
+            if seen < count {
+                let missing = (count - seen) as u64;
+                p.errors += missing;
+                warn!(log = %source.name, first = work.start + seen as u64, missing,
+                    "A data tile ended early; skipping the entries it lacks.");
+            }
+        }
+    }
+    p
+}
+
+fn match_entry(
+    matcher: &Matcher,
+    source: &SourceInfo,
+    index: u64,
+    entry: &Entry,
+    p: &mut Processed,
+) {
+    let seen = rfc3339_ms(entry.timestamp_ms);
+    for name in &entry.names {
+        p.names += 1;
+        let Ok(domain) = Domain::parse(name) else {
+            p.invalid += 1;
+            continue;
+        };
+        for finding in matcher.check(&domain) {
+            p.batch.hits.push(Hit {
+                finding,
+                sighting: Sighting {
+                    source: source.kind.to_owned(),
+                    name: domain.ascii().to_owned(),
+                    seen: seen.clone(),
+                    log: Some(source.name.clone()),
+                    index: Some(index),
+                    cert_sha256: Some(hex::encode(entry.cert_sha256)),
+                    issuer: entry.issuer_org.clone().or_else(|| entry.issuer_cn.clone()),
+                },
+                dedup: Some(entry.tbs_hash),
+            });
+        }
+    }
+}

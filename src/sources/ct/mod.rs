@@ -1,0 +1,235 @@
+//! Certificate Transparency: every log in the public log lists (RFC 6962 and static-ct-api),
+//! followed directly.
+//!
+//! - [`loglist`]: Chrome's and Apple's lists, the bundled snapshot, selection.
+//! - [`checkpoint`]: tree heads and their signatures.
+//! - [`client`]: HTTP with rate limits and backoff, per log.
+//! - [`rfc6962`], [`tiles`]: the two read APIs.
+//! - [`entry`]: decoding leaves into names, issuer, hashes.
+//! - [`monitor`]: following one log in order.
+//!
+//! [`CtSource::run`] keeps one follower per selected log, and refreshes the lists hourly:
+//! new logs are picked up and vanished ones stopped without a restart.
+
+pub mod checkpoint;
+pub mod client;
+pub mod entry;
+pub mod loglist;
+pub mod monitor;
+pub mod rfc6962;
+pub mod tiles;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use self::checkpoint::{LogKey, TreeHeadError};
+use self::client::{FetchError, LogClient, RateLimiter};
+use self::loglist::{Log, LogList, LogState, Selection};
+use self::monitor::{FollowOptions, Follower};
+use crate::config::{CtConfig, Lists};
+use crate::metrics::Metrics;
+use crate::pipeline::{SourceInfo, Work};
+use crate::store::Store;
+
+/// Why a tree head could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum HeadError {
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error(transparent)]
+    Invalid(#[from] TreeHeadError),
+}
+
+/// The CT source: one follower per selected log.
+pub struct CtSource {
+    pub config: CtConfig,
+    pub store: Store,
+    pub metrics: Metrics,
+    pub http: reqwest::Client,
+    pub tx: mpsc::Sender<Work>,
+}
+
+/// A running follower.
+struct Running {
+    cancel: CancellationToken,
+    name: String,
+}
+
+impl CtSource {
+    /// The logs to follow right now, from the lists we have and the config.
+    fn wanted(&self, lists: &LogList) -> Vec<Log> {
+        let selection = Selection {
+            states: self.config.states.clone(),
+            exclude: self.config.exclude.clone(),
+        };
+        let mut logs: Vec<Log> = selection.select(lists).into_iter().cloned().collect();
+        for extra in &self.config.logs {
+            let id: [u8; 32] = match &extra.key {
+                Some(key) => Sha256::digest(key).into(),
+                None => Sha256::digest(extra.url.as_bytes()).into(),
+            };
+            logs.retain(|l| l.id != id);
+            logs.push(Log {
+                id,
+                name: extra.name.clone(),
+                operator: "config".into(),
+                api: extra.api,
+                url: extra.url.clone(),
+                submission_url: None,
+                key: extra.key.clone(),
+                state: LogState::Usable,
+                mmd: None,
+                temporal_interval: None,
+            });
+        }
+        logs
+    }
+
+    pub async fn run(self, cancel: CancellationToken) {
+        let mut lists = match self.config.lists {
+            Lists::None => LogList::default(),
+            Lists::Bundled | Lists::Live => LogList::bundled(),
+        };
+        let mut running: HashMap<[u8; 32], Running> = HashMap::new();
+        let mut tasks = JoinSet::new();
+        let mut live = LiveLists::default();
+        let mut refresh = tokio::time::interval(self.config.list_refresh);
+        refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let wanted = self.wanted(&lists);
+            let keep: std::collections::HashSet<[u8; 32]> = wanted.iter().map(|l| l.id).collect();
+            running.retain(|id, r| {
+                if keep.contains(id) {
+                    return true;
+                }
+                info!(log = %r.name, "Log left the list; stopping it.");
+                r.cancel.cancel();
+                self.metrics.remove_log(&r.name);
+                false
+            });
+            let mut started = 0;
+            for log in wanted {
+                if running.contains_key(&log.id) {
+                    continue;
+                }
+                let child = cancel.child_token();
+                running.insert(
+                    log.id,
+                    Running {
+                        cancel: child.clone(),
+                        name: log.name.clone(),
+                    },
+                );
+                started += 1;
+                tasks.spawn(self.follower(&log, child).run());
+            }
+            if started > 0 {
+                info!(started, following = running.len(), "Following CT logs.");
+            }
+            if running.is_empty() {
+                warn!("No CT logs to follow: check `lists`, `states` and `exclude` in the config.");
+            }
+
+            tokio::select! {
+                _ = refresh.tick(), if self.config.lists == Lists::Live => {
+                    if let Some(new) = live.refresh(&self.http).await {
+                        lists = new;
+                    }
+                }
+                Some(_) = tasks.join_next() => {}
+                () = cancel.cancelled() => break,
+            }
+        }
+        // Followers watch child tokens of `cancel`; wait for them to notice.
+        while tasks.join_next().await.is_some() {}
+    }
+
+    fn follower(&self, log: &Log, cancel: CancellationToken) -> Follower {
+        let metrics = self.metrics.log(&log.name);
+        let key = log.key.as_ref().and_then(|der| match LogKey::from_spki(der) {
+            Ok(k) => Some(k),
+            Err(error) => {
+                warn!(log = %log.name, %error, "Cannot use the log's key; tree heads will not be verified.");
+                None
+            }
+        });
+        let source = Arc::new(SourceInfo {
+            id: log.source_id(),
+            kind: "ct",
+            name: log.name.clone(),
+            metrics: metrics.clone(),
+        });
+        Follower {
+            api: log.api,
+            url: log.url.clone(),
+            key,
+            client: LogClient {
+                http: self.http.clone(),
+                limiter: RateLimiter::new(self.config.requests_per_second),
+                metrics,
+                log: log.name.clone(),
+                cancel,
+                failures: Default::default(),
+            },
+            source,
+            store: self.store.clone(),
+            tx: self.tx.clone(),
+            options: FollowOptions {
+                poll: self.config.poll,
+                parallel: self.config.parallel,
+                rate: self.config.requests_per_second,
+                start: self.config.start,
+            },
+        }
+    }
+}
+
+/// The live lists with their validators for conditional GETs; the last good copy of each is
+/// kept when a refresh fails.
+#[derive(Default)]
+struct LiveLists {
+    state: Vec<(String, Option<String>, Option<String>, Option<LogList>)>,
+}
+
+impl LiveLists {
+    /// Returns the new union when anything changed.
+    async fn refresh(&mut self, http: &reqwest::Client) -> Option<LogList> {
+        if self.state.is_empty() {
+            for url in [loglist::CHROME_URL, loglist::APPLE_URL] {
+                self.state.push((url.to_owned(), None, None, None));
+            }
+        }
+        let mut changed = false;
+        for (url, etag, modified, list) in &mut self.state {
+            match loglist::fetch(http, url, etag.as_deref(), modified.as_deref()).await {
+                Ok(fetched) => {
+                    *etag = fetched.etag;
+                    *modified = fetched.last_modified;
+                    if let Some(new) = fetched.list {
+                        info!(%url, logs = new.logs.len(), "Loaded a log list.");
+                        *list = Some(new);
+                        changed = true;
+                    }
+                }
+                Err(error) => {
+                    warn!(%error, "Refreshing a log list failed; keeping the previous one (or the bundled snapshot).");
+                }
+            }
+        }
+        if !changed {
+            return None;
+        }
+        let mut lists: Vec<LogList> = self.state.iter().filter_map(|s| s.3.clone()).collect();
+        // Logs only in the snapshot (a list that never loaded) stay followed.
+        if self.state.iter().any(|s| s.3.is_none()) {
+            lists.push(LogList::bundled());
+        }
+        Some(LogList::union(&lists))
+    }
+}

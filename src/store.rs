@@ -1,0 +1,408 @@
+//! The embedded store: the only module that touches sled. No sled type leaks out.
+//!
+//! On-disk format (schema [`STORE_SCHEMA`], kept in `meta`):
+//!
+//! | tree        | key                                         | value                          |
+//! |-------------|---------------------------------------------|--------------------------------|
+//! | `meta`      | `schema`                                    | decimal schema version         |
+//! | `findings`  | registrable `\0` brand                      | [`Record`] as JSON             |
+//! | `sightings` | registrable `\0` brand `\0` dedup key (32 B) | empty                          |
+//! | `cursors`   | source id (`ct:<hex log id>`)               | [`Cursor`] as JSON             |
+//!
+//! `findings` keys sort by registrable domain, so one domain's findings (one per brand) are a
+//! prefix scan. `sightings` remembers which certificates were already counted, so a
+//! precertificate and its final certificate, and copies of one certificate in several logs,
+//! count once. A [`Batch`] (the findings of a run of log entries and the cursor that run
+//! advances) is applied in one transaction: after a crash either both are there or neither is,
+//! so work is neither skipped nor counted twice.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+use crate::finding::Finding;
+
+/// Version of the on-disk format; bumped on any incompatible change.
+pub const STORE_SCHEMA: u32 = 1;
+/// How many recent sightings a record keeps (the count keeps counting).
+pub const MAX_SOURCES: usize = 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store {path} is in use by another process (a running `lookalike run`?): {source}")]
+    Locked { path: PathBuf, source: sled::Error },
+    #[error("store {path}: {source}")]
+    Open { path: PathBuf, source: sled::Error },
+    #[error("store {path} has schema {found}, this lookalike reads schema {STORE_SCHEMA}")]
+    Schema { path: PathBuf, found: String },
+    #[error("store: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("store: corrupt record under {key}: {error}")]
+    Corrupt { key: String, error: String },
+}
+
+/// Where and how a name was seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sighting {
+    /// The source type: `ct`, `certstream`, `nrd`, `scan`.
+    pub source: String,
+    /// The name exactly as the source gave it (after `*.` stripping), e.g. `login.paypa1.com`.
+    pub name: String,
+    /// RFC 3339 time the source saw it (the log's timestamp for CT).
+    pub seen: String,
+    /// The CT log's name, or the feed's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<u64>,
+    /// Hex SHA-256 of the certificate (pre-certificate for precert entries).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_sha256: Option<String>,
+    /// Issuer organisation, or CN when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+}
+
+/// A stored finding: the finding (highest-scoring sighting wins) plus its history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    #[serde(flatten)]
+    pub finding: Finding,
+    /// RFC 3339.
+    pub first_seen: String,
+    pub last_seen: String,
+    /// Distinct sightings (certificates, feed days) counted so far.
+    pub count: u64,
+    /// The most recent sightings, oldest first, at most [`MAX_SOURCES`].
+    pub sources: Vec<Sighting>,
+}
+
+/// One matched name to record.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub finding: Finding,
+    pub sighting: Sighting,
+    /// Equal for sightings that must count once (the CT TBS hash); `None` always counts.
+    pub dedup: Option<[u8; 32]>,
+}
+
+/// A source's position: the next index to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub next: u64,
+}
+
+/// Everything one step of the pipeline writes, atomically.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    pub hits: Vec<Hit>,
+    pub cursors: Vec<(String, Cursor)>,
+}
+
+/// What applying a hit did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Applied {
+    /// A (registrable, brand) pair seen for the first time.
+    New(Record),
+    /// A new sighting of a known pair.
+    Seen(Record),
+    /// The same certificate again (other log, or precert/final pair): nothing changed.
+    Duplicate,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    findings: sled::Tree,
+    sightings: sled::Tree,
+    cursors: sled::Tree,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (or creates) the store at `path`. Only one process may hold it.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let db = sled::Config::new()
+            .path(path)
+            .flush_every_ms(Some(200))
+            .open()
+            .map_err(|source| match &source {
+                sled::Error::Io(io)
+                    if io.kind() == std::io::ErrorKind::WouldBlock
+                        || io.to_string().contains("lock") =>
+                {
+                    StoreError::Locked {
+                        path: path.to_owned(),
+                        source,
+                    }
+                }
+                _ => StoreError::Open {
+                    path: path.to_owned(),
+                    source,
+                },
+            })?;
+        let meta = db.open_tree("meta")?;
+        match meta.get("schema")? {
+            None => {
+                meta.insert("schema", STORE_SCHEMA.to_string().as_bytes())?;
+            }
+            Some(v) if v.as_ref() == STORE_SCHEMA.to_string().as_bytes() => {}
+            Some(v) => {
+                return Err(StoreError::Schema {
+                    path: path.to_owned(),
+                    found: String::from_utf8_lossy(&v).into_owned(),
+                });
+            }
+        }
+        Ok(Store {
+            findings: db.open_tree("findings")?,
+            sightings: db.open_tree("sightings")?,
+            cursors: db.open_tree("cursors")?,
+            db,
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Applies a batch in one transaction and returns what each hit did, in order.
+    pub fn apply(&self, batch: &Batch) -> Result<Vec<Applied>, StoreError> {
+        let result = (&self.findings, &self.sightings, &self.cursors).transaction(
+            |(findings, sightings, cursors)| {
+                let mut applied = Vec::with_capacity(batch.hits.len());
+                for hit in &batch.hits {
+                    let key = finding_key(&hit.finding.registrable, &hit.finding.brand);
+                    if let Some(dedup) = hit.dedup {
+                        let mut skey = key.clone();
+                        skey.push(0);
+                        skey.extend_from_slice(&dedup);
+                        if sightings.insert(skey, &[] as &[u8])?.is_some() {
+                            applied.push(Applied::Duplicate);
+                            continue;
+                        }
+                    }
+                    let old = match findings.get(&key)? {
+                        Some(raw) => Some(decode_record(&key, &raw).map_err(abort)?),
+                        None => None,
+                    };
+                    let (record, new) = merge(old, hit);
+                    let raw = serde_json::to_vec(&record).expect("records serialize");
+                    findings.insert(key, raw)?;
+                    applied.push(if new {
+                        Applied::New(record)
+                    } else {
+                        Applied::Seen(record)
+                    });
+                }
+                for (id, cursor) in &batch.cursors {
+                    let raw = serde_json::to_vec(cursor).expect("cursors serialize");
+                    cursors.insert(id.as_bytes(), raw)?;
+                }
+                Ok(applied)
+            },
+        );
+        result.map_err(|e| match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => StoreError::Sled(e),
+        })
+    }
+
+    /// Makes everything applied so far durable (sled also flushes on its own every 200 ms).
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
+    pub fn flush_blocking(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub fn cursor(&self, source_id: &str) -> Result<Option<Cursor>, StoreError> {
+        match self.cursors.get(source_id.as_bytes())? {
+            None => Ok(None),
+            Some(raw) => serde_json::from_slice(&raw)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt {
+                    key: source_id.to_owned(),
+                    error: e.to_string(),
+                }),
+        }
+    }
+
+    /// Every stored record, in key order (registrable domain, then brand).
+    pub fn records(&self) -> impl Iterator<Item = Result<Record, StoreError>> + '_ {
+        self.findings.iter().map(|item| {
+            let (key, raw) = item?;
+            decode_record(&key, &raw)
+        })
+    }
+
+    /// The records of one registrable domain (one per brand).
+    pub fn records_for(&self, registrable: &str) -> Result<Vec<Record>, StoreError> {
+        let mut prefix = registrable.as_bytes().to_vec();
+        prefix.push(0);
+        self.findings
+            .scan_prefix(prefix)
+            .map(|item| {
+                let (key, raw) = item?;
+                decode_record(&key, &raw)
+            })
+            .collect()
+    }
+
+    pub fn finding_count(&self) -> usize {
+        self.findings.len()
+    }
+}
+
+fn finding_key(registrable: &str, brand: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(registrable.len() + brand.len() + 1);
+    key.extend_from_slice(registrable.as_bytes());
+    key.push(0);
+    key.extend_from_slice(brand.as_bytes());
+    key
+}
+
+fn decode_record(key: &[u8], raw: &[u8]) -> Result<Record, StoreError> {
+    serde_json::from_slice(raw).map_err(|e| StoreError::Corrupt {
+        key: String::from_utf8_lossy(key).replace('\0', "/"),
+        error: e.to_string(),
+    })
+}
+
+fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
+    ConflictableTransactionError::Abort(e)
+}
+
+/// Folds a hit into the existing record. The finding shown is the highest-scoring one seen.
+fn merge(old: Option<Record>, hit: &Hit) -> (Record, bool) {
+    let seen = &hit.sighting.seen;
+    match old {
+        None => (
+            Record {
+                finding: hit.finding.clone(),
+                first_seen: seen.clone(),
+                last_seen: seen.clone(),
+                count: 1,
+                sources: vec![hit.sighting.clone()],
+            },
+            true,
+        ),
+        Some(mut record) => {
+            if hit.finding.score > record.finding.score {
+                record.finding = hit.finding.clone();
+            }
+            // Log timestamps are not in arrival order across logs; keep the true extremes.
+            if *seen < record.first_seen {
+                record.first_seen = seen.clone();
+            }
+            if *seen > record.last_seen {
+                record.last_seen = seen.clone();
+            }
+            record.count += 1;
+            record.sources.push(hit.sighting.clone());
+            if record.sources.len() > MAX_SOURCES {
+                let excess = record.sources.len() - MAX_SOURCES;
+                record.sources.drain(..excess);
+            }
+            (record, false)
+        }
+    }
+}
+
+/// RFC 3339 (UTC, seconds) for a time in milliseconds since the epoch.
+pub fn rfc3339_ms(ms: u64) -> String {
+    let t = UNIX_EPOCH + std::time::Duration::from_millis(ms);
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+/// RFC 3339 (UTC, seconds) for now.
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{SCHEMA_VERSION, Technique};
+
+    fn hit(domain: &str, brand: &str, score: u8, seen: &str, dedup: Option<u8>) -> Hit {
+        Hit {
+            finding: Finding {
+                schema: SCHEMA_VERSION,
+                domain: domain.into(),
+                unicode: domain.into(),
+                registrable: domain.into(),
+                brand: brand.into(),
+                term: "paypal".into(),
+                techniques: vec![Technique::Replacement],
+                score,
+                reasons: vec![],
+            },
+            sighting: Sighting {
+                source: "ct".into(),
+                name: domain.into(),
+                seen: seen.into(),
+                log: Some("test".into()),
+                index: Some(1),
+                cert_sha256: None,
+                issuer: None,
+            },
+            dedup: dedup.map(|b| [b; 32]),
+        }
+    }
+
+    #[test]
+    fn merges_sightings_and_counts_each_certificate_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let batch = Batch {
+            hits: vec![
+                hit("paypa1.com", "PayPal", 70, "2026-01-02T00:00:00Z", Some(1)),
+                hit("paypa1.com", "PayPal", 70, "2026-01-02T00:00:00Z", Some(1)),
+                hit("paypa1.com", "PayPal", 90, "2026-01-01T00:00:00Z", Some(2)),
+            ],
+            cursors: vec![("ct:ab".into(), Cursor { next: 42 })],
+        };
+        let applied = store.apply(&batch).unwrap();
+        assert!(matches!(applied[0], Applied::New(_)));
+        assert_eq!(applied[1], Applied::Duplicate);
+        let Applied::Seen(record) = &applied[2] else {
+            panic!("{applied:?}")
+        };
+        assert_eq!(record.count, 2);
+        assert_eq!(record.finding.score, 90);
+        assert_eq!(record.first_seen, "2026-01-01T00:00:00Z");
+        assert_eq!(record.last_seen, "2026-01-02T00:00:00Z");
+        assert_eq!(store.cursor("ct:ab").unwrap(), Some(Cursor { next: 42 }));
+        assert_eq!(store.records_for("paypa1.com").unwrap().len(), 1);
+        drop(store);
+
+        // Reopening keeps everything.
+        let store = Store::open(dir.path()).unwrap();
+        let all: Vec<Record> = store.records().collect::<Result<_, _>>().unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].count, 2);
+        assert_eq!(store.cursor("ct:ab").unwrap(), Some(Cursor { next: 42 }));
+    }
+
+    #[test]
+    fn a_store_from_a_newer_lookalike_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::open(dir.path()).unwrap();
+        db.open_tree("meta")
+            .unwrap()
+            .insert("schema", "99")
+            .unwrap();
+        db.flush().unwrap();
+        drop(db);
+        let err = Store::open(dir.path()).err().unwrap();
+        assert!(err.to_string().contains("schema 99"), "{err}");
+    }
+}
