@@ -22,9 +22,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::config::Config;
-use crate::matcher::Matcher;
+use crate::matcher::score::DEFAULT_MIN_SCORE;
 use crate::metrics::Metrics;
-use crate::pipeline::{Event, Pipeline};
+use crate::pipeline::{Detector, Event, Pipeline};
 use crate::sources::ct::CtSource;
 use crate::store::{Record, Store};
 use crate::watchlist;
@@ -47,10 +47,10 @@ pub struct RunOptions {
 pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Result<()> {
     let config = &options.config;
     let brands = watchlist::load(&config.watchlists)?;
-    let matcher = Arc::new(Matcher::build(&brands));
+    let detector = Arc::new(Detector::new(&brands, DEFAULT_MIN_SCORE));
     info!(
         brands = brands.len(),
-        terms = matcher.term_count(),
+        terms = detector.matcher.term_count(),
         "Watchlists loaded."
     );
     let store = tokio::task::spawn_blocking({
@@ -80,7 +80,7 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
 
     let mut tasks = tokio::task::JoinSet::new();
     let pipeline = Pipeline {
-        matcher,
+        detector,
         store: store.clone(),
         metrics: metrics.clone(),
         events: event_tx,

@@ -76,6 +76,19 @@ pub struct ExtraLog {
     pub key: Option<Vec<u8>>,
 }
 
+impl ExtraLog {
+    /// A config log is known by its URL (one log may be read through both APIs), so its
+    /// cursor key is `ct:` + hex SHA-256 of the URL.
+    pub fn id(&self) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(self.url.as_bytes()).into()
+    }
+
+    pub fn source_id(&self) -> String {
+        format!("ct:{}", hex::encode(self.id()))
+    }
+}
+
 impl Default for CtConfig {
     fn default() -> Self {
         CtConfig {

@@ -124,6 +124,7 @@ fn run_service(config: Option<PathBuf>, json: bool, status_every: Duration) -> R
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(io::stderr)
+        .with_ansi(io::stderr().is_terminal())
         .init();
     let config = match &config {
         Some(path) => Config::load(path)?,

@@ -85,8 +85,38 @@ struct Processed {
     invalid: u64,
 }
 
+/// The matcher and the score each brand's findings must reach to be kept.
+pub struct Detector {
+    pub matcher: Matcher,
+    /// Per-brand `min_score` from the watchlist; brands without one use `default_min_score`.
+    pub min_scores: std::collections::HashMap<String, u8>,
+    pub default_min_score: u8,
+}
+
+impl Detector {
+    pub fn new(brands: &[crate::Brand], default_min_score: u8) -> Detector {
+        Detector {
+            matcher: Matcher::build(brands),
+            min_scores: brands
+                .iter()
+                .filter_map(|b| b.min_score.map(|s| (b.name.clone(), s)))
+                .collect(),
+            default_min_score,
+        }
+    }
+
+    fn keeps(&self, f: &crate::Finding) -> bool {
+        f.score
+            >= self
+                .min_scores
+                .get(&f.brand)
+                .copied()
+                .unwrap_or(self.default_min_score)
+    }
+}
+
 pub struct Pipeline {
-    pub matcher: Arc<Matcher>,
+    pub detector: Arc<Detector>,
     pub store: Store,
     pub metrics: Metrics,
     pub events: mpsc::Sender<Event>,
@@ -111,8 +141,8 @@ impl Pipeline {
                 work = rx.recv(), if open && in_flight.len() < IN_FLIGHT => {
                     match work {
                         Some(work) => {
-                            let matcher = self.matcher.clone();
-                            in_flight.push_back(tokio::task::spawn_blocking(move || process(&matcher, work)));
+                            let detector = self.detector.clone();
+                            in_flight.push_back(tokio::task::spawn_blocking(move || process(&detector, work)));
                         }
                         None => open = false,
                     }
@@ -191,7 +221,7 @@ impl Pipeline {
 }
 
 /// Decodes, normalises and matches one work item. Pure CPU; no I/O.
-fn process(matcher: &Matcher, work: Work) -> Processed {
+fn process(detector: &Detector, work: Work) -> Processed {
     let source = work.source;
     let mut p = Processed {
         batch: Batch {
@@ -209,7 +239,7 @@ fn process(matcher: &Matcher, work: Work) -> Processed {
         Ok(entry) => {
             p.decoded += 1;
             p.newest_ms = p.newest_ms.max(entry.timestamp_ms);
-            match_entry(matcher, &source, index, &entry, p);
+            match_entry(detector, &source, index, &entry, p);
         }
         Err(error) => {
             p.errors += 1;
@@ -257,7 +287,7 @@ fn process(matcher: &Matcher, work: Work) -> Processed {
 }
 
 fn match_entry(
-    matcher: &Matcher,
+    detector: &Detector,
     source: &SourceInfo,
     index: u64,
     entry: &Entry,
@@ -270,7 +300,10 @@ fn match_entry(
             p.invalid += 1;
             continue;
         };
-        for finding in matcher.check(&domain) {
+        for finding in detector.matcher.check(&domain) {
+            if !detector.keeps(&finding) {
+                continue;
+            }
             p.batch.hits.push(Hit {
                 finding,
                 sighting: Sighting {

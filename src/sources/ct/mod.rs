@@ -70,13 +70,13 @@ impl CtSource {
         };
         let mut logs: Vec<Log> = selection.select(lists).into_iter().cloned().collect();
         for extra in &self.config.logs {
-            let id: [u8; 32] = match &extra.key {
-                Some(key) => Sha256::digest(key).into(),
-                None => Sha256::digest(extra.url.as_bytes()).into(),
-            };
-            logs.retain(|l| l.id != id);
+            // A config entry for a listed log (same key) replaces the list's.
+            if let Some(key) = &extra.key {
+                let log_id: [u8; 32] = Sha256::digest(key).into();
+                logs.retain(|l| l.id != log_id);
+            }
             logs.push(Log {
-                id,
+                id: extra.id(),
                 name: extra.name.clone(),
                 operator: "config".into(),
                 api: extra.api,

@@ -18,9 +18,10 @@ use tracing::{info, warn};
 use super::HeadError;
 use super::checkpoint::{LogKey, TreeHead};
 use super::client::{FetchError, LogClient, jitter};
+use super::entry::split_tile;
 use super::loglist::Api;
 use super::rfc6962::{INITIAL_BATCH, fetch_range, get_sth};
-use super::tiles::{TILE_WIDTH, get_checkpoint, get_data_tile};
+use super::tiles::{TILE_WIDTH, data_tile_url, get_checkpoint, get_data_tile};
 use crate::pipeline::{Payload, SourceInfo, Work};
 use crate::store::Store;
 
@@ -227,6 +228,28 @@ impl Follower {
             let Some((n, first, end, result)) = in_flight.next().await else {
                 return Ok(sent);
             };
+            let result = result.and_then(|data| {
+                // A tile that ends cleanly before the entries the tree head promises is stale
+                // or truncated: fetch it again later rather than skip entries. (A framing
+                // error is different: the log's data is bad, and the pipeline counts it.)
+                let want = (end - n * TILE_WIDTH) as usize;
+                let mut have = 0;
+                let mut broken = false;
+                for leaf in split_tile(&data).take(want) {
+                    if leaf.is_err() {
+                        broken = true;
+                        break;
+                    }
+                    have += 1;
+                }
+                if !broken && have < want {
+                    return Err(FetchError::Transport {
+                        url: data_tile_url(&self.url, n, want as u64),
+                        error: format!("tile holds {have} entries, the tree head says {want}"),
+                    });
+                }
+                Ok(data)
+            });
             match result {
                 Ok(data) => {
                     self.source.metrics.fetched.inc_by(end - first);

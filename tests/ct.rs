@@ -1,0 +1,389 @@
+//! `lookalike run` against a fake CT log on 127.0.0.1 that serves both APIs (RFC 6962 and
+//! static-ct-api) from certificates made here: what a user sees on stdout and in the store.
+
+#[path = "support/fakelog.rs"]
+mod fakelog;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use fakelog::{FakeLog, FakeLogOptions, TestEntry, filler};
+use lookalike::store::{Record, Store};
+
+/// A running `lookalike run` with its stdout lines and stderr collected.
+struct Service {
+    child: Child,
+    stdout: Arc<Mutex<Vec<String>>>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Service {
+    fn start(config: &Path) -> Service {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lookalike"))
+            .args(["run", "--json", "--status-interval", "1s", "--config"])
+            .arg(config)
+            .env("LOOKALIKE_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start lookalike run");
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let out = BufReader::new(child.stdout.take().unwrap());
+        let lines = stdout.clone();
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                lines.lock().unwrap().push(line);
+            }
+        });
+        let err = BufReader::new(child.stderr.take().unwrap());
+        let text = stderr.clone();
+        std::thread::spawn(move || {
+            for line in err.lines().map_while(Result::ok) {
+                let mut t = text.lock().unwrap();
+                t.push_str(&line);
+                t.push('\n');
+            }
+        });
+        Service {
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    fn findings(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits until `done` holds for the findings printed so far.
+    async fn wait_for(&self, what: &str, done: impl Fn(&[serde_json::Value]) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !done(&self.findings()) {
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; stdout: {:#?}\nstderr:\n{}",
+                self.findings(),
+                self.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// SIGTERM, and the time it took to exit.
+    async fn terminate(mut self) -> (Duration, Service) {
+        let started = Instant::now();
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(
+                    status.success(),
+                    "exit {status}; stderr:\n{}",
+                    self.stderr()
+                );
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "no exit after SIGTERM"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let took = started.elapsed();
+        // Let the reader threads drain the pipes.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        (took, self)
+    }
+
+    /// SIGKILL: no chance to save anything.
+    fn kill(mut self) -> Service {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        self
+    }
+}
+
+fn domains(findings: &[serde_json::Value]) -> Vec<String> {
+    let mut d: Vec<String> = findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["registrable"].as_str().unwrap(),
+                f["brand"].as_str().unwrap()
+            )
+        })
+        .collect();
+    d.sort();
+    d
+}
+
+fn watchlists() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("watchlists")
+}
+
+fn write_config(dir: &Path, logs: &str, extra: &str) -> PathBuf {
+    let config = format!(
+        r#"watchlists = ["{}"]
+[store]
+path = "{}"
+
+[[source]]
+type = "ct"
+lists = "none"
+start = "index:0"
+poll = "200ms"
+requests_per_second = 200
+{extra}
+{logs}
+"#,
+        watchlists().display(),
+        dir.join("store").display(),
+    );
+    let path = dir.join("config.toml");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+fn both_apis(log: &FakeLog) -> String {
+    format!(
+        r#"  [[source.log]]
+  name = "fake-rfc6962"
+  url = "{}"
+  api = "rfc6962"
+  key = "{}"
+  [[source.log]]
+  name = "fake-static"
+  url = "{}"
+  api = "static"
+  key = "{}"
+"#,
+        log.rfc6962_url(),
+        log.key_b64(),
+        log.static_url(),
+        log.key_b64()
+    )
+}
+
+fn records(store: &Path) -> Vec<Record> {
+    let store = Store::open(store).unwrap();
+    store.records().collect::<Result<_, _>>().unwrap()
+}
+
+fn cert(names: &[&str]) -> TestEntry {
+    TestEntry::Cert {
+        sans: names.iter().map(|s| s.to_string()).collect(),
+        cn: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finds_lookalikes_in_both_apis_once_each_with_their_sources() {
+    let log = FakeLog::start(FakeLogOptions {
+        max_batch: 7,
+        rate_limit_every: 5,
+        gzip_tiles: true,
+        ..Default::default()
+    })
+    .await;
+    let mut entries = filler(20);
+    entries.push(cert(&["paypa1-login.com", "www.paypa1-login.com"]));
+    entries.push(TestEntry::Precert {
+        sans: vec!["0penai-billing.com".into()],
+        cn: None,
+    });
+    entries.push(TestEntry::PrecertAndCert {
+        sans: vec!["xn--pypal-4ve.com".into()],
+        cn: Some("xn--pypal-4ve.com".into()),
+    });
+    entries.push(TestEntry::Malformed);
+    entries.push(cert(&["www.paypal.com", "openai.com"])); // official: never findings
+    entries.extend(filler(250)); // past the first tile
+    entries.push(cert(&["login-microsoft-verify.xyz"]));
+    entries.extend(filler(5)); // leaves a partial tile
+    log.append(entries);
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &both_apis(&log), "");
+    let service = Service::start(&config);
+    let first = [
+        "0penai-billing.com OpenAI",
+        "login-microsoft-verify.xyz Microsoft",
+        "paypa1-login.com PayPal",
+        "xn--pypal-4ve.com PayPal",
+    ];
+    service
+        .wait_for("the first four findings", |f| f.len() >= 4)
+        .await;
+
+    // The log grows while we watch.
+    let grown = log.append(vec![cert(&["apple-id-unlock.top"])]);
+    service
+        .wait_for("the finding in the grown log", |f| f.len() >= 5)
+        .await;
+    // Both copies of the log caught up before we stop.
+    let stderr_deadline = Instant::now() + Duration::from_secs(30);
+    let store_dir = dir.path().join("store");
+    let (took, service) = loop {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let status = service.stderr();
+        let done = status
+            .lines()
+            .rev()
+            .find(|l| l.contains("Status:"))
+            .is_some_and(|l| l.contains(&format!("{} entries, 2 malformed", 2 * grown.end - 2)));
+        if done || Instant::now() > stderr_deadline {
+            break service.terminate().await;
+        }
+    };
+    assert!(took < Duration::from_secs(5), "SIGTERM took {took:?}");
+
+    let printed = service.findings();
+    let mut want: Vec<String> = first.iter().map(|s| s.to_string()).collect();
+    want.push("apple-id-unlock.top Apple".into());
+    want.sort();
+    assert_eq!(domains(&printed), want, "each finding printed exactly once");
+    for f in &printed {
+        assert_eq!(f["schema"], 1);
+        assert!(f["score"].as_u64().unwrap() >= 60, "{f}");
+        assert!(!f["reasons"].as_array().unwrap().is_empty(), "{f}");
+        assert!(f["first_seen"].as_str().unwrap().ends_with('Z'), "{f}");
+    }
+    let idn = printed
+        .iter()
+        .find(|f| f["registrable"] == "xn--pypal-4ve.com")
+        .unwrap();
+    assert_eq!(idn["unicode"], "pаypal.com");
+    assert!(
+        idn["reasons"]
+            .to_string()
+            .contains("U+0430 CYRILLIC SMALL LETTER A"),
+        "{idn}"
+    );
+
+    let stderr = service.stderr();
+    assert!(
+        stderr.contains("Skipping a malformed entry") && stderr.contains("index=24"),
+        "malformed entry logged with log and index:\n{stderr}"
+    );
+    let stats = log.stats();
+    assert!(stats.rate_limited > 0, "{stats:?}");
+    assert!(stats.partial_tiles > 0, "{stats:?}");
+    assert!(stats.gzip_tiles > 0, "{stats:?}");
+
+    // The store: one record per (registrable, brand); the precert and its certificate, and
+    // the same certificate in both logs, count once; sources say where it was seen.
+    let records = records(&store_dir);
+    assert_eq!(records.len(), 5);
+    for r in &records {
+        assert_eq!(r.count, 1, "{r:?}");
+        let s = &r.sources[0];
+        assert_eq!(s.source, "ct");
+        assert!(s.log.as_deref().unwrap().starts_with("fake-"), "{s:?}");
+        assert!(s.cert_sha256.as_deref().unwrap().len() == 64);
+        assert!(s.issuer.is_some(), "{s:?}");
+    }
+    let paypal = records
+        .iter()
+        .find(|r| r.finding.registrable == "paypa1-login.com")
+        .unwrap();
+    assert_eq!(paypal.sources[0].index, Some(20));
+
+    // Both logs' cursors are at the end of the tree.
+    let store = Store::open(&store_dir).unwrap();
+    let config = lookalike::config::Config::load(&config).unwrap();
+    for extra in &config.ct[0].logs {
+        let cursor = store.cursor(&extra.source_id()).unwrap();
+        assert_eq!(cursor.map(|c| c.next), Some(log.size()), "{}", extra.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_mid_log_neither_skips_nor_repeats_an_entry() {
+    let log = FakeLog::start(FakeLogOptions {
+        max_batch: 25,
+        ..Default::default()
+    })
+    .await;
+    let mut entries = Vec::new();
+    let lookalikes = 40;
+    for i in 0..lookalikes {
+        entries.extend(filler(40));
+        entries.push(cert(&[&format!("paypal-login-{i}.com")]));
+    }
+    log.append(entries);
+
+    let dir = tempfile::tempdir().unwrap();
+    // A slow request rate, so the kill lands in the middle of the log.
+    let config = write_config(
+        dir.path(),
+        &format!(
+            "  [[source.log]]\n  name = \"fake\"\n  url = \"{}\"\n  api = \"rfc6962\"\n",
+            log.rfc6962_url()
+        ),
+        "requests_per_second = 20\nparallel = 2\n",
+    );
+    let config_text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("requests_per_second = 200\n", "");
+    std::fs::write(&config, config_text).unwrap();
+
+    let first = Service::start(&config);
+    first
+        .wait_for("some findings before the kill", |f| f.len() >= 5)
+        .await;
+    let first = first.kill();
+    let before = first.findings();
+    assert!(
+        before.len() < lookalikes,
+        "the kill came too late to test anything"
+    );
+
+    let second = Service::start(&config);
+    second
+        .wait_for("the rest after the restart", |f| {
+            before.len() + f.len() >= lookalikes
+        })
+        .await;
+    // Give a re-announcement the chance to show up before we judge.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (_, second) = second.terminate().await;
+
+    let mut all = domains(&before);
+    all.extend(domains(&second.findings()));
+    all.sort();
+    let want: Vec<String> = {
+        let mut w: Vec<String> = (0..lookalikes)
+            .map(|i| format!("paypal-login-{i}.com PayPal"))
+            .collect();
+        w.sort();
+        w
+    };
+    assert_eq!(
+        all, want,
+        "every lookalike announced exactly once across the kill"
+    );
+
+    let records = records(&dir.path().join("store"));
+    assert_eq!(records.len(), lookalikes);
+    for r in &records {
+        assert_eq!(r.count, 1, "{r:?}");
+    }
+}
