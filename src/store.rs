@@ -27,6 +27,8 @@ use crate::finding::Finding;
 
 /// Version of the on-disk format; bumped on any incompatible change.
 pub const STORE_SCHEMA: u32 = 1;
+/// sled's page cache.
+const CACHE_BYTES: u64 = 64 << 20;
 /// How many recent sightings a record keeps (the count keeps counting).
 pub const MAX_SOURCES: usize = 20;
 
@@ -127,6 +129,9 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let db = sled::Config::new()
             .path(path)
+            // sled's default page cache is 1 GiB; findings and cursors are small and the hot
+            // path writes little, so a modest cache keeps the service's memory flat.
+            .cache_capacity(CACHE_BYTES)
             .flush_every_ms(Some(200))
             .open()
             .map_err(|source| match &source {
