@@ -15,7 +15,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::sources::ct::loglist::{Api, LogState, parse_state_name};
+use crate::sources::ct::loglist::{self, Api, LogState, parse_state_name};
 use crate::sources::ct::monitor::Start;
 use crate::watchlist::line_of;
 
@@ -64,6 +64,25 @@ pub struct CtConfig {
     pub parallel: usize,
     pub requests_per_second: f64,
     pub list_refresh: Duration,
+    /// The live lists to load (`lists = "live"`): Chrome's and Apple's by default. Other URLs
+    /// (a mirror, a private list) replace them, and then the bundled snapshot (a copy of
+    /// Chrome's and Apple's) is not used.
+    pub list_urls: Vec<String>,
+}
+
+impl CtConfig {
+    /// Whether the bundled snapshot stands in for the live lists until they load.
+    pub fn snapshot_fallback(&self) -> bool {
+        self.lists == Lists::Bundled
+            || (self.lists == Lists::Live && self.list_urls == default_list_urls())
+    }
+}
+
+fn default_list_urls() -> Vec<String> {
+    vec![
+        loglist::CHROME_URL.to_owned(),
+        loglist::APPLE_URL.to_owned(),
+    ]
 }
 
 /// A log the config adds.
@@ -101,6 +120,7 @@ impl Default for CtConfig {
             parallel: 4,
             requests_per_second: 8.0,
             list_refresh: Duration::from_secs(3600),
+            list_urls: default_list_urls(),
         }
     }
 }
@@ -146,6 +166,7 @@ struct RawSource {
     parallel: Option<Spanned<usize>>,
     requests_per_second: Option<Spanned<f64>>,
     list_refresh: Option<Spanned<String>>,
+    list_urls: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -285,6 +306,21 @@ fn ct_source(
     }
     if let Some(refresh) = s.list_refresh {
         ct.list_refresh = duration(refresh, "list_refresh")?;
+    }
+    if let Some(urls) = s.list_urls {
+        let span = urls.span();
+        let urls = urls.into_inner();
+        if urls.is_empty()
+            || urls
+                .iter()
+                .any(|u| !(u.starts_with("http://") || u.starts_with("https://")))
+        {
+            return Err(invalid(
+                span,
+                "list_urls must be a non-empty list of http(s) URLs".into(),
+            ));
+        }
+        ct.list_urls = urls;
     }
     if let Some(p) = s.parallel {
         if *p.get_ref() == 0 || *p.get_ref() > 64 {

@@ -387,3 +387,142 @@ async fn a_kill_mid_log_neither_skips_nor_repeats_an_entry() {
         assert_eq!(r.count, 1, "{r:?}");
     }
 }
+
+/// A log list server: Chrome's v3 shape, with ETags and 304s.
+struct ListServer {
+    url: String,
+    body: Arc<Mutex<(u32, String)>>,
+    not_modified: Arc<std::sync::atomic::AtomicU32>,
+}
+
+impl ListServer {
+    async fn start() -> ListServer {
+        use axum::http::{HeaderMap, StatusCode, header};
+        use axum::response::IntoResponse;
+        let body = Arc::new(Mutex::new((0u32, String::new())));
+        let not_modified = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let (b, n) = (body.clone(), not_modified.clone());
+        let app = axum::Router::new().route(
+            "/list.json",
+            axum::routing::get(move |headers: HeaderMap| {
+                let (b, n) = (b.clone(), n.clone());
+                async move {
+                    let (version, text) = b.lock().unwrap().clone();
+                    let etag = format!("\"v{version}\"");
+                    if headers
+                        .get(header::IF_NONE_MATCH)
+                        .and_then(|v| v.to_str().ok())
+                        == Some(etag.as_str())
+                    {
+                        n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        return StatusCode::NOT_MODIFIED.into_response();
+                    }
+                    ([(header::ETAG, etag)], text).into_response()
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/list.json", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        ListServer {
+            url,
+            body,
+            not_modified,
+        }
+    }
+
+    /// Publishes a list holding these logs: (name, fake log, tiled?).
+    fn publish(&self, logs: &[(&str, &FakeLog, bool)]) {
+        use base64::Engine;
+        use base64::engine::general_purpose::STANDARD as B64;
+        use sha2::Digest;
+        let entry = |name: &str, log: &FakeLog, tiled: bool| {
+            let key = B64.decode(log.key_b64()).unwrap();
+            let mut e = serde_json::json!({
+                "description": name,
+                "log_id": B64.encode(sha2::Sha256::digest(&key)),
+                "key": log.key_b64(),
+                "mmd": 60,
+                "state": {"usable": {"timestamp": "2026-01-01T00:00:00Z"}},
+            });
+            if tiled {
+                e["submission_url"] = log.static_url().into();
+                e["monitoring_url"] = log.static_url().into();
+            } else {
+                e["url"] = log.rfc6962_url().into();
+            }
+            e
+        };
+        let list = serde_json::json!({
+            "version": "test",
+            "operators": [{
+                "name": "Test operator",
+                "email": ["ct@example.org"],
+                "logs": logs.iter().filter(|l| !l.2).map(|l| entry(l.0, l.1, false)).collect::<Vec<_>>(),
+                "tiled_logs": logs.iter().filter(|l| l.2).map(|l| entry(l.0, l.1, true)).collect::<Vec<_>>(),
+            }]
+        });
+        let mut body = self.body.lock().unwrap();
+        body.0 += 1;
+        body.1 = list.to_string();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_logs_in_the_list_are_followed_and_vanished_ones_stopped_without_a_restart() {
+    let a = FakeLog::start(FakeLogOptions::default()).await;
+    let b = FakeLog::start(FakeLogOptions::default()).await;
+    a.append(vec![cert(&["paypal-login-a1.com"])]);
+    b.append(vec![cert(&["paypal-login-b1.com"])]);
+    let lists = ListServer::start().await;
+    lists.publish(&[("Test 'A'", &a, true)]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "", "");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "lists = \"none\"",
+        &format!(
+            "lists = \"live\"\nlist_urls = [\"{}\"]\nlist_refresh = \"300ms\"",
+            lists.url
+        ),
+    );
+    std::fs::write(&config, text).unwrap();
+
+    let service = Service::start(&config);
+    service
+        .wait_for("the finding in log A", |f| f.len() == 1)
+        .await;
+    lists.publish(&[("Test 'B'", &b, false)]);
+    service
+        .wait_for("the finding in log B", |f| f.len() == 2)
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !service.stderr().contains("Log left the list; stopping it.") {
+        assert!(Instant::now() < deadline, "{}", service.stderr());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    a.append(vec![cert(&["paypal-login-a2.com"])]);
+    b.append(vec![cert(&["paypal-login-b2.com"])]);
+    service
+        .wait_for("the second finding in log B", |f| f.len() == 3)
+        .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (_, service) = service.terminate().await;
+    assert_eq!(
+        domains(&service.findings()),
+        vec![
+            "paypal-login-a1.com PayPal",
+            "paypal-login-b1.com PayPal",
+            "paypal-login-b2.com PayPal"
+        ],
+        "log A is no longer followed"
+    );
+    assert!(
+        lists
+            .not_modified
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 0,
+        "refreshes are conditional GETs"
+    );
+    assert!(service.stderr().contains("Loaded a log list."));
+}

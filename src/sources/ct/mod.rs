@@ -92,13 +92,23 @@ impl CtSource {
     }
 
     pub async fn run(self, cancel: CancellationToken) {
-        let mut lists = match self.config.lists {
-            Lists::None => LogList::default(),
-            Lists::Bundled | Lists::Live => LogList::bundled(),
+        let mut lists = if self.config.snapshot_fallback() {
+            LogList::bundled()
+        } else {
+            LogList::default()
         };
         let mut running: HashMap<[u8; 32], Running> = HashMap::new();
         let mut tasks = JoinSet::new();
-        let mut live = LiveLists::default();
+        let mut task_logs: HashMap<tokio::task::Id, [u8; 32]> = HashMap::new();
+        let mut live = LiveLists {
+            state: self
+                .config
+                .list_urls
+                .iter()
+                .map(|url| (url.clone(), None, None, None))
+                .collect(),
+            snapshot_fallback: self.config.snapshot_fallback(),
+        };
         let mut refresh = tokio::time::interval(self.config.list_refresh);
         refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -127,7 +137,8 @@ impl CtSource {
                     },
                 );
                 started += 1;
-                tasks.spawn(self.follower(&log, child).run());
+                let task = tasks.spawn(self.follower(&log, child).run());
+                task_logs.insert(task.id(), log.id);
             }
             if started > 0 {
                 info!(started, following = running.len(), "Following CT logs.");
@@ -142,7 +153,22 @@ impl CtSource {
                         lists = new;
                     }
                 }
-                Some(_) = tasks.join_next() => {}
+                Some(done) = tasks.join_next_with_id() => {
+                    let id = match &done {
+                        Ok((id, ())) => *id,
+                        Err(e) => e.id(),
+                    };
+                    // A follower that ended without being stopped (it panicked) is restarted
+                    // on the next turn of this loop.
+                    if let Some(log_id) = task_logs.remove(&id)
+                        && let Some(r) = running.get(&log_id)
+                        && !r.cancel.is_cancelled()
+                    {
+                        warn!(log = %r.name, "A log follower stopped unexpectedly; restarting it.");
+                        running.remove(&log_id);
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                }
                 () = cancel.cancelled() => break,
             }
         }
@@ -192,19 +218,15 @@ impl CtSource {
 
 /// The live lists with their validators for conditional GETs; the last good copy of each is
 /// kept when a refresh fails.
-#[derive(Default)]
 struct LiveLists {
+    /// URL, ETag, Last-Modified, last good list.
     state: Vec<(String, Option<String>, Option<String>, Option<LogList>)>,
+    snapshot_fallback: bool,
 }
 
 impl LiveLists {
     /// Returns the new union when anything changed.
     async fn refresh(&mut self, http: &reqwest::Client) -> Option<LogList> {
-        if self.state.is_empty() {
-            for url in [loglist::CHROME_URL, loglist::APPLE_URL] {
-                self.state.push((url.to_owned(), None, None, None));
-            }
-        }
         let mut changed = false;
         for (url, etag, modified, list) in &mut self.state {
             match loglist::fetch(http, url, etag.as_deref(), modified.as_deref()).await {
@@ -227,7 +249,7 @@ impl LiveLists {
         }
         let mut lists: Vec<LogList> = self.state.iter().filter_map(|s| s.3.clone()).collect();
         // Logs only in the snapshot (a list that never loaded) stay followed.
-        if self.state.iter().any(|s| s.3.is_none()) {
+        if self.snapshot_fallback && self.state.iter().any(|s| s.3.is_none()) {
             lists.push(LogList::bundled());
         }
         Some(LogList::union(&lists))
