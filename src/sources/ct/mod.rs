@@ -149,8 +149,13 @@ impl CtSource {
 
             tokio::select! {
                 _ = refresh.tick(), if self.config.lists == Lists::Live => {
-                    if let Some(new) = live.refresh(&self.http).await {
-                        lists = new;
+                    tokio::select! {
+                        new = live.refresh(&self.http) => {
+                            if let Some(new) = new {
+                                lists = new;
+                            }
+                        }
+                        () = cancel.cancelled() => break,
                     }
                 }
                 Some(done) = tasks.join_next_with_id() => {
