@@ -13,27 +13,35 @@
 
 use std::future::Future;
 use std::io::Write;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
+use crate::api::{self, ApiState};
+use crate::certstream_server;
 use crate::config::Config;
-use crate::matcher::score::DEFAULT_MIN_SCORE;
 use crate::metrics::Metrics;
-use crate::pipeline::{Detector, Event, Pipeline};
+use crate::pipeline::{CertEvent, Detector, Event, Pipeline, Swap, current};
+use crate::sinks::SinkContext;
+use crate::sinks::outbox::{Outbox, Router};
 use crate::sources::ct::CtSource;
+use crate::sources::{certstream, nrd};
 use crate::store::{Record, Store};
-use crate::watchlist;
+use crate::systemd;
+use crate::watchlist::{self, Brand};
 
 /// Work batches queued between the sources and the pipeline: enough to keep both cores busy,
 /// small enough that a slow store slows the sources instead of growing memory.
 const WORK_QUEUE: usize = 32;
 /// How long shutdown may take before the process gives up waiting.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
+/// How often the watchlist files are checked for changes.
+const WATCHLIST_POLL: Duration = Duration::from_secs(2);
 
 pub struct RunOptions {
     pub config: Config,
@@ -46,13 +54,23 @@ pub struct RunOptions {
 /// Runs the service until `shutdown` completes.
 pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Result<()> {
     let config = &options.config;
+    let metrics = Metrics::new();
+    let started = Instant::now();
     let brands = watchlist::load(&config.watchlists)?;
-    let detector = Arc::new(Detector::new(&brands, DEFAULT_MIN_SCORE));
+    let detector = Detector::new(&brands, config.alerts.min_score);
+    metrics
+        .matcher_build_seconds
+        .set(started.elapsed().as_secs_f64());
+    let router = Router::new(&config.routes, &config.alerts, &brands)?;
     info!(
         brands = brands.len(),
         terms = detector.matcher.term_count(),
         "Watchlists loaded."
     );
+    let detector: Swap<Detector> = Arc::new(RwLock::new(Arc::new(detector)));
+    let router: Swap<Router> = Arc::new(RwLock::new(Arc::new(router)));
+    let brands: Swap<Vec<Brand>> = Arc::new(RwLock::new(Arc::new(brands)));
+
     let store = tokio::task::spawn_blocking({
         let path = config.store.clone();
         move || Store::open(&path)
@@ -60,6 +78,16 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
     .await
     .context("opening the store")??;
     info!(path = %store.path().display(), findings = store.finding_count(), "Store open.");
+
+    // Bind before anything runs: a taken port is a start-up error, not a warning.
+    let api_listener = match config.api.listen {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} for the API ([api] listen)"))?,
+        ),
+        None => None,
+    };
 
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder()
@@ -73,19 +101,53 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
         .build()
         .context("building the HTTP client")?;
 
-    let metrics = Metrics::new();
     let cancel = CancellationToken::new();
     let (work_tx, work_rx) = mpsc::channel(WORK_QUEUE);
     let (event_tx, event_rx) = mpsc::channel(1024);
+    // Decoded certificates for the certstream output; the pipeline sends only while a client
+    // listens. New findings for `/findings/stream`.
+    let certs_tx = config
+        .certstream_server
+        .map(|_| broadcast::channel::<Arc<CertEvent>>(4096).0);
+    let (findings_tx, _) = broadcast::channel::<Arc<Record>>(1024);
+    let certstream_listener =
+        match config.certstream_server {
+            Some(addr) => Some(tokio::net::TcpListener::bind(addr).await.with_context(|| {
+                format!("cannot listen on {addr} ([certstream_server] listen)")
+            })?),
+            None => None,
+        };
 
     let mut tasks = tokio::task::JoinSet::new();
+    let outbox_wake = Arc::new(Notify::new());
+    let alive = Arc::new(AtomicU64::new(crate::store::now_ms()));
     let pipeline = Pipeline {
-        detector,
+        detector: detector.clone(),
+        router: router.clone(),
+        alive: alive.clone(),
+        outbox_wake: outbox_wake.clone(),
+        certs: certs_tx.clone(),
         store: store.clone(),
         metrics: metrics.clone(),
         events: event_tx,
     };
     tasks.spawn(pipeline.run(work_rx, cancel.clone()));
+    let routes = current(&router).routes().to_vec();
+    if !routes.is_empty() {
+        let outbox = Outbox {
+            store: store.clone(),
+            ctx: SinkContext { http: http.clone() },
+            alerts: config.alerts.clone(),
+            metrics: metrics.clone(),
+            wake: outbox_wake,
+        };
+        info!(
+            routes = routes.len(),
+            pending = store.outbox_len(),
+            "Alert routes ready."
+        );
+        tasks.spawn(outbox.run(routes, cancel.clone()));
+    }
     for ct in &config.ct {
         let source = CtSource {
             config: ct.clone(),
@@ -96,18 +158,76 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
         };
         tasks.spawn(source.run(cancel.clone()));
     }
+    for c in &config.certstream {
+        tasks.spawn(certstream::run(
+            c.clone(),
+            work_tx.clone(),
+            metrics.clone(),
+            cancel.clone(),
+        ));
+    }
+    for n in &config.nrd {
+        tasks.spawn(nrd::run(
+            n.clone(),
+            http.clone(),
+            store.clone(),
+            work_tx.clone(),
+            metrics.clone(),
+            cancel.clone(),
+        ));
+    }
     drop(work_tx);
-    let printer = tokio::spawn(print_findings(event_rx, options.json));
+    if let (Some(listener), Some(certs)) = (certstream_listener, certs_tx) {
+        info!(listen = %listener.local_addr()?, "Certstream server listening.");
+        let (findings, stop) = (findings_tx.clone(), cancel.clone());
+        tasks.spawn(async move {
+            if let Err(error) = certstream_server::serve(listener, certs, findings, stop).await {
+                warn!(%error, "The certstream server stopped.");
+            }
+        });
+    }
+
+    if let Some(listener) = api_listener {
+        let state = ApiState {
+            store: store.clone(),
+            metrics: metrics.clone(),
+            brands: brands.clone(),
+            export: config.export.clone(),
+            token: config.api.token.clone(),
+            ready: readiness(metrics.clone(), alive.clone()),
+        };
+        info!(listen = %listener.local_addr()?, "API listening.");
+        let stop = cancel.clone();
+        tasks.spawn(async move {
+            if let Err(error) = api::serve(listener, state, stop.cancelled_owned()).await {
+                error!(%error, "The API stopped.");
+            }
+        });
+    }
+    tasks.spawn(reloader(
+        config.clone(),
+        detector,
+        router,
+        brands,
+        metrics.clone(),
+        cancel.clone(),
+    ));
+    if let Some(every) = systemd::watchdog_interval() {
+        tasks.spawn(watchdog(every / 2, alive, cancel.clone()));
+    }
+    let printer = tokio::spawn(print_findings(event_rx, findings_tx, options.json));
     let status = tokio::spawn(status_line(
         metrics.clone(),
         options.status_every,
         cancel.clone(),
     ));
+    systemd::notify("READY=1");
 
     tokio::select! {
         () = shutdown => info!("Shutting down."),
         () = cancel.cancelled() => {}
     }
+    systemd::notify("STOPPING=1");
     cancel.cancel();
     let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
         while tasks.join_next().await.is_some() {}
@@ -126,8 +246,158 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
     Ok(())
 }
 
-/// Resolves on SIGINT or SIGTERM.
+/// Ready when the pipeline turns and, if CT logs are followed, at least one answers.
+fn readiness(metrics: Metrics, alive: Arc<AtomicU64>) -> api::Readiness {
+    Arc::new(move || {
+        let idle = crate::store::now_ms().saturating_sub(alive.load(Ordering::Relaxed));
+        if idle > 30_000 {
+            return Err(format!("the pipeline has not turned for {} s", idle / 1000));
+        }
+        let logs = metrics.logs();
+        if !logs.is_empty() && !logs.iter().any(|(_, m)| m.up.get() == 1) {
+            return Err(format!("none of {} sources is reachable", logs.len()));
+        }
+        Ok(())
+    })
+}
+
+/// Pings the systemd watchdog while the pipeline keeps turning; a wedged pipeline stops the
+/// pings and systemd restarts the service.
+async fn watchdog(every: Duration, alive: Arc<AtomicU64>, cancel: CancellationToken) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = cancel.cancelled() => return,
+        }
+        let idle = crate::store::now_ms().saturating_sub(alive.load(Ordering::Relaxed));
+        if idle < (every.as_millis() as u64) * 2 {
+            systemd::notify("WATCHDOG=1");
+        } else {
+            warn!(
+                idle_ms = idle,
+                "The pipeline is not turning; withholding the watchdog ping."
+            );
+        }
+    }
+}
+
+/// A fingerprint of the watchlist files (paths, sizes, modification times).
+fn watchlist_fingerprint(
+    paths: &[std::path::PathBuf],
+) -> Vec<(std::path::PathBuf, u64, SystemTime)> {
+    let roots: Vec<std::path::PathBuf> = if paths.is_empty() {
+        vec!["watchlists".into()]
+    } else {
+        paths.to_vec()
+    };
+    let mut files = Vec::new();
+    for root in roots {
+        let entries: Vec<std::path::PathBuf> = if root.is_dir() {
+            std::fs::read_dir(&root)
+                .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+                .unwrap_or_default()
+        } else {
+            vec![root]
+        };
+        for p in entries {
+            if let Ok(m) = std::fs::metadata(&p) {
+                files.push((p, m.len(), m.modified().unwrap_or(UNIX_EPOCH)));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Reloads the watchlists on SIGHUP and when their files change: the new matcher is built
+/// beside the old one and swapped in only if everything is valid.
+async fn reloader(
+    config: Config,
+    detector: Swap<Detector>,
+    router: Swap<Router>,
+    brands: Swap<Vec<Brand>>,
+    metrics: Metrics,
+    cancel: CancellationToken,
+) {
+    #[cfg(unix)]
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    let mut seen = watchlist_fingerprint(&config.watchlists);
+    let mut poll = tokio::time::interval(WATCHLIST_POLL);
+    poll.tick().await;
+    loop {
+        #[cfg(unix)]
+        let hangup = async {
+            match hup.as_mut() {
+                Some(h) => {
+                    h.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let hangup = std::future::pending::<()>();
+        let why = tokio::select! {
+            () = hangup => "SIGHUP",
+            _ = poll.tick() => {
+                let now = watchlist_fingerprint(&config.watchlists);
+                if now == seen {
+                    continue;
+                }
+                seen = now;
+                "a watchlist file changed"
+            }
+            () = cancel.cancelled() => return,
+        };
+        let paths = config.watchlists.clone();
+        let (routes, alerts) = (config.routes.clone(), config.alerts.clone());
+        let started = Instant::now();
+        let built = tokio::task::spawn_blocking(move || -> Result<_, String> {
+            let brands = watchlist::load(&paths).map_err(|e| e.to_string())?;
+            let router = Router::new(&routes, &alerts, &brands).map_err(|e| e.to_string())?;
+            let detector = Detector::new(&brands, alerts.min_score);
+            Ok((brands, detector, router))
+        })
+        .await;
+        match built {
+            Ok(Ok((new_brands, new_detector, new_router))) => {
+                metrics
+                    .matcher_build_seconds
+                    .set(started.elapsed().as_secs_f64());
+                metrics.reload("ok");
+                info!(
+                    trigger = why,
+                    brands = new_brands.len(),
+                    terms = new_detector.matcher.term_count(),
+                    "Watchlists reloaded."
+                );
+                *detector.write().expect("swap lock") = Arc::new(new_detector);
+                *router.write().expect("swap lock") = Arc::new(new_router);
+                *brands.write().expect("swap lock") = Arc::new(new_brands);
+            }
+            Ok(Err(error)) => {
+                metrics.reload("error");
+                error!(trigger = why, %error, "Watchlist reload failed; the running watchlists stay in force.");
+            }
+            Err(error) => {
+                metrics.reload("error");
+                error!(trigger = why, %error, "Watchlist reload failed; the running watchlists stay in force.");
+            }
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM; a second signal while shutting down exits at once.
 pub async fn signals() {
+    one_signal().await;
+    tokio::spawn(async {
+        one_signal().await;
+        eprintln!("lookalike: second signal; exiting without waiting.");
+        std::process::exit(130);
+    });
+}
+
+async fn one_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
@@ -150,11 +420,17 @@ pub async fn signals() {
     }
 }
 
-async fn print_findings(mut rx: mpsc::Receiver<Event>, json: bool) {
+async fn print_findings(
+    mut rx: mpsc::Receiver<Event>,
+    live: broadcast::Sender<Arc<Record>>,
+    json: bool,
+) {
     while let Some(event) = rx.recv().await {
         let Event::NewFinding(record) = event;
+        let record: Arc<Record> = Arc::from(record);
+        let _ = live.send(record.clone());
         let line = if json {
-            serde_json::to_string(&record).expect("records serialize")
+            serde_json::to_string(record.as_ref()).expect("records serialize")
         } else {
             human_line(&record)
         };
@@ -227,13 +503,13 @@ async fn status_line(metrics: Metrics, every: Duration, cancel: CancellationToke
         last_decoded = decoded;
         last_at = Instant::now();
         info!(
-            "Status: {up}/{} CT logs up, {rate:.0} entries/s, {decoded} entries, {errors} malformed, {} new findings{lag}{behind}.",
+            "Status: {up}/{} sources up, {rate:.0} entries/s, {decoded} entries, {errors} malformed, {} new findings{lag}{behind}.",
             logs.len(),
             metrics.findings.get(),
         );
         if up == 0 && !logs.is_empty() {
             warn!(
-                "No CT log is reachable; check network access (proxy, firewall). Retrying with backoff."
+                "No source is reachable; check network access (proxy, firewall). Retrying with backoff."
             );
         }
     }

@@ -12,17 +12,24 @@
 //! - [`scan`]: batch matching of files and streams on every core (`lookalike scan`).
 //! - [`permute`]: candidates to pre-register or pre-block (`lookalike permute`).
 
+pub mod access;
+pub mod api;
 pub mod app;
+pub mod certstream_server;
 pub mod config;
 pub mod domain;
+pub mod export;
 pub mod finding;
+pub mod hits;
 pub mod matcher;
 pub mod metrics;
 pub mod permute;
 pub mod pipeline;
 pub mod scan;
+pub mod sinks;
 pub mod sources;
 pub mod store;
+pub mod systemd;
 pub mod watchlist;
 
 pub use domain::{Domain, DomainError};

@@ -11,9 +11,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
+use lookalike::access::Access;
 use lookalike::config::Config;
+use lookalike::hits;
 use lookalike::matcher::score::DEFAULT_MIN_SCORE;
 use lookalike::scan::{self, Format};
+use lookalike::store::TriageStatus;
 use lookalike::{Domain, Matcher, Technique, app, permute, watchlist};
 
 /// Catch brand-impersonation domains: homoglyphs, typos, combosquats, level-squats, TLD swaps.
@@ -79,6 +82,60 @@ enum Command {
         /// A brand name from the watchlist, or a domain.
         target: String,
     },
+    /// List findings from the store.
+    Hits {
+        #[arg(long, short = 'c')]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        brand: Option<String>,
+        /// RFC 3339 time or date, or a duration back from now (24h, 7d).
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        status: Option<TriageStatus>,
+        #[arg(long, value_parser = clap::value_parser!(u8).range(0..=100))]
+        min_score: Option<u8>,
+        #[arg(long)]
+        technique: Option<Technique>,
+        /// At most this many (newest first).
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// One JSON object per line (finding schema + first_seen, sources, status, triage).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record a decision about a finding: confirmed, false_positive, ignored, taken_down, new.
+    Triage {
+        #[arg(long, short = 'c')]
+        config: Option<PathBuf>,
+        /// The registrable domain (as `hits` shows it; Unicode or A-label).
+        domain: String,
+        #[arg(long)]
+        status: TriageStatus,
+        /// Only this brand's finding (default: every brand the domain matched).
+        #[arg(long)]
+        brand: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Write a blocklist for mail and DNS filters from the findings.
+    Export {
+        #[arg(long, short = 'c')]
+        config: Option<PathBuf>,
+        /// rpz, hosts, plain, adguard, unbound, dnsmasq, postfix, rspamd, csv or json.
+        #[arg(long)]
+        format: lookalike::export::Format,
+        /// Write to this file (atomically) instead of stdout.
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+    },
+    /// Alert deliveries waiting or dead in the outbox.
+    Outbox {
+        #[arg(long, short = 'c', global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
     /// Watchlist files.
     Watchlist {
         #[command(subcommand)]
@@ -89,6 +146,19 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// Every delivery: route, state, attempts, last error.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put dead deliveries (all, or one by id) back in line; the running service sends them.
+    Retry { id: Option<u64> },
+    /// Remove deliveries: one by id, or every dead one.
+    Drop { id: Option<u64> },
 }
 
 #[derive(Subcommand)]
@@ -115,6 +185,14 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The config a command names, or the default one.
+fn load_config(config: Option<&std::path::Path>) -> Result<Config> {
+    Ok(match config {
+        Some(c) => Config::load(c)?,
+        None => Config::default(),
+    })
 }
 
 fn run_service(config: Option<PathBuf>, json: bool, status_every: Duration) -> Result<ExitCode> {
@@ -160,22 +238,153 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json,
             status_interval,
         } => run_service(config, json, status_interval),
+        Command::Hits {
+            config,
+            brand,
+            since,
+            status,
+            min_score,
+            technique,
+            limit,
+            json,
+        } => {
+            let config = load_config(config.as_deref())?;
+            let access = Access::open(&config)?;
+            let filter = hits::Filter {
+                brand,
+                since: since
+                    .map(|s| hits::parse_since(&s))
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?,
+                status,
+                min_score,
+                technique,
+                domain: None,
+            };
+            let found = access.hits(&filter, limit)?;
+            let mut out = io::stdout().lock();
+            for h in &found {
+                if json {
+                    writeln!(out, "{}", serde_json::to_string(h)?)?;
+                } else {
+                    let techniques: Vec<&str> = h["techniques"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|t| t.as_str()).collect())
+                        .unwrap_or_default();
+                    writeln!(
+                        out,
+                        "{}  {:>3}  {:<14}  {:<12}  {}  {}",
+                        h["first_seen"].as_str().unwrap_or(""),
+                        h["score"],
+                        h["status"].as_str().unwrap_or(""),
+                        h["brand"].as_str().unwrap_or(""),
+                        h["registrable"].as_str().unwrap_or(""),
+                        techniques.join(",")
+                    )?;
+                }
+            }
+            eprintln!("{} findings shown", found.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Triage {
+            config,
+            domain,
+            status,
+            brand,
+            note,
+        } => {
+            let config = load_config(config.as_deref())?;
+            let access = Access::open(&config)?;
+            // Accept the defanged form a mail or chat message shows.
+            let domain = domain.replace("[.]", ".");
+            let registrable = Domain::parse(&domain)
+                .map(|d| d.registrable().to_owned())
+                .unwrap_or(domain.to_ascii_lowercase());
+            let by = std::env::var("USER").unwrap_or_else(|_| "cli".into());
+            let done =
+                access.triage(&registrable, brand.as_deref(), status, note.as_deref(), &by)?;
+            if done.is_empty() {
+                eprintln!(
+                    "no finding for {registrable}{}",
+                    brand.map(|b| format!(" and brand {b}")).unwrap_or_default()
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            for (registrable, brand, status, decisions) in done {
+                println!("{registrable} {brand}: {status} ({decisions} decisions)");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export {
+            config,
+            format,
+            output,
+        } => {
+            let config = load_config(config.as_deref())?;
+            let access = Access::open(&config)?;
+            let body = access.export(&config, format)?;
+            match output {
+                Some(path) => {
+                    // Write beside and rename: a resolver reloading the file never sees half.
+                    let tmp = path.with_extension("lookalike-tmp");
+                    std::fs::write(&tmp, &body)
+                        .with_context(|| format!("writing {}", tmp.display()))?;
+                    std::fs::rename(&tmp, &path)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                }
+                None => io::stdout().lock().write_all(body.as_bytes())?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Outbox { config, command } => {
+            let config = load_config(config.as_deref())?;
+            let access = Access::open(&config)?;
+            match command {
+                OutboxCommand::List { json } => {
+                    let all = access.deliveries()?;
+                    for d in &all {
+                        if json {
+                            println!("{}", serde_json::to_string(d)?);
+                        } else {
+                            let f = &d["alert"]["record"];
+                            println!(
+                                "{:>6}  {:<16}  {:<7}  attempts {:<2}  {} {}  {}",
+                                d["id"],
+                                d["alert"]["route"].as_str().unwrap_or(""),
+                                d["state"].as_str().unwrap_or(""),
+                                d["attempts"],
+                                f["brand"].as_str().unwrap_or(""),
+                                f["registrable"].as_str().unwrap_or(""),
+                                d["last_error"].as_str().unwrap_or("")
+                            );
+                        }
+                    }
+                    eprintln!("{} deliveries", all.len());
+                }
+                OutboxCommand::Retry { id } => {
+                    let store = access.local("outbox retry")?;
+                    let n = store.retry_dead(id)?;
+                    store.flush_blocking()?;
+                    eprintln!("{n} deliveries back in line");
+                }
+                OutboxCommand::Drop { id } => {
+                    let store = access.local("outbox drop")?;
+                    let n = store.drop_deliveries(id)?;
+                    store.flush_blocking()?;
+                    eprintln!("{n} deliveries dropped");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Config {
             command: ConfigCommand::Check { file },
         } => {
             let config = Config::load(&file)?;
             let brands = watchlist::load(&config.watchlists)?;
-            println!("store: {}", config.store.display());
+            lookalike::sinks::outbox::Router::new(&config.routes, &config.alerts, &brands)?;
+            // The effective config; secrets print as <redacted>.
+            println!("{config:#?}");
             println!("watchlists: {} brands", brands.len());
-            for ct in &config.ct {
-                println!(
-                    "source ct: lists {:?}, start {:?}, {} extra logs, {} excluded",
-                    ct.lists,
-                    ct.start,
-                    ct.logs.len(),
-                    ct.exclude.len()
-                );
-            }
             eprintln!("{}: valid", file.display());
             Ok(ExitCode::SUCCESS)
         }

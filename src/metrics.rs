@@ -14,6 +14,25 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteOutcome {
+    pub route: String,
+    /// `delivered`, `retry` or `dead`.
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ApiLabel {
+    /// The route pattern (`/api/v1/findings/{domain}`), never the concrete path.
+    pub endpoint: String,
+    pub status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabel {
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct LogLabel {
     pub log: String,
 }
@@ -45,6 +64,13 @@ pub struct Metrics {
     pub pipeline_queue: Gauge,
     /// Seconds the last store commit took.
     pub store_commit_seconds: FloatGauge,
+    /// Seconds the last matcher build took.
+    pub matcher_build_seconds: FloatGauge,
+    reloads: Family<OutcomeLabel, Counter>,
+    api_requests: Family<ApiLabel, Counter>,
+    /// Deliveries waiting or dead in the outbox.
+    pub outbox_depth: Gauge,
+    deliveries: Family<RouteOutcome, Counter>,
     /// The logs followed now, for the status line.
     logs: Arc<Mutex<BTreeMap<String, LogMetrics>>>,
 }
@@ -75,6 +101,11 @@ impl Metrics {
             sightings: Counter::default(),
             pipeline_queue: Gauge::default(),
             store_commit_seconds: FloatGauge::default(),
+            matcher_build_seconds: FloatGauge::default(),
+            reloads: Family::default(),
+            api_requests: Family::default(),
+            outbox_depth: Gauge::default(),
+            deliveries: Family::default(),
             logs: Default::default(),
         };
         let r = &mut registry;
@@ -149,10 +180,64 @@ impl Metrics {
             "Duration of the last store commit",
             m.store_commit_seconds.clone(),
         );
+        r.register(
+            "matcher_build_seconds",
+            "Duration of the last matcher build",
+            m.matcher_build_seconds.clone(),
+        );
+        r.register(
+            "watchlist_reloads",
+            "Watchlist reloads by outcome (ok, error)",
+            m.reloads.clone(),
+        );
+        r.register(
+            "api_requests",
+            "HTTP API requests by endpoint and status",
+            m.api_requests.clone(),
+        );
+        r.register(
+            "outbox_depth",
+            "Deliveries waiting or dead in the outbox",
+            m.outbox_depth.clone(),
+        );
+        r.register(
+            "deliveries",
+            "Alert delivery attempts by route and outcome",
+            m.deliveries.clone(),
+        );
         Metrics {
             registry: Arc::new(registry),
             ..m
         }
+    }
+
+    /// Counts one API request.
+    pub fn api_request(&self, endpoint: &str, status: u16) {
+        self.api_requests
+            .get_or_create(&ApiLabel {
+                endpoint: endpoint.to_owned(),
+                status: status.to_string(),
+            })
+            .inc();
+    }
+
+    /// Counts one watchlist reload.
+    pub fn reload(&self, outcome: &str) {
+        self.reloads
+            .get_or_create(&OutcomeLabel {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts one delivery attempt's outcome.
+    pub fn delivery(&self, route: &str, outcome: &str) {
+        self.deliveries
+            .get_or_create(&RouteOutcome {
+                route: route.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
     }
 
     /// Handles for one log, taken once.

@@ -13,13 +13,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesOrdered;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, warn};
 
 use crate::domain::Domain;
 use crate::matcher::Matcher;
 use crate::metrics::{LogMetrics, Metrics};
+use crate::sinks::outbox::Router;
 use crate::sources::ct::entry::{self, Entry};
 use crate::store::{Applied, Batch, Cursor, Hit, Record, Sighting, Store, rfc3339_ms};
 
@@ -35,6 +36,8 @@ pub struct SourceInfo {
     pub kind: &'static str,
     /// Human name (the log's description).
     pub name: String,
+    /// Where it is read from (the log's URL).
+    pub url: String,
     pub metrics: LogMetrics,
 }
 
@@ -56,6 +59,24 @@ pub enum Payload {
         skip: usize,
         count: usize,
     },
+    /// Names a source already extracted (certstream messages, feed lines).
+    Names(Vec<Observation>),
+}
+
+/// One name seen by a source that is not a CT log we decode ourselves.
+#[derive(Debug, Clone, Default)]
+pub struct Observation {
+    pub name: String,
+    /// When the source saw it (Unix milliseconds).
+    pub seen_ms: u64,
+    /// The CT log's name, or the feed's name and day.
+    pub log: Option<String>,
+    pub index: Option<u64>,
+    /// Hex SHA-256 of the certificate, when known.
+    pub cert_sha256: Option<String>,
+    pub issuer: Option<String>,
+    /// Sightings with equal keys count once (e.g. the same certificate from two logs).
+    pub dedup: Option<[u8; 32]>,
 }
 
 /// A run of consecutive entries `start..next` of one source.
@@ -63,8 +84,17 @@ pub enum Payload {
 pub struct Work {
     pub source: Arc<SourceInfo>,
     pub start: u64,
-    pub next: u64,
+    /// The cursor after this work; `None` for sources without a position (a websocket).
+    pub next: Option<u64>,
     pub payload: Payload,
+}
+
+/// One decoded CT entry, for the certstream output.
+#[derive(Debug, Clone)]
+pub struct CertEvent {
+    pub source: Arc<SourceInfo>,
+    pub index: u64,
+    pub entry: Entry,
 }
 
 /// What the pipeline tells the rest of the service.
@@ -115,8 +145,25 @@ impl Detector {
     }
 }
 
+/// A value the service swaps on reload; readers clone the inner `Arc` and let go at once.
+pub type Swap<T> = Arc<std::sync::RwLock<Arc<T>>>;
+
+/// The current value of a [`Swap`].
+pub fn current<T>(swap: &Swap<T>) -> Arc<T> {
+    swap.read().expect("swap lock").clone()
+}
+
 pub struct Pipeline {
-    pub detector: Arc<Detector>,
+    pub detector: Swap<Detector>,
+    /// Which routes a stored finding alerts.
+    pub router: Swap<Router>,
+    /// Unix milliseconds of the pipeline loop's last turn: the systemd watchdog's evidence
+    /// that the pipeline is not wedged.
+    pub alive: Arc<std::sync::atomic::AtomicU64>,
+    /// Wakes the outbox workers when a commit queued alerts.
+    pub outbox_wake: Arc<Notify>,
+    /// Every decoded CT entry, for the certstream output (when it is on).
+    pub certs: Option<broadcast::Sender<Arc<CertEvent>>>,
     pub store: Store,
     pub metrics: Metrics,
     pub events: mpsc::Sender<Event>,
@@ -128,9 +175,13 @@ impl Pipeline {
     pub async fn run(self, mut rx: mpsc::Receiver<Work>, cancel: CancellationToken) {
         let mut in_flight = FuturesOrdered::new();
         let mut open = true;
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             self.metrics.pipeline_queue.set(rx.len() as i64);
+            self.alive
+                .store(crate::store::now_ms(), std::sync::atomic::Ordering::Relaxed);
             tokio::select! {
+                _ = tick.tick() => {}
                 done = in_flight.next(), if !in_flight.is_empty() => {
                     match done {
                         Some(Ok(processed)) => self.commit(processed).await,
@@ -141,8 +192,9 @@ impl Pipeline {
                 work = rx.recv(), if open && in_flight.len() < IN_FLIGHT => {
                     match work {
                         Some(work) => {
-                            let detector = self.detector.clone();
-                            in_flight.push_back(tokio::task::spawn_blocking(move || process(&detector, work)));
+                            let detector = current(&self.detector);
+                            let certs = self.certs.clone();
+                            in_flight.push_back(tokio::task::spawn_blocking(move || process(&detector, certs.as_ref(), work)));
                         }
                         None => open = false,
                     }
@@ -180,8 +232,15 @@ impl Pipeline {
         let applied = loop {
             let store = self.store.clone();
             let batch = p.batch.clone();
-            match tokio::task::spawn_blocking(move || store.apply(&batch)).await {
-                Ok(Ok(applied)) => break applied,
+            let router = current(&self.router);
+            let apply = move || store.apply_with_alerts(&batch, &|r| router.routes_for(r));
+            match tokio::task::spawn_blocking(apply).await {
+                Ok(Ok((applied, queued))) => {
+                    if queued > 0 {
+                        self.outbox_wake.notify_waiters();
+                    }
+                    break applied;
+                }
                 Ok(Err(e)) => {
                     error!(source = %p.source.name, error = %e, "Storing a batch failed; retrying.")
                 }
@@ -221,12 +280,20 @@ impl Pipeline {
 }
 
 /// Decodes, normalises and matches one work item. Pure CPU; no I/O.
-fn process(detector: &Detector, work: Work) -> Processed {
+fn process(
+    detector: &Detector,
+    certs: Option<&broadcast::Sender<Arc<CertEvent>>>,
+    work: Work,
+) -> Processed {
     let source = work.source;
     let mut p = Processed {
         batch: Batch {
             hits: Vec::new(),
-            cursors: vec![(source.id.clone(), Cursor { next: work.next })],
+            cursors: work
+                .next
+                .map(|next| (source.id.clone(), Cursor { next }))
+                .into_iter()
+                .collect(),
         },
         source: source.clone(),
         decoded: 0,
@@ -240,6 +307,14 @@ fn process(detector: &Detector, work: Work) -> Processed {
             p.decoded += 1;
             p.newest_ms = p.newest_ms.max(entry.timestamp_ms);
             match_entry(detector, &source, index, &entry, p);
+            // Only when someone listens: a lagging listener skips, it never slows us.
+            if let Some(tx) = certs.filter(|tx| tx.receiver_count() > 0) {
+                let _ = tx.send(Arc::new(CertEvent {
+                    source: source.clone(),
+                    index,
+                    entry,
+                }));
+            }
         }
         Err(error) => {
             p.errors += 1;
@@ -254,6 +329,13 @@ fn process(detector: &Detector, work: Work) -> Processed {
                         .map_err(|e| e.to_string())
                 });
                 on_entry(work.start + i as u64, result, &mut p);
+            }
+        }
+        Payload::Names(observations) => {
+            for o in observations {
+                p.decoded += 1;
+                p.newest_ms = p.newest_ms.max(o.seen_ms);
+                match_observation(detector, &source, &o, &mut p);
             }
         }
         Payload::Tile { data, skip, count } => {
@@ -314,9 +396,45 @@ fn match_entry(
                     index: Some(index),
                     cert_sha256: Some(hex::encode(entry.cert_sha256)),
                     issuer: entry.issuer_org.clone().or_else(|| entry.issuer_cn.clone()),
+                    not_before: Some(rfc3339_secs(entry.not_before)),
+                    not_after: Some(rfc3339_secs(entry.not_after)),
                 },
                 dedup: Some(entry.tbs_hash),
             });
         }
     }
+}
+
+fn match_observation(detector: &Detector, source: &SourceInfo, o: &Observation, p: &mut Processed) {
+    p.names += 1;
+    let Ok(domain) = Domain::parse(&o.name) else {
+        p.invalid += 1;
+        return;
+    };
+    for finding in detector.matcher.check(&domain) {
+        if !detector.keeps(&finding) {
+            continue;
+        }
+        p.batch.hits.push(Hit {
+            finding,
+            sighting: Sighting {
+                source: source.kind.to_owned(),
+                name: domain.ascii().to_owned(),
+                seen: rfc3339_ms(o.seen_ms),
+                log: o.log.clone(),
+                index: o.index,
+                cert_sha256: o.cert_sha256.clone(),
+                issuer: o.issuer.clone(),
+                not_before: None,
+                not_after: None,
+            },
+            dedup: o.dedup,
+        });
+    }
+}
+
+/// RFC 3339 for Unix seconds (clamped to what `SystemTime` can hold).
+fn rfc3339_secs(secs: i64) -> String {
+    let secs = secs.clamp(0, 253_402_300_799); // 9999-12-31
+    rfc3339_ms(secs as u64 * 1000)
 }

@@ -192,3 +192,163 @@ fn every_permutation_is_found_by_check() {
         );
     }
 }
+
+/// A store with two findings, made through the library, and a config naming it.
+fn store_with_findings(dir: &std::path::Path) -> String {
+    use lookalike::store::{Batch, Hit, Sighting, Store};
+    let matcher = lookalike::Matcher::build(&lookalike::watchlist::load(&[]).unwrap());
+    let store = Store::open(&dir.join("store")).unwrap();
+    let mut hits = Vec::new();
+    for (i, name) in ["login.paypa1-secure.com", "0penai-billing.com"]
+        .iter()
+        .enumerate()
+    {
+        let d = lookalike::Domain::parse(name).unwrap();
+        for finding in matcher.check(&d) {
+            hits.push(Hit {
+                finding,
+                sighting: Sighting {
+                    source: "ct".into(),
+                    name: name.to_string(),
+                    seen: format!("2026-11-2{i}T10:00:00Z"),
+                    log: Some("Test log".into()),
+                    index: Some(i as u64),
+                    cert_sha256: None,
+                    issuer: Some("Test CA".into()),
+                    ..Default::default()
+                },
+                dedup: None,
+            });
+        }
+    }
+    store
+        .apply(&Batch {
+            hits,
+            cursors: vec![],
+        })
+        .unwrap();
+    store.flush_blocking().unwrap();
+    let config = dir.join("config.toml");
+    std::fs::write(&config, "[store]\npath = \"store\"\n").unwrap();
+    config.display().to_string()
+}
+
+#[test]
+fn hits_lists_findings_and_triage_records_decisions() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = store_with_findings(dir.path());
+
+    let o = lookalike(&["hits", "--config", &config], None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    // Newest first, with status `new`.
+    assert!(
+        lines[0].contains("0penai-billing.com") && lines[0].contains("new"),
+        "{out}"
+    );
+    assert!(
+        lines[1].contains("paypa1-secure.com") && lines[1].contains("PayPal"),
+        "{out}"
+    );
+
+    let o = lookalike(
+        &[
+            "triage",
+            "--config",
+            &config,
+            "login.paypa1-secure.com",
+            "--status",
+            "confirmed",
+            "--note",
+            "phishing kit",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout(&o).contains("paypa1-secure.com PayPal: confirmed (1 decisions)"));
+
+    let o = lookalike(
+        &[
+            "hits",
+            "--config",
+            &config,
+            "--status",
+            "confirmed",
+            "--json",
+        ],
+        None,
+    );
+    let out = stdout(&o);
+    let hit: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(hit["registrable"], "paypa1-secure.com");
+    assert_eq!(hit["status"], "confirmed");
+    assert_eq!(hit["triage"]["history"][0]["note"], "phishing kit");
+    assert_eq!(hit["sources"][0]["log"], "Test log");
+    assert_eq!(out.lines().count(), 1);
+
+    let o = lookalike(
+        &[
+            "hits",
+            "--config",
+            &config,
+            "--brand",
+            "openai",
+            "--since",
+            "2026-11-21",
+        ],
+        None,
+    );
+    assert_eq!(stdout(&o).lines().count(), 1);
+
+    let o = lookalike(
+        &[
+            "triage",
+            "--config",
+            &config,
+            "nothing.example",
+            "--status",
+            "ignored",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let o = lookalike(
+        &["triage", "--config", &config, "x.com", "--status", "bogus"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2), "bad usage");
+}
+
+#[test]
+fn the_example_config_checks_and_secrets_stay_hidden() {
+    let o = Command::new(env!("CARGO_BIN_EXE_lookalike"))
+        .args(["config", "check", "lookalike.example.toml"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("LOOKALIKE_SMTP_PASSWORD", "smtp-pass-123")
+        .env("LOOKALIKE_WEBHOOK_SECRET", "hook-secret-456")
+        .output()
+        .unwrap();
+    let out = stdout(&o);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        out.contains("security-team") && out.contains("<redacted>"),
+        "{out}"
+    );
+    assert!(!out.contains("smtp-pass-123") && !out.contains("hook-secret-456"));
+
+    // Without the environment variable, the route and field are named.
+    let o = Command::new(env!("CARGO_BIN_EXE_lookalike"))
+        .args(["config", "check", "lookalike.example.toml"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("LOOKALIKE_SMTP_PASSWORD")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("lookalike.example.toml:") && err.contains("LOOKALIKE_SMTP_PASSWORD"),
+        "{err}"
+    );
+}

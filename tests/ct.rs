@@ -3,122 +3,16 @@
 
 #[path = "support/fakelog.rs"]
 mod fakelog;
+#[path = "support/service.rs"]
+mod service;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fakelog::{FakeLog, FakeLogOptions, TestEntry, filler};
 use lookalike::store::{Record, Store};
-
-/// A running `lookalike run` with its stdout lines and stderr collected.
-struct Service {
-    child: Child,
-    stdout: Arc<Mutex<Vec<String>>>,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Service {
-    fn start(config: &Path) -> Service {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_lookalike"))
-            .args(["run", "--json", "--status-interval", "1s", "--config"])
-            .arg(config)
-            .env("LOOKALIKE_LOG", "info")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start lookalike run");
-        let stdout = Arc::new(Mutex::new(Vec::new()));
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let out = BufReader::new(child.stdout.take().unwrap());
-        let lines = stdout.clone();
-        std::thread::spawn(move || {
-            for line in out.lines().map_while(Result::ok) {
-                lines.lock().unwrap().push(line);
-            }
-        });
-        let err = BufReader::new(child.stderr.take().unwrap());
-        let text = stderr.clone();
-        std::thread::spawn(move || {
-            for line in err.lines().map_while(Result::ok) {
-                let mut t = text.lock().unwrap();
-                t.push_str(&line);
-                t.push('\n');
-            }
-        });
-        Service {
-            child,
-            stdout,
-            stderr,
-        }
-    }
-
-    fn findings(&self) -> Vec<serde_json::Value> {
-        self.stdout
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-            .collect()
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
-    }
-
-    /// Waits until `done` holds for the findings printed so far.
-    async fn wait_for(&self, what: &str, done: impl Fn(&[serde_json::Value]) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !done(&self.findings()) {
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; stdout: {:#?}\nstderr:\n{}",
-                self.findings(),
-                self.stderr()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// SIGTERM, and the time it took to exit.
-    async fn terminate(mut self) -> (Duration, Service) {
-        let started = Instant::now();
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(
-                    status.success(),
-                    "exit {status}; stderr:\n{}",
-                    self.stderr()
-                );
-                break;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "no exit after SIGTERM"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let took = started.elapsed();
-        // Let the reader threads drain the pipes.
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        (took, self)
-    }
-
-    /// SIGKILL: no chance to save anything.
-    fn kill(mut self) -> Service {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-        self
-    }
-}
+use service::Service;
 
 fn domains(findings: &[serde_json::Value]) -> Vec<String> {
     let mut d: Vec<String> = findings

@@ -2,4 +2,6 @@
 //! A source never matches and never stores findings; one with a position (a CT log index)
 //! keeps a cursor that the pipeline advances only after everything before it is stored.
 
+pub mod certstream;
 pub mod ct;
+pub mod nrd;

@@ -164,7 +164,7 @@ impl LogClient {
                     let wait = jitter(backoff);
                     let streak = self.failures.fetch_add(1, Ordering::Relaxed);
                     // First failure, then about every ten minutes once backoff is at its cap.
-                    if streak == 0 || streak % 8 == 0 {
+                    if streak.is_multiple_of(8) {
                         warn!(log = %self.log, %error, retry_in = ?wait, "Cannot reach the log; retrying.");
                     } else {
                         debug!(log = %self.log, %error, retry_in = ?wait, "Request failed; retrying.");

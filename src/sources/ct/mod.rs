@@ -194,6 +194,7 @@ impl CtSource {
             id: log.source_id(),
             kind: "ct",
             name: log.name.clone(),
+            url: log.url.clone(),
             metrics: metrics.clone(),
         });
         Follower {
@@ -214,7 +215,6 @@ impl CtSource {
             options: FollowOptions {
                 poll: self.config.poll,
                 parallel: self.config.parallel,
-                rate: self.config.requests_per_second,
                 start: self.config.start,
             },
         }
@@ -225,9 +225,11 @@ impl CtSource {
 /// kept when a refresh fails.
 struct LiveLists {
     /// URL, ETag, Last-Modified, last good list.
-    state: Vec<(String, Option<String>, Option<String>, Option<LogList>)>,
+    state: Vec<ListState>,
     snapshot_fallback: bool,
 }
+
+type ListState = (String, Option<String>, Option<String>, Option<LogList>);
 
 impl LiveLists {
     /// Returns the new union when anything changed.

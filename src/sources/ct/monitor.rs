@@ -66,8 +66,6 @@ pub struct FollowOptions {
     pub poll: Duration,
     /// Requests in flight at once.
     pub parallel: usize,
-    /// Requests per second, at most.
-    pub rate: f64,
     pub start: Start,
 }
 
@@ -189,7 +187,7 @@ impl Follower {
                         self.send(Work {
                             source: self.source.clone(),
                             start: first,
-                            next,
+                            next: Some(next),
                             payload: Payload::Entries(entries),
                         })
                         .await?;
@@ -256,7 +254,7 @@ impl Follower {
                     self.send(Work {
                         source: self.source.clone(),
                         start: first,
-                        next: end,
+                        next: Some(end),
                         payload: Payload::Tile {
                             data,
                             skip: (first - n * TILE_WIDTH) as usize,

@@ -15,9 +15,15 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::sinks::Route;
 use crate::sources::ct::loglist::{self, Api, LogState, parse_state_name};
 use crate::sources::ct::monitor::Start;
 use crate::watchlist::line_of;
+
+mod routes;
+mod sources;
+pub use routes::Alerts;
+pub use sources::{CertstreamConfig, FeedFormat, NrdConfig, NrdKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -40,6 +46,33 @@ pub struct Config {
     /// The sled store folder.
     pub store: PathBuf,
     pub ct: Vec<CtConfig>,
+    pub certstream: Vec<CertstreamConfig>,
+    pub nrd: Vec<NrdConfig>,
+    /// `[certstream_server] listen`: re-serve our CT ingest as certstream (off when `None`).
+    pub certstream_server: Option<std::net::SocketAddr>,
+    pub alerts: Alerts,
+    pub routes: Vec<Route>,
+    pub api: ApiConfig,
+    /// `[export]`: what blocklists list and the RPZ zone's parameters.
+    pub export: (crate::export::Policy, crate::export::ZoneOptions),
+}
+
+/// `[api]`.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Where the HTTP API listens; `None` turns it off (`listen = ""`).
+    pub listen: Option<std::net::SocketAddr>,
+    /// Bearer token, required when `listen` is not a loopback address.
+    pub token: Option<crate::sinks::Secret>,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            listen: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 8080))),
+            token: None,
+        }
+    }
 }
 
 /// Which log lists a CT source follows.
@@ -131,6 +164,13 @@ impl Default for Config {
             watchlists: Vec::new(),
             store: PathBuf::from("./lookalike-data"),
             ct: vec![CtConfig::default()],
+            certstream: Vec::new(),
+            nrd: Vec::new(),
+            certstream_server: None,
+            alerts: Alerts::default(),
+            routes: Vec::new(),
+            api: ApiConfig::default(),
+            export: Default::default(),
         }
     }
 }
@@ -142,6 +182,36 @@ struct RawConfig {
     store: Option<RawStore>,
     #[serde(default)]
     source: Vec<Spanned<RawSource>>,
+    alerts: Option<Spanned<routes::RawAlerts>>,
+    certstream_server: Option<Spanned<RawCertstreamServer>>,
+    api: Option<Spanned<RawApi>>,
+    export: Option<Spanned<RawExport>>,
+    #[serde(default)]
+    route: Vec<Spanned<routes::RawRoute>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApi {
+    listen: Option<Spanned<String>>,
+    token_env: Option<Spanned<String>>,
+    token_file: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExport {
+    min_score: Option<u8>,
+    include_taken_down: Option<bool>,
+    origin: Option<String>,
+    ns: Option<String>,
+    ttl: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCertstreamServer {
+    listen: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -167,6 +237,51 @@ struct RawSource {
     requests_per_second: Option<Spanned<f64>>,
     list_refresh: Option<Spanned<String>>,
     list_urls: Option<Spanned<Vec<String>>>,
+    // certstream and nrd
+    name: Option<Spanned<String>>,
+    url: Option<Spanned<String>>,
+    urls: Option<Spanned<Vec<String>>>,
+    stall_timeout: Option<Spanned<String>>,
+    ping_interval: Option<Spanned<String>>,
+    max_message_bytes: Option<Spanned<usize>>,
+    preset: Option<Spanned<String>>,
+    url_template: Option<Spanned<String>>,
+    path: Option<Spanned<String>>,
+    format: Option<Spanned<String>>,
+    member: Option<Spanned<String>>,
+    column: Option<Spanned<String>>,
+    backfill_days: Option<Spanned<u32>>,
+}
+
+impl RawSource {
+    /// Fields set that only other source types take: (name, span).
+    fn foreign_fields(&self, kind: &str) -> Option<(&'static str, Range<usize>)> {
+        let ct = kind == "ct";
+        let cs = kind == "certstream";
+        let nrd = kind == "nrd";
+        macro_rules! check {
+            ($($field:ident: $ok:expr),* $(,)?) => {
+                $(
+                    if !$ok {
+                        if let Some(v) = &self.$field {
+                            return Some((stringify!($field), v.span()));
+                        }
+                    }
+                )*
+            };
+        }
+        check!(
+            lists: ct, states: ct, start: ct, parallel: ct, requests_per_second: ct,
+            list_refresh: ct, list_urls: ct,
+            name: cs || nrd, url: cs || nrd, urls: cs, stall_timeout: cs, ping_interval: cs,
+            max_message_bytes: cs, preset: nrd, url_template: nrd, path: nrd, format: nrd,
+            member: nrd, column: nrd, backfill_days: nrd, poll: ct || nrd,
+        );
+        if !ct && (!self.exclude.is_empty() || !self.log.is_empty()) {
+            return Some(("exclude/log", self.kind.span()));
+        }
+        None
+    }
 }
 
 #[derive(Deserialize)]
@@ -222,25 +337,103 @@ impl Config {
         for spanned in raw.source {
             let span = spanned.span();
             let s = spanned.into_inner();
-            match s.kind.get_ref().as_str() {
+            let kind = s.kind.get_ref().clone();
+            if let Some((field, at)) = s.foreign_fields(&kind) {
+                return Err(invalid(
+                    at,
+                    format!("`{field}` does not apply to a source of type \"{kind}\""),
+                ));
+            }
+            match kind.as_str() {
                 "ct" => config.ct.push(ct_source(s, &invalid)?),
-                "certstream" | "nrd" => {
-                    return Err(invalid(
-                        s.kind.span(),
-                        format!(
-                            "source type \"{}\" is not available in this version of lookalike",
-                            s.kind.get_ref()
-                        ),
-                    ));
-                }
+                "certstream" => config.certstream.push(sources::certstream(
+                    s,
+                    config.certstream.len(),
+                    &invalid,
+                )?),
+                "nrd" => config.nrd.push(sources::nrd(s, base, &invalid)?),
                 other => {
                     return Err(invalid(
                         span,
-                        format!("unknown source type \"{other}\" (expected \"ct\")"),
+                        format!(
+                            "unknown source type \"{other}\" (expected \"ct\", \"certstream\" or \"nrd\")"
+                        ),
                     ));
                 }
             }
         }
+        if let Some(server) = raw.certstream_server {
+            let listen = &server.get_ref().listen;
+            config.certstream_server = Some(listen.get_ref().parse().map_err(|_| {
+                invalid(
+                    listen.span(),
+                    format!(
+                        "listen = \"{}\": expected an address like 127.0.0.1:8081",
+                        listen.get_ref()
+                    ),
+                )
+            })?);
+        }
+        if let Some(api) = raw.api {
+            let span = api.span();
+            let api = api.into_inner();
+            if let Some(listen) = &api.listen {
+                config.api.listen = if listen.get_ref().is_empty() {
+                    None
+                } else {
+                    Some(listen.get_ref().parse().map_err(|_| {
+                        invalid(
+                            listen.span(),
+                            format!(
+                                "listen = \"{}\": expected an address like 127.0.0.1:8080 (or \"\" for no API)",
+                                listen.get_ref()
+                            ),
+                        )
+                    })?)
+                };
+            }
+            config.api.token = routes::secret(
+                api.token_env.as_ref(),
+                api.token_file.as_ref(),
+                base,
+                "API token",
+                &invalid,
+            )?;
+            if let Some(addr) = config.api.listen
+                && !addr.ip().is_loopback()
+                && config.api.token.is_none()
+            {
+                return Err(invalid(
+                    span,
+                    format!(
+                        "[api] listens on {addr}, which is not loopback: set token_env or token_file"
+                    ),
+                ));
+            }
+        }
+        if let Some(export) = raw.export {
+            let span = export.span();
+            let e = export.into_inner();
+            let (policy, zone) = &mut config.export;
+            if let Some(m) = e.min_score {
+                policy.min_score = m.min(100);
+            }
+            if let Some(t) = e.include_taken_down {
+                policy.include_taken_down = t;
+            }
+            if let Some(o) = e.origin {
+                zone.origin = o;
+            }
+            if let Some(n) = e.ns {
+                zone.ns = n;
+            }
+            if let Some(t) = e.ttl {
+                zone.ttl = t;
+            }
+            zone.validate().map_err(|m| invalid(span, m))?;
+        }
+        config.routes = routes::routes(raw.route, base, &invalid)?;
+        config.alerts = routes::alerts(raw.alerts, &config.routes, &invalid)?;
         Ok(config)
     }
 }

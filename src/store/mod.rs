@@ -8,13 +8,23 @@
 //! | `findings`  | registrable `\0` brand                      | [`Record`] as JSON             |
 //! | `sightings` | registrable `\0` brand `\0` dedup key (32 B) | empty                          |
 //! | `cursors`   | source id (`ct:<hex log id>`)               | [`Cursor`] as JSON             |
+//! | `outbox`    | route `\0` sequence (8 B, big-endian)       | [`Delivery`] as JSON           |
+//! | `alerted`   | registrable `\0` brand `\0` route            | severity band alerted (1 B)    |
+//! | `triage`    | registrable `\0` brand                      | [`Triage`] as JSON             |
 //!
 //! `findings` keys sort by registrable domain, so one domain's findings (one per brand) are a
 //! prefix scan. `sightings` remembers which certificates were already counted, so a
 //! precertificate and its final certificate, and copies of one certificate in several logs,
 //! count once. A [`Batch`] (the findings of a run of log entries and the cursor that run
 //! advances) is applied in one transaction: after a crash either both are there or neither is,
-//! so work is neither skipped nor counted twice.
+//! so work is neither skipped nor counted twice. The alerts a batch causes are written to the
+//! `outbox` in the same transaction (see [`outbox`]), so none is lost and none is planned twice.
+
+mod outbox;
+mod triage;
+
+pub use outbox::{Delivery, DeliveryState, now_ms, severity};
+pub use triage::{Triage, TriageEvent, TriageStatus};
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -47,7 +57,7 @@ pub enum StoreError {
 }
 
 /// Where and how a name was seen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sighting {
     /// The source type: `ct`, `certstream`, `nrd`, `scan`.
     pub source: String,
@@ -66,6 +76,11 @@ pub struct Sighting {
     /// Issuer organisation, or CN when it has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
+    /// The certificate's validity, RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<String>,
 }
 
 /// A stored finding: the finding (highest-scoring sighting wins) plus its history.
@@ -121,6 +136,9 @@ pub struct Store {
     findings: sled::Tree,
     sightings: sled::Tree,
     cursors: sled::Tree,
+    outbox: sled::Tree,
+    alerted: sled::Tree,
+    triage: sled::Tree,
     path: PathBuf,
 }
 
@@ -166,6 +184,9 @@ impl Store {
             findings: db.open_tree("findings")?,
             sightings: db.open_tree("sightings")?,
             cursors: db.open_tree("cursors")?,
+            outbox: db.open_tree("outbox")?,
+            alerted: db.open_tree("alerted")?,
+            triage: db.open_tree("triage")?,
             db,
             path: path.to_owned(),
         })
@@ -177,9 +198,30 @@ impl Store {
 
     /// Applies a batch in one transaction and returns what each hit did, in order.
     pub fn apply(&self, batch: &Batch) -> Result<Vec<Applied>, StoreError> {
-        let result = (&self.findings, &self.sightings, &self.cursors).transaction(
-            |(findings, sightings, cursors)| {
+        self.apply_with_alerts(batch, &|_| Vec::new())
+            .map(|(a, _)| a)
+    }
+
+    /// Applies a batch, and for every new finding (or one whose score rose into a higher
+    /// severity band) queues an alert to each route `routes(record)` names that has not had
+    /// this band yet — all in one transaction. Returns what each hit did and how many alerts
+    /// were queued.
+    pub fn apply_with_alerts(
+        &self,
+        batch: &Batch,
+        routes: &(dyn Fn(&Record) -> Vec<String> + Sync),
+    ) -> Result<(Vec<Applied>, usize), StoreError> {
+        let result = (
+            &self.findings,
+            &self.sightings,
+            &self.cursors,
+            &self.outbox,
+            &self.alerted,
+            &self.triage,
+        )
+            .transaction(|(findings, sightings, cursors, outbox, alerted, triage)| {
                 let mut applied = Vec::with_capacity(batch.hits.len());
+                let mut queued = 0;
                 for hit in &batch.hits {
                     let key = finding_key(&hit.finding.registrable, &hit.finding.brand);
                     if let Some(dedup) = hit.dedup {
@@ -197,7 +239,8 @@ impl Store {
                     };
                     let (record, new) = merge(old, hit);
                     let raw = serde_json::to_vec(&record).expect("records serialize");
-                    findings.insert(key, raw)?;
+                    findings.insert(key.as_slice(), raw)?;
+                    queued += outbox::plan(&key, &record, new, routes, outbox, alerted, triage)?;
                     applied.push(if new {
                         Applied::New(record)
                     } else {
@@ -208,13 +251,21 @@ impl Store {
                     let raw = serde_json::to_vec(cursor).expect("cursors serialize");
                     cursors.insert(id.as_bytes(), raw)?;
                 }
-                Ok(applied)
-            },
-        );
+                Ok((applied, queued))
+            });
         result.map_err(|e| match e {
             TransactionError::Abort(e) => e,
             TransactionError::Storage(e) => StoreError::Sled(e),
         })
+    }
+
+    /// The record of one (registrable, brand) pair.
+    pub fn record(&self, registrable: &str, brand: &str) -> Result<Option<Record>, StoreError> {
+        let key = finding_key(registrable, brand);
+        match self.findings.get(&key)? {
+            Some(raw) => decode_record(&key, &raw).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// Makes everything applied so far durable (sled also flushes on its own every 200 ms).
@@ -261,12 +312,42 @@ impl Store {
             .collect()
     }
 
+    /// The export serial for content with `hash`: the previous one when the content is the
+    /// same, a newer one (see [`crate::export::next_serial`]) when it changed. Kept in `meta`.
+    pub fn zone_serial(&self, hash: [u8; 32], now_unix: u64) -> Result<u32, StoreError> {
+        let meta = self.db.open_tree("meta")?;
+        let previous = meta.get("zone_serial")?.and_then(|raw| {
+            (raw.len() == 36).then(|| {
+                let serial = u32::from_be_bytes(raw[..4].try_into().expect("4 bytes"));
+                let hash: [u8; 32] = raw[4..].try_into().expect("32 bytes");
+                (serial, hash)
+            })
+        });
+        let serial = crate::export::next_serial(previous, hash, now_unix);
+        if previous.is_none_or(|(s, h)| s != serial || h != hash) {
+            let mut raw = serial.to_be_bytes().to_vec();
+            raw.extend_from_slice(&hash);
+            meta.insert("zone_serial", raw)?;
+            meta.insert("zone_changed", &now_unix.to_be_bytes()[..])?;
+        }
+        Ok(serial)
+    }
+
+    /// When the exported content last changed (for `Last-Modified`).
+    pub fn zone_changed_at(&self) -> Result<Option<SystemTime>, StoreError> {
+        let meta = self.db.open_tree("meta")?;
+        Ok(meta.get("zone_changed")?.and_then(|raw| {
+            let secs = u64::from_be_bytes(raw.as_ref().try_into().ok()?);
+            Some(UNIX_EPOCH + std::time::Duration::from_secs(secs))
+        }))
+    }
+
     pub fn finding_count(&self) -> usize {
         self.findings.len()
     }
 }
 
-fn finding_key(registrable: &str, brand: &str) -> Vec<u8> {
+pub(crate) fn finding_key(registrable: &str, brand: &str) -> Vec<u8> {
     let mut key = Vec::with_capacity(registrable.len() + brand.len() + 1);
     key.extend_from_slice(registrable.as_bytes());
     key.push(0);
@@ -274,14 +355,14 @@ fn finding_key(registrable: &str, brand: &str) -> Vec<u8> {
     key
 }
 
-fn decode_record(key: &[u8], raw: &[u8]) -> Result<Record, StoreError> {
+pub(crate) fn decode_record(key: &[u8], raw: &[u8]) -> Result<Record, StoreError> {
     serde_json::from_slice(raw).map_err(|e| StoreError::Corrupt {
         key: String::from_utf8_lossy(key).replace('\0', "/"),
         error: e.to_string(),
     })
 }
 
-fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
+pub(crate) fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
     ConflictableTransactionError::Abort(e)
 }
 
@@ -333,11 +414,11 @@ pub fn now_rfc3339() -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::finding::{SCHEMA_VERSION, Technique};
 
-    fn hit(domain: &str, brand: &str, score: u8, seen: &str, dedup: Option<u8>) -> Hit {
+    pub(super) fn hit(domain: &str, brand: &str, score: u8, seen: &str, dedup: Option<u8>) -> Hit {
         Hit {
             finding: Finding {
                 schema: SCHEMA_VERSION,
@@ -358,6 +439,8 @@ mod tests {
                 index: Some(1),
                 cert_sha256: None,
                 issuer: None,
+                not_before: None,
+                not_after: None,
             },
             dedup: dedup.map(|b| [b; 32]),
         }

@@ -1,0 +1,256 @@
+//! How the CLI's store commands (`hits`, `triage`, `export`, `outbox list`) reach the findings:
+//! the store directly, or — when a running `lookalike run` holds it (sled admits one process)
+//! — that service's HTTP API, so the commands work the same with the service up or down.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::export::{self, Format};
+use crate::hits::{self, Filter};
+use crate::sinks::Secret;
+use crate::store::{Store, StoreError, TriageStatus};
+
+pub enum Access {
+    Local(Store),
+    Remote(Remote),
+}
+
+pub struct Remote {
+    base: String,
+    token: Option<Secret>,
+    http: reqwest::Client,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Access {
+    /// The store of `config`, or its running service's API.
+    pub fn open(config: &Config) -> Result<Access> {
+        if !config.store.exists() {
+            bail!(
+                "no store at {} (run `lookalike run` first, or pass --config)",
+                config.store.display()
+            );
+        }
+        match Store::open(&config.store) {
+            Ok(store) => Ok(Access::Local(store)),
+            Err(StoreError::Locked { path, .. }) => {
+                let Some(addr) = config.api.listen else {
+                    bail!(
+                        "the store {} is in use by a running `lookalike run`, and the config turns its API off ([api] listen = \"\")",
+                        path.display()
+                    );
+                };
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                let host = if addr.ip().is_unspecified() {
+                    format!("127.0.0.1:{}", addr.port())
+                } else {
+                    addr.to_string()
+                };
+                Ok(Access::Remote(Remote {
+                    base: format!("http://{host}"),
+                    token: config.api.token.clone(),
+                    http: reqwest::Client::builder()
+                        .timeout(Duration::from_secs(60))
+                        .build()?,
+                    runtime: tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()?,
+                }))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Findings as JSON objects (the finding schema plus `first_seen`, `sources`, `status`,
+    /// `triage`), newest first, at most `limit`.
+    pub fn hits(&self, filter: &Filter, limit: usize) -> Result<Vec<Value>> {
+        match self {
+            Access::Local(store) => hits::query(store, filter)?
+                .iter()
+                .take(limit)
+                .map(|h| Ok(serde_json::to_value(h)?))
+                .collect(),
+            Access::Remote(r) => {
+                let mut out = Vec::new();
+                let mut cursor: Option<String> = None;
+                while out.len() < limit {
+                    let mut q: Vec<(&str, String)> =
+                        vec![("limit", (limit - out.len()).min(1000).to_string())];
+                    if let Some(b) = &filter.brand {
+                        q.push(("brand", b.clone()));
+                    }
+                    if let Some(s) = &filter.since {
+                        q.push(("since", s.clone()));
+                    }
+                    if let Some(s) = filter.status {
+                        q.push(("status", s.as_str().into()));
+                    }
+                    if let Some(m) = filter.min_score {
+                        q.push(("min_score", m.to_string()));
+                    }
+                    if let Some(t) = filter.technique {
+                        q.push(("technique", t.name().into()));
+                    }
+                    if let Some(c) = &cursor {
+                        q.push(("cursor", c.clone()));
+                    }
+                    let page = r.get_json("/api/v1/findings", &q)?;
+                    if let Some(list) = page["findings"].as_array() {
+                        out.extend(list.iter().cloned());
+                    }
+                    match page["next"].as_str() {
+                        Some(next) => cursor = Some(next.to_owned()),
+                        None => break,
+                    }
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// Records a decision; returns (registrable, brand, status, decisions so far) per finding.
+    pub fn triage(
+        &self,
+        domain: &str,
+        brand: Option<&str>,
+        status: TriageStatus,
+        note: Option<&str>,
+        by: &str,
+    ) -> Result<Vec<(String, String, String, usize)>> {
+        match self {
+            Access::Local(store) => {
+                let done = store.set_triage(domain, brand, status, note, by)?;
+                store.flush_blocking()?;
+                Ok(done
+                    .into_iter()
+                    .map(|(r, t)| {
+                        (
+                            r.finding.registrable,
+                            r.finding.brand,
+                            t.status.as_str().to_owned(),
+                            t.history.len(),
+                        )
+                    })
+                    .collect())
+            }
+            Access::Remote(r) => {
+                let body = serde_json::json!({"status": status.as_str(), "note": note, "brand": brand, "by": by});
+                let path = format!("/api/v1/findings/{domain}/triage");
+                let resp = r.send(r.http.post(format!("{}{path}", r.base)).json(&body))?;
+                if resp.0 == 404 {
+                    return Ok(Vec::new());
+                }
+                let v = resp.json()?;
+                Ok(v["updated"]
+                    .as_array()
+                    .map(|list| {
+                        list.iter()
+                            .map(|u| {
+                                (
+                                    u["registrable"].as_str().unwrap_or("").to_owned(),
+                                    u["brand"].as_str().unwrap_or("").to_owned(),
+                                    u["status"].as_str().unwrap_or("").to_owned(),
+                                    u["history"].as_array().map_or(0, Vec::len),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default())
+            }
+        }
+    }
+
+    /// A blocklist in `format`, as the config's `[export]` says.
+    pub fn export(&self, config: &Config, format: Format) -> Result<String> {
+        match self {
+            Access::Local(store) => {
+                let (policy, zone) = &config.export;
+                let out = export::from_store(store, format, policy, zone)?;
+                store.flush_blocking()?;
+                if out.skipped > 0 {
+                    eprintln!(
+                        "{} names were left out: they are not valid in a blocklist",
+                        out.skipped
+                    );
+                }
+                Ok(out.body)
+            }
+            Access::Remote(r) => {
+                let resp = r.send(
+                    r.http
+                        .get(format!("{}/blocklist/{}", r.base, format.name())),
+                )?;
+                Ok(resp.1)
+            }
+        }
+    }
+
+    /// Every outbox delivery as JSON.
+    pub fn deliveries(&self) -> Result<Vec<Value>> {
+        match self {
+            Access::Local(store) => store
+                .deliveries()?
+                .iter()
+                .map(|d| Ok(serde_json::to_value(d)?))
+                .collect(),
+            Access::Remote(r) => Ok(r.get_json("/api/v1/outbox", &[])?["deliveries"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()),
+        }
+    }
+
+    /// The store itself, for commands only the local store can do.
+    pub fn local(&self, what: &str) -> Result<&Store> {
+        match self {
+            Access::Local(s) => Ok(s),
+            Access::Remote(r) => Err(anyhow!(
+                "{what} needs the store, which the service at {} holds: stop it first",
+                r.base
+            )),
+        }
+    }
+}
+
+/// (status, body).
+struct Response(u16, String);
+
+impl Response {
+    fn json(&self) -> Result<Value> {
+        serde_json::from_str(&self.1).context("the API answered something that is not JSON")
+    }
+}
+
+impl Remote {
+    fn send(&self, mut req: reqwest::RequestBuilder) -> Result<Response> {
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t.expose());
+        }
+        self.runtime.block_on(async {
+            let resp = req.send().await.with_context(|| {
+                format!(
+                    "the store is in use, and its service's API at {} does not answer",
+                    self.base
+                )
+            })?;
+            let status = resp.status().as_u16();
+            let body = resp.text().await?;
+            if status >= 400 && status != 404 {
+                let msg = serde_json::from_str::<Value>(&body)
+                    .ok()
+                    .and_then(|v| v["error"].as_str().map(str::to_owned))
+                    .unwrap_or(body);
+                bail!("the service's API answered {status}: {msg}");
+            }
+            Ok(Response(status, body))
+        })
+    }
+
+    fn get_json(&self, path: &str, query: &[(&str, String)]) -> Result<Value> {
+        self.send(self.http.get(format!("{}{path}", self.base)).query(query))?
+            .json()
+    }
+}

@@ -1,0 +1,429 @@
+//! The HTTP API: findings, triage, brands, the outbox, blocklists, metrics, health.
+//!
+//! JSON unless noted; errors are `{"error": "..."}` with a fitting status. Binds 127.0.0.1 by
+//! default; with a token configured every endpoint but `/healthz` wants
+//! `Authorization: Bearer <token>` (compared in constant time). Request bodies are capped.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::domain::Domain;
+use crate::export::{self, Format, Policy, ZoneOptions};
+use crate::hits::{self, Filter, Hit};
+use crate::metrics::Metrics;
+use crate::sinks::Secret;
+use crate::store::{Store, TriageStatus};
+use crate::watchlist::Brand;
+
+/// Largest request body accepted (a triage note is a few hundred bytes).
+const MAX_BODY: usize = 64 * 1024;
+const DEFAULT_LIMIT: usize = 100;
+const MAX_LIMIT: usize = 1000;
+
+/// Whether the service is ready, as `/readyz` reports it.
+pub type Readiness = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
+
+#[derive(Clone)]
+pub struct ApiState {
+    pub store: Store,
+    pub metrics: Metrics,
+    /// The brands in force (swapped on reload).
+    pub brands: Arc<std::sync::RwLock<Arc<Vec<Brand>>>>,
+    pub export: (Policy, ZoneOptions),
+    pub token: Option<Secret>,
+    pub ready: Readiness,
+}
+
+pub fn router(state: ApiState) -> Router {
+    let protected = Router::new()
+        .route("/api/v1/findings", get(list_findings))
+        .route("/api/v1/findings/{domain}", get(get_finding))
+        .route("/api/v1/findings/{domain}/triage", post(triage))
+        .route("/api/v1/brands", get(brands))
+        .route("/api/v1/outbox", get(outbox))
+        .route("/blocklist/{format}", get(blocklist))
+        .route("/metrics", get(metrics))
+        .route("/readyz", get(readyz))
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth));
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .merge(protected)
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
+        .layer(middleware::from_fn_with_state(state.clone(), count))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: ApiState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(json!({ "error": message }))).into_response()
+}
+
+/// Counts requests by route pattern (low cardinality) and status.
+async fn count(State(state): State<ApiState>, request: Request, next: Next) -> Response {
+    let endpoint = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_owned();
+    let response = next.run(request).await;
+    state
+        .metrics
+        .api_request(&endpoint, response.status().as_u16());
+    response
+}
+
+async fn auth(State(state): State<ApiState>, request: Request, next: Next) -> Response {
+    if let Some(token) = &state.token {
+        let given = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !constant_time_eq(given.as_bytes(), token.expose().as_bytes()) {
+            let mut r = error(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
+            r.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return r;
+        }
+    }
+    next.run(request).await
+}
+
+/// Compares digests, so neither the length nor the content of the token leaks through timing.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let (a, b) = (Sha256::digest(a), Sha256::digest(b));
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
+#[derive(Deserialize, Default)]
+struct FindingsQuery {
+    brand: Option<String>,
+    status: Option<String>,
+    min_score: Option<u8>,
+    since: Option<String>,
+    technique: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+#[derive(Serialize)]
+struct FindingsPage {
+    findings: Vec<Hit>,
+    next: Option<String>,
+}
+
+/// The position after a hit in `hits::query`'s order (newest first, then domain, brand).
+fn cursor_of(h: &Hit) -> String {
+    let f = &h.record.finding;
+    B64URL.encode(format!(
+        "{}\t{}\t{}",
+        h.record.first_seen, f.registrable, f.brand
+    ))
+}
+
+fn after_cursor(h: &Hit, cursor: &(String, String, String)) -> bool {
+    let f = &h.record.finding;
+    let key = (&h.record.first_seen, &f.registrable, &f.brand);
+    // Newest first: later in the order means an older first_seen, or equal and greater names.
+    key.0 < &cursor.0 || (key.0 == &cursor.0 && (key.1, key.2) > (&cursor.1, &cursor.2))
+}
+
+async fn list_findings(
+    State(state): State<ApiState>,
+    query: Result<Query<FindingsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(q)) = query else {
+        return error(StatusCode::BAD_REQUEST, "bad query string");
+    };
+    let mut filter = Filter {
+        brand: q.brand,
+        min_score: q.min_score,
+        ..Filter::default()
+    };
+    if let Some(s) = &q.status {
+        match s.parse::<TriageStatus>() {
+            Ok(s) => filter.status = Some(s),
+            Err(e) => return error(StatusCode::BAD_REQUEST, &e),
+        }
+    }
+    if let Some(t) = &q.technique {
+        match t.parse() {
+            Ok(t) => filter.technique = Some(t),
+            Err(e) => return error(StatusCode::BAD_REQUEST, &e),
+        }
+    }
+    if let Some(s) = &q.since {
+        match hits::parse_since(s) {
+            Ok(s) => filter.since = Some(s),
+            Err(e) => return error(StatusCode::BAD_REQUEST, &e),
+        }
+    }
+    let cursor = match &q.cursor {
+        None => None,
+        Some(c) => {
+            let decoded = B64URL
+                .decode(c)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok());
+            let parts = decoded
+                .as_deref()
+                .map(|d| d.split('\t').collect::<Vec<_>>());
+            match parts.as_deref() {
+                Some([a, b, c]) => Some((a.to_string(), b.to_string(), c.to_string())),
+                _ => return error(StatusCode::BAD_REQUEST, "bad cursor"),
+            }
+        }
+    };
+    let limit = q.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    let store = state.store.clone();
+    let result = tokio::task::spawn_blocking(move || hits::query(&store, &filter)).await;
+    let all = match result {
+        Ok(Ok(all)) => all,
+        Ok(Err(e)) => return error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        Err(_) => return error(StatusCode::INTERNAL_SERVER_ERROR, "query failed"),
+    };
+    let mut page: Vec<Hit> = all
+        .into_iter()
+        .filter(|h| cursor.as_ref().is_none_or(|c| after_cursor(h, c)))
+        .take(limit + 1)
+        .collect();
+    let next = if page.len() > limit {
+        page.truncate(limit);
+        page.last().map(cursor_of)
+    } else {
+        None
+    };
+    axum::Json(FindingsPage {
+        findings: page,
+        next,
+    })
+    .into_response()
+}
+
+/// The registrable domain a path segment names (Unicode or A-label, any subdomain).
+fn registrable(domain: &str) -> String {
+    Domain::parse(domain)
+        .map(|d| d.registrable().to_owned())
+        .unwrap_or_else(|_| domain.to_ascii_lowercase())
+}
+
+async fn get_finding(State(state): State<ApiState>, Path(domain): Path<String>) -> Response {
+    let filter = Filter {
+        domain: Some(registrable(&domain)),
+        ..Filter::default()
+    };
+    match hits::query(&state.store, &filter) {
+        Ok(found) if found.is_empty() => error(StatusCode::NOT_FOUND, "no finding for this domain"),
+        Ok(found) => {
+            axum::Json(json!({ "domain": filter.domain, "findings": found })).into_response()
+        }
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TriageBody {
+    status: String,
+    note: Option<String>,
+    brand: Option<String>,
+    /// Who decides (defaults to "api").
+    by: Option<String>,
+}
+
+async fn triage(
+    State(state): State<ApiState>,
+    Path(domain): Path<String>,
+    body: Result<axum::Json<TriageBody>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let body = match body {
+        Ok(axum::Json(b)) => b,
+        Err(e) => return error(e.status(), &e.body_text()),
+    };
+    let status: TriageStatus = match body.status.parse() {
+        Ok(s) => s,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &e),
+    };
+    if body.note.as_ref().is_some_and(|n| n.len() > 4096) {
+        return error(StatusCode::BAD_REQUEST, "note is over 4096 bytes");
+    }
+    let registrable = registrable(&domain);
+    let by = body.by.as_deref().unwrap_or("api");
+    match state.store.set_triage(
+        &registrable,
+        body.brand.as_deref(),
+        status,
+        body.note.as_deref(),
+        by,
+    ) {
+        Ok(done) if done.is_empty() => error(StatusCode::NOT_FOUND, "no finding for this domain"),
+        Ok(done) => {
+            let _ = state.store.flush().await;
+            let updated: Vec<serde_json::Value> = done
+                .into_iter()
+                .map(|(record, t)| json!({"registrable": record.finding.registrable, "brand": record.finding.brand, "status": t.status, "history": t.history}))
+                .collect();
+            axum::Json(json!({ "updated": updated })).into_response()
+        }
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+async fn brands(State(state): State<ApiState>) -> Response {
+    let brands = state.brands.read().expect("brands lock").clone();
+    let list: Vec<serde_json::Value> = brands
+        .iter()
+        .map(|b| {
+            json!({
+                "name": b.name, "domains": b.domains, "terms": b.terms, "keywords": b.keywords,
+                "min_score": b.min_score, "notify": b.notify, "origin": b.origin,
+            })
+        })
+        .collect();
+    axum::Json(json!({ "brands": list })).into_response()
+}
+
+async fn outbox(State(state): State<ApiState>) -> Response {
+    match state.store.deliveries() {
+        Ok(d) => axum::Json(json!({ "deliveries": d })).into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+async fn blocklist(
+    State(state): State<ApiState>,
+    Path(format): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let format: Format = match format.parse() {
+        Ok(f) => f,
+        Err(_) => {
+            let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+            return error(
+                StatusCode::NOT_FOUND,
+                &format!("unknown format (one of: {})", names.join(", ")),
+            );
+        }
+    };
+    let (policy, zone) = state.export.clone();
+    let store = state.store.clone();
+    let result =
+        tokio::task::spawn_blocking(move || export::from_store(&store, format, &policy, &zone))
+            .await;
+    let out = match result {
+        Ok(Ok(out)) => out,
+        Ok(Err(e)) => return error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        Err(_) => return error(StatusCode::INTERNAL_SERVER_ERROR, "export failed"),
+    };
+    let last_modified = state.store.zone_changed_at().ok().flatten().map(httpdate);
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim() == out.etag || t.trim() == "*")
+        });
+    let mut response = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mut r = out.body.into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(format.content_type()),
+        );
+        r
+    };
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&out.etag) {
+        h.insert(header::ETAG, v);
+    }
+    if let Some(v) = last_modified.and_then(|s| HeaderValue::from_str(&s).ok()) {
+        h.insert(header::LAST_MODIFIED, v);
+    }
+    response
+}
+
+async fn metrics(State(state): State<ApiState>) -> Response {
+    let mut r = state.metrics.encode().into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    r
+}
+
+async fn readyz(State(state): State<ApiState>) -> Response {
+    match (state.ready)() {
+        Ok(()) => axum::Json(json!({ "ready": true })).into_response(),
+        Err(why) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({ "ready": false, "error": why })),
+        )
+            .into_response(),
+    }
+}
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT`.
+fn httpdate(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    let days = secs / 86_400;
+    let (h, m, s) = (secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
+    // 1970-01-01 was a Thursday.
+    const WD: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    let rfc3339 = humantime::format_rfc3339_seconds(t).to_string();
+    let (y, mo, d) = (&rfc3339[0..4], &rfc3339[5..7], &rfc3339[8..10]);
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS[mo.parse::<usize>().unwrap_or(1).clamp(1, 12) - 1];
+    format!(
+        "{}, {d} {month} {y} {h:02}:{m:02}:{s:02} GMT",
+        WD[(days % 7) as usize]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates() {
+        let t = UNIX_EPOCH + std::time::Duration::from_secs(784_111_777);
+        assert_eq!(httpdate(t), "Sun, 06 Nov 1994 08:49:37 GMT");
+    }
+
+    #[test]
+    fn token_comparison() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+    }
+}

@@ -1,0 +1,493 @@
+//! `[alerts]` and `[[route]]`: where alerts go, and how hard to try.
+//!
+//! Secrets (`password_env`, `password_file`, `secret_env`, `secret_file`, `url_env`) are
+//! read here, once, so a missing one stops the start with the route and field named.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::ConfigError;
+use crate::finding::Technique;
+use crate::matcher::score::DEFAULT_MIN_SCORE;
+use crate::sinks::{
+    ChatRoute, CommandRoute, EmailRoute, Route, RouteFilter, RouteKind, Secret, SmtpSecurity,
+    WebhookRoute,
+};
+
+/// `[alerts]`.
+#[derive(Debug, Clone)]
+pub struct Alerts {
+    /// Routes for brands without `notify`; empty means every route.
+    pub routes: Vec<String>,
+    /// Findings below this (or the brand's `min_score`) are neither kept nor alerted.
+    pub min_score: u8,
+    /// First retry delay; doubles per attempt up to `retry_max`, ±50% jitter.
+    pub retry_initial: Duration,
+    pub retry_max: Duration,
+    /// Attempts before a delivery is dead-lettered.
+    pub max_attempts: u32,
+    /// Deliveries in flight per route.
+    pub concurrency: usize,
+}
+
+impl Default for Alerts {
+    fn default() -> Self {
+        Alerts {
+            routes: Vec::new(),
+            min_score: DEFAULT_MIN_SCORE,
+            retry_initial: Duration::from_secs(10),
+            retry_max: Duration::from_secs(3600),
+            max_attempts: 12,
+            concurrency: 4,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAlerts {
+    routes: Option<Vec<String>>,
+    min_score: Option<u8>,
+    retry_initial: Option<Spanned<String>>,
+    retry_max: Option<Spanned<String>>,
+    max_attempts: Option<u32>,
+    concurrency: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRoute {
+    name: Spanned<String>,
+    #[serde(rename = "type")]
+    kind: Spanned<String>,
+    #[serde(default)]
+    brands: Vec<String>,
+    min_score: Option<u8>,
+    #[serde(default)]
+    techniques: Vec<Spanned<String>>,
+    timeout: Option<Spanned<String>>,
+    // email
+    smtp: Option<Spanned<String>>,
+    username: Option<String>,
+    password_env: Option<Spanned<String>>,
+    password_file: Option<Spanned<String>>,
+    from: Option<Spanned<String>>,
+    to: Option<Spanned<Vec<String>>>,
+    digest_minutes: Option<u32>,
+    ca_file: Option<String>,
+    defang: Option<bool>,
+    // webhook, slack, teams
+    url: Option<Spanned<String>>,
+    url_env: Option<Spanned<String>>,
+    secret_env: Option<Spanned<String>>,
+    secret_file: Option<Spanned<String>>,
+    // command
+    argv: Option<Spanned<Vec<String>>>,
+}
+
+type Invalid<'a> = &'a dyn Fn(Range<usize>, String) -> ConfigError;
+
+fn duration(v: &Spanned<String>, field: &str, invalid: Invalid) -> Result<Duration, ConfigError> {
+    humantime::parse_duration(v.get_ref())
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            invalid(
+                v.span(),
+                format!(
+                    "{field} = \"{}\": expected a duration like \"10s\"",
+                    v.get_ref()
+                ),
+            )
+        })
+}
+
+/// Reads a secret from the environment variable or the file named by the config.
+pub(super) fn secret(
+    env: Option<&Spanned<String>>,
+    file: Option<&Spanned<String>>,
+    base: &Path,
+    what: &str,
+    invalid: Invalid,
+) -> Result<Option<Secret>, ConfigError> {
+    if let Some(var) = env {
+        return match std::env::var(var.get_ref()) {
+            Ok(v) if !v.is_empty() => Ok(Some(Secret(v))),
+            _ => Err(invalid(
+                var.span(),
+                format!("environment variable {} ({what}) is not set", var.get_ref()),
+            )),
+        };
+    }
+    if let Some(path) = file {
+        let p = resolve(base, path.get_ref());
+        return match std::fs::read_to_string(&p) {
+            Ok(v) => Ok(Some(Secret(v.trim_end_matches(['\n', '\r']).to_owned()))),
+            Err(e) => Err(invalid(
+                path.span(),
+                format!("cannot read {} ({what}): {e}", p.display()),
+            )),
+        };
+    }
+    Ok(None)
+}
+
+fn resolve(base: &Path, p: &str) -> PathBuf {
+    let p = Path::new(p);
+    if p.is_absolute() {
+        p.to_owned()
+    } else {
+        base.join(p)
+    }
+}
+
+pub(super) fn routes(
+    raw: Vec<Spanned<RawRoute>>,
+    base: &Path,
+    invalid: Invalid,
+) -> Result<Vec<Route>, ConfigError> {
+    let mut routes: Vec<Route> = Vec::new();
+    for spanned in raw {
+        let span = spanned.span();
+        let r = spanned.into_inner();
+        let name = r.name.get_ref().trim().to_owned();
+        if name.is_empty() || name.contains('\0') {
+            return Err(invalid(r.name.span(), "route name is empty".into()));
+        }
+        if routes.iter().any(|x| x.name == name) {
+            return Err(invalid(
+                r.name.span(),
+                format!("route \"{name}\" is defined twice"),
+            ));
+        }
+        let mut techniques = Vec::new();
+        for t in &r.techniques {
+            techniques.push(
+                t.get_ref()
+                    .parse::<Technique>()
+                    .map_err(|e| invalid(t.span(), e))?,
+            );
+        }
+        let filter = RouteFilter {
+            brands: r.brands.clone(),
+            min_score: r.min_score,
+            techniques,
+        };
+        let kind = r.kind.get_ref().as_str();
+        let timeout = match &r.timeout {
+            Some(t) => duration(t, "timeout", invalid)?,
+            None if kind == "email" => Duration::from_secs(30),
+            None => Duration::from_secs(10),
+        };
+        let need = |v: &Option<Spanned<String>>, field: &str| -> Result<String, ConfigError> {
+            v.as_ref()
+                .map(|s| s.get_ref().trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| {
+                    invalid(
+                        span.clone(),
+                        format!("route \"{name}\" (type {kind}) needs `{field}`"),
+                    )
+                })
+        };
+        let http_url = |field: &str, value: String| -> Result<String, ConfigError> {
+            if value.starts_with("https://") || value.starts_with("http://") {
+                Ok(value)
+            } else {
+                Err(invalid(
+                    span.clone(),
+                    format!("route \"{name}\": {field} must start with https:// or http://"),
+                ))
+            }
+        };
+        let kind = match kind {
+            "email" => {
+                let smtp = need(&r.smtp, "smtp")?;
+                let (security, host, port) = parse_smtp(&smtp).ok_or_else(|| {
+                    invalid(
+                        r.smtp.as_ref().map_or(span.clone(), |s| s.span()),
+                        format!("smtp = \"{smtp}\": expected smtp://HOST[:PORT], smtp+starttls://HOST[:PORT] or smtps://HOST[:PORT]"),
+                    )
+                })?;
+                let to =
+                    r.to.as_ref()
+                        .map(|t| t.get_ref().clone())
+                        .filter(|t| !t.is_empty())
+                        .ok_or_else(|| {
+                            invalid(
+                                span.clone(),
+                                format!("route \"{name}\" (type email) needs `to`"),
+                            )
+                        })?;
+                RouteKind::Email(EmailRoute {
+                    security,
+                    host,
+                    port,
+                    username: r.username.clone(),
+                    password: secret(
+                        r.password_env.as_ref(),
+                        r.password_file.as_ref(),
+                        base,
+                        "password",
+                        invalid,
+                    )?,
+                    from: need(&r.from, "from")?,
+                    to,
+                    digest_minutes: r.digest_minutes.unwrap_or(0),
+                    ca_file: r.ca_file.as_deref().map(|p| resolve(base, p)),
+                    defang: r.defang.unwrap_or(true),
+                    timeout,
+                })
+            }
+            "webhook" => RouteKind::Webhook(WebhookRoute {
+                url: http_url("url", need(&r.url, "url")?)?,
+                secret: secret(
+                    r.secret_env.as_ref(),
+                    r.secret_file.as_ref(),
+                    base,
+                    "webhook secret",
+                    invalid,
+                )?,
+                timeout,
+            }),
+            "slack" | "teams" => {
+                let url = match secret(r.url_env.as_ref(), None, base, "webhook URL", invalid)? {
+                    Some(s) => s.0,
+                    None => need(&r.url, "url")?,
+                };
+                let chat = ChatRoute {
+                    url: Secret(http_url("url", url)?),
+                    timeout,
+                };
+                if kind == "slack" {
+                    RouteKind::Slack(chat)
+                } else {
+                    RouteKind::Teams(chat)
+                }
+            }
+            "command" => {
+                let argv = r
+                    .argv
+                    .as_ref()
+                    .map(|a| a.get_ref().clone())
+                    .filter(|a| !a.is_empty() && !a[0].is_empty())
+                    .ok_or_else(|| {
+                        invalid(
+                            span.clone(),
+                            format!(
+                                "route \"{name}\" (type command) needs `argv = [\"program\", ...]`"
+                            ),
+                        )
+                    })?;
+                RouteKind::Command(CommandRoute { argv, timeout })
+            }
+            other => {
+                return Err(invalid(
+                    r.kind.span(),
+                    format!(
+                        "unknown route type \"{other}\" (expected email, webhook, slack, teams or command)"
+                    ),
+                ));
+            }
+        };
+        routes.push(Route { name, kind, filter });
+    }
+    Ok(routes)
+}
+
+/// `smtp://host[:port]` (plain, 25), `smtp+starttls://host[:port]` (587), `smtps://host[:port]`
+/// (465).
+fn parse_smtp(url: &str) -> Option<(SmtpSecurity, String, u16)> {
+    let (security, rest, default_port) = if let Some(r) = url.strip_prefix("smtp+starttls://") {
+        (SmtpSecurity::StartTls, r, 587)
+    } else if let Some(r) = url.strip_prefix("smtps://") {
+        (SmtpSecurity::Tls, r, 465)
+    } else if let Some(r) = url.strip_prefix("smtp://") {
+        (SmtpSecurity::Plain, r, 25)
+    } else {
+        return None;
+    };
+    let rest = rest.trim_end_matches('/');
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => (h, p.parse().ok()?),
+        _ => (rest, default_port),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() || host.contains(['/', '@', ' ']) {
+        return None;
+    }
+    Some((security, host.to_owned(), port))
+}
+
+pub(super) fn alerts(
+    raw: Option<Spanned<RawAlerts>>,
+    routes: &[Route],
+    invalid: Invalid,
+) -> Result<Alerts, ConfigError> {
+    let mut alerts = Alerts::default();
+    let Some(raw) = raw else {
+        return Ok(alerts);
+    };
+    let span = raw.span();
+    let raw = raw.into_inner();
+    if let Some(names) = raw.routes {
+        for n in &names {
+            if !routes.iter().any(|r| &r.name == n) {
+                return Err(invalid(
+                    span.clone(),
+                    format!("[alerts] routes names \"{n}\", which no [[route]] defines"),
+                ));
+            }
+        }
+        alerts.routes = names;
+    }
+    if let Some(m) = raw.min_score {
+        if m > 100 {
+            return Err(invalid(span.clone(), "min_score must be 0..=100".into()));
+        }
+        alerts.min_score = m;
+    }
+    if let Some(d) = &raw.retry_initial {
+        alerts.retry_initial = duration(d, "retry_initial", invalid)?;
+    }
+    if let Some(d) = &raw.retry_max {
+        alerts.retry_max = duration(d, "retry_max", invalid)?;
+    }
+    if let Some(n) = raw.max_attempts {
+        alerts.max_attempts = n.max(1);
+    }
+    if let Some(n) = raw.concurrency {
+        alerts.concurrency = n.clamp(1, 64);
+    }
+    Ok(alerts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Config;
+    use super::*;
+
+    #[test]
+    fn smtp_urls() {
+        assert_eq!(
+            parse_smtp("smtp+starttls://mail.example.org:587"),
+            Some((SmtpSecurity::StartTls, "mail.example.org".into(), 587))
+        );
+        assert_eq!(
+            parse_smtp("smtps://mail.example.org"),
+            Some((SmtpSecurity::Tls, "mail.example.org".into(), 465))
+        );
+        assert_eq!(
+            parse_smtp("smtp://127.0.0.1:2525"),
+            Some((SmtpSecurity::Plain, "127.0.0.1".into(), 2525))
+        );
+        assert_eq!(parse_smtp("http://x"), None);
+        assert_eq!(parse_smtp("smtp://:25"), None);
+    }
+
+    #[test]
+    fn routes_and_alerts_parse_and_secrets_resolve() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pw"), "s3cret\n").unwrap();
+        let text = r#"
+[alerts]
+routes = ["mail"]
+min_score = 70
+retry_initial = "1s"
+
+[[route]]
+name = "mail"
+type = "email"
+smtp = "smtp+starttls://mail.example.org"
+username = "lookalike"
+password_file = "pw"
+from = "lookalike@example.org"
+to = ["soc@example.org"]
+digest_minutes = 15
+
+[[route]]
+name = "hooks"
+type = "webhook"
+url = "https://hooks.example.org/x"
+min_score = 80
+brands = ["PayPal"]
+techniques = ["homoglyph"]
+
+[[route]]
+name = "script"
+type = "command"
+argv = ["/usr/local/bin/handle", "--json"]
+timeout = "5s"
+"#;
+        let c = Config::parse("c.toml", text, dir.path()).unwrap();
+        assert_eq!(c.alerts.routes, vec!["mail"]);
+        assert_eq!(c.alerts.min_score, 70);
+        assert_eq!(c.alerts.retry_initial, Duration::from_secs(1));
+        let RouteKind::Email(mail) = &c.routes[0].kind else {
+            panic!()
+        };
+        assert_eq!(mail.password.as_ref().unwrap().expose(), "s3cret");
+        assert!(
+            !format!("{mail:?}").contains("s3cret"),
+            "secrets never print"
+        );
+        assert_eq!(mail.port, 587);
+        assert_eq!(mail.digest_minutes, 15);
+        assert_eq!(c.routes[1].filter.techniques, vec![Technique::Homoglyph]);
+        assert_eq!(c.routes[1].kind.type_name(), "webhook");
+        let RouteKind::Command(cmd) = &c.routes[2].kind else {
+            panic!()
+        };
+        assert_eq!(cmd.timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn route_errors_name_the_line() {
+        let cases = [
+            (
+                "[[route]]\nname = \"a\"\ntype = \"pager\"\n",
+                "c.toml:3:",
+                "unknown route type",
+            ),
+            (
+                "[[route]]\nname = \"a\"\ntype = \"email\"\nsmtp = \"smtp://x\"\nfrom = \"a@b\"\n",
+                "c.toml:1:",
+                "needs `to`",
+            ),
+            (
+                "[[route]]\nname = \"a\"\ntype = \"webhook\"\nurl = \"https://x\"\nsecret_env = \"LOOKALIKE_TEST_UNSET_VAR\"\n",
+                "c.toml:5:",
+                "is not set",
+            ),
+            (
+                "[alerts]\nroutes = [\"nope\"]\n",
+                "c.toml:1:",
+                "no [[route]]",
+            ),
+            (
+                "[[route]]\nname = \"a\"\ntype = \"webhook\"\nurl = \"https://x\"\n[[route]]\nname = \"a\"\ntype = \"webhook\"\nurl = \"https://y\"\n",
+                "c.toml:6:",
+                "twice",
+            ),
+            (
+                "[[route]]\nname = \"a\"\ntype = \"webhook\"\nurl = \"https://x\"\ntechniques = [\"magic\"]\n",
+                "c.toml:5:",
+                "unknown technique",
+            ),
+        ];
+        for (text, location, needle) in cases {
+            let err = Config::parse("c.toml", text, Path::new(""))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with(&format!("config {location}")),
+                "{text:?}: {err}"
+            );
+            assert!(err.contains(needle), "{text:?}: {err}");
+        }
+    }
+}

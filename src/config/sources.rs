@@ -1,0 +1,303 @@
+//! `[[source]]` of type `certstream` and `nrd`.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::{ConfigError, RawSource};
+
+type Invalid<'a> = &'a dyn Fn(Range<usize>, String) -> ConfigError;
+
+/// A certstream websocket client.
+#[derive(Debug, Clone)]
+pub struct CertstreamConfig {
+    /// Names the source in sightings, metrics and the cursor-less source id.
+    pub name: String,
+    /// ws:// or wss:// URLs, tried in turn.
+    pub urls: Vec<String>,
+    /// No message for this long: the stream is stalled; reconnect.
+    pub stall_timeout: Duration,
+    /// How often we ping the server.
+    pub ping_interval: Duration,
+    /// Frames or messages larger than this are refused (counted) and the connection reset.
+    pub max_message_bytes: usize,
+}
+
+/// The default WhoisDS URL: `{b64}` is the base64 of `YYYY-MM-DD.zip` with the `=` padding
+/// kept, as WhoisDS's own site links it.
+pub const WHOISDS_TEMPLATE: &str =
+    "https://www.whoisds.com//whois-database/newly-registered-domains/{b64}/nrd";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NrdKind {
+    /// WhoisDS daily zips; `{b64}` (base64 of `YYYY-MM-DD.zip`, padded), `{b64_nopad}` and
+    /// `{date}` are filled in.
+    Whoisds { url_template: String },
+    /// A list at a URL, polled.
+    Url(String),
+    /// A local file, re-read when it changes.
+    Path(PathBuf),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedFormat {
+    /// One name per line, `#` comments.
+    Text,
+    /// Gzip of text.
+    Gz,
+    /// A zip; the member is `member` or the first file.
+    Zip,
+    /// CSV; the name is in `column` (a header name or a 1-based number), default the first.
+    Csv,
+}
+
+/// A newly-registered-domain feed.
+#[derive(Debug, Clone)]
+pub struct NrdConfig {
+    pub name: String,
+    pub kind: NrdKind,
+    pub format: FeedFormat,
+    pub member: Option<String>,
+    pub column: Option<String>,
+    /// Days fetched on the first start (WhoisDS).
+    pub backfill_days: u32,
+    /// How often the feed is polled.
+    pub poll: Duration,
+}
+
+fn duration(v: &Spanned<String>, field: &str, invalid: Invalid) -> Result<Duration, ConfigError> {
+    humantime::parse_duration(v.get_ref())
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            invalid(
+                v.span(),
+                format!(
+                    "{field} = \"{}\": expected a duration like \"90s\"",
+                    v.get_ref()
+                ),
+            )
+        })
+}
+
+pub(super) fn certstream(
+    s: RawSource,
+    n: usize,
+    invalid: Invalid,
+) -> Result<CertstreamConfig, ConfigError> {
+    let mut urls: Vec<String> = s.urls.map(|u| u.into_inner()).unwrap_or_default();
+    if let Some(u) = &s.url {
+        urls.insert(0, u.get_ref().trim().to_owned());
+    }
+    if urls.is_empty() {
+        return Err(invalid(
+            s.kind.span(),
+            "a certstream source needs `url` (or `urls`)".into(),
+        ));
+    }
+    if let Some(bad) = urls
+        .iter()
+        .find(|u| !(u.starts_with("ws://") || u.starts_with("wss://")))
+    {
+        return Err(invalid(
+            s.url.as_ref().map_or(s.kind.span(), |u| u.span()),
+            format!("certstream url \"{bad}\" must start with ws:// or wss://"),
+        ));
+    }
+    let mut c = CertstreamConfig {
+        name: s
+            .name
+            .map(|n| n.into_inner())
+            .unwrap_or_else(|| format!("certstream-{}", n + 1)),
+        urls,
+        stall_timeout: Duration::from_secs(90),
+        ping_interval: Duration::from_secs(30),
+        max_message_bytes: 1 << 20,
+    };
+    if let Some(d) = &s.stall_timeout {
+        c.stall_timeout = duration(d, "stall_timeout", invalid)?;
+    }
+    if let Some(d) = &s.ping_interval {
+        c.ping_interval = duration(d, "ping_interval", invalid)?;
+    }
+    if let Some(m) = s.max_message_bytes {
+        if *m.get_ref() < 1024 {
+            return Err(invalid(
+                m.span(),
+                "max_message_bytes must be at least 1024".into(),
+            ));
+        }
+        c.max_message_bytes = m.into_inner();
+    }
+    Ok(c)
+}
+
+pub(super) fn nrd(s: RawSource, base: &Path, invalid: Invalid) -> Result<NrdConfig, ConfigError> {
+    let name = s
+        .name
+        .as_ref()
+        .map(|n| n.get_ref().trim().to_owned())
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| invalid(s.kind.span(), "an nrd source needs `name`".into()))?;
+    let preset = s.preset.as_ref().map(|p| p.get_ref().as_str());
+    let kind = match (preset, &s.url, &s.path) {
+        (Some("whoisds"), None, None) => NrdKind::Whoisds {
+            url_template: s
+                .url_template
+                .as_ref()
+                .map(|t| t.get_ref().clone())
+                .unwrap_or_else(|| WHOISDS_TEMPLATE.to_owned()),
+        },
+        (Some(other), _, _) if other != "whoisds" => {
+            return Err(invalid(
+                s.preset.as_ref().expect("set").span(),
+                format!("preset = \"{other}\": the only preset is \"whoisds\""),
+            ));
+        }
+        (None, Some(url), None) => {
+            let u = url.get_ref().trim();
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return Err(invalid(
+                    url.span(),
+                    format!("url \"{u}\" must start with http:// or https://"),
+                ));
+            }
+            NrdKind::Url(u.to_owned())
+        }
+        (None, None, Some(path)) => {
+            let p = Path::new(path.get_ref());
+            NrdKind::Path(if p.is_absolute() {
+                p.to_owned()
+            } else {
+                base.join(p)
+            })
+        }
+        _ => {
+            return Err(invalid(
+                s.kind.span(),
+                format!("nrd source \"{name}\" needs exactly one of `preset`, `url` or `path`"),
+            ));
+        }
+    };
+    let format = match s.format.as_ref().map(|f| f.get_ref().as_str()) {
+        None if matches!(kind, NrdKind::Whoisds { .. }) => FeedFormat::Zip,
+        None => FeedFormat::Text,
+        Some("text") => FeedFormat::Text,
+        Some("gz") => FeedFormat::Gz,
+        Some("zip") => FeedFormat::Zip,
+        Some("csv") => FeedFormat::Csv,
+        Some(other) => {
+            return Err(invalid(
+                s.format.as_ref().expect("set").span(),
+                format!("format = \"{other}\": expected \"text\", \"gz\", \"zip\" or \"csv\""),
+            ));
+        }
+    };
+    let poll = match &s.poll {
+        Some(p) => duration(p, "poll", invalid)?,
+        None => Duration::from_secs(3600),
+    };
+    Ok(NrdConfig {
+        name,
+        kind,
+        format,
+        member: s.member.map(|m| m.into_inner()),
+        column: s.column.map(|c| c.into_inner()),
+        backfill_days: s.backfill_days.map_or(3, |d| d.into_inner().min(30)),
+        poll,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Config;
+    use super::*;
+
+    #[test]
+    fn certstream_and_nrd_sources() {
+        let text = r#"
+[[source]]
+type = "certstream"
+url = "wss://certstream.example.org/full-stream"
+stall_timeout = "60s"
+
+[[source]]
+type = "nrd"
+name = "whoisds"
+preset = "whoisds"
+backfill_days = 3
+
+[[source]]
+type = "nrd"
+name = "list"
+path = "feeds/new.csv"
+format = "csv"
+column = "domain"
+
+[certstream_server]
+listen = "127.0.0.1:8081"
+"#;
+        let c = Config::parse("c.toml", text, Path::new("/etc/l")).unwrap();
+        assert!(c.ct.is_empty(), "sources given: no default CT source");
+        assert_eq!(
+            c.certstream[0].urls,
+            vec!["wss://certstream.example.org/full-stream"]
+        );
+        assert_eq!(c.certstream[0].stall_timeout, Duration::from_secs(60));
+        assert_eq!(c.nrd[0].format, FeedFormat::Zip);
+        assert!(
+            matches!(&c.nrd[0].kind, NrdKind::Whoisds { url_template } if url_template == WHOISDS_TEMPLATE)
+        );
+        assert_eq!(c.nrd[1].kind, NrdKind::Path("/etc/l/feeds/new.csv".into()));
+        assert_eq!(c.nrd[1].column.as_deref(), Some("domain"));
+        assert_eq!(c.certstream_server, Some("127.0.0.1:8081".parse().unwrap()));
+    }
+
+    #[test]
+    fn source_errors_name_the_line() {
+        let cases = [
+            (
+                "[[source]]\ntype = \"certstream\"\nurl = \"https://x\"\n",
+                "c.toml:3:",
+                "ws://",
+            ),
+            (
+                "[[source]]\ntype = \"certstream\"\nstart = \"head\"\n",
+                "c.toml:3:",
+                "does not apply",
+            ),
+            (
+                "[[source]]\ntype = \"nrd\"\nname = \"x\"\n",
+                "c.toml:2:",
+                "exactly one of",
+            ),
+            (
+                "[[source]]\ntype = \"nrd\"\nname = \"x\"\npreset = \"icann\"\n",
+                "c.toml:4:",
+                "only preset",
+            ),
+            (
+                "[[source]]\ntype = \"ct\"\nurl = \"ws://x\"\n",
+                "c.toml:3:",
+                "does not apply",
+            ),
+            (
+                "[certstream_server]\nlisten = \"localhost\"\n",
+                "c.toml:2:",
+                "127.0.0.1:8081",
+            ),
+        ];
+        for (text, location, needle) in cases {
+            let err = Config::parse("c.toml", text, Path::new(""))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with(&format!("config {location}")),
+                "{text:?}: {err}"
+            );
+            assert!(err.contains(needle), "{text:?}: {err}");
+        }
+    }
+}

@@ -1,0 +1,630 @@
+//! Blocklist exports: findings turned into files that DNS servers, ad blockers and mail
+//! servers load (`lookalike export --format F` and the API).
+//!
+//! Two steps. [`select`] picks what to block: findings whose triage status and score pass a
+//! [`Policy`], one [`Entry`] per domain. [`render`] writes them in a [`Format`]:
+//!
+//! | format    | one domain `d` becomes                     | comments | for |
+//! |-----------|--------------------------------------------|----------|-----|
+//! | `rpz`     | `d CNAME .` and `*.d CNAME .` in a zone    | `;`      | BIND, Unbound, Knot, PowerDNS (Response Policy Zone) |
+//! | `hosts`   | `0.0.0.0 d`                                | `#`      | `/etc/hosts`, Pi-hole, most blockers |
+//! | `plain`   | `d`                                        | none     | anything that reads one name a line |
+//! | `adguard` | `\|\|d^`                                   | `!`      | AdGuard, AdGuard Home, uBlock Origin |
+//! | `unbound` | `local-zone: "d." always_nxdomain`         | `#`      | Unbound `include:` (the file starts with `server:`) |
+//! | `dnsmasq` | `address=/d/`                              | `#`      | dnsmasq `conf-file=` (NXDOMAIN for `d` and below) |
+//! | `postfix` | `d REJECT reason` and `.d REJECT reason`   | `#`      | a Postfix access(5) map (`postmap hash:FILE`) |
+//! | `rspamd`  | `d`                                        | `#`      | an rspamd multimap `map` |
+//! | `csv`     | a row: domain, brand, score, status, first seen, techniques | none | spreadsheets |
+//! | `json`    | an object in `domains`                     | none     | programs |
+//!
+//! The `.d` line of the Postfix map matters: from `compatibility_level = 3.7` on, Postfix no
+//! longer lets `d` match subdomains in access maps (`parent_domain_matches_subdomains`). For
+//! rspamd, a multimap such as `SENDER_LOOKALIKE { type = "from"; filter = "email:domain:tld";
+//! map = "/path/lookalike.rspamd"; }` matches senders anywhere below a listed domain.
+//!
+//! The RPZ zone has no `$ORIGIN` and its owner names are relative, so it loads under whatever
+//! zone name the server is configured with ([`ZoneOptions::origin`] only names the SOA contact
+//! and the header comment). Its SOA serial is [`ZoneOptions::serial`]; [`next_serial`] gives
+//! one that increases whenever the content changes (the store keeps the last serial and
+//! [`content_hash`]). Served over HTTP it is `text/dns` (RFC 4027).
+//!
+//! **Nothing from a certificate reaches the output unchecked.** Each name must pass
+//! [`is_valid_name`] — lowercase A-label form, letters, digits, `-` and `.` only, a real-looking
+//! TLD, not a public suffix — or it is left out and counted in [`Export::skipped`]; nothing is
+//! ever escaped into a file. Free text (brands, techniques, times) is reduced to a safe
+//! character set in the Postfix reason, quoted (RFC 4180, with a formula-injection guard) in
+//! CSV, and serialised by serde_json in JSON; no other format carries free text.
+//!
+//! Bodies are deterministic: the same entries and options give the same bytes, so the
+//! [`Export::etag`] is stable. The header comment shows the count and the serial, never the
+//! wall clock.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fmt::{self, Write as _};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::domain::Domain;
+use crate::finding::Technique;
+use crate::store::Record;
+
+/// An export format. See the [module docs](self) for what each looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Format {
+    Rpz,
+    Hosts,
+    Plain,
+    Adguard,
+    Unbound,
+    Dnsmasq,
+    Postfix,
+    Rspamd,
+    Csv,
+    Json,
+}
+
+impl Format {
+    /// Every format, in the order the docs list them.
+    pub const ALL: [Format; 10] = [
+        Format::Rpz,
+        Format::Hosts,
+        Format::Plain,
+        Format::Adguard,
+        Format::Unbound,
+        Format::Dnsmasq,
+        Format::Postfix,
+        Format::Rspamd,
+        Format::Csv,
+        Format::Json,
+    ];
+
+    /// The name used on the command line and in the API (`--format rpz`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Rpz => "rpz",
+            Format::Hosts => "hosts",
+            Format::Plain => "plain",
+            Format::Adguard => "adguard",
+            Format::Unbound => "unbound",
+            Format::Dnsmasq => "dnsmasq",
+            Format::Postfix => "postfix",
+            Format::Rspamd => "rspamd",
+            Format::Csv => "csv",
+            Format::Json => "json",
+        }
+    }
+
+    /// The HTTP `Content-Type`: `text/dns` (RFC 4027) for the zone, `text/csv; charset=utf-8`,
+    /// `application/json`, and `text/plain; charset=utf-8` for the rest.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Rpz => "text/dns",
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Json => "application/json",
+            _ => "text/plain; charset=utf-8",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+                format!("unknown export format '{s}' (one of {})", names.join(", "))
+            })
+    }
+}
+
+/// Where a human's triage left a finding: the store's type (`store::triage`), re-exported so
+/// that exports and triage share one enum. Findings nobody looked at are `new`.
+pub use crate::store::TriageStatus;
+
+/// Which status a domain listed for several brands shows: a confirmation wins, then a
+/// takedown, then `new`.
+fn precedence(status: TriageStatus) -> u8 {
+    match status {
+        TriageStatus::Confirmed => 4,
+        TriageStatus::TakenDown => 3,
+        TriageStatus::New => 2,
+        TriageStatus::Ignored => 1,
+        TriageStatus::FalsePositive => 0,
+    }
+}
+
+/// One domain to export: a stored finding with its triage status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// The registrable domain, A-label form, as stored. Checked by [`is_valid_name`] before
+    /// it is written anywhere.
+    pub domain: String,
+    /// The brand's name; after [`select`], every brand the domain imitates, `, `-joined.
+    pub brand: String,
+    pub score: u8,
+    pub status: TriageStatus,
+    /// RFC 3339.
+    pub first_seen: String,
+    /// Technique names (`homoglyph`, `combosquat`, ...).
+    pub techniques: Vec<String>,
+}
+
+impl Entry {
+    /// The entry for a stored record.
+    pub fn from_record(record: &Record, status: TriageStatus) -> Entry {
+        Entry {
+            domain: record.finding.registrable.clone(),
+            brand: record.finding.brand.clone(),
+            score: record.finding.score,
+            status,
+            first_seen: record.first_seen.clone(),
+            techniques: record
+                .finding
+                .techniques
+                .iter()
+                .map(|t| t.name().to_owned())
+                .collect(),
+        }
+    }
+}
+
+/// Which findings an export lists.
+///
+/// `confirmed` always; `new` at or above `min_score`; `taken_down` when `include_taken_down`;
+/// `false_positive` and `ignored` never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Policy {
+    /// Lowest score of an untriaged (`new`) finding to list. Default 60, the alert threshold.
+    pub min_score: u8,
+    /// List domains marked taken down (default: yes — a taken-down domain may come back).
+    pub include_taken_down: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            min_score: 60,
+            include_taken_down: true,
+        }
+    }
+}
+
+impl Policy {
+    /// Whether one entry passes, before domains are merged.
+    pub fn admits(&self, entry: &Entry) -> bool {
+        match entry.status {
+            TriageStatus::Confirmed => true,
+            TriageStatus::New => entry.score >= self.min_score,
+            TriageStatus::TakenDown => self.include_taken_down,
+            TriageStatus::FalsePositive | TriageStatus::Ignored => false,
+        }
+    }
+}
+
+/// A rendered export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Export {
+    pub body: String,
+    /// Domains written.
+    pub count: usize,
+    /// Entries left out because their name failed [`is_valid_name`].
+    pub skipped: usize,
+    /// Strong HTTP ETag: the hex SHA-256 of `body`, in double quotes.
+    pub etag: String,
+}
+
+/// Zone parameters of the RPZ export (the serial also heads every other format).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ZoneOptions {
+    /// The zone's name (absolute, with the trailing dot). Default `lookalike.rpz.`.
+    pub origin: String,
+    /// SOA serial; see [`next_serial`].
+    pub serial: u32,
+    /// The name server in the NS and SOA records (absolute). Default `localhost.`.
+    pub ns: String,
+    /// TTL of every record, and the SOA minimum (negative-caching TTL). Default 300.
+    pub ttl: u32,
+}
+
+impl Default for ZoneOptions {
+    fn default() -> Self {
+        ZoneOptions {
+            origin: "lookalike.rpz.".into(),
+            serial: 0,
+            ns: "localhost.".into(),
+            ttl: 300,
+        }
+    }
+}
+
+impl ZoneOptions {
+    /// Checks `origin` and `ns`: absolute names (trailing dot) of lowercase letters, digits
+    /// and `-`. [`render`] replaces an invalid one by its default, so check config with this.
+    pub fn validate(&self) -> Result<(), String> {
+        for (field, value) in [("origin", &self.origin), ("ns", &self.ns)] {
+            if !is_absolute_zone_name(value) {
+                return Err(format!(
+                    "zone {field} '{}' is not an absolute domain name (lowercase letters, \
+                     digits, '-', ending in '.')",
+                    value.escape_debug()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Picks what to block: the entries `policy` admits, one per domain, sorted by domain.
+///
+/// A domain listed for several brands (several entries) is listed once: the highest score,
+/// every brand (sorted, `, `-joined), the strongest status (confirmed, then taken down, then
+/// new), the earliest `first_seen`, and every technique. The result does not depend on the
+/// order of `entries`.
+pub fn select(entries: impl IntoIterator<Item = Entry>, policy: &Policy) -> Vec<Entry> {
+    struct Merged {
+        entry: Entry,
+        brands: BTreeSet<String>,
+    }
+    let mut by_domain: BTreeMap<String, Merged> = BTreeMap::new();
+    for e in entries.into_iter().filter(|e| policy.admits(e)) {
+        match by_domain.get_mut(&e.domain) {
+            None => {
+                let brands = BTreeSet::from([e.brand.clone()]);
+                by_domain.insert(e.domain.clone(), Merged { entry: e, brands });
+            }
+            Some(m) => {
+                m.brands.insert(e.brand);
+                m.entry.score = m.entry.score.max(e.score);
+                if precedence(e.status) > precedence(m.entry.status) {
+                    m.entry.status = e.status;
+                }
+                if m.entry.first_seen.is_empty()
+                    || (!e.first_seen.is_empty() && e.first_seen < m.entry.first_seen)
+                {
+                    m.entry.first_seen = e.first_seen;
+                }
+                m.entry.techniques.extend(e.techniques);
+            }
+        }
+    }
+    by_domain
+        .into_values()
+        .map(|mut m| {
+            m.entry.brand = m.brands.into_iter().collect::<Vec<_>>().join(", ");
+            let mut techniques: Vec<String> = m.entry.techniques.drain(..).collect();
+            techniques.sort_by(|a, b| technique_order(a).cmp(&technique_order(b)));
+            techniques.dedup();
+            m.entry.techniques = techniques;
+            m.entry
+        })
+        .collect()
+}
+
+/// Known techniques in [`Technique::ALL`] order, then unknown names alphabetically.
+fn technique_order(name: &str) -> (usize, &str) {
+    let known = Technique::ALL.iter().position(|t| t.name() == name);
+    (known.unwrap_or(Technique::ALL.len()), name)
+}
+
+/// SHA-256 of everything any format shows of `entries` (in the given order): what
+/// [`next_serial`] compares.
+pub fn content_hash(entries: &[Entry]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"lookalike export content v1\n");
+    // Serialising plain structs of strings and numbers cannot fail.
+    h.update(serde_json::to_vec(entries).unwrap_or_default());
+    h.finalize().into()
+}
+
+/// The SOA serial for content with hash `content_hash`, given the previous export's serial
+/// and hash.
+///
+/// The first export gets `now_unix` (as a 32-bit serial). Unchanged content keeps the
+/// previous serial. Changed content gets `now_unix` if that is newer than the previous
+/// serial in RFC 1982 serial arithmetic, else the previous serial plus one — so the serial
+/// always increases on a change, even with a clock that stepped back or several changes in a
+/// second, and stays a readable time in the normal case.
+pub fn next_serial(
+    previous: Option<(u32, [u8; 32])>,
+    content_hash: [u8; 32],
+    now_unix: u64,
+) -> u32 {
+    let now = now_unix as u32; // RFC 1982 serials wrap modulo 2^32.
+    match previous {
+        None => now,
+        Some((serial, hash)) if hash == content_hash => serial,
+        Some((serial, _)) if serial_newer(now, serial) => now,
+        Some((serial, _)) => serial.wrapping_add(1),
+    }
+}
+
+/// RFC 1982 comparison: whether serial `a` is newer than `b`.
+fn serial_newer(a: u32, b: u32) -> bool {
+    a != b && a.wrapping_sub(b) < 1 << 31
+}
+
+/// Whether `name` may be written into an export.
+///
+/// The A-label form only: lowercase ASCII letters, digits, `-` and `.`; labels of 1–63
+/// characters that neither start nor end with `-`; at most 253 characters; at least two
+/// labels; a top-level label of letters only or an `xn--` label (so no `rpz-ip`,
+/// `rpz-nsdname` or numeric "TLD" can smuggle an RPZ trigger in); and [`Domain::parse`] must
+/// accept it unchanged (valid punycode, not a bare public suffix such as `co.uk` or
+/// `github.io`). No trailing dot, no wildcard, no `_`.
+pub fn is_valid_name(name: &str) -> bool {
+    if name.is_empty() || name.len() > crate::domain::MAX_NAME_LEN {
+        return false;
+    }
+    let labels: Vec<&str> = name.split('.').collect();
+    if labels.len() < 2 || !labels.iter().all(|l| is_valid_label(l)) {
+        return false;
+    }
+    let tld = labels[labels.len() - 1];
+    let tld_ok = tld.starts_with("xn--") || tld.bytes().all(|b| b.is_ascii_lowercase());
+    if !tld_ok || tld.len() < 2 {
+        return false;
+    }
+    let Ok(d) = Domain::parse(name) else {
+        return false;
+    };
+    if d.ascii() != name || d.is_wildcard() {
+        return false;
+    }
+    // An `xn--` label must be the canonical encoding of a valid U-label: mapping its Unicode
+    // form back (IDNA UTS #46) must give the same name.
+    !d.is_idn() || Domain::parse(d.unicode()).is_ok_and(|u| u.ascii() == name)
+}
+
+fn is_valid_label(label: &str) -> bool {
+    let b = label.as_bytes();
+    !b.is_empty()
+        && b.len() <= crate::domain::MAX_LABEL_LEN
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-'
+        && b.iter()
+            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+}
+
+fn is_absolute_zone_name(name: &str) -> bool {
+    match name.strip_suffix('.') {
+        Some(rest) => {
+            !rest.is_empty()
+                && rest.len() <= crate::domain::MAX_NAME_LEN
+                && rest.split('.').all(is_valid_label)
+        }
+        None => false,
+    }
+}
+
+/// Writes `entries` in `format`. Expects [`select`]'s output: a domain repeated in `entries`
+/// is written once (its first entry); a name that fails [`is_valid_name`] is left out and
+/// counted in `skipped`. Invalid `zone.origin` or `zone.ns` fall back to their defaults (see
+/// [`ZoneOptions::validate`]).
+pub fn render(format: Format, entries: &[Entry], zone: &ZoneOptions) -> Export {
+    let mut seen = HashSet::new();
+    let mut skipped = 0;
+    let mut listed: Vec<&Entry> = Vec::with_capacity(entries.len());
+    for e in entries {
+        if !is_valid_name(&e.domain) {
+            skipped += 1;
+        } else if seen.insert(e.domain.as_str()) {
+            listed.push(e);
+        }
+    }
+    let body = match format {
+        Format::Rpz => render_rpz(&listed, zone),
+        Format::Hosts => lines(&listed, Some("#"), zone.serial, |d, _| {
+            format!("0.0.0.0 {d}")
+        }),
+        Format::Plain => lines(&listed, None, zone.serial, |d, _| d.to_owned()),
+        Format::Adguard => lines(&listed, Some("!"), zone.serial, |d, _| format!("||{d}^")),
+        Format::Unbound => {
+            let mut out = String::from("server:\n");
+            out += &lines(&listed, Some("#"), zone.serial, |d, _| {
+                format!("local-zone: \"{d}.\" always_nxdomain")
+            });
+            out
+        }
+        Format::Dnsmasq => lines(&listed, Some("#"), zone.serial, |d, _| {
+            format!("address=/{d}/")
+        }),
+        Format::Postfix => lines(&listed, Some("#"), zone.serial, |d, e| {
+            let reason = postfix_reason(e);
+            format!("{d} REJECT {reason}\n.{d} REJECT {reason}")
+        }),
+        Format::Rspamd => lines(&listed, Some("#"), zone.serial, |d, _| d.to_owned()),
+        Format::Csv => render_csv(&listed),
+        Format::Json => render_json(&listed, zone.serial),
+    };
+    let etag = format!("\"{}\"", hex::encode(Sha256::digest(body.as_bytes())));
+    Export {
+        body,
+        count: listed.len(),
+        skipped,
+        etag,
+    }
+}
+
+fn header_text(count: usize, serial: u32) -> String {
+    let noun = if count == 1 { "domain" } else { "domains" };
+    format!("generated by lookalike: {count} {noun}, serial {serial}")
+}
+
+/// A header comment (when the format has comments), then one `line(domain, entry)` per entry.
+fn lines(
+    listed: &[&Entry],
+    comment: Option<&str>,
+    serial: u32,
+    line: impl Fn(&str, &Entry) -> String,
+) -> String {
+    let mut out = String::new();
+    if let Some(c) = comment {
+        let _ = writeln!(out, "{c} {}", header_text(listed.len(), serial));
+    }
+    for e in listed {
+        out += &line(&e.domain, e);
+        out.push('\n');
+    }
+    out
+}
+
+fn render_rpz(listed: &[&Entry], zone: &ZoneOptions) -> String {
+    let defaults = ZoneOptions::default();
+    let origin = if is_absolute_zone_name(&zone.origin) {
+        &zone.origin
+    } else {
+        &defaults.origin
+    };
+    let ns = if is_absolute_zone_name(&zone.ns) {
+        &zone.ns
+    } else {
+        &defaults.ns
+    };
+    let (serial, ttl) = (zone.serial, zone.ttl);
+    let mut out = String::new();
+    let _ = writeln!(out, "; {}", header_text(listed.len(), serial));
+    let _ = writeln!(
+        out,
+        "; Response Policy Zone {origin} (owner names are relative to the zone's name)"
+    );
+    let _ = writeln!(out, "$TTL {ttl}");
+    let _ = writeln!(
+        out,
+        "@ IN SOA {ns} hostmaster.{origin} {serial} 3600 600 604800 {ttl}"
+    );
+    let _ = writeln!(out, "@ IN NS {ns}");
+    for e in listed {
+        let d = &e.domain;
+        let _ = writeln!(out, "{d} CNAME .\n*.{d} CNAME .");
+    }
+    out
+}
+
+/// `lookalike: imitates PayPal (score 80)`, with the brand reduced to ASCII letters, digits,
+/// space and `.,-_()`.
+fn postfix_reason(e: &Entry) -> String {
+    let mut brand = String::new();
+    for c in e.brand.chars() {
+        let safe = c.is_ascii_alphanumeric() || " .,-_()".contains(c);
+        let c = if safe { c } else { ' ' };
+        if !(c == ' ' && (brand.is_empty() || brand.ends_with(' '))) {
+            brand.push(c);
+        }
+        if brand.len() >= 80 {
+            break;
+        }
+    }
+    let brand = brand.trim_end();
+    let brand = if brand.is_empty() {
+        "a watched brand"
+    } else {
+        brand
+    };
+    format!("lookalike: imitates {brand} (score {})", e.score)
+}
+
+fn render_csv(listed: &[&Entry]) -> String {
+    let mut out = String::from("domain,brand,score,status,first_seen,techniques\n");
+    for e in listed {
+        let fields = [
+            csv_field(&e.domain),
+            csv_field(&e.brand),
+            e.score.to_string(),
+            e.status.as_str().to_owned(),
+            csv_field(&e.first_seen),
+            csv_field(&e.techniques.join(";")),
+        ];
+        out += &fields.join(",");
+        out.push('\n');
+    }
+    out
+}
+
+/// Control characters and the Unicode line and paragraph separators: what some reader could
+/// take for the end of a line.
+fn is_line_breaking(c: char) -> bool {
+    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
+}
+
+/// One CSV field (RFC 4180 quoting). Control characters and line separators become spaces, so a record is always
+/// one line; a value starting with `=`, `+`, `-` or `@` gets a leading `'` so spreadsheets do
+/// not run it as a formula.
+fn csv_field(value: &str) -> String {
+    let mut v: String = value
+        .chars()
+        .map(|c| if is_line_breaking(c) { ' ' } else { c })
+        .collect();
+    if v.starts_with(['=', '+', '-', '@']) {
+        v.insert(0, '\'');
+    }
+    if v.contains([',', '"']) || v.starts_with(' ') || v.ends_with(' ') {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v
+    }
+}
+
+fn render_json(listed: &[&Entry], serial: u32) -> String {
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        generator: &'static str,
+        serial: u32,
+        count: usize,
+        domains: &'a [&'a Entry],
+    }
+    let doc = Doc {
+        generator: "lookalike",
+        serial,
+        count: listed.len(),
+        domains: listed,
+    };
+    // Serialising plain structs of strings and numbers cannot fail.
+    let out = serde_json::to_string(&doc).unwrap_or_default();
+    // serde_json escapes control characters but not U+2028 and U+2029, which some readers
+    // (JavaScript before ES2019, `splitlines`) take for line breaks. They can only occur
+    // inside strings, where the escape means the same.
+    let mut out = out
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029");
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests;
+
+/// Renders `format` from everything in the store that `policy` admits, with a serial that
+/// increases whenever the listed content changes.
+pub fn from_store(
+    store: &crate::store::Store,
+    format: Format,
+    policy: &Policy,
+    zone: &ZoneOptions,
+) -> Result<Export, crate::store::StoreError> {
+    let hits = crate::hits::query(store, &crate::hits::Filter::default())?;
+    let entries = select(
+        hits.iter().map(|h| Entry::from_record(&h.record, h.status)),
+        policy,
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let serial = store.zone_serial(content_hash(&entries), now)?;
+    let zone = ZoneOptions {
+        serial,
+        ..zone.clone()
+    };
+    Ok(render(format, &entries, &zone))
+}

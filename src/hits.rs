@@ -1,0 +1,92 @@
+//! Findings as people look at them: the stored record with its triage, filtered. Shared by
+//! `lookalike hits`, `export` and (later) the HTTP API, so they agree on what a filter means.
+
+use serde::Serialize;
+
+use crate::finding::Technique;
+use crate::store::{Record, Store, StoreError, Triage, TriageStatus};
+
+/// A finding and what people decided about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    #[serde(flatten)]
+    pub record: Record,
+    pub status: TriageStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub triage: Option<Triage>,
+}
+
+/// Every criterion is optional; all given must hold.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub brand: Option<String>,
+    /// RFC 3339; findings first seen at or after it.
+    pub since: Option<String>,
+    pub status: Option<TriageStatus>,
+    pub min_score: Option<u8>,
+    pub technique: Option<Technique>,
+    /// Registrable domain, exact.
+    pub domain: Option<String>,
+}
+
+impl Filter {
+    fn accepts(&self, hit: &Hit) -> bool {
+        let f = &hit.record.finding;
+        self.brand
+            .as_ref()
+            .is_none_or(|b| b.eq_ignore_ascii_case(&f.brand))
+            && self
+                .since
+                .as_ref()
+                .is_none_or(|s| hit.record.first_seen.as_str() >= s.as_str())
+            && self.status.is_none_or(|s| s == hit.status)
+            && self.min_score.is_none_or(|m| f.score >= m)
+            && self.technique.is_none_or(|t| f.techniques.contains(&t))
+            && self.domain.as_ref().is_none_or(|d| d == &f.registrable)
+    }
+}
+
+/// The findings that pass `filter`, newest first.
+pub fn query(store: &Store, filter: &Filter) -> Result<Vec<Hit>, StoreError> {
+    let records: Vec<Record> = match &filter.domain {
+        Some(d) => store.records_for(d)?,
+        None => store.records().collect::<Result<_, _>>()?,
+    };
+    let mut hits = Vec::new();
+    for record in records {
+        let triage = store.triage(&record.finding.registrable, &record.finding.brand)?;
+        let hit = Hit {
+            status: triage.as_ref().map_or(TriageStatus::New, |t| t.status),
+            triage,
+            record,
+        };
+        if filter.accepts(&hit) {
+            hits.push(hit);
+        }
+    }
+    hits.sort_by(|a, b| {
+        b.record.first_seen.cmp(&a.record.first_seen).then_with(|| {
+            a.record
+                .finding
+                .registrable
+                .cmp(&b.record.finding.registrable)
+        })
+    });
+    Ok(hits)
+}
+
+/// `since` as given on the command line: RFC 3339, or a duration back from now ("24h", "7d").
+pub fn parse_since(s: &str) -> Result<String, String> {
+    if let Ok(t) = humantime::parse_rfc3339_weak(s) {
+        return Ok(humantime::format_rfc3339_seconds(t).to_string());
+    }
+    if let Ok(t) = humantime::parse_rfc3339_weak(&format!("{s}T00:00:00Z")) {
+        return Ok(humantime::format_rfc3339_seconds(t).to_string());
+    }
+    let d = humantime::parse_duration(s)
+        .map_err(|_| format!("--since '{s}': expected RFC 3339 or a duration like 24h"))?;
+    let t = std::time::SystemTime::now()
+        .checked_sub(d)
+        .ok_or_else(|| format!("--since '{s}' is too far back"))?;
+    Ok(humantime::format_rfc3339_seconds(t).to_string())
+}

@@ -1,0 +1,1035 @@
+//! E-mail alerts over SMTP (lettre).
+//!
+//! One attempt sends one message: a single finding, or (when the outbox hands over several
+//! alerts of a digest route) one digest listing all of them. The message is
+//! `multipart/alternative` with a plain-text and an HTML part, both made by [`render`].
+//!
+//! Everything in a mail that came from a certificate or a domain is untrusted: a CN or an
+//! issuer can hold markup, Slack mrkdwn, control characters or line breaks. So:
+//!
+//! - the subject is built from single-line text (control characters become spaces) and capped;
+//! - in both parts, control, bidi and zero-width characters are shown as `\n`, `\u{202e}`...
+//!   instead of being written, so a value cannot start a line of its own or reorder text;
+//! - in the HTML part every value is escaped, and there are no links except to crt.sh;
+//! - with `defang` (the default) domains and other certificate values are written
+//!   `paypa1[.]com`, so mail clients do not turn them into links. The triage command is the
+//!   one exception: it has to work when pasted into a shell.
+
+use std::fmt::Write as _;
+
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use sha2::{Digest, Sha256};
+
+use super::{Alert, AlertReason, DeliveryError, EmailRoute, SmtpSecurity};
+use crate::store::Sighting;
+
+/// Longest subject, in characters (RFC 5322 allows more, mail clients show less).
+const SUBJECT_MAX: usize = 200;
+/// Sightings shown per finding, most recent first.
+const MAIL_SOURCES: usize = 5;
+/// Findings described in full in one digest; the rest get their summary line only.
+const DIGEST_DETAILED: usize = 50;
+/// Reasons shown per finding.
+const MAIL_REASONS: usize = 20;
+/// Caps for single values, in characters (a domain name is at most 253).
+const NAME_MAX: usize = 300;
+const VALUE_MAX: usize = 200;
+const REASON_MAX: usize = 500;
+
+const TRIAGE_STATUSES: &str = "confirmed|false_positive|ignored|taken_down";
+
+/// A mail's human-facing content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// One line, no control characters, at most [`SUBJECT_MAX`] characters.
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// One delivery attempt: one message to every address in `route.to`. `route.timeout` bounds
+/// each network step and the attempt as a whole.
+pub async fn deliver(route: &EmailRoute, alerts: &[Alert]) -> Result<(), DeliveryError> {
+    if alerts.is_empty() {
+        return Ok(());
+    }
+    let message = message(route, alerts)?;
+    let transport = transport(route)?;
+    let server = format!("SMTP server {}:{}", route.host, route.port);
+    let sent = tokio::time::timeout(route.timeout, transport.send(message)).await;
+    // Closes the connection with QUIT instead of leaving it parked in lettre's pool.
+    let _ = tokio::time::timeout(route.timeout, transport.shutdown()).await;
+    match sent {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(classify(&server, &e)),
+        Err(_) => Err(DeliveryError::Transient(format!(
+            "{server}: no answer within {}",
+            humantime::format_duration(route.timeout)
+        ))),
+    }
+}
+
+/// The subject, plain text and HTML of the mail for `alerts`: one finding, or a digest when
+/// there are several.
+pub fn render(route: &EmailRoute, alerts: &[Alert]) -> Rendered {
+    let out = Out {
+        defang: route.defang,
+    };
+    if let [alert] = alerts {
+        let f = &alert.record.finding;
+        let techniques = techniques(alert);
+        let mut subject = format!("[lookalike] {}: ", subject_text(&f.brand));
+        if !techniques.is_empty() {
+            subject.push_str(&techniques);
+            subject.push(' ');
+        }
+        let _ = write!(
+            subject,
+            "— {} (score {}{})",
+            subject_text(&out.domain(&f.domain)),
+            f.score,
+            match alert.reason {
+                AlertReason::New => "",
+                AlertReason::Escalated => ", escalated",
+            }
+        );
+        let subject = finish_subject(&subject);
+
+        let mut text = String::new();
+        let mut html = String::new();
+        html_head(&mut html, &subject);
+        finding_text(&mut text, &out, alert, None);
+        finding_html(&mut html, &out, alert, None);
+        footer(&mut text, &mut html, &out, std::slice::from_ref(alert));
+        html.push_str("</body>\n</html>\n");
+        return Rendered {
+            subject,
+            text,
+            html,
+        };
+    }
+
+    // A digest: highest scores first.
+    let mut sorted: Vec<&Alert> = alerts.iter().collect();
+    sorted.sort_by_key(|a| std::cmp::Reverse(a.record.finding.score));
+    let mut brands: Vec<String> = Vec::new();
+    for a in &sorted {
+        let b = subject_text(&a.record.finding.brand);
+        if !brands.contains(&b) {
+            brands.push(b);
+        }
+    }
+    let escalated = sorted
+        .iter()
+        .filter(|a| a.reason == AlertReason::Escalated)
+        .count();
+    let n = sorted.len();
+    let plural = if n == 1 { "" } else { "s" };
+    let headline = if escalated == 0 {
+        format!("{n} new lookalike domain{plural}")
+    } else {
+        format!(
+            "{n} lookalike domain{plural}: {} new, {escalated} escalated",
+            n - escalated
+        )
+    };
+    let subject = finish_subject(&format!("[lookalike] {headline} ({})", brands.join(", ")));
+
+    let mut text = String::new();
+    let mut html = String::new();
+    html_head(&mut html, &subject);
+    let _ = writeln!(text, "{headline}, highest score first.\n");
+    let _ = writeln!(
+        html,
+        "<h2 style=\"margin:0 0 12px 0\">{}</h2>\n<ol>",
+        esc(&headline)
+    );
+    for a in &sorted {
+        let f = &a.record.finding;
+        let brand = clean(&f.brand, VALUE_MAX);
+        let domain = out.domain(&f.domain);
+        let _ = writeln!(
+            text,
+            "  - {brand}: {domain} (score {}; {})",
+            f.score,
+            techniques(a)
+        );
+        let _ = writeln!(
+            html,
+            "<li>{}: <b>{}</b> (score {}; {})</li>",
+            esc(&brand),
+            esc(&domain),
+            f.score,
+            esc(&techniques(a))
+        );
+    }
+    html.push_str("</ol>\n");
+    for (i, a) in sorted.iter().take(DIGEST_DETAILED).enumerate() {
+        text.push_str("\n----------------------------------------------------------------\n\n");
+        html.push_str("<hr>\n");
+        finding_text(&mut text, &out, a, Some(i + 1));
+        finding_html(&mut html, &out, a, Some(i + 1));
+    }
+    if n > DIGEST_DETAILED {
+        let more = format!(
+            "{} more findings are listed above but not described here; every finding is in the store.",
+            n - DIGEST_DETAILED
+        );
+        let _ = writeln!(text, "\n{more}");
+        let _ = writeln!(html, "<hr>\n<p>{}</p>", esc(&more));
+    }
+    footer(&mut text, &mut html, &out, alerts);
+    html.push_str("</body>\n</html>\n");
+    Rendered {
+        subject,
+        text,
+        html,
+    }
+}
+
+/// How values are written for humans.
+struct Out {
+    defang: bool,
+}
+
+impl Out {
+    /// A domain name or another value from a certificate: defanged when asked, control
+    /// characters made visible, capped.
+    fn domain(&self, s: &str) -> String {
+        self.value(s, NAME_MAX)
+    }
+
+    fn value(&self, s: &str, max: usize) -> String {
+        if self.defang {
+            clean(&defang(s), max)
+        } else {
+            clean(s, max)
+        }
+    }
+}
+
+/// `paypa1.com` → `paypa1[.]com`, `https://x` → `https[://]x`.
+pub fn defang(s: &str) -> String {
+    s.replace("://", "[://]").replace('.', "[.]")
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Characters that must not reach a reader as themselves: they break lines, are invisible,
+/// or reorder the text around them.
+fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+        )
+}
+
+/// One line of text: [`hidden`] characters written as escapes (`\n`, `\u{202e}`), at most
+/// `max` characters.
+fn clean(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if hidden(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    cap(out, max)
+}
+
+fn cap(s: String, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s,
+        Some((end, _)) => {
+            let mut s = s[..end].trim_end().to_owned();
+            s.push('…');
+            s
+        }
+    }
+}
+
+/// Subject text: [`hidden`] characters become spaces, runs of whitespace one space.
+fn subject_text(s: &str) -> String {
+    s.chars()
+        .map(|c| if hidden(c) { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn finish_subject(s: &str) -> String {
+    cap(subject_text(s), SUBJECT_MAX)
+}
+
+fn techniques(alert: &Alert) -> String {
+    alert
+        .record
+        .finding
+        .techniques
+        .iter()
+        .map(|t| t.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `s` as one shell word.
+fn shell_word(s: &str) -> String {
+    let bare = !s.is_empty()
+        && !s.starts_with('-')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    if bare {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// The command that records a verdict. Deliberately not defanged: it has to work when pasted.
+fn triage_command(alert: &Alert) -> String {
+    let f = &alert.record.finding;
+    format!(
+        "lookalike triage {} --brand '{}' --status {TRIAGE_STATUSES}",
+        shell_word(&clean(&f.registrable, NAME_MAX)),
+        clean(&f.brand, VALUE_MAX).replace('\'', r"'\''"),
+    )
+}
+
+fn reason_text(reason: AlertReason) -> &'static str {
+    match reason {
+        AlertReason::New => "new finding",
+        AlertReason::Escalated => "escalated: the score rose into a higher severity band",
+    }
+}
+
+/// A CT sighting's certificate on crt.sh, when the hash is a well-formed SHA-256.
+fn crt_sh(s: &Sighting) -> Option<String> {
+    let h = s.cert_sha256.as_deref()?;
+    (h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| format!("https://crt.sh/?sha256={}", h.to_ascii_uppercase()))
+}
+
+/// Where a sighting came from: `ct: Google 'Argon2026h1' log, index 12345`.
+fn sighting_origin(out: &Out, s: &Sighting) -> String {
+    let mut origin = out.value(&s.source, VALUE_MAX);
+    if let Some(log) = &s.log {
+        let _ = write!(origin, ": log {}", out.value(log, VALUE_MAX));
+    }
+    if let Some(index) = s.index {
+        let _ = write!(origin, ", index {index}");
+    }
+    origin
+}
+
+fn recent_sources(alert: &Alert) -> impl Iterator<Item = &Sighting> {
+    alert.record.sources.iter().rev().take(MAIL_SOURCES)
+}
+
+fn finding_text(text: &mut String, out: &Out, alert: &Alert, number: Option<usize>) {
+    let r = &alert.record;
+    let f = &r.finding;
+    let brand = clean(&f.brand, VALUE_MAX);
+    let domain = out.domain(&f.domain);
+    let prefix = number.map(|n| format!("{n}. ")).unwrap_or_default();
+    let _ = writeln!(text, "{prefix}{brand}: lookalike domain {domain}\n");
+    let mut row = |label: &str, value: &str| {
+        let _ = writeln!(text, "  {label:<12} {value}");
+    };
+    row("Domain", &domain);
+    if f.unicode != f.domain {
+        row("Unicode", &out.domain(&f.unicode));
+    }
+    row("Registrable", &out.domain(&f.registrable));
+    row(
+        "Brand",
+        &format!("{brand} (term '{}')", out.value(&f.term, VALUE_MAX)),
+    );
+    row("Techniques", &techniques(alert));
+    row("Score", &format!("{} / 100", f.score));
+    row("Alert", reason_text(alert.reason));
+    row("First seen", &clean(&r.first_seen, VALUE_MAX));
+    row(
+        "Last seen",
+        &format!(
+            "{} ({} sighting{})",
+            clean(&r.last_seen, VALUE_MAX),
+            r.count,
+            if r.count == 1 { "" } else { "s" }
+        ),
+    );
+
+    text.push_str("\n  Why it matched\n");
+    for reason in f.reasons.iter().take(MAIL_REASONS) {
+        let _ = writeln!(text, "    - {}", out.value(reason, REASON_MAX));
+    }
+
+    text.push_str("\n  Sources (most recent first)\n");
+    for s in recent_sources(alert) {
+        let _ = writeln!(
+            text,
+            "    - {}  {}",
+            clean(&s.seen, VALUE_MAX),
+            sighting_origin(out, s)
+        );
+        let _ = writeln!(text, "        name     {}", out.domain(&s.name));
+        if let Some(issuer) = &s.issuer {
+            let _ = writeln!(text, "        issuer   {}", out.value(issuer, VALUE_MAX));
+        }
+        if let (Some(nb), Some(na)) = (&s.not_before, &s.not_after) {
+            let _ = writeln!(
+                text,
+                "        valid    {} to {}",
+                out.value(nb, VALUE_MAX),
+                out.value(na, VALUE_MAX)
+            );
+        }
+        if let Some(hash) = &s.cert_sha256 {
+            let _ = writeln!(text, "        sha-256  {}", out.value(hash, 64));
+        }
+        if let Some(url) = crt_sh(s) {
+            let _ = writeln!(text, "        crt.sh   {url}");
+        }
+    }
+    let hidden_sources = r.sources.len().saturating_sub(MAIL_SOURCES);
+    if hidden_sources > 0 {
+        let _ = writeln!(text, "    ({hidden_sources} earlier sightings not shown)");
+    }
+
+    text.push_str("\n  Triage\n");
+    text.push_str(
+        "    Do not open the domain in a normal browser. Look at the certificate and at whether\n    \
+         the domain is live, then record the verdict (one of the statuses):\n",
+    );
+    let _ = writeln!(text, "    {}", triage_command(alert));
+}
+
+fn html_head(html: &mut String, subject: &str) {
+    let _ = write!(
+        html,
+        "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n</head>\n\
+         <body style=\"font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;\
+         font-size:14px;color:#1f2328;line-height:1.45\">\n",
+        esc(subject)
+    );
+}
+
+fn finding_html(html: &mut String, out: &Out, alert: &Alert, number: Option<usize>) {
+    let r = &alert.record;
+    let f = &r.finding;
+    let brand = clean(&f.brand, VALUE_MAX);
+    let domain = out.domain(&f.domain);
+    let prefix = number.map(|n| format!("{n}. ")).unwrap_or_default();
+    let _ = writeln!(
+        html,
+        "<h2 style=\"margin:0 0 12px 0\">{}{}: lookalike domain <code>{}</code></h2>",
+        esc(&prefix),
+        esc(&brand),
+        esc(&domain)
+    );
+    html.push_str("<table style=\"border-collapse:collapse\">\n");
+    let mut row = |label: &str, value_html: &str| {
+        let _ = writeln!(
+            html,
+            "<tr><th style=\"text-align:left;vertical-align:top;padding:2px 16px 2px 0\">{}</th>\
+             <td style=\"padding:2px 0\">{value_html}</td></tr>",
+            esc(label)
+        );
+    };
+    row("Domain", &format!("<code>{}</code>", esc(&domain)));
+    if f.unicode != f.domain {
+        row(
+            "Unicode",
+            &format!("<code>{}</code>", esc(&out.domain(&f.unicode))),
+        );
+    }
+    row(
+        "Registrable",
+        &format!("<code>{}</code>", esc(&out.domain(&f.registrable))),
+    );
+    row(
+        "Brand",
+        &format!(
+            "{} (term <code>{}</code>)",
+            esc(&brand),
+            esc(&out.value(&f.term, VALUE_MAX))
+        ),
+    );
+    row("Techniques", &esc(&techniques(alert)));
+    row("Score", &format!("<b>{}</b> / 100", f.score));
+    row("Alert", &esc(reason_text(alert.reason)));
+    row("First seen", &esc(&clean(&r.first_seen, VALUE_MAX)));
+    row(
+        "Last seen",
+        &esc(&format!(
+            "{} ({} sighting{})",
+            clean(&r.last_seen, VALUE_MAX),
+            r.count,
+            if r.count == 1 { "" } else { "s" }
+        )),
+    );
+    html.push_str("</table>\n");
+
+    html.push_str("<h3 style=\"margin:16px 0 4px 0\">Why it matched</h3>\n<ul>\n");
+    for reason in f.reasons.iter().take(MAIL_REASONS) {
+        let _ = writeln!(html, "<li>{}</li>", esc(&out.value(reason, REASON_MAX)));
+    }
+    html.push_str("</ul>\n");
+
+    html.push_str("<h3 style=\"margin:16px 0 4px 0\">Sources (most recent first)</h3>\n<ul>\n");
+    for s in recent_sources(alert) {
+        let _ = write!(
+            html,
+            "<li>{} &middot; {}<br>name <code>{}</code>",
+            esc(&clean(&s.seen, VALUE_MAX)),
+            esc(&sighting_origin(out, s)),
+            esc(&out.domain(&s.name))
+        );
+        if let Some(issuer) = &s.issuer {
+            let _ = write!(html, "<br>issuer {}", esc(&out.value(issuer, VALUE_MAX)));
+        }
+        if let (Some(nb), Some(na)) = (&s.not_before, &s.not_after) {
+            let _ = write!(
+                html,
+                "<br>valid {} to {}",
+                esc(&out.value(nb, VALUE_MAX)),
+                esc(&out.value(na, VALUE_MAX))
+            );
+        }
+        if let Some(hash) = &s.cert_sha256 {
+            let _ = write!(
+                html,
+                "<br>sha-256 <code>{}</code>",
+                esc(&out.value(hash, 64))
+            );
+        }
+        if let Some(url) = crt_sh(s) {
+            // `url` is made here from a checked hex hash; nothing in it comes from the finding.
+            let _ = write!(html, " (<a href=\"{url}\">crt.sh</a>)");
+        }
+        html.push_str("</li>\n");
+    }
+    let hidden_sources = r.sources.len().saturating_sub(MAIL_SOURCES);
+    if hidden_sources > 0 {
+        let _ = writeln!(
+            html,
+            "<li>({hidden_sources} earlier sightings not shown)</li>"
+        );
+    }
+    html.push_str("</ul>\n");
+
+    html.push_str(
+        "<h3 style=\"margin:16px 0 4px 0\">Triage</h3>\n<p>Do not open the domain in a normal \
+         browser. Look at the certificate and at whether the domain is live, then record the \
+         verdict (one of the statuses):</p>\n",
+    );
+    let _ = writeln!(
+        html,
+        "<pre style=\"background:#f6f8fa;padding:8px;white-space:pre-wrap\">{}</pre>",
+        esc(&triage_command(alert))
+    );
+}
+
+fn footer(text: &mut String, html: &mut String, out: &Out, alerts: &[Alert]) {
+    let routes: Vec<String> = {
+        let mut v: Vec<String> = alerts.iter().map(|a| clean(&a.route, VALUE_MAX)).collect();
+        v.dedup();
+        v
+    };
+    let line = format!(
+        "Sent by lookalike, route '{}', delivery {}.",
+        routes.join(", "),
+        out.value(&delivery_id(alerts), VALUE_MAX)
+    );
+    let _ = write!(text, "\n-- \n{line}\n");
+    let _ = writeln!(
+        html,
+        "<hr>\n<p style=\"color:#656d76;font-size:12px\">{}</p>",
+        esc(&line)
+    );
+}
+
+/// Stable across retries of the same alerts: the alert key, or a hash of a digest's keys.
+fn delivery_id(alerts: &[Alert]) -> String {
+    match alerts {
+        [a] => a
+            .key
+            .chars()
+            .filter(|c| c.is_ascii_graphic())
+            .take(200)
+            .collect(),
+        _ => {
+            let mut keys: Vec<&str> = alerts.iter().map(|a| a.key.as_str()).collect();
+            keys.sort_unstable();
+            let mut h = Sha256::new();
+            for k in keys {
+                h.update(k.as_bytes());
+                h.update([0]);
+            }
+            format!("digest-{}", hex::encode(&h.finalize()[..16]))
+        }
+    }
+}
+
+fn permanent(msg: impl Into<String>) -> DeliveryError {
+    DeliveryError::Permanent(msg.into())
+}
+
+fn message(route: &EmailRoute, alerts: &[Alert]) -> Result<Message, DeliveryError> {
+    let from: Mailbox = route.from.parse().map_err(|e| {
+        permanent(format!(
+            "e-mail: invalid from address '{}': {e}",
+            route.from
+        ))
+    })?;
+    if route.to.is_empty() {
+        return Err(permanent("e-mail: no recipients (to is empty)"));
+    }
+    let rendered = render(route, alerts);
+    let id = delivery_id(alerts);
+    let id_hash = hex::encode(&Sha256::digest(id.as_bytes())[..16]);
+    let mut builder = Message::builder()
+        .message_id(Some(format!(
+            "<lookalike.{id_hash}@{}>",
+            from.email.domain()
+        )))
+        .from(from)
+        .subject(rendered.subject)
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("X-Lookalike-Delivery"),
+            id,
+        ))
+        // RFC 3834: no vacation auto-replies to alerts.
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "auto-generated".to_owned(),
+        ));
+    for to in &route.to {
+        let mailbox: Mailbox = to
+            .parse()
+            .map_err(|e| permanent(format!("e-mail: invalid to address '{to}': {e}")))?;
+        builder = builder.to(mailbox);
+    }
+    builder
+        .multipart(MultiPart::alternative_plain_html(
+            rendered.text,
+            rendered.html,
+        ))
+        .map_err(|e| permanent(format!("e-mail: cannot build the message: {e}")))
+}
+
+fn transport(route: &EmailRoute) -> Result<AsyncSmtpTransport<Tokio1Executor>, DeliveryError> {
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(route.host.as_str())
+        .port(route.port)
+        .timeout(Some(route.timeout));
+    builder = match route.security {
+        SmtpSecurity::Plain => builder.tls(Tls::None),
+        SmtpSecurity::StartTls => builder.tls(Tls::Required(tls_parameters(route)?)),
+        SmtpSecurity::Tls => builder.tls(Tls::Wrapper(tls_parameters(route)?)),
+    };
+    if let (Some(user), Some(password)) = (&route.username, &route.password) {
+        builder = builder.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
+    }
+    Ok(builder.build())
+}
+
+/// The system's roots, plus the certificates in `ca_file`.
+fn tls_parameters(route: &EmailRoute) -> Result<TlsParameters, DeliveryError> {
+    let mut builder = TlsParameters::builder(route.host.clone());
+    if let Some(path) = &route.ca_file {
+        let pem = std::fs::read(path)
+            .map_err(|e| permanent(format!("e-mail: ca_file {}: {e}", path.display())))?;
+        if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+            return Err(permanent(format!(
+                "e-mail: ca_file {}: no PEM certificate in it",
+                path.display()
+            )));
+        }
+        let certs = Certificate::from_pem(&pem)
+            .map_err(|e| permanent(format!("e-mail: ca_file {}: {e}", path.display())))?;
+        builder = builder.add_root_certificate(certs);
+    }
+    builder
+        .build_rustls()
+        .map_err(|e| permanent(format!("e-mail: TLS settings: {e}")))
+}
+
+/// Transient: the server is down, slow, or answered 4xx. Permanent: 5xx (a rejected
+/// recipient, wrong credentials), a certificate that does not verify against the trusted
+/// roots, or a server that cannot do what the route asks (no STARTTLS, no common AUTH).
+fn classify(server: &str, e: &lettre::transport::smtp::Error) -> DeliveryError {
+    let detail = chain(e);
+    if e.is_permanent() {
+        DeliveryError::Permanent(format!("{server}: {detail}"))
+    } else if e.is_transient() || e.is_timeout() {
+        DeliveryError::Transient(format!("{server}: {detail}"))
+    } else if let Some(cert) = certificate_error(e) {
+        DeliveryError::Permanent(format!(
+            "{server}: its certificate is not trusted ({cert}); check host and ca_file"
+        ))
+    } else if e.is_client() {
+        DeliveryError::Permanent(format!("{server}: {detail}"))
+    } else {
+        DeliveryError::Transient(format!("{server}: {detail}"))
+    }
+}
+
+/// The error and its causes, each once.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let s = c.to_string();
+        if !out.contains(&s) {
+            out.push_str(": ");
+            out.push_str(&s);
+        }
+        cur = c.source();
+    }
+    out
+}
+
+/// A rustls certificate verification error anywhere in the chain (tokio-rustls wraps it in
+/// an `io::Error`, whose `source()` skips it, hence `get_ref`).
+fn certificate_error(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let is_cert = |r: &rustls::Error| {
+        matches!(
+            r,
+            rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+        )
+    };
+    let mut cur = Some(e);
+    while let Some(c) = cur {
+        if let Some(r) = c.downcast_ref::<rustls::Error>()
+            && is_cert(r)
+        {
+            return Some(r.to_string());
+        }
+        if let Some(io) = c.downcast_ref::<std::io::Error>()
+            && let Some(inner) = io.get_ref()
+            && let Some(r) = inner.downcast_ref::<rustls::Error>()
+            && is_cert(r)
+        {
+            return Some(r.to_string());
+        }
+        cur = c.source();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::finding::{Finding, Technique};
+    use crate::store::Record;
+
+    fn route() -> EmailRoute {
+        EmailRoute {
+            security: SmtpSecurity::Plain,
+            host: "127.0.0.1".into(),
+            port: 25,
+            username: None,
+            password: None,
+            from: "lookalike <alerts@example.org>".into(),
+            to: vec!["soc@example.org".into()],
+            digest_minutes: 0,
+            ca_file: None,
+            defang: true,
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    fn alert(brand: &str, domain: &str, score: u8) -> Alert {
+        let registrable = domain
+            .rsplitn(3, '.')
+            .take(2)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join(".");
+        let sighting: Sighting = serde_json::from_value(serde_json::json!({
+            "source": "ct",
+            "name": domain,
+            "seen": "2026-11-28T06:41:07Z",
+            "log": "Google 'Argon2026h1' log",
+            "index": 12345,
+            "cert_sha256": "ab".repeat(32),
+            "issuer": "Let's Encrypt",
+        }))
+        .unwrap();
+        Alert {
+            key: format!("key-{domain}"),
+            route: "soc".into(),
+            reason: AlertReason::New,
+            record: Record {
+                finding: Finding {
+                    schema: 1,
+                    domain: domain.into(),
+                    unicode: domain.into(),
+                    registrable,
+                    brand: brand.into(),
+                    term: brand.to_lowercase(),
+                    techniques: vec![Technique::Homoglyph, Technique::Combosquat],
+                    score,
+                    reasons: vec![format!("'{}' looks like the brand", domain)],
+                },
+                first_seen: "2026-11-28T06:41:07Z".into(),
+                last_seen: "2026-11-28T06:41:07Z".into(),
+                count: 1,
+                sources: vec![sighting],
+            },
+        }
+    }
+
+    #[test]
+    fn subject_says_brand_technique_and_defanged_domain() {
+        let r = render(&route(), &[alert("PayPal", "login.paypa1.com", 80)]);
+        assert_eq!(
+            r.subject,
+            "[lookalike] PayPal: homoglyph, combosquat — login[.]paypa1[.]com (score 80)"
+        );
+    }
+
+    #[test]
+    fn defang_everywhere_but_the_triage_command() {
+        let r = render(&route(), &[alert("PayPal", "login.paypa1.com", 80)]);
+        for part in [&r.subject, &r.text, &r.html] {
+            assert!(part.contains("login[.]paypa1[.]com"), "{part}");
+            let without_triage: String = part
+                .lines()
+                .filter(|l| !l.contains("lookalike triage"))
+                .collect();
+            assert!(!without_triage.contains("paypa1.com"), "{part}");
+        }
+        assert!(r.text.contains(
+            "lookalike triage paypa1.com --brand 'PayPal' \
+             --status confirmed|false_positive|ignored|taken_down"
+        ));
+        assert!(!r.html.contains("<a href=\"http://"));
+        assert!(!r.html.contains("paypa1.com\""));
+        assert_eq!(r.html.matches("<a ").count(), 1, "only the crt.sh link");
+        assert!(r.html.contains("<a href=\"https://crt.sh/?sha256=ABAB"));
+    }
+
+    #[test]
+    fn without_defang_domains_are_plain() {
+        let mut route = route();
+        route.defang = false;
+        let r = render(&route, &[alert("PayPal", "login.paypa1.com", 80)]);
+        assert!(r.subject.contains("— login.paypa1.com (score 80)"));
+        assert!(r.text.contains("  Domain       login.paypa1.com\n"));
+    }
+
+    #[test]
+    fn hostile_values_are_escaped_and_never_break_lines() {
+        let mut a = alert("Pay\r\nBcc: evil@example.com", "paypa1.com", 90);
+        a.reason = AlertReason::Escalated;
+        let s = &mut a.record.sources[0];
+        s.name = "x.paypa1.com<script>alert(1)</script>".into();
+        s.issuer = Some("*bold* <!channel> \"q\" & 'a'\r\nBcc: evil@example.com\u{202e}".into());
+        s.cert_sha256 = Some("\"><a href=\"http://evil.example\">".into());
+        a.record.finding.reasons = vec!["<img src=x onerror=alert(1)>\nX-Injected: 1".into()];
+        let r = render(&route(), &[a]);
+
+        assert!(!r.subject.contains(['\r', '\n']));
+        assert_eq!(
+            r.subject,
+            "[lookalike] Pay Bcc: evil@example.com: homoglyph, combosquat — paypa1[.]com (score 90, escalated)"
+        );
+        for part in [&r.text, &r.html] {
+            assert!(!part.contains('\r'));
+            assert!(!part.contains('\u{202e}'));
+            for line in part.lines() {
+                assert!(!line.starts_with("Bcc:"), "{line}");
+                assert!(!line.starts_with("X-Injected"), "{line}");
+            }
+        }
+        assert!(r.text.contains(
+            "issuer   *bold* <!channel> \"q\" & 'a'\\r\\nBcc: evil@example[.]com\\u{202e}"
+        ));
+        assert!(r.text.contains("x[.]paypa1[.]com<script>alert(1)</script>"));
+
+        assert!(!r.html.contains("<script"));
+        assert!(!r.html.contains("<img"));
+        assert!(!r.html.contains("<!channel>"));
+        assert!(
+            r.html
+                .contains("x[.]paypa1[.]com&lt;script&gt;alert(1)&lt;/script&gt;")
+        );
+        assert!(r.html.contains("*bold* &lt;!channel&gt; &quot;q&quot; &amp; &#39;a&#39;\\r\\nBcc: evil@example[.]com\\u{202e}"));
+        assert!(
+            r.html
+                .contains("&lt;img src=x onerror=alert(1)&gt;\\nX-Injected: 1")
+        );
+        assert!(
+            !r.html.contains("evil.example\">"),
+            "no link from a bad hash"
+        );
+        assert_eq!(r.html.matches("<a ").count(), 0);
+        // The triage command quotes the brand for the shell and stays on one line.
+        assert!(r.text.contains(
+            "lookalike triage paypa1.com --brand 'Pay\\r\\nBcc: evil@example.com' --status"
+        ));
+    }
+
+    #[test]
+    fn unicode_form_is_shown_when_it_differs() {
+        let mut a = alert("PayPal", "xn--pypal-4ve.com", 85);
+        a.record.finding.unicode = "pаypal.com".into();
+        let r = render(&route(), &[a]);
+        assert!(r.text.contains("  Unicode      pаypal[.]com\n"));
+        assert!(r.html.contains("<code>pаypal[.]com</code>"));
+        let plain = render(&route(), &[alert("PayPal", "paypa1.com", 80)]);
+        assert!(!plain.text.contains("Unicode"));
+    }
+
+    #[test]
+    fn brand_with_quote_is_shell_quoted() {
+        let r = render(&route(), &[alert("O'Reilly", "oreily.com", 70)]);
+        assert!(
+            r.text
+                .contains("lookalike triage oreily.com --brand 'O'\\''Reilly' --status")
+        );
+    }
+
+    #[test]
+    fn digest_lists_every_finding_highest_score_first() {
+        let alerts = [
+            alert("PayPal", "paypa1.com", 70),
+            alert("Example", "examp1e.net", 95),
+            alert("PayPal", "paypal-login.com", 80),
+        ];
+        let r = render(&route(), &alerts);
+        assert_eq!(
+            r.subject,
+            "[lookalike] 3 new lookalike domains (Example, PayPal)"
+        );
+        let a = r.text.find("examp1e[.]net (score 95").unwrap();
+        let b = r.text.find("paypal-login[.]com (score 80").unwrap();
+        let c = r.text.find("paypa1[.]com (score 70").unwrap();
+        assert!(a < b && b < c);
+        for cmd in [
+            "lookalike triage paypa1.com --brand 'PayPal'",
+            "lookalike triage examp1e.net --brand 'Example'",
+            "lookalike triage paypal-login.com --brand 'PayPal'",
+        ] {
+            assert!(r.text.contains(cmd), "{cmd}");
+            assert!(r.html.contains(&esc(cmd)), "{cmd}");
+        }
+        assert!(r.text.contains("delivery digest-"));
+
+        let mut mixed = alerts.clone();
+        mixed[0].reason = AlertReason::Escalated;
+        assert_eq!(
+            render(&route(), &mixed).subject,
+            "[lookalike] 3 lookalike domains: 2 new, 1 escalated (Example, PayPal)"
+        );
+    }
+
+    #[test]
+    fn digest_id_is_stable_and_order_independent() {
+        let a = [alert("A", "a1.com", 70), alert("B", "b1.com", 70)];
+        let b = [a[1].clone(), a[0].clone()];
+        assert_eq!(delivery_id(&a), delivery_id(&b));
+        assert_ne!(delivery_id(&a), delivery_id(&a[..1]));
+    }
+
+    #[test]
+    fn subject_is_capped() {
+        let long = "a".repeat(400);
+        let r = render(&route(), &[alert(&long, "paypa1.com", 80)]);
+        assert_eq!(r.subject.chars().count(), SUBJECT_MAX + 1);
+        assert!(r.subject.ends_with('…'));
+    }
+
+    #[test]
+    fn clean_and_esc() {
+        assert_eq!(
+            clean("a\r\nb\tc\u{7}\u{200b}", 100),
+            "a\\r\\nb\\tc\\u{7}\\u{200b}"
+        );
+        assert_eq!(clean("abcdef", 3), "abc…");
+        assert_eq!(
+            esc("<a href='x'>&\"</a>"),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
+        );
+        assert_eq!(defang("https://a.b.c"), "https[://]a[.]b[.]c");
+        assert_eq!(shell_word("paypa1.com"), "paypa1.com");
+        assert_eq!(shell_word("-x"), "'-x'");
+        assert_eq!(shell_word("a b'c"), "'a b'\\''c'");
+    }
+
+    #[tokio::test]
+    async fn bad_addresses_are_permanent() {
+        let a = [alert("PayPal", "paypa1.com", 80)];
+        let mut r = route();
+        r.from = "not an address".into();
+        assert!(matches!(
+            deliver(&r, &a).await,
+            Err(DeliveryError::Permanent(_))
+        ));
+        let mut r = route();
+        r.to = vec!["soc@example.org".into(), "bad@@".into()];
+        assert!(matches!(
+            deliver(&r, &a).await,
+            Err(DeliveryError::Permanent(_))
+        ));
+        let mut r = route();
+        r.to.clear();
+        assert!(matches!(
+            deliver(&r, &a).await,
+            Err(DeliveryError::Permanent(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn bad_ca_file_is_permanent() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = [alert("PayPal", "paypa1.com", 80)];
+        let mut r = route();
+        r.security = SmtpSecurity::StartTls;
+        r.ca_file = Some(dir.path().join("missing.pem"));
+        assert!(matches!(
+            deliver(&r, &a).await,
+            Err(DeliveryError::Permanent(m)) if m.contains("missing.pem")
+        ));
+        let junk = dir.path().join("junk.pem");
+        std::fs::write(&junk, "not a certificate").unwrap();
+        r.ca_file = Some(junk);
+        assert!(matches!(
+            deliver(&r, &a).await,
+            Err(DeliveryError::Permanent(m)) if m.contains("junk.pem")
+        ));
+    }
+}

@@ -1,0 +1,199 @@
+//! Sinks: where alerts go. A route is a named destination (`[[route]]` in the config) with a
+//! type, its settings and a filter; the outbox (`src/sinks/outbox.rs`) decides which routes a
+//! finding goes to and retries deliveries; the modules here only know how to deliver.
+//!
+//! Every sink has the same anatomy: a settings struct (parsed from the config), a
+//! `deliver(settings, alerts, ctx)` that makes one attempt, and tests against a real receiver
+//! on 127.0.0.1. An attempt either succeeds, fails transiently (retried with backoff) or fails
+//! permanently (dead-lettered at once: a bad address, a rejected payload).
+
+pub mod command;
+pub mod email;
+pub mod outbox;
+pub mod webhook;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::finding::Technique;
+use crate::store::Record;
+
+/// A secret from the environment or a file; never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// One alert route.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub name: String,
+    pub kind: RouteKind,
+    pub filter: RouteFilter,
+}
+
+/// Which findings a route takes (all of them by default; the alert threshold applies first).
+#[derive(Debug, Clone, Default)]
+pub struct RouteFilter {
+    /// Brand names; empty means every brand.
+    pub brands: Vec<String>,
+    pub min_score: Option<u8>,
+    /// Empty means any technique.
+    pub techniques: Vec<Technique>,
+}
+
+impl RouteFilter {
+    pub fn accepts(&self, record: &Record) -> bool {
+        let f = &record.finding;
+        (self.brands.is_empty() || self.brands.iter().any(|b| b.eq_ignore_ascii_case(&f.brand)))
+            && self.min_score.is_none_or(|m| f.score >= m)
+            && (self.techniques.is_empty()
+                || f.techniques.iter().any(|t| self.techniques.contains(t)))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum RouteKind {
+    Email(EmailRoute),
+    Webhook(WebhookRoute),
+    Slack(ChatRoute),
+    Teams(ChatRoute),
+    Command(CommandRoute),
+}
+
+impl RouteKind {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            RouteKind::Email(_) => "email",
+            RouteKind::Webhook(_) => "webhook",
+            RouteKind::Slack(_) => "slack",
+            RouteKind::Teams(_) => "teams",
+            RouteKind::Command(_) => "command",
+        }
+    }
+
+    /// Alerts one attempt carries: a digest route batches, the others send one at a time.
+    pub fn digest(&self) -> Option<Duration> {
+        match self {
+            RouteKind::Email(e) if e.digest_minutes > 0 => {
+                Some(Duration::from_secs(u64::from(e.digest_minutes) * 60))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// How to reach the SMTP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// `smtp://`: no TLS (only sensible on loopback or a trusted network).
+    Plain,
+    /// `smtp+starttls://`: STARTTLS required.
+    StartTls,
+    /// `smtps://`: implicit TLS.
+    Tls,
+}
+
+#[derive(Debug, Clone)]
+pub struct EmailRoute {
+    pub security: SmtpSecurity,
+    pub host: String,
+    pub port: u16,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub from: String,
+    pub to: Vec<String>,
+    /// 0: one mail per finding; N: one digest every N minutes.
+    pub digest_minutes: u32,
+    /// Extra CA certificate(s), PEM, trusted for the SMTP server (a private CA).
+    pub ca_file: Option<PathBuf>,
+    /// Write domains as `paypa1[.]com` in human-facing text (default true).
+    pub defang: bool,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookRoute {
+    pub url: String,
+    /// HMAC-SHA256 key for `X-Lookalike-Signature`; unsigned without one.
+    pub secret: Option<Secret>,
+    pub timeout: Duration,
+}
+
+/// Slack incoming webhook or Teams workflow webhook: the URL is the secret.
+#[derive(Debug, Clone)]
+pub struct ChatRoute {
+    pub url: Secret,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct CommandRoute {
+    /// Program and arguments; no shell.
+    pub argv: Vec<String>,
+    pub timeout: Duration,
+}
+
+/// Why an alert is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertReason {
+    /// The (registrable, brand) pair was seen for the first time.
+    New,
+    /// A later sighting raised the score into a higher severity band.
+    Escalated,
+}
+
+/// One alert for one route: what a sink delivers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Alert {
+    /// Stable across retries: receivers de-duplicate on it (`X-Lookalike-Delivery`).
+    pub key: String,
+    pub route: String,
+    pub reason: AlertReason,
+    pub record: Record,
+}
+
+/// What the sinks share: one HTTP client.
+#[derive(Clone)]
+pub struct SinkContext {
+    pub http: reqwest::Client,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    /// Worth retrying: the receiver is down, timed out, or answered 5xx/429.
+    #[error("{0}")]
+    Transient(String),
+    /// Retrying will not help: bad address, rejected payload (4xx), bad settings.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+/// One delivery attempt of `alerts` (one, or a digest) to `route`.
+pub async fn deliver(
+    route: &Route,
+    alerts: &[Alert],
+    ctx: &SinkContext,
+) -> Result<(), DeliveryError> {
+    match &route.kind {
+        RouteKind::Email(r) => email::deliver(r, alerts).await,
+        RouteKind::Webhook(r) => webhook::deliver_generic(r, alerts, ctx).await,
+        RouteKind::Slack(r) => webhook::deliver_slack(r, alerts, ctx).await,
+        RouteKind::Teams(r) => webhook::deliver_teams(r, alerts, ctx).await,
+        RouteKind::Command(r) => command::deliver(r, alerts).await,
+    }
+}

@@ -1,0 +1,216 @@
+//! Draining the outbox: one worker per route, a few deliveries in flight, jittered exponential
+//! backoff, a maximum number of attempts, then the dead-letter state.
+//!
+//! The store writes deliveries in the same transaction as the findings that cause them
+//! ([`Router::routes_for`] says which routes), so a crash between "stored" and "sent" loses
+//! nothing: the worker finds the delivery on the next start. A delivery leaves the outbox only
+//! after its sink accepted it — at least once; receivers de-duplicate on the delivery key.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+use super::{Alert, DeliveryError, Route, SinkContext, deliver};
+use crate::config::Alerts;
+use crate::metrics::Metrics;
+use crate::sources::ct::client::jitter;
+use crate::store::{Delivery, Record, Store};
+use crate::watchlist::Brand;
+
+/// Longest a worker sleeps without looking at the outbox (a retry made by hand, say).
+const IDLE_RECHECK: Duration = Duration::from_secs(30);
+/// Deliveries one digest carries at most.
+const DIGEST_MAX: usize = 200;
+
+/// Which routes a finding goes to: the brand's `notify`, else `[alerts] routes`, else every
+/// route; then each route's own filter.
+#[derive(Debug, Clone)]
+pub struct Router {
+    routes: Vec<Route>,
+    brand_routes: HashMap<String, Vec<String>>,
+    default_routes: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct RouterError(String);
+
+impl Router {
+    pub fn new(routes: &[Route], alerts: &Alerts, brands: &[Brand]) -> Result<Router, RouterError> {
+        let mut brand_routes = HashMap::new();
+        for b in brands {
+            if b.notify.is_empty() {
+                continue;
+            }
+            for n in &b.notify {
+                if !routes.iter().any(|r| &r.name == n) {
+                    return Err(RouterError(format!(
+                        "{}: brand '{}' notifies route \"{n}\", which the config does not define",
+                        b.origin, b.name
+                    )));
+                }
+            }
+            brand_routes.insert(b.name.clone(), b.notify.clone());
+        }
+        let default_routes = if alerts.routes.is_empty() {
+            routes.iter().map(|r| r.name.clone()).collect()
+        } else {
+            alerts.routes.clone()
+        };
+        Ok(Router {
+            routes: routes.to_vec(),
+            brand_routes,
+            default_routes,
+        })
+    }
+
+    pub fn routes_for(&self, record: &Record) -> Vec<String> {
+        let names = self
+            .brand_routes
+            .get(&record.finding.brand)
+            .unwrap_or(&self.default_routes);
+        names
+            .iter()
+            .filter(|n| {
+                self.routes
+                    .iter()
+                    .any(|r| &r.name == *n && r.filter.accepts(record))
+            })
+            .cloned()
+            .collect()
+    }
+
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+}
+
+/// Everything the workers share.
+#[derive(Clone)]
+pub struct Outbox {
+    pub store: Store,
+    pub ctx: SinkContext,
+    pub alerts: Alerts,
+    pub metrics: Metrics,
+    /// Signalled by the pipeline when it queued deliveries.
+    pub wake: Arc<Notify>,
+}
+
+impl Outbox {
+    /// Runs one worker per route until `cancel`. In-flight attempts finish (bounded by the
+    /// route's timeout); nothing is lost if they do not.
+    pub async fn run(self, routes: Vec<Route>, cancel: CancellationToken) {
+        let mut tasks = tokio::task::JoinSet::new();
+        for route in routes {
+            tasks.spawn(self.clone().worker(route, cancel.clone()));
+        }
+        while tasks.join_next().await.is_some() {}
+    }
+
+    async fn worker(self, route: Route, cancel: CancellationToken) {
+        let digest = route.kind.digest();
+        let limit = if digest.is_some() {
+            DIGEST_MAX
+        } else {
+            self.alerts.concurrency * 4
+        };
+        loop {
+            if cancel.is_cancelled() {
+                return;
+            }
+            let now = crate::store::now_ms();
+            let (due, next) = match self.store.due(&route.name, now, limit) {
+                Ok(x) => x,
+                Err(e) => {
+                    error!(route = %route.name, error = %e, "Reading the outbox failed.");
+                    (Vec::new(), Some(now + 5_000))
+                }
+            };
+            self.metrics
+                .outbox_depth
+                .set(self.store.outbox_len() as i64);
+            if due.is_empty() {
+                let wait = next
+                    .map(|at| Duration::from_millis(at.saturating_sub(now)))
+                    .unwrap_or(IDLE_RECHECK)
+                    .min(IDLE_RECHECK);
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = self.wake.notified() => {}
+                    () = cancel.cancelled() => return,
+                }
+                continue;
+            }
+            match digest {
+                Some(every) => {
+                    self.attempt(&route, &due).await;
+                    tokio::select! {
+                        () = tokio::time::sleep(every) => {}
+                        () = cancel.cancelled() => return,
+                    }
+                }
+                None => {
+                    let mut in_flight = FuturesUnordered::new();
+                    for d in &due {
+                        in_flight.push(self.attempt(&route, std::slice::from_ref(d)));
+                        if in_flight.len() >= self.alerts.concurrency {
+                            in_flight.next().await;
+                        }
+                    }
+                    while in_flight.next().await.is_some() {}
+                }
+            }
+        }
+    }
+
+    /// One attempt for `deliveries` (one, or a digest), and its bookkeeping.
+    async fn attempt(&self, route: &Route, deliveries: &[Delivery]) {
+        let alerts: Vec<Alert> = deliveries.iter().map(|d| d.alert.clone()).collect();
+        let result = deliver(route, &alerts, &self.ctx).await;
+        for d in deliveries {
+            let bookkeeping = match &result {
+                Ok(()) => self
+                    .store
+                    .delivered(&route.name, d.id)
+                    .map(|()| "delivered"),
+                Err(e) => {
+                    let attempts = d.attempts + 1;
+                    let next = match e {
+                        DeliveryError::Transient(_) if attempts < self.alerts.max_attempts => {
+                            let backoff = self
+                                .alerts
+                                .retry_initial
+                                .saturating_mul(1u32 << (attempts - 1).min(20))
+                                .min(self.alerts.retry_max);
+                            Some(crate::store::now_ms() + jitter(backoff).as_millis() as u64)
+                        }
+                        _ => None,
+                    };
+                    let dead = next.is_none();
+                    if dead {
+                        warn!(route = %route.name, delivery = d.id, domain = %d.alert.record.finding.domain,
+                            attempts, error = %e, "Delivery failed for good; it stays in the outbox as dead (`lookalike outbox retry` resends it).");
+                    } else {
+                        warn!(route = %route.name, delivery = d.id, attempts, error = %e, "Delivery failed; retrying later.");
+                    }
+                    self.store
+                        .failed(d, &e.to_string(), next)
+                        .map(|_| if dead { "dead" } else { "retry" })
+                }
+            };
+            match bookkeeping {
+                Ok(o) => self.metrics.delivery(&route.name, o),
+                Err(e) => error!(route = %route.name, error = %e, "Updating the outbox failed."),
+            }
+        }
+        if result.is_ok() {
+            info!(route = %route.name, alerts = deliveries.len(), "Alert delivered.");
+        }
+    }
+}

@@ -1,0 +1,957 @@
+//! Webhook alerts: generic signed JSON, Slack, Teams.
+//!
+//! # Generic webhook
+//!
+//! One `POST` per alert, `Content-Type: application/json`, body ([`payload`]):
+//!
+//! ```json
+//! {"schema":1,"delivery":"<alert key>","reason":"new","finding":{<the record>}}
+//! ```
+//!
+//! where the record is the finding's fields (`domain`, `unicode`, `registrable`, `brand`,
+//! `term`, `techniques`, `score`, `reasons`) plus `first_seen`, `last_seen`, `count` and
+//! `sources`. Headers:
+//!
+//! - `X-Lookalike-Delivery`: the alert key, the same on every retry of one alert (de-duplicate
+//!   on it);
+//! - `X-Lookalike-Timestamp`: unix seconds of this attempt;
+//! - `X-Lookalike-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`, only
+//!   when the route has a secret. [`verify`] is the receiver's side.
+//!
+//! # Slack and Teams
+//!
+//! A Block Kit message ([`slack_payload`]) or an Adaptive Card ([`teams_payload`]). Everything
+//! that comes from a certificate or a name is cleaned (control and invisible characters
+//! removed), escaped for the chat's markup and defanged (`paypa1[.]com`, `hxxp[:]//`) so that
+//! neither a mention, a link nor formatting can be injected and no lookalike becomes a link.
+//!
+//! # Failures
+//!
+//! A 2xx answer is a delivery. 5xx, 408, 429, timeouts and network errors are transient; any
+//! other answer (4xx, an unexpected 3xx) and a malformed URL are permanent. Error messages
+//! carry the status and up to 200 characters of the answer, never the URL (for Slack and
+//! Teams the URL is the secret).
+
+use std::error::Error as _;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use hmac::{Hmac, Mac};
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use super::{Alert, AlertReason, ChatRoute, DeliveryError, SinkContext, WebhookRoute};
+use crate::store::Record;
+
+/// Version of the generic webhook body (`"schema"`); bumped on any incompatible change.
+pub const PAYLOAD_SCHEMA: u32 = 1;
+/// Unix seconds of the attempt; part of the signed message.
+pub const TIMESTAMP_HEADER: &str = "X-Lookalike-Timestamp";
+/// `sha256=<hex>`: HMAC-SHA256 of `"<timestamp>.<raw body>"` with the route's secret.
+pub const SIGNATURE_HEADER: &str = "X-Lookalike-Signature";
+/// The alert key: the same on every retry of one alert.
+pub const DELIVERY_HEADER: &str = "X-Lookalike-Delivery";
+/// A sensible clock-skew and replay window for [`verify`].
+pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
+
+const AGENT: &str = concat!("lookalike/", env!("CARGO_PKG_VERSION"));
+/// How much of an error answer is read, and how much of it is shown.
+const ANSWER_READ_BYTES: usize = 1024;
+const ANSWER_SHOW_CHARS: usize = 200;
+/// Longest value (in characters) shown in a chat message.
+const VALUE_CHARS: usize = 300;
+/// Reasons shown in a chat message, and the length of each.
+const MAX_REASONS: usize = 10;
+const REASON_CHARS: usize = 280;
+
+// Slack Block Kit limits (docs.slack.dev/reference/block-kit).
+const SLACK_HEADER_MAX: usize = 150;
+const SLACK_SECTION_TEXT_MAX: usize = 3000;
+const SLACK_FIELD_MAX: usize = 2000;
+const SLACK_MAX_FIELDS: usize = 10;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The generic webhook body, in field order.
+#[derive(Serialize)]
+struct Payload<'a> {
+    schema: u32,
+    delivery: &'a str,
+    reason: AlertReason,
+    finding: &'a Record,
+}
+
+/// The generic webhook body of one alert (also what a command route gets on stdin).
+pub fn payload(alert: &Alert) -> Vec<u8> {
+    serde_json::to_vec(&Payload {
+        schema: PAYLOAD_SCHEMA,
+        delivery: &alert.key,
+        reason: alert.reason,
+        finding: &alert.record,
+    })
+    .expect("records serialize")
+}
+
+/// `new` or `escalated`, as in the JSON.
+pub fn reason_name(reason: AlertReason) -> &'static str {
+    match reason {
+        AlertReason::New => "new",
+        AlertReason::Escalated => "escalated",
+    }
+}
+
+/// The `X-Lookalike-Signature` value: `sha256=` and the hex HMAC-SHA256 of
+/// `"<timestamp>.<body>"` keyed with `secret`.
+pub fn sign(secret: &[u8], timestamp: u64, body: &[u8]) -> String {
+    let mac = mac(secret, timestamp.to_string().as_bytes(), body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// The receiver's check of a signed delivery: `timestamp_header` and `signature_header` are the
+/// `X-Lookalike-Timestamp` and `X-Lookalike-Signature` values, `body` the raw request body (not
+/// re-serialized JSON), `now` the receiver's clock in unix seconds.
+///
+/// True when the timestamp is within `tolerance` of `now` (either way; this bounds replays) and
+/// the signature is the HMAC of exactly these bytes. The comparison is constant-time. A
+/// header listing several comma-separated `sha256=` values (a secret being rotated) passes when
+/// any of them matches.
+pub fn verify(
+    secret: &[u8],
+    timestamp_header: &str,
+    signature_header: &str,
+    body: &[u8],
+    now: u64,
+    tolerance: Duration,
+) -> bool {
+    let ts_text = timestamp_header.trim();
+    if ts_text.is_empty() || ts_text.len() > 20 || !ts_text.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let Ok(ts) = ts_text.parse::<u64>() else {
+        return false;
+    };
+    if now.abs_diff(ts) > tolerance.as_secs() {
+        return false;
+    }
+    let expected = mac(secret, ts_text.as_bytes(), body);
+    signature_header.split(',').any(|candidate| {
+        let Some(hex_sig) = candidate.trim().strip_prefix("sha256=") else {
+            return false;
+        };
+        if hex_sig.len() != 64 {
+            return false;
+        }
+        match hex::decode(hex_sig) {
+            Ok(tag) => expected.clone().verify_slice(&tag).is_ok(),
+            Err(_) => false,
+        }
+    })
+}
+
+fn mac(secret: &[u8], timestamp: &[u8], body: &[u8]) -> HmacSha256 {
+    let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC accepts keys of any length");
+    mac.update(timestamp);
+    mac.update(b".");
+    mac.update(body);
+    mac
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// One attempt per alert, in order; stops at the first failure.
+pub async fn deliver_generic(
+    route: &WebhookRoute,
+    alerts: &[Alert],
+    ctx: &SinkContext,
+) -> Result<(), DeliveryError> {
+    for alert in alerts {
+        let body = payload(alert);
+        let timestamp = unix_now();
+        let mut headers = vec![
+            (TIMESTAMP_HEADER, timestamp.to_string()),
+            (DELIVERY_HEADER, alert.key.clone()),
+        ];
+        if let Some(secret) = &route.secret {
+            headers.push((
+                SIGNATURE_HEADER,
+                sign(secret.expose().as_bytes(), timestamp, &body),
+            ));
+        }
+        post_json(
+            &ctx.http,
+            &route.url,
+            route.timeout,
+            &headers,
+            body,
+            "webhook",
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn deliver_slack(
+    route: &ChatRoute,
+    alerts: &[Alert],
+    ctx: &SinkContext,
+) -> Result<(), DeliveryError> {
+    for alert in alerts {
+        let body = serde_json::to_vec(&slack_payload(alert)).expect("JSON values serialize");
+        post_json(
+            &ctx.http,
+            route.url.expose(),
+            route.timeout,
+            &[],
+            body,
+            "slack",
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn deliver_teams(
+    route: &ChatRoute,
+    alerts: &[Alert],
+    ctx: &SinkContext,
+) -> Result<(), DeliveryError> {
+    for alert in alerts {
+        let body = serde_json::to_vec(&teams_payload(alert)).expect("JSON values serialize");
+        post_json(
+            &ctx.http,
+            route.url.expose(),
+            route.timeout,
+            &[],
+            body,
+            "teams",
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// One JSON `POST`; `what` names the sink in error messages (the URL never appears).
+async fn post_json(
+    http: &reqwest::Client,
+    url: &str,
+    timeout: Duration,
+    headers: &[(&str, String)],
+    body: Vec<u8>,
+    what: &str,
+) -> Result<(), DeliveryError> {
+    let url = reqwest::Url::parse(url)
+        .map_err(|e| DeliveryError::Permanent(format!("{what}: the URL is not valid ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(DeliveryError::Permanent(format!(
+            "{what}: the URL must be http or https, not {}",
+            url.scheme()
+        )));
+    }
+    let mut request = http
+        .post(url)
+        .timeout(timeout)
+        .header(CONTENT_TYPE, "application/json")
+        .header(USER_AGENT, AGENT)
+        .body(body);
+    for (name, value) in headers {
+        request = request.header(*name, value.as_str());
+    }
+    let attempt = async {
+        let mut response = request
+            .send()
+            .await
+            .map_err(|e| request_error(what, e, timeout))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| clean(v, 40));
+        let answer = read_answer(&mut response).await;
+        Err(status_error(what, status, retry_after.as_deref(), &answer))
+    };
+    // reqwest's own timeout covers connect, request and answer; this one is the backstop.
+    match tokio::time::timeout(timeout, attempt).await {
+        Ok(result) => result,
+        Err(_) => Err(timed_out(what, timeout)),
+    }
+}
+
+fn timed_out(what: &str, timeout: Duration) -> DeliveryError {
+    DeliveryError::Transient(format!(
+        "{what}: no answer within {}",
+        humantime::format_duration(timeout)
+    ))
+}
+
+fn request_error(what: &str, error: reqwest::Error, timeout: Duration) -> DeliveryError {
+    if error.is_timeout() {
+        return timed_out(what, timeout);
+    }
+    let builder = error.is_builder();
+    let error = error.without_url();
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    let text = clean(&text, 300);
+    if builder {
+        DeliveryError::Permanent(format!("{what}: cannot build the request: {text}"))
+    } else {
+        DeliveryError::Transient(format!("{what}: {text}"))
+    }
+}
+
+/// Whether an HTTP answer that is not a success is worth retrying.
+pub fn status_is_transient(status: u16) -> bool {
+    status >= 500 || status == 408 || status == 429
+}
+
+fn status_error(
+    what: &str,
+    status: StatusCode,
+    retry_after: Option<&str>,
+    answer: &str,
+) -> DeliveryError {
+    let mut message = format!("{what}: HTTP {}", status.as_u16());
+    if let Some(reason) = status.canonical_reason() {
+        message.push(' ');
+        message.push_str(reason);
+    }
+    if let Some(after) = retry_after {
+        message.push_str(&format!(" (Retry-After: {after})"));
+    }
+    if !answer.is_empty() {
+        message.push_str(": ");
+        message.push_str(answer);
+    }
+    if status_is_transient(status.as_u16()) {
+        DeliveryError::Transient(message)
+    } else {
+        DeliveryError::Permanent(message)
+    }
+}
+
+/// The start of an error answer, cleaned and cut to [`ANSWER_SHOW_CHARS`].
+async fn read_answer(response: &mut reqwest::Response) -> String {
+    let mut bytes = Vec::new();
+    while bytes.len() < ANSWER_READ_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    bytes.truncate(ANSWER_READ_BYTES);
+    clean(&String::from_utf8_lossy(&bytes), ANSWER_SHOW_CHARS)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text: cleaning, defanging, escaping.
+
+/// Characters that render as nothing but can reorder or hide text (bidi controls, zero-width
+/// characters, the BOM, the soft hyphen).
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
+}
+
+/// One line of display text: control characters and line breaks become spaces, invisible
+/// characters go, whitespace runs collapse, and the result is cut to `max` characters (the
+/// last one an ellipsis when cut).
+pub(crate) fn clean(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max.saturating_mul(4)));
+    let mut space = false;
+    for c in s.chars() {
+        if is_invisible(c) {
+            continue;
+        }
+        if c.is_control() || c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if space && !out.is_empty() {
+            out.push(' ');
+        }
+        space = false;
+        out.push(c);
+    }
+    truncate_chars(out, max)
+}
+
+fn truncate_chars(s: String, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s;
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// Like [`clean`], but keeps the end: for the tail of a program's stderr.
+pub(crate) fn clean_tail(s: &str, max: usize) -> String {
+    let full = clean(s, usize::MAX);
+    let count = full.chars().count();
+    if count <= max {
+        return full;
+    }
+    let mut out = String::from("…");
+    out.extend(full.chars().skip(count - max.saturating_sub(1)));
+    out
+}
+
+fn is_label_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '-' || c == '_'
+}
+
+/// Makes names and URLs in display text unclickable: a dot between two label characters
+/// becomes `[.]`, `http://` becomes `hxxp[:]//` (`paypa1.com` → `paypa1[.]com`).
+pub fn defang(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let rest = &chars[i..];
+        if (c == 'h' || c == 'H') && starts_with_ignore_case(rest, "http") {
+            let after = if starts_with_ignore_case(&rest[4..], "s") {
+                5
+            } else {
+                4
+            };
+            if starts_with_ignore_case(&rest[after..], "://") {
+                out.push_str(if after == 5 {
+                    "hxxps[:]//"
+                } else {
+                    "hxxp[:]//"
+                });
+                i += after + 3;
+                continue;
+            }
+        }
+        if c == ':' && starts_with_ignore_case(rest, "://") {
+            out.push_str("[:]//");
+            i += 3;
+            continue;
+        }
+        if c == '.'
+            && i > 0
+            && i + 1 < chars.len()
+            && is_label_char(chars[i - 1])
+            && is_label_char(chars[i + 1])
+        {
+            out.push_str("[.]");
+        } else {
+            out.push(c);
+        }
+        i += 1;
+    }
+    out
+}
+
+fn starts_with_ignore_case(chars: &[char], prefix: &str) -> bool {
+    let mut it = chars.iter();
+    prefix
+        .chars()
+        .all(|p| it.next().is_some_and(|c| c.eq_ignore_ascii_case(&p)))
+}
+
+/// Slack's three control characters as entities (docs.slack.dev, "Escaping text").
+fn slack_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An untrusted value for Slack mrkdwn: cleaned, defanged, escaped and shown as a code span
+/// (so `*`, `_` and `~` do not format) with its backticks replaced.
+fn slack_value(raw: &str) -> String {
+    let v = defang(&clean(raw, VALUE_CHARS));
+    if v.is_empty() {
+        return "–".into();
+    }
+    format!("`{}`", slack_escape(&v.replace('`', "'")))
+}
+
+/// Slack plain text (the header): cleaned, escaped, and at most `max` characters once escaped.
+fn slack_plain(raw: &str, max: usize) -> String {
+    let text = clean(raw, usize::MAX);
+    let mut out = String::new();
+    let mut len = 0;
+    let total = text.chars().count();
+    for (n, c) in text.chars().enumerate() {
+        let piece = slack_escape(c.encode_utf8(&mut [0; 4]));
+        let piece_len = piece.chars().count();
+        let room = if n + 1 == total { max } else { max - 1 };
+        if len + piece_len > room {
+            out.push('…');
+            return out;
+        }
+        out.push_str(&piece);
+        len += piece_len;
+    }
+    out
+}
+
+/// Markdown characters that Adaptive Card text may act on.
+const TEAMS_MARKDOWN: &[char] = &['\\', '`', '*', '_', '[', ']', '(', ')', '#', '<', '>', '~'];
+
+/// An untrusted value for Adaptive Card markdown: cleaned, markdown characters
+/// backslash-escaped (and a leading list marker), then defanged.
+fn teams_value(raw: &str) -> String {
+    let v = clean(raw, VALUE_CHARS);
+    let mut out = String::with_capacity(v.len() + 8);
+    let digits = v.chars().take_while(char::is_ascii_digit).count();
+    for (n, c) in v.chars().enumerate() {
+        let list_marker =
+            (n == 0 && matches!(c, '-' | '+' | '=')) || (n == digits && digits > 0 && c == '.');
+        if TEAMS_MARKDOWN.contains(&c) || list_marker {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    let out = defang(&out);
+    if out.is_empty() { "–".into() } else { out }
+}
+
+/// The inside of a single-quoted POSIX shell word.
+fn shell_single(s: &str) -> String {
+    s.replace('\'', r"'\''")
+}
+
+/// Which statuses a triage command can set, besides `confirmed`.
+const OTHER_STATUSES: [&str; 3] = ["false-positive", "ignored", "taken-down"];
+
+/// What the chat messages show of an alert, as raw (untrusted) strings.
+struct Summary<'a> {
+    record: &'a Record,
+    reason: AlertReason,
+    key: &'a str,
+}
+
+impl Summary<'_> {
+    fn techniques(&self) -> String {
+        let names: Vec<&str> = self
+            .record
+            .finding
+            .techniques
+            .iter()
+            .map(|t| t.name())
+            .collect();
+        names.join(", ")
+    }
+
+    fn seen(&self) -> String {
+        let r = self.record;
+        let times = if r.count == 1 { "time" } else { "times" };
+        format!("{} {times}, last {}", r.count, clean(&r.last_seen, 40))
+    }
+
+    /// The latest sighting's log (or source) and index.
+    fn log(&self) -> Option<(String, Option<u64>)> {
+        let s = self.record.sources.last()?;
+        let name = s.log.clone().unwrap_or_else(|| s.source.clone());
+        Some((name, s.index))
+    }
+
+    fn issuer(&self) -> Option<&str> {
+        self.record.sources.last()?.issuer.as_deref()
+    }
+}
+
+/// The Slack incoming-webhook message for one alert: `text` (the notification fallback) and
+/// Block Kit `blocks`: a header, a section of fields, a section of reasons, a context line with
+/// the triage command.
+pub fn slack_payload(alert: &Alert) -> Value {
+    let s = Summary {
+        record: &alert.record,
+        reason: alert.reason,
+        key: &alert.key,
+    };
+    let f = &s.record.finding;
+    let domain = defang(&clean(&f.domain, VALUE_CHARS));
+    let reason = reason_name(s.reason);
+
+    let mrkdwn = |text: String| json!({"type": "mrkdwn", "text": text, "verbatim": true});
+    let field = |label: &str, value: String| {
+        let mut text = format!("*{label}*\n{value}");
+        if text.chars().count() > SLACK_FIELD_MAX {
+            text = truncate_chars(text, SLACK_FIELD_MAX);
+        }
+        mrkdwn(text)
+    };
+
+    let mut fields = vec![
+        field("Brand", slack_value(&f.brand)),
+        field("Score", format!("{} ({reason})", f.score)),
+        field("Domain", slack_value(&f.domain)),
+    ];
+    if f.unicode != f.domain {
+        fields.push(field("Unicode", slack_value(&f.unicode)));
+    }
+    if f.registrable != f.domain {
+        fields.push(field("Registrable", slack_value(&f.registrable)));
+    }
+    fields.push(field("Techniques", slack_value(&s.techniques())));
+    fields.push(field("First seen", slack_value(&s.record.first_seen)));
+    fields.push(field("Seen", slack_value(&s.seen())));
+    if let Some((log, index)) = s.log() {
+        let mut value = slack_value(&log);
+        if let Some(index) = index {
+            value.push_str(&format!(" #{index}"));
+        }
+        fields.push(field("Log", value));
+    }
+    if let Some(issuer) = s.issuer() {
+        fields.push(field("Issuer", slack_value(issuer)));
+    }
+    fields.truncate(SLACK_MAX_FIELDS);
+
+    let mut blocks = vec![
+        json!({
+            "type": "header",
+            "text": {
+                "type": "plain_text",
+                "text": slack_plain(&format!("Lookalike of {}: {domain}", f.brand), SLACK_HEADER_MAX),
+                "emoji": false,
+            }
+        }),
+        json!({"type": "section", "fields": fields}),
+    ];
+
+    if !f.reasons.is_empty() {
+        let mut text = String::from("*Why*");
+        let mut shown = 0;
+        for r in f.reasons.iter().take(MAX_REASONS) {
+            let line = format!("\n• {}", slack_value(&clean(r, REASON_CHARS)));
+            // Leave room for the "and N more" line.
+            if text.chars().count() + line.chars().count() > SLACK_SECTION_TEXT_MAX - 40 {
+                break;
+            }
+            text.push_str(&line);
+            shown += 1;
+        }
+        if shown < f.reasons.len() {
+            text.push_str(&format!("\n• …and {} more", f.reasons.len() - shown));
+        }
+        blocks.push(json!({"type": "section", "text": mrkdwn(text)}));
+    }
+
+    // `triage` takes the defanged name as it is; quoted, as `[.]` is a shell pattern.
+    let command = format!(
+        "lookalike triage '{}' --brand '{}' --status confirmed",
+        shell_single(&defang(&clean(&f.registrable, VALUE_CHARS))),
+        shell_single(&clean(&f.brand, VALUE_CHARS)),
+    );
+    let others: Vec<String> = OTHER_STATUSES.iter().map(|s| format!("`{s}`")).collect();
+    let context = format!(
+        "Triage: `{}` (or {}) · delivery {}",
+        slack_escape(&command.replace('`', "'")),
+        others.join(", "),
+        slack_value(s.key),
+    );
+    blocks.push(json!({"type": "context", "elements": [mrkdwn(context)]}));
+
+    let fallback = slack_escape(&format!(
+        "Lookalike of {}: {domain}, score {} ({reason})",
+        clean(&f.brand, VALUE_CHARS),
+        f.score
+    ));
+    json!({
+        "text": fallback,
+        "blocks": blocks,
+        "unfurl_links": false,
+        "unfurl_media": false,
+    })
+}
+
+/// The Teams workflow-webhook message for one alert: one Adaptive Card (1.4) with a title, the
+/// domain, a fact set, the reasons and the triage command.
+pub fn teams_payload(alert: &Alert) -> Value {
+    let s = Summary {
+        record: &alert.record,
+        reason: alert.reason,
+        key: &alert.key,
+    };
+    let f = &s.record.finding;
+    let reason = reason_name(s.reason);
+    let fact = |title: &str, value: String| json!({"title": title, "value": value});
+
+    let mut facts = vec![
+        fact("Brand", teams_value(&f.brand)),
+        fact("Score", format!("{} ({reason})", f.score)),
+        fact("Domain", teams_value(&f.domain)),
+    ];
+    if f.unicode != f.domain {
+        facts.push(fact("Unicode", teams_value(&f.unicode)));
+    }
+    if f.registrable != f.domain {
+        facts.push(fact("Registrable", teams_value(&f.registrable)));
+    }
+    facts.push(fact("Techniques", teams_value(&s.techniques())));
+    facts.push(fact("First seen", teams_value(&s.record.first_seen)));
+    facts.push(fact("Seen", teams_value(&s.seen())));
+    if let Some((log, index)) = s.log() {
+        let mut value = teams_value(&log);
+        if let Some(index) = index {
+            value.push_str(&format!(" #{index}"));
+        }
+        facts.push(fact("Log", value));
+    }
+    if let Some(issuer) = s.issuer() {
+        facts.push(fact("Issuer", teams_value(issuer)));
+    }
+    facts.push(fact("Delivery", teams_value(s.key)));
+
+    let text = |text: String| json!({"type": "TextBlock", "text": text, "wrap": true});
+    let mut body = vec![
+        json!({
+            "type": "TextBlock",
+            "text": format!("Lookalike of {}", teams_value(&f.brand)),
+            "weight": "Bolder",
+            "size": "Medium",
+            "wrap": true,
+        }),
+        json!({
+            "type": "TextBlock",
+            "text": teams_value(&f.domain),
+            "fontType": "Monospace",
+            "wrap": true,
+            "spacing": "None",
+        }),
+        json!({"type": "FactSet", "facts": facts}),
+    ];
+    if !f.reasons.is_empty() {
+        body.push(json!({
+            "type": "TextBlock",
+            "text": "Why",
+            "weight": "Bolder",
+            "wrap": true,
+            "spacing": "Medium",
+        }));
+        for r in f.reasons.iter().take(MAX_REASONS) {
+            let mut block = text(format!("• {}", teams_value(&clean(r, REASON_CHARS))));
+            block["spacing"] = json!("None");
+            body.push(block);
+        }
+        if f.reasons.len() > MAX_REASONS {
+            body.push(text(format!(
+                "• …and {} more",
+                f.reasons.len() - MAX_REASONS
+            )));
+        }
+    }
+    let command = format!(
+        "lookalike triage '{}' --brand '{}' --status confirmed",
+        teams_value(&shell_single(&clean(&f.registrable, VALUE_CHARS))),
+        teams_value(&shell_single(&clean(&f.brand, VALUE_CHARS))),
+    );
+    let mut triage = text(format!(
+        "Triage: {command} (or {})",
+        OTHER_STATUSES.join(", ")
+    ));
+    triage["isSubtle"] = json!(true);
+    triage["size"] = json!("Small");
+    body.push(triage);
+
+    json!({
+        "type": "message",
+        "attachments": [{
+            "contentType": "application/vnd.microsoft.card.adaptive",
+            "contentUrl": null,
+            "content": {
+                "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                "type": "AdaptiveCard",
+                "version": "1.4",
+                "msteams": {"width": "Full"},
+                "body": body,
+            }
+        }]
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"s3cret";
+
+    #[test]
+    fn sign_matches_an_independent_hmac() {
+        let body = br#"{"schema":1}"#;
+        let sig = sign(SECRET, 1_700_000_000, body);
+        let mut mac = HmacSha256::new_from_slice(SECRET).unwrap();
+        mac.update(b"1700000000.");
+        mac.update(body);
+        let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+        assert_eq!(sig, expected);
+        assert_eq!(sig.len(), "sha256=".len() + 64);
+    }
+
+    #[test]
+    fn verify_accepts_only_the_right_secret_body_and_time() {
+        let body = b"{\"a\":1}";
+        let ts = 1_700_000_000u64;
+        let sig = sign(SECRET, ts, body);
+        let tol = DEFAULT_TOLERANCE;
+        let t = ts.to_string();
+        assert!(verify(SECRET, &t, &sig, body, ts, tol));
+        assert!(verify(SECRET, &t, &sig, body, ts + 300, tol));
+        assert!(verify(SECRET, &t, &sig, body, ts - 300, tol));
+        assert!(!verify(SECRET, &t, &sig, body, ts + 301, tol), "too old");
+        assert!(
+            !verify(SECRET, &t, &sig, body, ts - 301, tol),
+            "from the future"
+        );
+        assert!(!verify(b"other", &t, &sig, body, ts, tol), "wrong secret");
+        assert!(
+            !verify(SECRET, &t, &sig, b"{\"a\":2}", ts, tol),
+            "tampered body"
+        );
+        assert!(
+            !verify(SECRET, "1700000001", &sig, body, ts, tol),
+            "other timestamp"
+        );
+        assert!(
+            !verify(SECRET, &t, &sig[7..], body, ts, tol),
+            "no sha256= prefix"
+        );
+        assert!(!verify(SECRET, &t, "sha256=zz", body, ts, tol));
+        assert!(!verify(SECRET, "", &sig, body, ts, tol));
+        assert!(!verify(SECRET, "-5", &sig, body, ts, tol));
+        assert!(!verify(
+            SECRET,
+            "99999999999999999999999",
+            &sig,
+            body,
+            ts,
+            tol
+        ));
+        let upper = format!("sha256={}", sig[7..].to_uppercase());
+        assert!(verify(SECRET, &t, &upper, body, ts, tol));
+        let rotated = format!("sha256={}, {sig}", "0".repeat(64));
+        assert!(verify(SECRET, &t, &rotated, body, ts, tol));
+    }
+
+    #[test]
+    fn clean_strips_controls_and_invisibles_and_cuts() {
+        assert_eq!(clean("a\nb\r\n\tc", 100), "a b c");
+        assert_eq!(clean("  x  ", 100), "x");
+        assert_eq!(clean("pay\u{202E}lap\u{200B}", 100), "paylap");
+        assert_eq!(clean("a\u{2028}b", 100), "a b");
+        assert_eq!(clean("abcdef", 4), "abc…");
+        assert_eq!(clean_tail("abcdef", 4), "…def");
+        assert_eq!(clean_tail("ab\ncd", 10), "ab cd");
+    }
+
+    #[test]
+    fn defang_names_and_urls() {
+        assert_eq!(defang("paypa1.com"), "paypa1[.]com");
+        assert_eq!(
+            defang("login.paypa1-secure.com"),
+            "login[.]paypa1-secure[.]com"
+        );
+        assert_eq!(defang("аррӏе.com"), "аррӏе[.]com");
+        assert_eq!(
+            defang("see https://evil.example/x."),
+            "see hxxps[:]//evil[.]example/x."
+        );
+        assert_eq!(defang("HTTP://a.b"), "hxxp[:]//a[.]b");
+        assert_eq!(defang("ftp://a.b"), "ftp[:]//a[.]b");
+        assert_eq!(defang("End of sentence. Next"), "End of sentence. Next");
+        assert_eq!(defang(".com"), ".com");
+        assert_eq!(defang("paypa1[.]com"), "paypa1[.]com");
+    }
+
+    #[test]
+    fn slack_values_cannot_mention_link_or_format() {
+        let v = slack_value("<!channel> *bold* <http://evil.example|click> `x`\nnext");
+        assert_eq!(
+            v,
+            "`&lt;!channel&gt; *bold* &lt;hxxp[:]//evil[.]example|click&gt; 'x' next`"
+        );
+        assert_eq!(slack_value(""), "–");
+        assert_eq!(slack_escape("a&b"), "a&amp;b");
+    }
+
+    #[test]
+    fn slack_plain_fits_its_limit_once_escaped() {
+        let long = "<".repeat(200);
+        let h = slack_plain(&long, SLACK_HEADER_MAX);
+        assert!(
+            h.chars().count() <= SLACK_HEADER_MAX,
+            "{}",
+            h.chars().count()
+        );
+        assert!(h.ends_with('…'));
+        assert!(!h.contains('<'));
+        assert_eq!(slack_plain("a & b", 150), "a &amp; b");
+        let exact = "x".repeat(150);
+        assert_eq!(slack_plain(&exact, 150), exact);
+    }
+
+    #[test]
+    fn teams_values_are_escaped_and_defanged() {
+        assert_eq!(
+            teams_value("*bold* [click](http://evil.example) # <at>x</at>"),
+            r"\*bold\* \[click\]\(hxxp[:]//evil[.]example\) \# \<at\>x\</at\>"
+        );
+        assert_eq!(teams_value("- item"), r"\- item");
+        assert_eq!(teams_value("1. item"), r"1\. item");
+        assert_eq!(teams_value("paypa1.com"), "paypa1[.]com");
+        assert_eq!(teams_value("a_b\\c"), r"a\_b\\c");
+    }
+
+    #[test]
+    fn shell_quoting() {
+        assert_eq!(shell_single("PayPal"), "PayPal");
+        assert_eq!(shell_single("O'Brien"), r"O'\''Brien");
+    }
+
+    #[test]
+    fn transient_statuses() {
+        for s in [500, 502, 503, 504, 408, 429] {
+            assert!(status_is_transient(s), "{s}");
+        }
+        for s in [300, 301, 400, 401, 403, 404, 410, 413, 422] {
+            assert!(!status_is_transient(s), "{s}");
+        }
+        let e = status_error("x", StatusCode::TOO_MANY_REQUESTS, Some("30"), "slow down");
+        assert_eq!(
+            e,
+            DeliveryError::Transient(
+                "x: HTTP 429 Too Many Requests (Retry-After: 30): slow down".into()
+            )
+        );
+    }
+}

@@ -1,0 +1,139 @@
+//! Triage: what people decided about a finding, with its history.
+//!
+//! Kept apart from the finding record so that new sightings (which rewrite the record) never
+//! touch a decision. `false_positive` and `ignored` stop further alerts; exports follow the
+//! status too.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Record, Store, StoreError, finding_key, now_rfc3339};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TriageStatus {
+    /// Nobody has looked at it yet.
+    New,
+    Confirmed,
+    FalsePositive,
+    Ignored,
+    TakenDown,
+}
+
+impl TriageStatus {
+    pub const ALL: [TriageStatus; 5] = [
+        TriageStatus::New,
+        TriageStatus::Confirmed,
+        TriageStatus::FalsePositive,
+        TriageStatus::Ignored,
+        TriageStatus::TakenDown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TriageStatus::New => "new",
+            TriageStatus::Confirmed => "confirmed",
+            TriageStatus::FalsePositive => "false_positive",
+            TriageStatus::Ignored => "ignored",
+            TriageStatus::TakenDown => "taken_down",
+        }
+    }
+}
+
+impl std::fmt::Display for TriageStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for TriageStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TriageStatus::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s.replace('-', "_"))
+            .ok_or_else(|| {
+                format!(
+                    "unknown status '{s}' (expected new, confirmed, false_positive, ignored or taken_down)"
+                )
+            })
+    }
+}
+
+/// One decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TriageEvent {
+    pub status: TriageStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Who decided (the OS user for the CLI, the API token's name later).
+    pub by: String,
+    /// RFC 3339.
+    pub at: String,
+}
+
+/// The current status of a (registrable, brand) pair and every decision before it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Triage {
+    pub status: TriageStatus,
+    pub history: Vec<TriageEvent>,
+}
+
+impl Store {
+    /// The triage of a pair; `None` when nobody decided anything (status `new`).
+    pub fn triage(&self, registrable: &str, brand: &str) -> Result<Option<Triage>, StoreError> {
+        let key = finding_key(registrable, brand);
+        match self.triage.get(&key)? {
+            None => Ok(None),
+            Some(raw) => serde_json::from_slice(&raw)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt {
+                    key: format!("triage {registrable}/{brand}"),
+                    error: e.to_string(),
+                }),
+        }
+    }
+
+    /// Records a decision for the findings of `registrable` (all its brands, or only `brand`).
+    /// Returns the records it applied to with their new triage; empty when there is no such
+    /// finding.
+    pub fn set_triage(
+        &self,
+        registrable: &str,
+        brand: Option<&str>,
+        status: TriageStatus,
+        note: Option<&str>,
+        by: &str,
+    ) -> Result<Vec<(Record, Triage)>, StoreError> {
+        let mut out = Vec::new();
+        for record in self.records_for(registrable)? {
+            if brand.is_some_and(|b| !b.eq_ignore_ascii_case(&record.finding.brand)) {
+                continue;
+            }
+            let key = finding_key(registrable, &record.finding.brand);
+            let event = TriageEvent {
+                status,
+                note: note.map(str::to_owned),
+                by: by.to_owned(),
+                at: now_rfc3339(),
+            };
+            let mut result = None;
+            self.triage.fetch_and_update(&key, |old| {
+                let mut t = old
+                    .and_then(|raw| serde_json::from_slice::<Triage>(raw).ok())
+                    .unwrap_or(Triage {
+                        status: TriageStatus::New,
+                        history: Vec::new(),
+                    });
+                t.status = status;
+                t.history.push(event.clone());
+                let raw = serde_json::to_vec(&t).expect("triage serializes");
+                result = Some(t);
+                Some(raw)
+            })?;
+            if let Some(t) = result {
+                out.push((record, t));
+            }
+        }
+        Ok(out)
+    }
+}
