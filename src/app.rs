@@ -136,7 +136,15 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
     if !routes.is_empty() {
         let outbox = Outbox {
             store: store.clone(),
-            ctx: SinkContext { http: http.clone() },
+            // Alerts never follow redirects: a 30x would turn a POST into a GET elsewhere.
+            ctx: SinkContext {
+                http: reqwest::Client::builder()
+                    .user_agent(concat!("lookalike/", env!("CARGO_PKG_VERSION")))
+                    .redirect(reqwest::redirect::Policy::none())
+                    .connect_timeout(Duration::from_secs(10))
+                    .build()
+                    .context("building the alert HTTP client")?,
+            },
             alerts: config.alerts.clone(),
             metrics: metrics.clone(),
             wake: outbox_wake,

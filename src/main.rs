@@ -190,7 +190,7 @@ fn main() -> ExitCode {
 /// The config a command names, or the default one.
 fn load_config(config: Option<&std::path::Path>) -> Result<Config> {
     Ok(match config {
-        Some(c) => Config::load(c)?,
+        Some(c) => Config::load_for_store(c)?,
         None => Config::default(),
     })
 }

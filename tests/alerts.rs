@@ -147,6 +147,9 @@ fn config(dir: &Path, log: &FakeLog, hook_port: u16) -> PathBuf {
 [store]
 path = "{store}"
 
+[api]
+listen = ""
+
 [alerts]
 retry_initial = "200ms"
 retry_max = "1s"

@@ -36,6 +36,8 @@ fn watchlists() -> PathBuf {
 fn write_config(dir: &Path, logs: &str, extra: &str) -> PathBuf {
     let config = format!(
         r#"watchlists = ["{}"]
+[api]
+listen = ""
 [store]
 path = "{}"
 

@@ -304,8 +304,29 @@ impl Config {
         Config::parse(&path.display().to_string(), &text, base)
     }
 
+    /// Reads a config for a command that only reads the store (`hits`, `triage`, `export`,
+    /// `outbox`): alert routes' secrets are not needed there and are not read, so these
+    /// commands work for someone without the service's environment. The API token is read.
+    pub fn load_for_store(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
+            file: path.display().to_string(),
+            error,
+        })?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        Config::parse_with(&path.display().to_string(), &text, base, false)
+    }
+
     /// Parses config text; `file` names it in errors, `base` resolves relative paths.
     pub fn parse(file: &str, text: &str, base: &Path) -> Result<Config, ConfigError> {
+        Config::parse_with(file, text, base, true)
+    }
+
+    fn parse_with(
+        file: &str,
+        text: &str,
+        base: &Path,
+        route_secrets: bool,
+    ) -> Result<Config, ConfigError> {
         let invalid = |span: Range<usize>, message: String| ConfigError::Invalid {
             file: file.to_owned(),
             line: line_of(text, span.start),
@@ -432,7 +453,7 @@ impl Config {
             }
             zone.validate().map_err(|m| invalid(span, m))?;
         }
-        config.routes = routes::routes(raw.route, base, &invalid)?;
+        config.routes = routes::routes(raw.route, base, route_secrets, &invalid)?;
         config.alerts = routes::alerts(raw.alerts, &config.routes, &invalid)?;
         Ok(config)
     }

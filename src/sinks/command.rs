@@ -80,7 +80,15 @@ async fn run(
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
-        .kill_on_drop(true);
+        .kill_on_drop(true)
+        // The service's environment holds secrets (SMTP password, webhook secrets, the API
+        // token): the command gets only what a program needs to run, plus the alert.
+        .env_clear();
+    for key in ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR"] {
+        if let Some(v) = std::env::var_os(key) {
+            command.env(key, v);
+        }
+    }
     for (key, value) in environment(alert) {
         // A NUL cannot be passed in the environment.
         command.env(key, value.replace('\0', ""));

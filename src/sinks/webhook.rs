@@ -637,14 +637,14 @@ pub fn slack_payload(alert: &Alert) -> Value {
     }
     fields.truncate(SLACK_MAX_FIELDS);
 
+    let header = slack_plain(
+        &format!("Lookalike of {}: {domain}", f.brand),
+        SLACK_HEADER_MAX,
+    );
     let mut blocks = vec![
         json!({
             "type": "header",
-            "text": {
-                "type": "plain_text",
-                "text": slack_plain(&format!("Lookalike of {}: {domain}", f.brand), SLACK_HEADER_MAX),
-                "emoji": false,
-            }
+            "text": {"type": "plain_text", "text": header, "emoji": false},
         }),
         json!({"type": "section", "fields": fields}),
     ];
