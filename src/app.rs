@@ -81,11 +81,18 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
 
     // Bind before anything runs: a taken port is a start-up error, not a warning.
     let api_listener = match config.api.listen {
-        Some(addr) => Some(
-            tokio::net::TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("cannot listen on {addr} for the API ([api] listen)"))?,
-        ),
+        Some(addr) => match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => Some(l),
+            Err(e) if !config.api.explicit => {
+                warn!(%addr, error = %e, "Cannot listen on the default API address; running without the API (set [api] listen).");
+                None
+            }
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context(format!(
+                    "cannot listen on {addr} for the API ([api] listen)"
+                )));
+            }
+        },
         None => None,
     };
 

@@ -64,6 +64,9 @@ pub struct ApiConfig {
     pub listen: Option<std::net::SocketAddr>,
     /// Bearer token, required when `listen` is not a loopback address.
     pub token: Option<crate::sinks::Secret>,
+    /// Whether the config named `listen`: then a taken port stops the start; the default
+    /// address only warns (a fresh `lookalike run` must not fail because 8080 is taken).
+    pub explicit: bool,
 }
 
 impl Default for ApiConfig {
@@ -71,6 +74,7 @@ impl Default for ApiConfig {
         ApiConfig {
             listen: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 8080))),
             token: None,
+            explicit: false,
         }
     }
 }
@@ -399,6 +403,7 @@ impl Config {
             let span = api.span();
             let api = api.into_inner();
             if let Some(listen) = &api.listen {
+                config.api.explicit = true;
                 config.api.listen = if listen.get_ref().is_empty() {
                     None
                 } else {

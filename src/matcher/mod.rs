@@ -330,7 +330,7 @@ impl Matcher {
         let typo_input = if idn { sl } else { d.label() };
         s.typos.clear();
         self.typo
-            .lookup(typo_input, &mut s.candidates, &mut s.typos);
+            .lookup(typo_input, true, &mut s.candidates, &mut s.typos);
         for (id, edit) in s.typos.drain(..) {
             let t = &self.terms[id as usize];
             let mut techniques = typo::techniques(t.text.as_bytes(), &edit);
@@ -583,7 +583,7 @@ impl Matcher {
                 continue;
             }
             typos.clear();
-            self.typo.lookup(raw, candidates, typos);
+            self.typo.lookup(raw, false, candidates, typos);
             for (id, edit) in typos.drain(..) {
                 if edit == Edit::Two {
                     continue;

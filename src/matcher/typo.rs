@@ -221,8 +221,15 @@ impl TypoIndex {
     }
 
     /// Terms within their edit budget of `label` (excluding exact equality), with the edit.
-    /// `candidates` is scratch space, cleared here.
-    pub fn lookup(&self, label: &str, candidates: &mut Vec<u32>, found: &mut Vec<(u32, Edit)>) {
+    /// `two_edits: false` skips the O(n²) two-deletion probes (callers that would drop
+    /// [`Edit::Two`] anyway). `candidates` is scratch space, cleared here.
+    pub fn lookup(
+        &self,
+        label: &str,
+        two_edits: bool,
+        candidates: &mut Vec<u32>,
+        found: &mut Vec<(u32, Edit)>,
+    ) {
         let s = label.as_bytes();
         let n = s.len();
         if !label.is_ascii() || n + 2 < MIN_TYPO_LEN || n > MAX_LEN {
@@ -238,7 +245,7 @@ impl TypoIndex {
             self.probe(p.without(i), candidates);
         }
         let (lo, hi) = self.typo2_lens;
-        if n + 2 >= lo && n <= hi + 2 && n >= 2 {
+        if two_edits && n + 2 >= lo && n <= hi + 2 && n >= 2 {
             for i in 0..n {
                 for j in i + 1..n {
                     self.probe(p.without2(i, j), candidates);
@@ -249,7 +256,11 @@ impl TypoIndex {
             let Some(term) = self.terms[id as usize].as_deref() else {
                 continue;
             };
-            let budget = if term.len() >= MIN_TYPO2_LEN { 2 } else { 1 };
+            let budget = if two_edits && term.len() >= MIN_TYPO2_LEN {
+                2
+            } else {
+                1
+            };
             if let Some(edit) = classify(term, s, budget) {
                 found.push((id, edit));
             }
@@ -484,7 +495,7 @@ mod tests {
 
     fn found(index: &TypoIndex, label: &str) -> Vec<(u32, Edit)> {
         let mut found = Vec::new();
-        index.lookup(label, &mut Vec::new(), &mut found);
+        index.lookup(label, true, &mut Vec::new(), &mut found);
         found
     }
 
