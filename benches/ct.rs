@@ -5,8 +5,16 @@
 //!    real entries), over generated tiles either way, and RFC 6962 `decode_merkle_leaf` over the
 //!    same generated entries. Target: 150,000 entries/s per core.
 //! 2. The whole pipeline (decode → match → store, the real `Pipeline` with a sled store in a
-//!    temporary directory) over a generated log of 1,000,000 entries served as static-ct data
-//!    tiles. Target: 50,000 entries/s on 2 cores, resident memory under 300 MB.
+//!    temporary directory, the watchlists `watchlist::load(&[])` finds: `./watchlists/`, else
+//!    the bundled copy) over a generated log of 1,000,000 entries served as static-ct data tiles
+//!    in order, as a CT follower would. Target: 50,000 entries/s on 2 cores, resident memory
+//!    under 300 MB, and the headroom over the CT firehose (300–1,500 entries/s).
+//! 3. Where the pipeline's time goes: the two CPU stages (decode; `Domain::parse` +
+//!    `Matcher::check`) alone, without the store, on one thread and on every core at once, over
+//!    tiles spread across the log, compared with the pipeline's rate and CPU time per entry.
+//!
+//! The machine is shared: every timed figure says how much of the machine other processes
+//! used meanwhile (from /proc/stat), so a slow figure can be told from a busy neighbour.
 //!
 //! The log is made of real certificates (rcgen, ECDSA P-256, one CA, one reused leaf key): 60%
 //! precert entries, 40% x509, 1–4 SAN names each, taken from `../shared/corpus/ct-names-1m.txt.zst`
@@ -64,7 +72,9 @@ const RSS_LIMIT_MB: f64 = 300.0;
 /// Peak of the whole public CT firehose, entries/s.
 const FIREHOSE_PEAK: f64 = 1_500.0;
 const FIREHOSE_LOW: f64 = 300.0;
-const MIN_RUN: Duration = Duration::from_secs(2);
+/// How long each single-thread measurement runs, and in how many rounds (the best counts).
+const MIN_RUN: Duration = Duration::from_secs(3);
+const ROUNDS: u32 = 3;
 
 /// DER contents of the OIDs CT uses: the precertificate poison and the embedded SCT list.
 const POISON_OID: &[u8] = &[0x2b, 6, 1, 4, 1, 0xd6, 0x79, 2, 4, 3];
@@ -635,7 +645,7 @@ fn ensure_cache(path: &Path) -> Option<Duration> {
                 out.write_all(&tile).expect("write");
                 bytes += tile.len() as u64;
                 want += 1;
-                if want % (tile_count() / 10) == 0 {
+                if want.is_multiple_of(tile_count() / 10) {
                     eprintln!(
                         "  {}% ({:.0} s)",
                         100 * want / tile_count(),
@@ -691,17 +701,25 @@ fn tile_stats(tiles: &[Vec<u8>]) -> DecodeStats {
     s
 }
 
-/// Runs `pass` over and over for at least [`MIN_RUN`]; entries/s and the resources used.
+/// Runs `pass` over and over for [`MIN_RUN`], split into [`ROUNDS`] rounds; entries/s of the
+/// fastest round (a busy neighbour only ever slows a round down) and what that round used.
 fn rate(mut pass: impl FnMut() -> u64) -> (f64, Usage) {
     // Warm-up.
     pass();
-    let window = Window::start();
-    let mut entries = 0;
-    while window.started.elapsed() < MIN_RUN {
-        entries += pass();
+    let mut best: Option<(f64, Usage)> = None;
+    for _ in 0..ROUNDS {
+        let window = Window::start();
+        let mut entries = 0;
+        while window.started.elapsed() < MIN_RUN / ROUNDS {
+            entries += pass();
+        }
+        let usage = window.usage();
+        let r = entries as f64 / usage.secs;
+        if best.as_ref().is_none_or(|(b, _)| r > *b) {
+            best = Some((r, usage));
+        }
     }
-    let usage = window.usage();
-    (entries as f64 / usage.secs, usage)
+    best.expect("at least one round")
 }
 
 fn decode_tiles_rate(tiles: &[Vec<u8>]) -> (f64, Usage) {
@@ -762,7 +780,11 @@ fn describe(s: &DecodeStats) -> String {
 }
 
 fn decode_section(cache: &Path) {
-    println!("== 1. Decode, one thread (target {DECODE_TARGET:.0} entries/s per core) ==");
+    println!(
+        "== 1. Decode, one thread (target {DECODE_TARGET:.0} entries/s per core; best of {ROUNDS} \
+         rounds of {:.1} s) ==",
+        (MIN_RUN / ROUNDS).as_secs_f64()
+    );
     let real_dir = manifest_path(REAL_TILES);
     let real: Option<Vec<Vec<u8>>> = (0..4)
         .map(|n| std::fs::read(real_dir.join(format!("{n:03}"))).ok())
@@ -843,14 +865,23 @@ fn decode_and_match(tiles: &[Vec<u8>], detector: &Detector) -> u64 {
     n
 }
 
-/// The CPU cost of the pipeline's two stages over the first tiles of the log, on one thread and
-/// on every core at once; returns the all-cores rate (entries/s): the ceiling for the pipeline.
-fn stage_costs(cache: &Path, detector: &Detector) -> f64 {
-    const SAMPLE_TILES: usize = 40;
+/// The CPU cost of the pipeline's two stages over tiles spread over the log, on one thread and
+/// on every core at once; returns the all-cores rate (entries/s) and CPU time per entry (µs):
+/// what the pipeline would do if storing and its plumbing cost nothing.
+fn stage_costs(cache: &Path, detector: &Detector) -> (f64, f64) {
+    // Tiles spread over the whole log, so names and certificates are as varied as in the
+    // pipeline and do not all stay in cache.
+    const SAMPLE_TILES: u64 = 80;
+    let step = tile_count() / SAMPLE_TILES;
     let mut reader = TileReader::open(cache).expect("tile cache");
-    let tiles: Vec<Vec<u8>> = (0..SAMPLE_TILES)
-        .map_while(|_| reader.next_tile())
-        .collect();
+    let mut tiles: Vec<Vec<u8>> = Vec::new();
+    for n in 0..tile_count() {
+        if n % step == 0 && (tiles.len() as u64) < SAMPLE_TILES {
+            tiles.push(reader.next_tile().expect("tile"));
+        } else if !reader.skip_tile() {
+            break;
+        }
+    }
     let entries: Vec<entry::Entry> = tiles
         .iter()
         .flat_map(|t| entry::split_tile(t))
@@ -876,14 +907,14 @@ fn stage_costs(cache: &Path, detector: &Detector) -> f64 {
     println!(
         "stage cost, 1 thread     decode {decode_us:.2} us/entry + Domain::parse & Matcher::check \
          {match_us:.2} us/entry ({names_rate:.0} names/s x {names_per_entry:.2} names/entry) \
-         = {:.2} us/entry (data: {} entries of tiles 0..{})",
+         = {:.2} us/entry (data: {} entries, every {step}th tile of the log)",
         decode_us + match_us,
         entries.len(),
-        SAMPLE_TILES - 1
     );
     let (one, usage) = rate(|| decode_and_match(&tiles, detector));
     println!(
-        "decode+match, no store   {one:>10.0} entries/s on 1 thread {}",
+        "decode+match, no store   {one:>10.0} entries/s on 1 thread ({:.2} us CPU/entry) {}",
+        1e6 * usage.cpu / (one * usage.secs),
         usage.note()
     );
     let window = Window::start();
@@ -903,15 +934,15 @@ fn stage_costs(cache: &Path, detector: &Detector) -> f64 {
     });
     let usage = window.usage();
     let all = entries as f64 / usage.secs;
+    let cpu_us = 1e6 * usage.cpu / entries as f64;
     println!(
         "                         {all:>10.0} entries/s on {} threads at once = {:.2}x one thread \
-         ({:.0} entries per CPU-second) {}: the pipeline's ceiling",
+         ({cpu_us:.2} us CPU/entry) {}",
         cores(),
         all / one,
-        entries as f64 / usage.cpu,
         usage.note()
     );
-    all
+    (all, cpu_us)
 }
 
 // ---- pipeline --------------------------------------------------------------------------------
@@ -938,8 +969,6 @@ fn pipeline_section(cache: &Path) {
         brands.len(),
         detector.matcher.term_count()
     );
-    let ideal = stage_costs(cache, &detector);
-
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(dir.path()).expect("store");
     let metrics = Metrics::new();
@@ -995,7 +1024,7 @@ fn pipeline_section(cache: &Path) {
             }
         });
         let pipeline = Pipeline {
-            detector: Arc::new(RwLock::new(detector)),
+            detector: Arc::new(RwLock::new(detector.clone())),
             // No alert routes: the bench measures detection and storage, not deliveries.
             router: Arc::new(RwLock::new(router)),
             alive: Arc::new(AtomicU64::new(0)),
@@ -1022,15 +1051,13 @@ fn pipeline_section(cache: &Path) {
     let rate = ENTRIES as f64 / secs;
     println!(
         "pipeline                 {rate:>10.0} entries/s = {:.2}x target ({secs:.2} s wall, \
-         {cpu:.1} s CPU = {:.0} entries per CPU-second, {} cores)",
+         {cpu:.1} s CPU, {} cores)",
         rate / PIPELINE_TARGET,
-        ENTRIES as f64 / cpu,
         cores()
     );
     println!(
-        "                         = {:.0}% of the no-store ceiling above; of {} cores x wall: \
-         {:.0}% this bench, {:.0}% other processes (shared machine), {:.0}% idle",
-        100.0 * rate / ideal,
+        "                         of {} cores x wall: {:.0}% this bench, {:.0}% other processes \
+         (shared machine), {:.0}% idle",
         cores(),
         100.0 * cpu / (secs * cores() as f64),
         100.0 * usage.others,
@@ -1077,6 +1104,22 @@ fn pipeline_section(cache: &Path) {
     assert!(findings > 0, "findings were stored");
     assert_eq!(events as usize, findings, "one event per new finding");
     drop(store);
+    drop(rt);
+
+    println!();
+    println!(
+        "== 3. Where the pipeline's time goes: decode + match alone, no store, no pipeline =="
+    );
+    let (ideal, ideal_cpu_us) = stage_costs(cache, &detector);
+    let cpu_us = 1e6 * cpu / ENTRIES as f64;
+    println!(
+        "pipeline vs that         {:.0}% of its {}-thread rate; {cpu_us:.2} us CPU/entry vs \
+         {ideal_cpu_us:.2}: +{:.2} us/entry of overhead (store, producer, tokio, hand-offs between \
+         threads; all figures move with the neighbours' load)",
+        100.0 * rate / ideal,
+        cores(),
+        cpu_us - ideal_cpu_us
+    );
 }
 
 fn main() {
