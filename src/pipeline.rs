@@ -21,11 +21,11 @@ use crate::domain::Domain;
 use crate::matcher::Matcher;
 use crate::metrics::{LogMetrics, Metrics};
 use crate::sinks::outbox::Router;
-use crate::sources::ct::entry::{self, Entry};
+use crate::sources::ct::entry::{self, Entry, Leaf};
 use crate::store::{Applied, Batch, Cursor, Hit, Record, Sighting, Store, rfc3339_ms};
 
 /// Batches decoded and matched at the same time.
-const IN_FLIGHT: usize = 4;
+const IN_FLIGHT: usize = 8;
 
 /// Where work comes from: one CT log, one feed.
 #[derive(Debug)]
@@ -302,33 +302,65 @@ fn process(
         names: 0,
         invalid: 0,
     };
-    let on_entry = |index: u64, result: Result<Entry, String>, p: &mut Processed| match result {
-        Ok(entry) => {
-            p.decoded += 1;
-            p.newest_ms = p.newest_ms.max(entry.timestamp_ms);
-            match_entry(detector, &source, index, &entry, p);
-            // Only when someone listens: a lagging listener skips, it never slows us.
-            if let Some(tx) = certs.filter(|tx| tx.receiver_count() > 0) {
-                let _ = tx.send(Arc::new(CertEvent {
-                    source: source.clone(),
-                    index,
-                    entry,
-                }));
+    // The certstream output shows every entry's fingerprint; otherwise hashes are computed
+    // only for entries that matched.
+    let listening = certs.filter(|tx| tx.receiver_count() > 0);
+    let on_entry = |index: u64, leaf: Result<Leaf<'_>, String>, p: &mut Processed| {
+        let decoded = leaf.and_then(|leaf| {
+            let entry = if listening.is_some() {
+                leaf.decode()
+            } else {
+                leaf.decode_without_hashes()
+            };
+            entry.map(|e| (leaf, e)).map_err(|e| e.to_string())
+        });
+        match decoded {
+            Ok((leaf, entry)) => {
+                p.decoded += 1;
+                p.newest_ms = p.newest_ms.max(entry.timestamp_ms);
+                let before = p.batch.hits.len();
+                match_entry(detector, &source, index, &entry, p);
+                if listening.is_none() && p.batch.hits.len() > before {
+                    let hashes = leaf.hashes();
+                    if let Err(error) = &hashes {
+                        warn!(log = %source.name, index, %error, "Cannot hash a matching entry; its sightings are not de-duplicated.");
+                    }
+                    for hit in &mut p.batch.hits[before..] {
+                        let (cert, tbs) = match &hashes {
+                            Ok((cert, tbs)) => (Some(hex::encode(cert)), Some(*tbs)),
+                            Err(_) => (None, None),
+                        };
+                        hit.sighting.cert_sha256 = cert;
+                        hit.dedup = tbs;
+                    }
+                }
+                // Only when someone listens: a lagging listener skips, it never slows us.
+                if let Some(tx) = listening {
+                    let _ = tx.send(Arc::new(CertEvent {
+                        source: source.clone(),
+                        index,
+                        entry,
+                    }));
+                }
             }
-        }
-        Err(error) => {
-            p.errors += 1;
-            warn!(log = %source.name, index, %error, "Skipping a malformed entry.");
+            Err(error) => {
+                p.errors += 1;
+                warn!(log = %source.name, index, %error, "Skipping a malformed entry.");
+            }
         }
     };
     match work.payload {
         Payload::Entries(entries) => {
             for (i, raw) in entries.into_iter().enumerate() {
-                let result = raw.and_then(|raw| {
-                    entry::decode_merkle_leaf(&raw.leaf_input, &raw.extra_data)
-                        .map_err(|e| e.to_string())
-                });
-                on_entry(work.start + i as u64, result, &mut p);
+                let index = work.start + i as u64;
+                match raw {
+                    Ok(raw) => {
+                        let leaf = entry::merkle_leaf(&raw.leaf_input, &raw.extra_data)
+                            .map_err(|e| e.to_string());
+                        on_entry(index, leaf, &mut p);
+                    }
+                    Err(e) => on_entry(index, Err(e), &mut p),
+                }
             }
         }
         Payload::Names(observations) => {
@@ -352,10 +384,11 @@ fn process(
                     break;
                 }
                 seen += 1;
-                let result = leaf
-                    .and_then(|leaf| leaf.decode())
-                    .map_err(|e| e.to_string());
-                on_entry(work.start + (i - skip) as u64, result, &mut p);
+                on_entry(
+                    work.start + (i - skip) as u64,
+                    leaf.map_err(|e| e.to_string()),
+                    &mut p,
+                );
             }
             if seen < count {
                 let missing = (count - seen) as u64;

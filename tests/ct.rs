@@ -253,29 +253,51 @@ async fn a_kill_mid_log_neither_skips_nor_repeats_an_entry() {
     );
 
     let second = Service::start(&config);
-    second
-        .wait_for("the rest after the restart", |f| {
-            before.len() + f.len() >= lookalikes
-        })
-        .await;
+    // Caught up: the last status line has processed entries and nobody behind.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let stderr = second.stderr();
+        let last = stderr.lines().rev().find(|l| l.contains("Status:"));
+        if last.is_some_and(|l| !l.contains("most behind") && !l.contains(" 0 entries,")) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no catch-up after the restart:\n{stderr}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     // Give a re-announcement the chance to show up before we judge.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let (_, second) = second.terminate().await;
 
-    let mut all = domains(&before);
-    all.extend(domains(&second.findings()));
-    all.sort();
+    // Printing is at most once: a kill between storing a finding and printing it loses the
+    // line (alerts go through the durable outbox instead, see tests/alerts.rs). Never twice.
+    let mut printed = domains(&before);
+    printed.extend(domains(&second.findings()));
+    printed.sort();
+    let mut unique = printed.clone();
+    unique.dedup();
+    assert_eq!(
+        printed, unique,
+        "no lookalike announced twice across the kill"
+    );
+    assert!(printed.len() + 1 >= lookalikes, "{printed:?}");
+
+    // The store has every lookalike exactly once: no entry skipped, none counted twice.
     let want: Vec<String> = {
         let mut w: Vec<String> = (0..lookalikes)
-            .map(|i| format!("paypal-login-{i}.com PayPal"))
+            .map(|i| format!("paypal-login-{i}.com"))
             .collect();
         w.sort();
         w
     };
-    assert_eq!(
-        all, want,
-        "every lookalike announced exactly once across the kill"
-    );
+    let mut stored: Vec<String> = records(&dir.path().join("store"))
+        .iter()
+        .map(|r| r.finding.registrable.clone())
+        .collect();
+    stored.sort();
+    assert_eq!(stored, want, "every lookalike stored");
 
     let records = records(&dir.path().join("store"));
     assert_eq!(records.len(), lookalikes);

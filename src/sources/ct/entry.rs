@@ -130,8 +130,9 @@ fn read_timestamped<'a>(r: &mut Reader<'a>) -> Result<Timestamped<'a>, EntryErro
     })
 }
 
-/// Decodes an RFC 6962 `get-entries` entry: `leaf_input` and `extra_data`, both base64-decoded.
-pub fn decode_merkle_leaf(leaf_input: &[u8], extra_data: &[u8]) -> Result<Entry, EntryError> {
+/// Frames an RFC 6962 `get-entries` entry (`leaf_input` and `extra_data`, base64-decoded)
+/// without decoding the certificate.
+pub fn merkle_leaf<'a>(leaf_input: &'a [u8], extra_data: &'a [u8]) -> Result<Leaf<'a>, EntryError> {
     let mut r = Reader { data: leaf_input };
     let version = r.uint(1, "version")? as u8;
     let leaf_type = r.uint(1, "leaf_type")? as u8;
@@ -148,14 +149,22 @@ pub fn decode_merkle_leaf(leaf_input: &[u8], extra_data: &[u8]) -> Result<Entry,
         EntryType::Precert => Reader { data: extra_data }.vec(3, "pre_certificate").ok(),
         EntryType::X509 => None,
     };
-    build(&ts, precert)
+    Ok(Leaf { ts, precert })
 }
 
-/// One leaf of a data tile, framed but not yet decoded.
-pub struct TileLeaf<'a> {
+/// Decodes an RFC 6962 `get-entries` entry: `leaf_input` and `extra_data`, both base64-decoded.
+pub fn decode_merkle_leaf(leaf_input: &[u8], extra_data: &[u8]) -> Result<Entry, EntryError> {
+    merkle_leaf(leaf_input, extra_data)?.decode()
+}
+
+/// One log entry, framed but not yet decoded (from a data tile or a `get-entries` response).
+pub struct Leaf<'a> {
     ts: Timestamped<'a>,
     precert: Option<&'a [u8]>,
 }
+
+/// The old name: a data tile's leaves are [`Leaf`]s.
+pub type TileLeaf<'a> = Leaf<'a>;
 
 /// Splits a data tile into its leaves. Framing errors end the tile (the rest cannot be found):
 /// the iterator yields that error once and stops.
@@ -173,16 +182,35 @@ pub fn split_tile(tile: &[u8]) -> impl Iterator<Item = Result<TileLeaf<'_>, Entr
                 EntryType::X509 => None,
             };
             r.vec(2, "certificate_chain")?;
-            Ok(TileLeaf { ts, precert })
+            Ok(Leaf { ts, precert })
         })();
         failed = leaf.is_err();
         Some(leaf)
     })
 }
 
-impl TileLeaf<'_> {
+impl Leaf<'_> {
+    /// Everything, hashes included.
     pub fn decode(&self) -> Result<Entry, EntryError> {
-        build(&self.ts, self.precert)
+        let mut entry = build(&self.ts)?;
+        (entry.cert_sha256, entry.tbs_hash) = self.hashes()?;
+        Ok(entry)
+    }
+
+    /// Everything but the two hashes (left zero): what matching needs. Hashing is a fifth of
+    /// decoding and only matters for the rare entry that matches; [`Leaf::hashes`] adds them.
+    pub fn decode_without_hashes(&self) -> Result<Entry, EntryError> {
+        build(&self.ts)
+    }
+
+    /// The certificate's SHA-256 and the TBS hash (see [`Entry`]).
+    pub fn hashes(&self) -> Result<([u8; 32], [u8; 32]), EntryError> {
+        let tbs_der = match self.ts.entry_type {
+            EntryType::X509 => certificate_tbs(self.ts.der)?,
+            EntryType::Precert => self.ts.der,
+        };
+        let cert: [u8; 32] = Sha256::digest(self.precert.unwrap_or(self.ts.der)).into();
+        Ok((cert, tbs_hash(tbs_der)?))
     }
 }
 
@@ -200,7 +228,7 @@ pub fn decode_tile_leaf(data: &[u8]) -> Result<Entry, EntryError> {
     }
 }
 
-fn build(ts: &Timestamped<'_>, precert: Option<&[u8]>) -> Result<Entry, EntryError> {
+fn build(ts: &Timestamped<'_>) -> Result<Entry, EntryError> {
     if ts.der.len() > MAX_CERT_LEN {
         return Err(EntryError::TooLarge("certificate", ts.der.len()));
     }
@@ -208,8 +236,6 @@ fn build(ts: &Timestamped<'_>, precert: Option<&[u8]>) -> Result<Entry, EntryErr
         EntryType::X509 => certificate_tbs(ts.der)?,
         EntryType::Precert => ts.der,
     };
-    let cert_sha256: [u8; 32] = Sha256::digest(precert.unwrap_or(ts.der)).into();
-    let tbs_hash = tbs_hash(tbs_der)?;
 
     let (_, tbs) = TbsCertificateParser::new()
         .with_deep_parse_extensions(false)
@@ -242,8 +268,8 @@ fn build(ts: &Timestamped<'_>, precert: Option<&[u8]>) -> Result<Entry, EntryErr
         issuer_cn: first_str(tbs.issuer().iter_common_name()).map(str::to_owned),
         not_before: tbs.validity().not_before.timestamp(),
         not_after: tbs.validity().not_after.timestamp(),
-        cert_sha256,
-        tbs_hash,
+        cert_sha256: [0; 32],
+        tbs_hash: [0; 32],
     })
 }
 
