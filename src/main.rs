@@ -155,7 +155,8 @@ enum OutboxCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Put dead deliveries (all, or one by id) back in line; the running service sends them.
+    /// Put dead deliveries (all, or one by id) back in line; `run` sends them (stop it first:
+    /// this needs the store).
     Retry { id: Option<u64> },
     /// Remove deliveries: one by id, or every dead one.
     Drop { id: Option<u64> },
