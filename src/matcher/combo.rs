@@ -35,17 +35,19 @@ pub struct Words {
 
 impl Words {
     /// Whether `piece` is a keyword, two keywords run together, or digits.
-    fn explains(&self, piece: &str) -> Option<String> {
+    /// Whether `piece` is a keyword (or digits): `Some(None)`, or two keywords run together:
+    /// `Some(Some(split))`.
+    fn explains(&self, piece: &str) -> Option<Option<usize>> {
         if piece.is_empty() {
             return None;
         }
         if self.keywords.contains(piece) || piece.bytes().all(|b| b.is_ascii_digit()) {
-            return Some(piece.to_string());
+            return Some(None);
         }
         for (i, _) in piece.char_indices().skip(2) {
             let (a, b) = piece.split_at(i);
             if self.keywords.contains(a) && self.keywords.contains(b) {
-                return Some(format!("{a}' and '{b}"));
+                return Some(Some(i));
             }
         }
         None
@@ -56,22 +58,46 @@ impl Words {
     }
 }
 
-/// A term found at `token[a..b]`, where `token` (a hyphen-free part of the registrable label)
-/// holds more than the term.
+/// The same token as written, and where each skeleton offset falls in it, so reasons quote
+/// what the name says (`mobile`), not its skeleton (`rnobile`).
+pub struct Shown<'a> {
+    pub raw: &'a str,
+    /// (skeleton offset, raw offset) at every character boundary.
+    pub offsets: Vec<(usize, usize)>,
+}
+
+impl Shown<'_> {
+    fn at(&self, skel: usize) -> Option<usize> {
+        self.offsets.iter().find(|o| o.0 == skel).map(|o| o.1)
+    }
+}
+
+/// A term found at `token[a..b]`, where `token` (a hyphen-free part of the registrable label,
+/// in skeleton form) holds more than the term. Reasons quote `shown` when its offsets line up,
+/// else the skeleton.
 pub fn run_in(
     words: &Words,
     token: &str,
+    shown: Option<&Shown<'_>>,
     a: usize,
     b: usize,
     term: &str,
     term_chars: usize,
 ) -> Option<RunIn> {
     let (pre, post) = (&token[..a], &token[b..]);
+    // Display text and a map from skeleton offsets of `token` to offsets in it.
+    let (text, map): (&str, Box<dyn Fn(usize) -> Option<usize> + '_>) =
+        match shown.filter(|s| s.at(a).is_some() && s.at(b).is_some()) {
+            Some(s) => (s.raw, Box::new(|o| s.at(o))),
+            None => (token, Box::new(Some)),
+        };
+    let (ra, rb) = (map(a).unwrap_or(a), map(b).unwrap_or(b));
+    let (show_pre, show_mid, show_post) = (&text[..ra], &text[ra..rb], &text[rb..]);
     if pre == "www" && post.is_empty() {
         return Some(RunIn {
             technique: Technique::MissingDot,
             base: score::MISSING_DOT,
-            reason: format!("'www{term}' is 'www.{term}' without the dot"),
+            reason: format!("'{show_pre}{show_mid}' is '{show_pre}.{term}' without the dot"),
             keyword: false,
         });
     }
@@ -79,13 +105,25 @@ pub fn run_in(
         return Some(RunIn {
             technique: Technique::MissingDot,
             base: score::MISSING_DOT,
-            reason: format!("'{term}{post}' is '{term}.{post}' without the dot"),
+            reason: format!("'{show_mid}{show_post}' is '{term}.{show_post}' without the dot"),
             keyword: false,
         });
     }
-    let explained: Vec<String> = [pre, post]
+    let explained: Vec<String> = [(pre, 0, show_pre, 0), (post, b, show_post, rb)]
         .into_iter()
-        .filter_map(|p| words.explains(p))
+        .filter_map(|(p, p_at, shown, shown_at)| {
+            words.explains(p).map(|split| match split {
+                None => shown.to_string(),
+                Some(i) => match map(p_at + i) {
+                    Some(r) => format!(
+                        "{}' and '{}",
+                        &shown[..r - shown_at],
+                        &shown[r - shown_at..]
+                    ),
+                    None => format!("{}' and '{}", &p[..i], &p[i..]),
+                },
+            })
+        })
         .collect();
     let unexplained = [pre, post].iter().filter(|p| !p.is_empty()).count() - explained.len();
     if !explained.is_empty() && unexplained == 0 {
@@ -104,7 +142,7 @@ pub fn run_in(
         return Some(RunIn {
             technique: Technique::Combosquat,
             base: score::COMBO_RUN_IN,
-            reason: format!("'{term}' inside '{token}'"),
+            reason: format!("'{term}' inside '{text}'"),
             keyword: false,
         });
     }
@@ -133,8 +171,16 @@ mod tests {
         let w = words();
         let t = |token: &str, term: &str| {
             let a = token.find(term).unwrap();
-            run_in(&w, token, a, a + term.len(), term, term.chars().count())
-                .map(|r| (r.technique, r.base))
+            run_in(
+                &w,
+                token,
+                None,
+                a,
+                a + term.len(),
+                term,
+                term.chars().count(),
+            )
+            .map(|r| (r.technique, r.base))
         };
         assert_eq!(
             t("wwwpaypal", "paypal"),

@@ -432,9 +432,16 @@ impl Matcher {
                     let t0 = s.skel[st..a].rfind('-').map_or(st, |i| st + i + 1);
                     let t1 = s.skel[b..en].find('-').map_or(en, |i| b + i);
                     let t = &self.terms[id as usize];
+                    // The same token as written, for the reasons.
+                    let token_index = s.skel[st..t0].matches('-').count();
+                    let shown = label_u
+                        .split('-')
+                        .nth(token_index)
+                        .and_then(|raw| shown_token(raw, &s.skel[t0..t1]));
                     if let Some(r) = combo::run_in(
                         &self.words,
                         &s.skel[t0..t1],
+                        shown.as_ref(),
                         a - t0,
                         b - t0,
                         &t.text,
@@ -550,8 +557,16 @@ impl Matcher {
                 (false, 0..=5) => score::COMBO_SHORT_TOKEN,
                 (false, _) => score::COMBO_TOKEN,
             };
+            // Name the keyword as written, not in its skeleton form ('mobile', not 'rnobile').
             let next_to = keyword
-                .map(|k| format!(", next to '{k}'"))
+                .map(|k| {
+                    let shown = sl
+                        .split('-')
+                        .position(|o| o == k)
+                        .and_then(|i| label_u.split('-').nth(i))
+                        .unwrap_or(k);
+                    format!(", next to '{shown}'")
+                })
                 .unwrap_or_default();
             if let Some(ids) = self.strict.get(tok) {
                 for &id in ids {
@@ -805,3 +820,17 @@ fn homoglyph_reasons(label: &str, term: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests;
+
+/// Maps a token as written to its skeleton character by character; `None` when the
+/// skeleton of the whole token is not the concatenation (an ASCII trick like `vv` → `w`).
+fn shown_token<'a>(raw: &'a str, skel: &str) -> Option<combo::Shown<'a>> {
+    let mut offsets = Vec::with_capacity(raw.len() + 1);
+    let mut built = String::with_capacity(skel.len());
+    let mut buf = [0u8; 4];
+    for (i, c) in raw.char_indices() {
+        offsets.push((built.len(), i));
+        skeleton::push_str(c.encode_utf8(&mut buf), &mut built);
+    }
+    offsets.push((built.len(), raw.len()));
+    (built == skel).then_some(combo::Shown { raw, offsets })
+}

@@ -190,3 +190,23 @@ fn short_terms_do_not_match_half_the_internet() {
         );
     }
 }
+
+#[test]
+fn reasons_quote_the_name_as_written_not_its_skeleton() {
+    let m = matcher();
+    let f = t!(m, "googlecom-verify.net", "Google", 60, [MissingDot]);
+    assert!(
+        f.reasons
+            .contains(&"'googlecom' is 'google.com' without the dot".to_string()),
+        "{f:?}"
+    );
+    let f = t!(m, "amazon-mobile-pay.shop", "Amazon", 60, [Combosquat]);
+    assert!(f.reasons[0].ends_with("next to 'mobile'"), "{f:?}");
+    let f = t!(m, "amazonmobile.net", "Amazon", 60, [Combosquat]);
+    assert_eq!(f.reasons[0], "'amazon' run together with 'mobile'");
+    let f = t!(m, "paypalloginsecure.com", "PayPal", 60, [Combosquat]);
+    assert_eq!(
+        f.reasons[0],
+        "'paypal' run together with 'login' and 'secure'"
+    );
+}
