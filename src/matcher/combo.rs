@@ -28,9 +28,11 @@ pub struct Words {
     /// Keywords of every brand and the defaults (brand-specific ones are checked per brand
     /// when scoring; here any keyword explains the text next to the term).
     pub keywords: FxHashSet<Box<str>>,
-    /// [`TLD_WORDS`] plus the labels of every official suffix, and the suffixes run together
-    /// (`cojp` for `co.jp`).
+    /// [`TLD_WORDS`] plus the labels of every brand's official suffixes, and the suffixes run
+    /// together (`cojp` for `co.jp`): what may follow a term in a subdomain level-squat.
     pub tlds: FxHashSet<Box<str>>,
+    /// [`TLD_WORDS`] alone, in skeleton form.
+    pub common_tlds: FxHashSet<Box<str>>,
 }
 
 impl Words {
@@ -83,6 +85,7 @@ pub fn run_in(
     b: usize,
     term: &str,
     term_chars: usize,
+    own_suffixes: &[Box<str>],
 ) -> Option<RunIn> {
     let (pre, post) = (&token[..a], &token[b..]);
     // Display text and a map from skeleton offsets of `token` to offsets in it.
@@ -101,7 +104,10 @@ pub fn run_in(
             keyword: false,
         });
     }
-    if pre.is_empty() && words.is_tld(post) {
+    // Only the common TLD words and the brand's own suffixes: `metade` is not `meta.de`.
+    if pre.is_empty()
+        && (words.common_tlds.contains(post) || own_suffixes.iter().any(|s| &**s == post))
+    {
         return Some(RunIn {
             technique: Technique::MissingDot,
             base: score::MISSING_DOT,
@@ -159,10 +165,8 @@ mod tests {
                 .iter()
                 .map(|s| (*s).into())
                 .collect(),
-            tlds: ["corn", "net", "cojp"]
-                .iter()
-                .map(|s| (*s).into())
-                .collect(),
+            tlds: ["corn", "net"].iter().map(|s| (*s).into()).collect(),
+            common_tlds: ["corn", "net"].iter().map(|s| (*s).into()).collect(),
         }
     }
 
@@ -179,6 +183,7 @@ mod tests {
                 a + term.len(),
                 term,
                 term.chars().count(),
+                &["cojp".into()],
             )
             .map(|r| (r.technique, r.base))
         };

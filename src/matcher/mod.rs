@@ -48,6 +48,10 @@ struct Term {
     text: String,
     chars: usize,
     brands: Vec<u32>,
+    /// Skeletons of the official suffixes of the term's brands (`de`, `co`, `jp`, `cojp`):
+    /// with the common TLD words, what may follow the term in a missing-dot name. Another
+    /// brand's suffix does not count (`metade` is not `meta.de`).
+    suffixes: Vec<Box<str>>,
 }
 
 /// Everything `check` needs, built once by [`Matcher::build`].
@@ -158,10 +162,11 @@ impl Matcher {
             .iter()
             .map(|k| skeleton::skeleton(k).into_boxed_str())
             .collect();
-        let mut tlds: FxHashSet<Box<str>> = combo::TLD_WORDS
+        let common_tlds: FxHashSet<Box<str>> = combo::TLD_WORDS
             .iter()
             .map(|t| skeleton::skeleton(t).into_boxed_str())
             .collect();
+        let mut tlds = common_tlds.clone();
 
         for (bid, brand) in brands.iter().enumerate() {
             let own: Vec<Box<str>> = brand
@@ -175,12 +180,13 @@ impl Matcher {
                 keywords: own,
                 allow: brand.allow.clone(),
             });
+            let mut suffixes: Vec<Box<str>> = Vec::new();
             for d in &brand.domains {
                 official.insert(d.clone().into_boxed_str());
                 if let Some((_, suffix)) = d.split_once('.') {
-                    tlds.insert(skeleton::skeleton(&suffix.replace('.', "")).into_boxed_str());
+                    suffixes.push(skeleton::skeleton(&suffix.replace('.', "")).into_boxed_str());
                     for label in suffix.split('.') {
-                        tlds.insert(skeleton::skeleton(label).into_boxed_str());
+                        suffixes.push(skeleton::skeleton(label).into_boxed_str());
                     }
                 }
             }
@@ -190,12 +196,19 @@ impl Matcher {
                         text: t.clone(),
                         chars: t.chars().count(),
                         brands: Vec::new(),
+                        suffixes: Vec::new(),
                     });
                     terms.len() as u32 - 1
                 });
                 let term = &mut terms[id as usize];
                 if !term.brands.contains(&(bid as u32)) {
                     term.brands.push(bid as u32);
+                }
+                tlds.extend(suffixes.iter().cloned());
+                for sfx in &suffixes {
+                    if !term.suffixes.contains(sfx) {
+                        term.suffixes.push(sfx.clone());
+                    }
                 }
             }
         }
@@ -245,7 +258,11 @@ impl Matcher {
             ac,
             ac_terms,
             official,
-            words: Words { keywords, tlds },
+            words: Words {
+                keywords,
+                tlds,
+                common_tlds,
+            },
             loose_lens,
             max_skeleton_len,
         }
@@ -446,6 +463,7 @@ impl Matcher {
                         b - t0,
                         &t.text,
                         t.chars,
+                        &t.suffixes,
                     ) {
                         push_unique(
                             hits,

@@ -106,6 +106,12 @@ fn combos_levels_dots_and_tlds() {
     let _ = t!(m, "wwwpaypal.com", "PayPal", 70, [MissingDot]);
     let _ = t!(m, "paypalcom.net", "PayPal", 70, [MissingDot]);
     let _ = t!(m, "amazoncojp.com", "Amazon Japan", 70, [MissingDot]);
+    // Another brand's suffix is not a missing dot: `meta.de` is nobody's domain.
+    assert!(
+        m.check(&Domain::parse("metade.de").unwrap())
+            .iter()
+            .all(|f| !f.techniques.contains(&Technique::MissingDot))
+    );
     let _ = t!(m, "paypal.xyz", "PayPal", 60, [TldSwap]);
     let _ = t!(m, "openai.org", "OpenAI", 50, [TldSwap]);
     let _ = t!(m, "rakuten-card.jp.net", "Rakuten", 50, [Combosquat]);
