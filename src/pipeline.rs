@@ -408,39 +408,47 @@ fn match_entry(
     entry: &Entry,
     p: &mut Processed,
 ) {
-    let seen = rfc3339_ms(entry.timestamp_ms);
+    // Built only for a name that matches: most entries match nothing.
+    let sighting = || Sighting {
+        source: source.kind.to_owned(),
+        seen: rfc3339_ms(entry.timestamp_ms),
+        log: Some(source.name.clone()),
+        index: Some(index),
+        cert_sha256: Some(hex::encode(entry.cert_sha256)),
+        issuer: entry.issuer_org.clone().or_else(|| entry.issuer_cn.clone()),
+        not_before: Some(rfc3339_secs(entry.not_before)),
+        not_after: Some(rfc3339_secs(entry.not_after)),
+        ..Sighting::default()
+    };
     for name in &entry.names {
-        p.names += 1;
-        let Ok(domain) = Domain::parse(name) else {
-            p.invalid += 1;
-            continue;
-        };
-        for finding in detector.matcher.check(&domain) {
-            if !detector.keeps(&finding) {
-                continue;
-            }
-            p.batch.hits.push(Hit {
-                finding,
-                sighting: Sighting {
-                    source: source.kind.to_owned(),
-                    name: domain.ascii().to_owned(),
-                    seen: seen.clone(),
-                    log: Some(source.name.clone()),
-                    index: Some(index),
-                    cert_sha256: Some(hex::encode(entry.cert_sha256)),
-                    issuer: entry.issuer_org.clone().or_else(|| entry.issuer_cn.clone()),
-                    not_before: Some(rfc3339_secs(entry.not_before)),
-                    not_after: Some(rfc3339_secs(entry.not_after)),
-                },
-                dedup: Some(entry.tbs_hash),
-            });
-        }
+        match_name(detector, name, &sighting, Some(entry.tbs_hash), p);
     }
 }
 
 fn match_observation(detector: &Detector, source: &SourceInfo, o: &Observation, p: &mut Processed) {
+    let sighting = || Sighting {
+        source: source.kind.to_owned(),
+        seen: rfc3339_ms(o.seen_ms),
+        log: o.log.clone(),
+        index: o.index,
+        cert_sha256: o.cert_sha256.clone(),
+        issuer: o.issuer.clone(),
+        ..Sighting::default()
+    };
+    match_name(detector, &o.name, &sighting, o.dedup, p);
+}
+
+/// Normalises and matches one raw name; each finding kept becomes a hit with the sighting
+/// `sighting` makes (its `name` filled in).
+fn match_name(
+    detector: &Detector,
+    name: &str,
+    sighting: &dyn Fn() -> Sighting,
+    dedup: Option<[u8; 32]>,
+    p: &mut Processed,
+) {
     p.names += 1;
-    let Ok(domain) = Domain::parse(&o.name) else {
+    let Ok(domain) = Domain::parse(name) else {
         p.invalid += 1;
         return;
     };
@@ -451,17 +459,10 @@ fn match_observation(detector: &Detector, source: &SourceInfo, o: &Observation, 
         p.batch.hits.push(Hit {
             finding,
             sighting: Sighting {
-                source: source.kind.to_owned(),
                 name: domain.ascii().to_owned(),
-                seen: rfc3339_ms(o.seen_ms),
-                log: o.log.clone(),
-                index: o.index,
-                cert_sha256: o.cert_sha256.clone(),
-                issuer: o.issuer.clone(),
-                not_before: None,
-                not_after: None,
+                ..sighting()
             },
-            dedup: o.dedup,
+            dedup,
         });
     }
 }

@@ -464,6 +464,26 @@ impl Config {
     }
 }
 
+/// A positive duration like "5s" or "1h", or an error naming the field and its line.
+fn duration(
+    v: &Spanned<String>,
+    field: &str,
+    invalid: &dyn Fn(Range<usize>, String) -> ConfigError,
+) -> Result<Duration, ConfigError> {
+    humantime::parse_duration(v.get_ref())
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            invalid(
+                v.span(),
+                format!(
+                    "{field} = \"{}\": expected a duration like \"5s\"",
+                    v.get_ref()
+                ),
+            )
+        })
+}
+
 fn ct_source(
     s: RawSource,
     invalid: &impl Fn(Range<usize>, String) -> ConfigError,
@@ -506,25 +526,11 @@ fn ct_source(
         })?;
     }
     ct.exclude = s.exclude;
-    let duration = |v: Spanned<String>, field: &str| {
-        humantime::parse_duration(v.get_ref())
-            .ok()
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| {
-                invalid(
-                    v.span(),
-                    format!(
-                        "{field} = \"{}\": expected a duration like \"5s\"",
-                        v.get_ref()
-                    ),
-                )
-            })
-    };
     if let Some(poll) = s.poll {
-        ct.poll = duration(poll, "poll")?;
+        ct.poll = duration(&poll, "poll", invalid)?;
     }
     if let Some(refresh) = s.list_refresh {
-        ct.list_refresh = duration(refresh, "list_refresh")?;
+        ct.list_refresh = duration(&refresh, "list_refresh", invalid)?;
     }
     if let Some(urls) = s.list_urls {
         let span = urls.span();

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::ConfigError;
+use super::{ConfigError, duration};
 use crate::finding::Technique;
 use crate::matcher::score::DEFAULT_MIN_SCORE;
 use crate::sinks::{
@@ -90,21 +90,6 @@ pub(super) struct RawRoute {
 }
 
 type Invalid<'a> = &'a dyn Fn(Range<usize>, String) -> ConfigError;
-
-fn duration(v: &Spanned<String>, field: &str, invalid: Invalid) -> Result<Duration, ConfigError> {
-    humantime::parse_duration(v.get_ref())
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| {
-            invalid(
-                v.span(),
-                format!(
-                    "{field} = \"{}\": expected a duration like \"10s\"",
-                    v.get_ref()
-                ),
-            )
-        })
-}
 
 /// Reads a secret from the environment variable or the file named by the config.
 pub(super) fn secret(

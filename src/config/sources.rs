@@ -4,9 +4,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use toml::Spanned;
-
-use super::{ConfigError, RawSource};
+use super::{ConfigError, RawSource, duration};
 
 type Invalid<'a> = &'a dyn Fn(Range<usize>, String) -> ConfigError;
 
@@ -65,21 +63,6 @@ pub struct NrdConfig {
     pub backfill_days: u32,
     /// How often the feed is polled.
     pub poll: Duration,
-}
-
-fn duration(v: &Spanned<String>, field: &str, invalid: Invalid) -> Result<Duration, ConfigError> {
-    humantime::parse_duration(v.get_ref())
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| {
-            invalid(
-                v.span(),
-                format!(
-                    "{field} = \"{}\": expected a duration like \"90s\"",
-                    v.get_ref()
-                ),
-            )
-        })
 }
 
 pub(super) fn certstream(
