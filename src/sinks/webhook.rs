@@ -584,6 +584,39 @@ impl Summary<'_> {
         Some((name, s.index))
     }
 
+    /// The labelled facts both chat formats show, each value escaped by `escape`.
+    fn facts(&self, escape: fn(&str) -> String) -> Vec<(&'static str, String)> {
+        let f = &self.record.finding;
+        let mut facts = vec![
+            ("Brand", escape(&f.brand)),
+            (
+                "Score",
+                format!("{} ({})", f.score, reason_name(self.reason)),
+            ),
+            ("Domain", escape(&f.domain)),
+        ];
+        if f.unicode != f.domain {
+            facts.push(("Unicode", escape(&f.unicode)));
+        }
+        if f.registrable != f.domain {
+            facts.push(("Registrable", escape(&f.registrable)));
+        }
+        facts.push(("Techniques", escape(&self.techniques())));
+        facts.push(("First seen", escape(&self.record.first_seen)));
+        facts.push(("Seen", escape(&self.seen())));
+        if let Some((log, index)) = self.log() {
+            let mut value = escape(&log);
+            if let Some(index) = index {
+                value.push_str(&format!(" #{index}"));
+            }
+            facts.push(("Log", value));
+        }
+        if let Some(issuer) = self.issuer() {
+            facts.push(("Issuer", escape(issuer)));
+        }
+        facts
+    }
+
     fn issuer(&self) -> Option<&str> {
         self.record.sources.last()?.issuer.as_deref()
     }
@@ -611,30 +644,11 @@ pub fn slack_payload(alert: &Alert) -> Value {
         mrkdwn(text)
     };
 
-    let mut fields = vec![
-        field("Brand", slack_value(&f.brand)),
-        field("Score", format!("{} ({reason})", f.score)),
-        field("Domain", slack_value(&f.domain)),
-    ];
-    if f.unicode != f.domain {
-        fields.push(field("Unicode", slack_value(&f.unicode)));
-    }
-    if f.registrable != f.domain {
-        fields.push(field("Registrable", slack_value(&f.registrable)));
-    }
-    fields.push(field("Techniques", slack_value(&s.techniques())));
-    fields.push(field("First seen", slack_value(&s.record.first_seen)));
-    fields.push(field("Seen", slack_value(&s.seen())));
-    if let Some((log, index)) = s.log() {
-        let mut value = slack_value(&log);
-        if let Some(index) = index {
-            value.push_str(&format!(" #{index}"));
-        }
-        fields.push(field("Log", value));
-    }
-    if let Some(issuer) = s.issuer() {
-        fields.push(field("Issuer", slack_value(issuer)));
-    }
+    let mut fields: Vec<Value> = s
+        .facts(slack_value)
+        .into_iter()
+        .map(|(label, value)| field(label, value))
+        .collect();
     fields.truncate(SLACK_MAX_FIELDS);
 
     let header = slack_plain(
@@ -704,33 +718,13 @@ pub fn teams_payload(alert: &Alert) -> Value {
         key: &alert.key,
     };
     let f = &s.record.finding;
-    let reason = reason_name(s.reason);
     let fact = |title: &str, value: String| json!({"title": title, "value": value});
 
-    let mut facts = vec![
-        fact("Brand", teams_value(&f.brand)),
-        fact("Score", format!("{} ({reason})", f.score)),
-        fact("Domain", teams_value(&f.domain)),
-    ];
-    if f.unicode != f.domain {
-        facts.push(fact("Unicode", teams_value(&f.unicode)));
-    }
-    if f.registrable != f.domain {
-        facts.push(fact("Registrable", teams_value(&f.registrable)));
-    }
-    facts.push(fact("Techniques", teams_value(&s.techniques())));
-    facts.push(fact("First seen", teams_value(&s.record.first_seen)));
-    facts.push(fact("Seen", teams_value(&s.seen())));
-    if let Some((log, index)) = s.log() {
-        let mut value = teams_value(&log);
-        if let Some(index) = index {
-            value.push_str(&format!(" #{index}"));
-        }
-        facts.push(fact("Log", value));
-    }
-    if let Some(issuer) = s.issuer() {
-        facts.push(fact("Issuer", teams_value(issuer)));
-    }
+    let mut facts: Vec<Value> = s
+        .facts(teams_value)
+        .into_iter()
+        .map(|(title, value)| fact(title, value))
+        .collect();
     facts.push(fact("Delivery", teams_value(s.key)));
 
     let text = |text: String| json!({"type": "TextBlock", "text": text, "wrap": true});

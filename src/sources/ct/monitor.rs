@@ -156,8 +156,27 @@ impl Follower {
         }
     }
 
-    async fn send(&self, work: Work) -> Result<(), Closed> {
-        self.tx.send(work).await.map_err(|_| Closed)
+    /// Hands `start..next` to the pipeline and updates the lag against a tree of `size`.
+    /// Returns `next`: how far the log has been sent.
+    async fn send(
+        &self,
+        start: u64,
+        next: u64,
+        payload: Payload,
+        size: u64,
+    ) -> Result<u64, Closed> {
+        let work = Work {
+            source: self.source.clone(),
+            start,
+            next: Some(next),
+            payload,
+        };
+        self.tx.send(work).await.map_err(|_| Closed)?;
+        self.source
+            .metrics
+            .lag_entries
+            .set(size.saturating_sub(next) as i64);
+        Ok(next)
     }
 
     /// Fetches `start..size` and sends it on. Returns how far it got: `size`, or less when a
@@ -184,19 +203,10 @@ impl Follower {
                 Ok(parts) => {
                     for (first, entries) in parts {
                         let next = first + entries.len() as u64;
-                        self.send(Work {
-                            source: self.source.clone(),
-                            start: first,
-                            next: Some(next),
-                            payload: Payload::Entries(entries),
-                        })
-                        .await?;
-                        sent = next;
+                        sent = self
+                            .send(first, next, Payload::Entries(entries), size)
+                            .await?;
                     }
-                    self.source
-                        .metrics
-                        .lag_entries
-                        .set(size.saturating_sub(sent) as i64);
                 }
                 Err(FetchError::Cancelled) => return Err(Closed),
                 Err(error) => {
@@ -251,22 +261,12 @@ impl Follower {
             match result {
                 Ok(data) => {
                     self.source.metrics.fetched.inc_by(end - first);
-                    self.send(Work {
-                        source: self.source.clone(),
-                        start: first,
-                        next: Some(end),
-                        payload: Payload::Tile {
-                            data,
-                            skip: (first - n * TILE_WIDTH) as usize,
-                            count: (end - first) as usize,
-                        },
-                    })
-                    .await?;
-                    sent = end;
-                    self.source
-                        .metrics
-                        .lag_entries
-                        .set(size.saturating_sub(sent) as i64);
+                    let payload = Payload::Tile {
+                        data,
+                        skip: (first - n * TILE_WIDTH) as usize,
+                        count: (end - first) as usize,
+                    };
+                    sent = self.send(first, end, payload, size).await?;
                 }
                 Err(FetchError::Cancelled) => return Err(Closed),
                 Err(error) => {
