@@ -31,73 +31,83 @@ const MAX_LEN: usize = 63;
 
 const BASE: u64 = 0x0000_0100_0000_01B3;
 
-fn powers() -> &'static [u64; MAX_LEN + 2] {
-    static P: std::sync::OnceLock<[u64; MAX_LEN + 2]> = std::sync::OnceLock::new();
-    P.get_or_init(|| {
-        let mut p = [1u64; MAX_LEN + 2];
-        for i in 1..p.len() {
-            p[i] = p[i - 1].wrapping_mul(BASE);
-        }
-        p
-    })
-}
+/// `BASE^k` for every length a label may have, computed at compile time.
+const POWERS: [u64; MAX_LEN + 2] = {
+    let mut p = [1u64; MAX_LEN + 2];
+    let mut i = 1;
+    while i < p.len() {
+        p[i] = p[i - 1].wrapping_mul(BASE);
+        i += 1;
+    }
+    p
+};
 
-/// Mixes the polynomial hash with the length so the top bits (used by the bitset) spread.
-#[inline]
+/// Mixes the polynomial hash with the string's length; the top bits index the bitset.
+#[inline(always)]
 fn finish(h: u64, len: usize) -> u64 {
-    let mut x = h ^ ((len as u64) << 56);
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    x ^= x >> 33;
-    x
+    (h ^ ((len as u64) << 56)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// Prefix hashes of `s`, so the hash of `s` with any one or two characters deleted costs O(1).
-struct Prefix {
-    p: [u64; MAX_LEN + 1],
+/// Polynomial hashes (`h(x) = Σ x[k]·BASE^(|x|-1-k)`) of a string with any one or two
+/// characters deleted, each in O(1) from per-position terms computed once.
+///
+/// With prefix hashes `P` and `D[k] = P[k] - P[k+1]`:
+/// `h(s without i) = D[i]·BASE^(n-1-i) + P[n]` and
+/// `h(s without i < j) = D[i]·BASE^(n-2-i) + D[j]·BASE^(n-1-j) + P[n]`.
+struct Deletions {
     n: usize,
+    /// `P[n]`: the hash of the whole string.
+    whole: u64,
+    /// `D[k]·BASE^(n-1-k)`.
+    one: [u64; MAX_LEN],
+    /// `D[k]·BASE^(n-2-k)`.
+    two: [u64; MAX_LEN],
 }
 
-impl Prefix {
-    fn new(s: &[u8]) -> Prefix {
-        let mut p = [0u64; MAX_LEN + 1];
-        for (i, &b) in s.iter().enumerate() {
-            p[i + 1] = p[i].wrapping_mul(BASE).wrapping_add(b as u64 + 1);
+impl Deletions {
+    /// `s` must be at most [`MAX_LEN`] bytes.
+    fn new(s: &[u8]) -> Deletions {
+        let n = s.len();
+        let mut d = Deletions {
+            n,
+            whole: 0,
+            one: [0; MAX_LEN],
+            two: [0; MAX_LEN],
+        };
+        let mut p = 0u64;
+        for (k, &b) in s.iter().enumerate() {
+            let next = p.wrapping_mul(BASE).wrapping_add(b as u64 + 1);
+            let dk = p.wrapping_sub(next);
+            d.one[k] = dk.wrapping_mul(POWERS[n - 1 - k]);
+            if k + 2 <= n {
+                d.two[k] = dk.wrapping_mul(POWERS[n - 2 - k]);
+            }
+            p = next;
         }
-        Prefix { p, n: s.len() }
+        d.whole = p;
+        d
     }
 
-    /// Hash of `s[a..b]`.
-    #[inline]
-    fn range(&self, a: usize, b: usize) -> u64 {
-        self.p[b].wrapping_sub(self.p[a].wrapping_mul(powers()[b - a]))
-    }
-
-    #[inline]
+    #[inline(always)]
     fn whole(&self) -> u64 {
-        finish(self.p[self.n], self.n)
+        finish(self.whole, self.n)
     }
 
     /// Hash of `s` without the character at `i`.
-    #[inline]
+    #[inline(always)]
     fn without(&self, i: usize) -> u64 {
-        let n = self.n;
-        let h = self.p[i]
-            .wrapping_mul(powers()[n - 1 - i])
-            .wrapping_add(self.range(i + 1, n));
-        finish(h, n - 1)
+        finish(self.one[i].wrapping_add(self.whole), self.n - 1)
     }
 
     /// Hash of `s` without the characters at `i < j`.
-    #[inline]
+    #[inline(always)]
     fn without2(&self, i: usize, j: usize) -> u64 {
-        let n = self.n;
-        let pw = powers();
-        let h = self.p[i]
-            .wrapping_mul(pw[n - 2 - i])
-            .wrapping_add(self.range(i + 1, j).wrapping_mul(pw[n - 1 - j]))
-            .wrapping_add(self.range(j + 1, n));
-        finish(h, n - 2)
+        finish(
+            self.two[i]
+                .wrapping_add(self.one[j])
+                .wrapping_add(self.whole),
+            self.n - 2,
+        )
     }
 }
 
@@ -158,7 +168,7 @@ impl TypoIndex {
             }
             stored.push(Some(b.to_vec().into_boxed_slice()));
             let id = id as u32;
-            let p = Prefix::new(b);
+            let p = Deletions::new(b);
             pairs.push((p.whole(), id));
             for i in 0..b.len() {
                 pairs.push((p.without(i), id));
@@ -175,7 +185,8 @@ impl TypoIndex {
         pairs.sort_unstable();
         pairs.dedup();
 
-        let bit_count = (pairs.len() * 16)
+        // 32 bits per stored string: about one probe in 32 that matches nothing reaches the map.
+        let bit_count = (pairs.len() * 32)
             .next_power_of_two()
             .clamp(1 << 12, 1 << 28);
         let bits_shift = 64 - bit_count.trailing_zeros();
@@ -205,10 +216,16 @@ impl TypoIndex {
         }
     }
 
-    #[inline]
-    fn probe(&self, h: u64, out: &mut Vec<u32>) {
+    /// Whether some indexed string may have hash `h` (no false negatives).
+    #[inline(always)]
+    fn maybe(&self, h: u64) -> bool {
         let bit = (h >> self.bits_shift) as usize;
-        if self.bits[bit / 64] & (1 << (bit % 64)) == 0 {
+        // The shift leaves exactly as many bits as `bits` holds, so the index is in range.
+        self.bits[bit / 64] & (1 << (bit % 64)) != 0
+    }
+
+    fn probe(&self, h: u64, out: &mut Vec<u32>) {
+        if !self.maybe(h) {
             return;
         }
         if let Some(&(start, len)) = self.map.get(&h) {
@@ -236,7 +253,7 @@ impl TypoIndex {
             return;
         }
         candidates.clear();
-        let p = Prefix::new(s);
+        let p = Deletions::new(s);
         self.probe(p.whole(), candidates);
         for i in 0..n {
             if i > 0 && s[i] == s[i - 1] {
@@ -246,9 +263,12 @@ impl TypoIndex {
         }
         let (lo, hi) = self.typo2_lens;
         if two_edits && n + 2 >= lo && n <= hi + 2 && n >= 2 {
-            for i in 0..n {
+            for i in 0..n - 1 {
                 for j in i + 1..n {
-                    self.probe(p.without2(i, j), candidates);
+                    let h = p.without2(i, j);
+                    if self.maybe(h) {
+                        self.probe(h, candidates);
+                    }
                 }
             }
         }
@@ -312,32 +332,30 @@ pub fn classify(term: &[u8], s: &[u8], budget: usize) -> Option<Edit> {
     None
 }
 
-/// Optimal-string-alignment distance, giving up (returning `cap + 1`) past `cap`.
+/// Optimal-string-alignment distance, giving up (returning `cap + 1`) past `cap`. Both
+/// strings are at most [`MAX_LEN`] bytes (callers check); three rolling rows, no allocation.
 fn osa_distance(a: &[u8], b: &[u8], cap: usize) -> usize {
-    if a.len().abs_diff(b.len()) > cap {
+    if a.len().abs_diff(b.len()) > cap || a.len() > MAX_LEN || b.len() > MAX_LEN {
         return cap + 1;
     }
-    let (n, m) = (a.len(), b.len());
-    let mut d = vec![vec![0usize; m + 1]; n + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for j in 0..=m {
-        d[0][j] = j;
-    }
-    for i in 1..=n {
+    let m = b.len();
+    let mut before = [0usize; MAX_LEN + 1]; // row i - 2
+    let mut prev: [usize; MAX_LEN + 1] = std::array::from_fn(|j| j); // row i - 1
+    let mut cur = [0usize; MAX_LEN + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
         for j in 1..=m {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
+            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[i - 2][j - 2] + 1);
+                v = v.min(before[j - 2] + 1);
             }
-            d[i][j] = v;
+            cur[j] = v;
         }
+        before = prev;
+        prev = cur;
     }
-    d[n][m]
+    prev[m]
 }
 
 /// Keyboard layouts whose neighbouring keys make `replacement` and `insertion` typos.
@@ -544,6 +562,35 @@ mod tests {
             "short terms are not indexed"
         );
         assert!(found(&index, "netfl1x").iter().any(|(id, _)| *id == 3));
+    }
+
+    #[test]
+    fn deletion_hashes_equal_hashes_of_the_deleted_strings() {
+        let s = b"microsoftonline";
+        let d = Deletions::new(s);
+        let direct = |t: &[u8]| Deletions::new(t).whole();
+        assert_eq!(d.whole(), direct(s));
+        for i in 0..s.len() {
+            let mut t = s.to_vec();
+            t.remove(i);
+            assert_eq!(d.without(i), direct(&t), "without {i}");
+            for j in i + 1..s.len() {
+                let mut t = s.to_vec();
+                t.remove(j);
+                t.remove(i);
+                assert_eq!(d.without2(i, j), direct(&t), "without {i} and {j}");
+            }
+        }
+    }
+
+    #[test]
+    fn osa_distance_counts_transpositions_as_one() {
+        assert_eq!(osa_distance(b"paypal", b"paypal", 2), 0);
+        assert_eq!(osa_distance(b"paypal", b"papyal", 2), 1);
+        assert_eq!(osa_distance(b"microsoft", b"micrsofft", 2), 2);
+        assert_eq!(osa_distance(b"microsoft", b"mcirsofft", 2), 3);
+        assert_eq!(osa_distance(b"", b"ab", 2), 2);
+        assert_eq!(osa_distance(b"abc", b"", 2), 3);
     }
 
     #[test]
