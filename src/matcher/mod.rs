@@ -71,8 +71,8 @@ pub struct Matcher {
     words: Words,
     /// Skeleton lengths (bytes) a label may have to loosely match some term.
     loose_lens: LengthSet,
-    /// Longest term skeleton, in bytes: longer joined labels cannot match.
-    max_skeleton_len: usize,
+    /// Lengths (bytes) of the terms' skeletons: a string of another length has no strict match.
+    strict_lens: LengthSet,
 }
 
 /// One way a name matched one term, before findings are assembled per brand.
@@ -95,7 +95,7 @@ struct Scratch {
     raw_bounds: Vec<(usize, usize)>,
     joined: String,
     loose: String,
-    candidates: Vec<u32>,
+    lookup: typo::Scratch,
     typos: Vec<(u32, Edit)>,
 }
 
@@ -111,20 +111,29 @@ thread_local! {
 /// labels go through the same steps, and a loose match must be within two characters of the
 /// term's length.
 fn push_loose(skel: &str, out: &mut String) {
+    const FOLD: [u8; 128] = {
+        let mut t = [0u8; 128];
+        let mut b = 0;
+        while b < 128 {
+            t[b] = match b as u8 {
+                b'n' | b'r' => b'm',
+                b'e' => b'c',
+                b'q' => b'g',
+                b'v' => b'u',
+                b'd' => b'b',
+                b'i' => b'l',
+                b'8' => b'3',
+                b'9' => b'6',
+                b'5' => b's',
+                other => other,
+            };
+            b += 1;
+        }
+        t
+    };
     let mut last = 0u8;
     for &b in skel.as_bytes() {
-        let c = match b {
-            b'n' | b'r' => b'm',
-            b'e' => b'c',
-            b'q' => b'g',
-            b'v' => b'u',
-            b'd' => b'b',
-            b'i' => b'l',
-            b'8' => b'3',
-            b'9' => b'6',
-            b'5' => b's',
-            other => other,
-        };
+        let c = FOLD[(b & 0x7f) as usize];
         if c != last {
             out.push(c as char);
             last = c;
@@ -215,11 +224,11 @@ impl Matcher {
 
         let mut strict: FxHashMap<Box<str>, Vec<u32>> = FxHashMap::default();
         let mut loose: FxHashMap<Box<str>, Vec<u32>> = FxHashMap::default();
-        let mut max_skeleton_len = 0;
+        let mut strict_lens = LengthSet::default();
         let mut loose_lens = LengthSet::default();
         for (id, t) in terms.iter().enumerate() {
             let s = skeleton::skeleton(&t.text);
-            max_skeleton_len = max_skeleton_len.max(s.len());
+            strict_lens.insert_range(s.len(), s.len());
             if t.chars >= MIN_LOOSE_CHARS && s.is_ascii() {
                 // A loose match is within two characters of the term, and the skeleton may
                 // spell a character with two (`m` → `rn`).
@@ -264,7 +273,7 @@ impl Matcher {
                 common_tlds,
             },
             loose_lens,
-            max_skeleton_len,
+            strict_lens,
         }
     }
 
@@ -301,16 +310,10 @@ impl Matcher {
         s.skel.clear();
         s.bounds.clear();
         s.raw_bounds.clear();
-        let mut pos = 0;
-        for label in uni.split('.') {
-            s.raw_bounds.push((pos, pos + label.len()));
-            pos += label.len() + 1;
-            let start = s.skel.len();
-            skeleton::push_str(label, &mut s.skel);
-            s.bounds.push((start, s.skel.len()));
-            s.skel.push('.');
-        }
-        s.skel.pop();
+        // The skeleton of a name is its labels' skeletons joined by dots.
+        skeleton::push_str(uni, &mut s.skel);
+        label_bounds(uni.as_bytes(), &mut s.raw_bounds);
+        label_bounds(s.skel.as_bytes(), &mut s.bounds);
         let n = s.bounds.len();
         let suffix_labels = d.suffix().bytes().filter(|&b| b == b'.').count() + 1;
         let reg = n - suffix_labels - 1;
@@ -319,7 +322,12 @@ impl Matcher {
         let sl = &s.skel[ls..le];
 
         // The registrable label as a whole.
-        if let Some(ids) = self.strict.get(sl) {
+        if let Some(ids) = self
+            .strict_lens
+            .contains(sl.len())
+            .then(|| self.strict.get(sl))
+            .flatten()
+        {
             for &id in ids {
                 hits.push(self.whole_label_hit(d, id, label_u));
             }
@@ -347,7 +355,7 @@ impl Matcher {
         let typo_input = if idn { sl } else { d.label() };
         s.typos.clear();
         self.typo
-            .lookup(typo_input, true, &mut s.candidates, &mut s.typos);
+            .lookup(typo_input, true, &mut s.lookup, &mut s.typos);
         for (id, edit) in s.typos.drain(..) {
             let t = &self.terms[id as usize];
             let mut techniques = typo::techniques(t.text.as_bytes(), &edit);
@@ -429,7 +437,7 @@ impl Matcher {
                     }
                 }
             }
-            self.token_hits(sl, label_u, &mut s.candidates, &mut s.typos, hits);
+            self.token_hits(sl, label_u, &mut s.lookup, &mut s.typos, hits);
         }
 
         // Terms anywhere in the name, one pass.
@@ -493,14 +501,25 @@ impl Matcher {
         for left in splits.into_iter().flatten() {
             let (ls0, le0) = s.raw_bounds[left];
             let (ls1, le1) = s.raw_bounds[left + 1];
-            if (le0 - ls0) + (le1 - ls1) > self.max_skeleton_len * 4 {
+            // The two skeletons are already in `s.skel`; joined, they are the skeleton of the
+            // joined labels unless a trick (`v` + `v`) forms across the join.
+            let (ks0, ke0) = s.bounds[left];
+            let (ks1, ke1) = s.bounds[left + 1];
+            let len = (ke0 - ks0) + (ke1 - ks1);
+            if !self.strict_lens.contains(len) && !self.strict_lens.contains(len.saturating_sub(1))
+            {
                 continue;
             }
-            s.joined.clear();
-            s.joined.push_str(&uni[ls0..le0]);
-            s.joined.push_str(&uni[ls1..le1]);
             s.loose.clear();
-            skeleton::push_str(&s.joined, &mut s.loose);
+            s.loose.push_str(&s.skel[ks0..ke0]);
+            s.loose.push_str(&s.skel[ks1..ke1]);
+            if skeleton::has_trick(s.loose.as_bytes()) {
+                s.joined.clear();
+                s.joined.push_str(&uni[ls0..le0]);
+                s.joined.push_str(&uni[ls1..le1]);
+                s.loose.clear();
+                skeleton::push_str(&s.joined, &mut s.loose);
+            }
             if let Some(ids) = self.strict.get(s.loose.as_str()) {
                 for &id in ids {
                     let t = &self.terms[id as usize].text;
@@ -558,7 +577,7 @@ impl Matcher {
         &self,
         sl: &str,
         label_u: &str,
-        candidates: &mut Vec<u32>,
+        lookup: &mut typo::Scratch,
         typos: &mut Vec<(u32, Edit)>,
         hits: &mut Vec<Hit>,
     ) {
@@ -616,7 +635,7 @@ impl Matcher {
                 continue;
             }
             typos.clear();
-            self.typo.lookup(raw, false, candidates, typos);
+            self.typo.lookup(raw, false, lookup, typos);
             for (id, edit) in typos.drain(..) {
                 if edit == Edit::Two {
                     continue;
@@ -796,6 +815,18 @@ impl Matcher {
                 .then(|| w.to_string())
         })
     }
+}
+
+/// (start, end) of each dot-separated label of `name`.
+fn label_bounds(name: &[u8], out: &mut Vec<(usize, usize)>) {
+    let mut start = 0;
+    for (i, &b) in name.iter().enumerate() {
+        if b == b'.' {
+            out.push((start, i));
+            start = i + 1;
+        }
+    }
+    out.push((start, name.len()));
 }
 
 fn push_unique(hits: &mut Vec<Hit>, hit: Hit) {

@@ -143,27 +143,88 @@ pub fn push_char(c: char, out: &mut String) {
     });
 }
 
+/// Single-byte skeletons of ASCII bytes, `0` where the skeleton is longer (`m` → `rn`).
+/// (256 entries, so that indexing by any byte needs no bounds check; non-ASCII bytes are 0.)
+fn ascii_bytes() -> &'static [u8; 256] {
+    static BYTES: OnceLock<[u8; 256]> = OnceLock::new();
+    BYTES.get_or_init(|| {
+        let table = ascii_table();
+        std::array::from_fn(|b| match table.get(b).map(|s| s.as_bytes()) {
+            Some([one]) => *one,
+            _ => 0,
+        })
+    })
+}
+
+/// Which byte pairs start one of [`ASCII_TRICKS`].
+struct TrickPairs {
+    /// Bytes that start a trick.
+    first: [bool; 256],
+    /// A 128 × 128 bit set of (first, second) bytes.
+    pairs: [u64; 256],
+}
+
+impl TrickPairs {
+    #[inline(always)]
+    fn starts(&self, a: u8, b: u8) -> bool {
+        a < 128 && b < 128 && self.pairs[a as usize * 2 + (b >> 6) as usize] >> (b & 63) & 1 != 0
+    }
+}
+
+fn trick_pairs() -> &'static TrickPairs {
+    static PAIRS: OnceLock<TrickPairs> = OnceLock::new();
+    PAIRS.get_or_init(|| {
+        let mut pairs = TrickPairs {
+            first: [false; 256],
+            pairs: [0; 256],
+        };
+        for (from, _) in ASCII_TRICKS {
+            let f = from.as_bytes();
+            pairs.first[f[0] as usize] = true;
+            pairs.pairs[f[0] as usize * 2 + (f[1] >> 6) as usize] |= 1 << (f[1] & 63);
+        }
+        pairs
+    })
+}
+
 /// Appends the skeleton of `s` to `out`. `.` and `-` map to themselves, so label and token
-/// boundaries survive.
+/// boundaries survive, and no skeleton or trick crosses them: the skeleton of a name is the
+/// skeletons of its labels joined by dots.
 pub fn push_str(s: &str, out: &mut String) {
     let start = out.len();
     if s.is_ascii() {
-        let table = ascii_table();
-        out.reserve(s.len() + 4);
+        // Nearly every name: one table lookup per byte into a stack buffer, and the tricks
+        // only where a pair of output bytes starts one.
+        let (bytes, table, pairs) = (ascii_bytes(), ascii_table(), trick_pairs());
+        out.reserve(s.len() + 8);
+        let mut prev = 0u8;
+        let mut tricks = false;
         for &b in s.as_bytes() {
-            let sk = table[b as usize].as_bytes();
-            if sk.len() == 1 {
-                out.push(sk[0] as char);
+            let one = bytes[b as usize];
+            if one != 0 {
+                if pairs.first[prev as usize] {
+                    tricks |= pairs.starts(prev, one);
+                }
+                out.push(one as char);
+                prev = one;
             } else {
-                out.push_str(table[b as usize]);
+                let sk = table[(b & 0x7f) as usize];
+                for c in sk.bytes() {
+                    tricks |= pairs.first[prev as usize] && pairs.starts(prev, c);
+                    prev = c;
+                }
+                out.push_str(sk);
             }
+        }
+        if tricks {
+            apply_tricks(out, start);
         }
     } else {
         for c in s.chars() {
             push_char(c, out);
         }
+        apply_tricks(out, start);
     }
-    apply_tricks(out, start);
 }
 
 /// The skeleton of `s` as a new string.
@@ -171,6 +232,13 @@ pub fn skeleton(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 4);
     push_str(s, &mut out);
     out
+}
+
+/// Whether `s` holds one of [`ASCII_TRICKS`].
+pub fn has_trick(s: &[u8]) -> bool {
+    let pairs = trick_pairs();
+    s.windows(2)
+        .any(|w| pairs.first[w[0] as usize] && pairs.starts(w[0], w[1]))
 }
 
 /// Rewrites [`ASCII_TRICKS`] in `out[start..]` in place.

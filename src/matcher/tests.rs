@@ -65,6 +65,19 @@ fn typos_named_as_dnstwist_names_them() {
     let _ = t!(m, "p-ay-pal.com", "PayPal", 50, [Hyphenation]);
     let _ = t!(m, "pay.pal.com", "PayPal", 60, [Subdomain]);
     let _ = t!(m, "micrsofft.com", "Microsoft", 40, [Typo]);
+    // Two edits that also change the first letter make other words (`ledrive`, `exedrive`).
+    for d in [
+        "ledrive.de",
+        "exedrive.ru",
+        "eon-drive.de",
+        "nicrosofft.com",
+    ] {
+        let f = m.check(&Domain::parse(d).unwrap());
+        assert!(
+            f.iter().all(|f| !f.techniques.contains(&Technique::Typo)),
+            "{d}: {f:?}"
+        );
+    }
     let _ = t!(m, "chatgtp.com", "OpenAI", 60, [Transposition]);
 }
 

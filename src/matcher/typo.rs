@@ -16,7 +16,7 @@
 //! |---|---|
 //! | ≤ 3 | none (exact and homoglyph only) |
 //! | 4–7 | 1 |
-//! | ≥ 8 | 2 (two edits are reported as `typo`) |
+//! | ≥ 8 | 2 (two edits are reported as `typo`, and must keep the first character) |
 
 use rustc_hash::FxHashMap;
 
@@ -54,38 +54,46 @@ fn finish(h: u64, len: usize) -> u64 {
 /// With prefix hashes `P` and `D[k] = P[k] - P[k+1]`:
 /// `h(s without i) = D[i]·BASE^(n-1-i) + P[n]` and
 /// `h(s without i < j) = D[i]·BASE^(n-2-i) + D[j]·BASE^(n-1-j) + P[n]`.
+///
+/// Reused between lookups (it is part of [`Scratch`]), so a lookup allocates nothing.
 struct Deletions {
     n: usize,
     /// `P[n]`: the hash of the whole string.
     whole: u64,
-    /// `D[k]·BASE^(n-1-k)`.
+    /// `D[k]·BASE^(n-1-k)`, for `k < n`.
     one: [u64; MAX_LEN],
-    /// `D[k]·BASE^(n-2-k)`.
+    /// `D[k]·BASE^(n-2-k)`, for `k < n - 1` (filled only when two-edit hashes are wanted).
     two: [u64; MAX_LEN],
 }
 
-impl Deletions {
-    /// `s` must be at most [`MAX_LEN`] bytes.
-    fn new(s: &[u8]) -> Deletions {
-        let n = s.len();
-        let mut d = Deletions {
-            n,
+impl Default for Deletions {
+    fn default() -> Self {
+        Deletions {
+            n: 0,
             whole: 0,
             one: [0; MAX_LEN],
             two: [0; MAX_LEN],
-        };
+        }
+    }
+}
+
+impl Deletions {
+    /// Takes the first [`MAX_LEN`] bytes of `s` (callers pass no more).
+    fn reset(&mut self, s: &[u8], two: bool) {
+        let s = &s[..s.len().min(MAX_LEN)];
+        let n = s.len();
+        self.n = n;
         let mut p = 0u64;
         for (k, &b) in s.iter().enumerate() {
             let next = p.wrapping_mul(BASE).wrapping_add(b as u64 + 1);
             let dk = p.wrapping_sub(next);
-            d.one[k] = dk.wrapping_mul(POWERS[n - 1 - k]);
-            if k + 2 <= n {
-                d.two[k] = dk.wrapping_mul(POWERS[n - 2 - k]);
+            self.one[k] = dk.wrapping_mul(POWERS[n - 1 - k]);
+            if two && k + 2 <= n {
+                self.two[k] = dk.wrapping_mul(POWERS[n - 2 - k]);
             }
             p = next;
         }
-        d.whole = p;
-        d
+        self.whole = p;
     }
 
     #[inline(always)]
@@ -99,7 +107,7 @@ impl Deletions {
         finish(self.one[i].wrapping_add(self.whole), self.n - 1)
     }
 
-    /// Hash of `s` without the characters at `i < j`.
+    /// Hash of `s` without the characters at `i < j` (after `reset(s, true)`).
     #[inline(always)]
     fn without2(&self, i: usize, j: usize) -> u64 {
         finish(
@@ -109,6 +117,13 @@ impl Deletions {
             self.n - 2,
         )
     }
+}
+
+/// Buffers a lookup reuses, so that looking up a label allocates nothing.
+#[derive(Default)]
+pub struct Scratch {
+    candidates: Vec<u32>,
+    deletions: Deletions,
 }
 
 /// The deletion-neighbourhood index over the ASCII terms of all brands.
@@ -122,8 +137,10 @@ pub struct TypoIndex {
     postings: Vec<u32>,
     /// Term bytes by term id (only the ones indexed here).
     terms: Vec<Option<Box<[u8]>>>,
-    /// Length range of terms that allow two edits; labels outside it skip the `k = 2` probes.
-    typo2_lens: (usize, usize),
+    /// Length range of the terms that allow two edits, by their first byte. Two-edit typos
+    /// keep the first character, so a label skips the `k = 2` probes unless some such term
+    /// starts with its first byte and is within two of its length.
+    typo2_lens: Box<[(u8, u8); 256]>,
 }
 
 /// A verified edit from a term to an observed label.
@@ -159,7 +176,7 @@ impl TypoIndex {
     pub fn build(terms: &[&str]) -> TypoIndex {
         let mut pairs: Vec<(u64, u32)> = Vec::new();
         let mut stored = Vec::with_capacity(terms.len());
-        let mut typo2_lens = (usize::MAX, 0);
+        let mut typo2_lens = Box::new([(u8::MAX, 0u8); 256]);
         for (id, t) in terms.iter().enumerate() {
             let b = t.as_bytes();
             if !t.is_ascii() || b.len() < MIN_TYPO_LEN || b.len() > MAX_LEN {
@@ -168,14 +185,17 @@ impl TypoIndex {
             }
             stored.push(Some(b.to_vec().into_boxed_slice()));
             let id = id as u32;
-            let p = Deletions::new(b);
+            let mut p = Deletions::default();
+            p.reset(b, true);
             pairs.push((p.whole(), id));
             for i in 0..b.len() {
                 pairs.push((p.without(i), id));
             }
             if b.len() >= MIN_TYPO2_LEN {
-                typo2_lens = (typo2_lens.0.min(b.len()), typo2_lens.1.max(b.len()));
-                for i in 0..b.len() {
+                let (lo, hi) = &mut typo2_lens[b[0] as usize];
+                (*lo, *hi) = ((*lo).min(b.len() as u8), (*hi).max(b.len() as u8));
+                // Two-edit typos keep the first character, so it is never deleted.
+                for i in 1..b.len() {
                     for j in i + 1..b.len() {
                         pairs.push((p.without2(i, j), id));
                     }
@@ -239,12 +259,12 @@ impl TypoIndex {
 
     /// Terms within their edit budget of `label` (excluding exact equality), with the edit.
     /// `two_edits: false` skips the O(n²) two-deletion probes (callers that would drop
-    /// [`Edit::Two`] anyway). `candidates` is scratch space, cleared here.
+    /// [`Edit::Two`] anyway).
     pub fn lookup(
         &self,
         label: &str,
         two_edits: bool,
-        candidates: &mut Vec<u32>,
+        scratch: &mut Scratch,
         found: &mut Vec<(u32, Edit)>,
     ) {
         let s = label.as_bytes();
@@ -252,20 +272,32 @@ impl TypoIndex {
         if !label.is_ascii() || n + 2 < MIN_TYPO_LEN || n > MAX_LEN {
             return;
         }
+        let (lo, hi) = self.typo2_lens[s[0] as usize];
+        let two_edits = two_edits && n + 2 >= lo as usize && n <= hi as usize + 2 && n >= 3;
+        let Scratch {
+            candidates,
+            deletions: p,
+        } = scratch;
         candidates.clear();
-        let p = Deletions::new(s);
+        p.reset(s, two_edits);
         self.probe(p.whole(), candidates);
         for i in 0..n {
             if i > 0 && s[i] == s[i - 1] {
                 continue; // same deletion string as the previous one
             }
-            self.probe(p.without(i), candidates);
+            let h = p.without(i);
+            if self.maybe(h) {
+                self.probe(h, candidates);
+            }
         }
-        let (lo, hi) = self.typo2_lens;
-        if two_edits && n + 2 >= lo && n <= hi + 2 && n >= 2 {
-            for i in 0..n - 1 {
-                for j in i + 1..n {
-                    let h = p.without2(i, j);
+        if two_edits {
+            // A two-edit typo keeps the term's first character (see [`classify`]): an
+            // alignment then matches the first characters, so position 0 is never deleted.
+            let (whole, len) = (p.whole, n - 2);
+            let (one, two) = (&p.one[..n], &p.two[..n - 1]);
+            for (i, &ti) in two.iter().enumerate().skip(1) {
+                for &oj in &one[i + 1..] {
+                    let h = finish(ti.wrapping_add(oj).wrapping_add(whole), len);
                     if self.maybe(h) {
                         self.probe(h, candidates);
                     }
@@ -326,7 +358,9 @@ pub fn classify(term: &[u8], s: &[u8], budget: usize) -> Option<Edit> {
         }
         _ => {}
     }
-    if budget >= 2 && osa_distance(t_mid, s_mid, 2) <= 2 {
+    // Two edits only when the first character stays: changing it as well as another makes an
+    // unrelated word far more often than a typo (`ledrive`, `exedrive` are not `onedrive`).
+    if budget >= 2 && pre >= 1 && osa_distance(t_mid, s_mid, 2) <= 2 {
         return Some(Edit::Two);
     }
     None
@@ -513,7 +547,7 @@ mod tests {
 
     fn found(index: &TypoIndex, label: &str) -> Vec<(u32, Edit)> {
         let mut found = Vec::new();
-        index.lookup(label, true, &mut Vec::new(), &mut found);
+        index.lookup(label, true, &mut Scratch::default(), &mut found);
         found
     }
 
@@ -567,8 +601,13 @@ mod tests {
     #[test]
     fn deletion_hashes_equal_hashes_of_the_deleted_strings() {
         let s = b"microsoftonline";
-        let d = Deletions::new(s);
-        let direct = |t: &[u8]| Deletions::new(t).whole();
+        let mut d = Deletions::default();
+        d.reset(s, true);
+        let direct = |t: &[u8]| {
+            let mut d = Deletions::default();
+            d.reset(t, false);
+            d.whole()
+        };
         assert_eq!(d.whole(), direct(s));
         for i in 0..s.len() {
             let mut t = s.to_vec();
