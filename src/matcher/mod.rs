@@ -440,8 +440,8 @@ impl Matcher {
             self.token_hits(sl, label_u, &mut s.lookup, &mut s.typos, hits);
         }
 
-        // Terms anywhere in the name, one pass.
-        for m in self.ac.find_overlapping_iter(s.skel.as_str()) {
+        // Terms anywhere left of the suffix, one pass (the suffix's labels mean nothing here).
+        for m in self.ac.find_overlapping_iter(&s.skel[..le]) {
             let (a, b) = (m.start(), m.end());
             let Some(j) = s.bounds.iter().position(|&(st, en)| a >= st && b <= en) else {
                 continue;
