@@ -18,6 +18,9 @@ use lookalike::{Domain, Matcher};
 
 const CORPUS: &str = "../shared/corpus/ct-names-1m.txt.zst";
 
+/// Rounds of the `Matcher::check` measurements; the best of each is printed.
+const ROUNDS: usize = 3;
+
 fn rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -129,23 +132,32 @@ fn main() {
 
     let shipped = watchlist::bundled().expect("bundled watchlists");
     let m = Matcher::build(&shipped);
-    let (shipped_rate, found) = check_rate(&m, &domains);
+    // The machine is shared and noisy: the two matchers take turns, three rounds, and the
+    // best round of each counts (noise only ever slows a round down).
+    let (mut shipped_rate, mut big_rate) = (0.0f64, 0.0f64);
+    let (mut shipped_found, mut big_found) = (0, 0);
+    for _ in 0..ROUNDS {
+        let (rate, found) = check_rate(&m, &domains);
+        shipped_rate = shipped_rate.max(rate);
+        shipped_found = found;
+        let (rate, found) = check_rate(&big, &domains);
+        big_rate = big_rate.max(rate);
+        big_found = found;
+    }
     println!(
-        "Matcher::check, shipped  {:>12.0} names/s (1 thread; {} brands, {} terms; {found} findings)",
+        "Matcher::check, shipped  {:>12.0} names/s (1 thread, best of {ROUNDS}; {} brands, {} terms; {shipped_found} findings)",
         shipped_rate,
         shipped.len(),
         m.term_count()
     );
-
     println!(
         "Matcher::build, 10k      {:>12.3} s, resident {:.0} MB after build (+{:.0} MB for the matcher)",
         build.as_secs_f64(),
         rss_after,
         rss_after - rss_before
     );
-    let (big_rate, found) = check_rate(&big, &domains);
     println!(
-        "Matcher::check, 10k      {:>12.0} names/s (1 thread; {found} findings) = {:.0}% of shipped",
+        "Matcher::check, 10k      {:>12.0} names/s (1 thread, best of {ROUNDS}; {big_found} findings) = {:.0}% of shipped",
         big_rate,
         100.0 * big_rate / shipped_rate
     );

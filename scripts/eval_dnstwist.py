@@ -6,7 +6,9 @@ official domain is fed to dnstwist's fuzzers (all 16, with dnstwist's English di
 and common-TLD list; no DNS). Permutations equal to, or under, an official domain of any
 brand, or matching the brand's `allow` rules, are dropped. The rest go to one file, which
 `lookalike scan --format jsonl --min-score 0` reads. A permutation is found when an output
-line has the same A-label domain and the same brand. Per dnstwist fuzzer it prints
+line has the same A-label domain and the same brand, or a brand sharing one of its terms: a
+name imitating a shared term is reported once, for the brand it points to (Amazon Japan's
+`amazon.xyz` goes to Amazon), and the line after the table says how many were found that way. Per dnstwist fuzzer it prints
 permutations, found, recall % and "same technique %" (share of found ones whose finding's
 `techniques` include the fuzzer's name in our terms, see OURS). Each fuzzer runs on its own,
 so a domain made by two fuzzers counts in both rows; the overall line counts each
@@ -81,8 +83,14 @@ def load_brands(watchlist):
             domains = [a_label(d) for d in b['domains']]
             terms = {a_label(t) for t in b.get('terms', [])} or {d.split('.')[0] for d in domains}
             watched = [d for d in domains if d.split('.')[0] in terms]
-            brands.append((b['name'], watched, b.get('allow', []), domains))
+            brands.append((b['name'], watched, b.get('allow', []), domains, terms))
     return brands
+
+
+def peers(brands):
+    """{brand: brands sharing a term with it, itself included}."""
+    return {name: {other for other, *_, t2 in brands if t2 & terms}
+            for name, *_, terms in brands}
 
 
 def allowed(domain, rules):
@@ -92,9 +100,9 @@ def allowed(domain, rules):
 
 def generate(brands, words, tlds, fuzzers):
     """{fuzzer: {(brand, domain)}} with official/allowed names removed; plus the drop count."""
-    official = {d for *_, doms in brands for d in doms}
+    official = {d for *_, doms, _ in brands for d in doms}
     perms, dropped = defaultdict(set), 0
-    for name, domains, allow, _ in brands:
+    for name, domains, allow, _, _ in brands:
         for dom in domains:
             for fz in fuzzers:
                 f = dnstwist.Fuzzer(dom, dictionary=words, tld_dictionary=tlds)
@@ -162,7 +170,20 @@ def main():
 
     if not shutil.which(args.bin):
         sys.exit(f'{args.bin}: no such executable (build it: cargo build --release)')
-    found = scan(args.bin, args.watchlist, {dom for _, dom in pairs})
+    raw = scan(args.bin, args.watchlist, {dom for _, dom in pairs})
+    sharing = peers(brands)
+
+    def finding(pair):
+        """Techniques of the finding for this (brand, domain), or of a term-sharing brand's."""
+        brand, dom = pair
+        if pair in raw:
+            return raw[pair]
+        for other in sorted(sharing[brand] - {brand}):
+            if (other, dom) in raw:
+                return raw[(other, dom)]
+        return None
+
+    found = {p: t for p in pairs if (t := finding(p)) is not None}
     print(f'\n{"fuzzer":<14}{"perms":>9}{"found":>9}{"recall %":>10}{"same tech %":>13}')
     for fz in fuzzers:
         hits = [p for p in perms[fz] if p in found]
@@ -170,9 +191,11 @@ def main():
         n = len(perms[fz])
         print(f'{fz:<14}{n:>9}{len(hits):>9}{100 * len(hits) / max(n, 1):>10.2f}'
               f'{100 * same / max(len(hits), 1):>13.2f}')
-    total = sum(p in found for p in pairs)
+    total = len(found)
     recall = 100 * total / max(len(pairs), 1)
     print(f'{"overall":<14}{len(pairs):>9}{total:>9}{recall:>10.2f}')
+    via_peer = sum(p not in raw for p in found)
+    print(f'({via_peer} of the found pairs were reported for a brand sharing the term)')
 
     if args.misses:
         for fz in fuzzers:

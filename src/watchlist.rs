@@ -15,25 +15,32 @@ use toml::Spanned;
 
 use crate::domain::Domain;
 
-/// Words that, next to a brand term, make a name more suspicious. Brands add their own.
+/// Words that, next to a brand term, make a name more suspicious. Brands add their own. The
+/// list includes every word of dnstwist's dictionary of "the most common words used in
+/// targeted phishing campaigns" (`agree`, `blue`, `choose`, `summary` among them), except
+/// `www`/`ww` (see the matcher's combo rules) and `cl`.
 pub const DEFAULT_KEYWORDS: &[&str] = &[
     "access",
     "account",
     "accounts",
     "activate",
     "admin",
+    "agree",
     "alert",
     "api",
     "app",
     "auth",
     "bill",
     "billing",
+    "blue",
     "bonus",
+    "business",
     "cancel",
     "careers",
     "cashback",
     "cdn",
     "check",
+    "choose",
     "claim",
     "click",
     "client",
@@ -47,6 +54,7 @@ pub const DEFAULT_KEYWORDS: &[&str] = &[
     "docs",
     "download",
     "enroll",
+    "find",
     "free",
     "gift",
     "group",
@@ -99,14 +107,15 @@ pub const DEFAULT_KEYWORDS: &[&str] = &[
     "service",
     "services",
     "session",
-    "signin",
     "sign-in",
+    "signin",
     "signon",
     "signup",
     "ssl",
     "sso",
     "staff",
     "subscription",
+    "summary",
     "support",
     "team",
     "ticket",

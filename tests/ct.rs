@@ -213,15 +213,19 @@ async fn finds_lookalikes_in_both_apis_once_each_with_their_sources() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kill_mid_log_neither_skips_nor_repeats_an_entry() {
+    // A slow log (each answer of 25 entries takes 100 ms, whatever the build's speed), long
+    // enough that the kill lands in its middle: the first two ranges of 1,024 entries (asked
+    // for before the log's cap is learned) arrive together after about four seconds.
     let log = FakeLog::start(FakeLogOptions {
         max_batch: 25,
+        entries_delay: Duration::from_millis(100),
         ..Default::default()
     })
     .await;
     let mut entries = Vec::new();
     let lookalikes = 40;
     for i in 0..lookalikes {
-        entries.extend(filler(40));
+        entries.extend(filler(100));
         entries.push(cert(&[&format!("paypal-login-{i}.com")]));
     }
     log.append(entries);

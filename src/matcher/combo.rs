@@ -25,8 +25,8 @@ pub struct RunIn {
 
 /// Sets of words, in skeleton form, that give meaning to the text next to a term.
 pub struct Words {
-    /// Keywords of every brand and the defaults (brand-specific ones are checked per brand
-    /// when scoring; here any keyword explains the text next to the term).
+    /// The default keywords ([`DEFAULT_KEYWORDS`](crate::watchlist::DEFAULT_KEYWORDS)); a
+    /// term's brands add their own ([`Own`]).
     pub keywords: FxHashSet<Box<str>>,
     /// [`TLD_WORDS`] plus the labels of every brand's official suffixes, and the suffixes run
     /// together (`cojp` for `co.jp`): what may follow a term in a subdomain level-squat.
@@ -35,20 +35,38 @@ pub struct Words {
     pub common_tlds: FxHashSet<Box<str>>,
 }
 
+/// What the brands of one term add to [`Words`].
+#[derive(Clone, Copy)]
+pub struct Own<'a> {
+    /// Their official suffixes and their labels: (skeleton run together, as written), so
+    /// `cojp` reads `co.jp`.
+    pub suffixes: &'a [(Box<str>, Box<str>)],
+    /// Their own keywords, in skeleton form.
+    pub keywords: &'a [Box<str>],
+}
+
 impl Words {
-    /// Whether `piece` is a keyword, two keywords run together, or digits.
-    /// Whether `piece` is a keyword (or digits): `Some(None)`, or two keywords run together:
+    /// Whether `word` (skeleton form) is a default keyword or one of `own`.
+    pub fn is_keyword(&self, word: &str, own: &[Box<str>]) -> bool {
+        self.keywords.contains(word) || own.iter().any(|k| **k == *word)
+    }
+
+    /// Whether `piece` is a keyword (or digits, or `ww`/`www`): `Some(None)`, or two keywords run together:
     /// `Some(Some(split))`.
-    fn explains(&self, piece: &str) -> Option<Option<usize>> {
+    fn explains(&self, piece: &str, own: &[Box<str>]) -> Option<Option<usize>> {
         if piece.is_empty() {
             return None;
         }
-        if self.keywords.contains(piece) || piece.bytes().all(|b| b.is_ascii_digit()) {
+        if self.is_keyword(piece, own)
+            || piece.bytes().all(|b| b.is_ascii_digit())
+            || (piece.len() >= 2 && piece.bytes().all(|b| b == b'w'))
+        {
+            // A keyword, a number, or `www` (`paypalwww`, `wwpaypal`): not a word of its own.
             return Some(None);
         }
         for (i, _) in piece.char_indices().skip(2) {
             let (a, b) = piece.split_at(i);
-            if self.keywords.contains(a) && self.keywords.contains(b) {
+            if self.is_keyword(a, own) && self.is_keyword(b, own) {
                 return Some(Some(i));
             }
         }
@@ -85,7 +103,7 @@ pub fn run_in(
     b: usize,
     term: &str,
     term_chars: usize,
-    own_suffixes: &[Box<str>],
+    own: Own<'_>,
 ) -> Option<RunIn> {
     let (pre, post) = (&token[..a], &token[b..]);
     // Display text and a map from skeleton offsets of `token` to offsets in it.
@@ -105,20 +123,20 @@ pub fn run_in(
         });
     }
     // Only the common TLD words and the brand's own suffixes: `metade` is not `meta.de`.
-    if pre.is_empty()
-        && (words.common_tlds.contains(post) || own_suffixes.iter().any(|s| &**s == post))
-    {
+    let own_suffix = own.suffixes.iter().find(|(key, _)| **key == *post);
+    if pre.is_empty() && (words.common_tlds.contains(post) || own_suffix.is_some()) {
+        let dotted = own_suffix.map_or(show_post, |(_, shown)| shown);
         return Some(RunIn {
             technique: Technique::MissingDot,
             base: score::MISSING_DOT,
-            reason: format!("'{show_mid}{show_post}' is '{term}.{show_post}' without the dot"),
+            reason: format!("'{show_mid}{show_post}' is '{term}.{dotted}' without the dot"),
             keyword: false,
         });
     }
     let explained: Vec<String> = [(pre, 0, show_pre, 0), (post, b, show_post, rb)]
         .into_iter()
         .filter_map(|(p, p_at, shown, shown_at)| {
-            words.explains(p).map(|split| match split {
+            words.explains(p, own.keywords).map(|split| match split {
                 None => shown.to_string(),
                 Some(i) => match map(p_at + i) {
                     Some(r) => format!(
@@ -183,7 +201,10 @@ mod tests {
                 a + term.len(),
                 term,
                 term.chars().count(),
-                &["cojp".into()],
+                Own {
+                    suffixes: &[("cojp".into(), "co.jp".into())],
+                    keywords: &["pay".into()],
+                },
             )
             .map(|r| (r.technique, r.base))
         };
@@ -216,6 +237,11 @@ mod tests {
             Some((Technique::Combosquat, score::COMBO_RUN_IN))
         );
         assert_eq!(t("pineapple", "apple"), None, "short terms need a keyword");
+        assert_eq!(
+            t("paypalpay", "paypal"),
+            Some((Technique::Combosquat, score::COMBO_KEYWORD)),
+            "the brand's own keyword"
+        );
         assert_eq!(
             t("applelogin", "apple"),
             Some((Technique::Combosquat, score::COMBO_KEYWORD))

@@ -5,20 +5,25 @@
 //!
 //! - the registrable label's confusable skeleton ([`skeleton`]) is looked up in a hash of the
 //!   terms' skeletons: equal skeletons are a `homoglyph` (or, for the term itself on another
-//!   suffix, a `tld-swap`); a looser skeleton that also folds ASCII look-alike letters
-//!   (`c`/`e`, `q`/`g`, `n`/`m`) catches the rest of the visual tricks on longer terms;
+//!   suffix, a `tld-swap`); a looser key that also folds ASCII look-alike letters (`c`/`e`,
+//!   `q`/`g`, `rn`/`m`) finds candidates on longer terms, kept only where the label aligns
+//!   with the term by look-alike swaps ([`loose`]);
 //! - the label is looked up in a deletion-neighbourhood index ([`typo`]) for single edits
 //!   (classified as dnstwist names them) and two-edit typos of long terms;
 //! - each hyphen-separated token goes through the same two lookups (`combosquat`);
-//! - one Aho-Corasick pass over the skeleton of the whole name finds terms run into other
-//!   text (`combosquat`, `missing-dot`) and terms in the subdomain part (`level-squat`) ([`combo`]);
+//! - one Aho-Corasick pass over the registrable label's skeleton finds terms run into other
+//!   text (`combosquat`, `missing-dot`) ([`combo`]);
+//! - each token of the subdomain part is looked up in the hash of term skeletons
+//!   (`combosquat`, and `level-squat` when a TLD-like word follows);
 //! - the last subdomain label joined to the registrable label is looked up (`subdomain`).
 //!
 //! None of this loops over brands, so the cost per name does not grow with the watchlist, and
 //! a name that matches nothing allocates nothing. Official domains of every brand, and each
-//! brand's `allow` entries, are never findings.
+//! brand's `allow` entries, are never findings. A term several brands share gives one finding,
+//! for the brand the name points to ([`Matcher::check`] explains how).
 
 mod combo;
+mod loose;
 pub mod score;
 pub mod skeleton;
 pub mod typo;
@@ -37,6 +42,11 @@ use typo::{Edit, TypoIndex};
 /// One brand as the matcher needs it.
 struct BrandInfo {
     name: String,
+    /// Public suffixes of the official domains (A-label), for [`Matcher::claimants`].
+    suffixes: Vec<String>,
+    /// Those suffixes as a name may spell them (skeleton form): the last label (`jp`, `uk`) as
+    /// a word, and multi-label suffixes run together (`cojp`, flagged) also ending a word.
+    marks: Vec<(Box<str>, bool)>,
     /// Brand-specific keywords (skeleton form); the defaults are in `Matcher::words`.
     keywords: Vec<Box<str>>,
     allow: Vec<AllowRule>,
@@ -46,12 +56,16 @@ struct BrandInfo {
 struct Term {
     /// Lowercase U-label form, as written in the watchlist.
     text: String,
+    /// Its confusable skeleton.
+    skeleton: Box<str>,
     chars: usize,
     brands: Vec<u32>,
+    /// Keywords of the term's brands (skeleton form), beside the defaults in `Matcher::words`.
+    keywords: Vec<Box<str>>,
     /// Skeletons of the official suffixes of the term's brands (`de`, `co`, `jp`, `cojp`):
     /// with the common TLD words, what may follow the term in a missing-dot name. Another
     /// brand's suffix does not count (`metade` is not `meta.de`).
-    suffixes: Vec<Box<str>>,
+    suffixes: Vec<(Box<str>, Box<str>)>,
 }
 
 /// Everything `check` needs, built once by [`Matcher::build`].
@@ -94,6 +108,10 @@ struct Scratch {
     /// (start, end) of each label in the U-label form.
     raw_bounds: Vec<(usize, usize)>,
     joined: String,
+    /// The skeleton without the ASCII tricks, when they changed it (else unused), and the
+    /// bounds of its labels.
+    plain: String,
+    plain_bounds: Vec<(usize, usize)>,
     loose: String,
     lookup: typo::Scratch,
     typos: Vec<(u32, Edit)>,
@@ -101,44 +119,6 @@ struct Scratch {
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
-}
-
-/// Folds ASCII letters that pass for each other at a glance (the ASCII glyphs of dnstwist's
-/// homoglyph fuzzer) onto one of them, for terms of [`MIN_LOOSE_CHARS`]+ characters. On an
-/// ASCII strict skeleton: (1) one class per letter group: `m`/`n`/`r`, `c`/`e`, `g`/`q`,
-/// `u`/`v`, `b`/`d`, `l`/`i`, `3`/`8`, `6`/`9`, `s`/`5`; (2) runs of one letter collapse, so
-/// `rn`, `nn` and `m` all end as `m`, and doubled letters as one. Both terms and observed
-/// labels go through the same steps, and a loose match must be within two characters of the
-/// term's length.
-fn push_loose(skel: &str, out: &mut String) {
-    const FOLD: [u8; 128] = {
-        let mut t = [0u8; 128];
-        let mut b = 0;
-        while b < 128 {
-            t[b] = match b as u8 {
-                b'n' | b'r' => b'm',
-                b'e' => b'c',
-                b'q' => b'g',
-                b'v' => b'u',
-                b'd' => b'b',
-                b'i' => b'l',
-                b'8' => b'3',
-                b'9' => b'6',
-                b'5' => b's',
-                other => other,
-            };
-            b += 1;
-        }
-        t
-    };
-    let mut last = 0u8;
-    for &b in skel.as_bytes() {
-        let c = FOLD[(b & 0x7f) as usize];
-        if c != last {
-            out.push(c as char);
-            last = c;
-        }
-    }
 }
 
 /// A set of small lengths (0–127), for rejecting a label by its length alone.
@@ -157,9 +137,6 @@ impl LengthSet {
     }
 }
 
-/// Terms of this many characters or more are matched by loose skeleton.
-const MIN_LOOSE_CHARS: usize = 5;
-
 impl Matcher {
     /// Builds the indexes for `brands`. Cost is linear in the number of terms.
     pub fn build(brands: &[Brand]) -> Matcher {
@@ -167,13 +144,13 @@ impl Matcher {
         let mut terms: Vec<Term> = Vec::new();
         let mut term_ids: FxHashMap<String, u32> = FxHashMap::default();
         let mut official = FxHashSet::default();
-        let mut keywords: FxHashSet<Box<str>> = DEFAULT_KEYWORDS
+        let keywords: FxHashSet<Box<str>> = DEFAULT_KEYWORDS
             .iter()
-            .map(|k| skeleton::skeleton(k).into_boxed_str())
+            .flat_map(|k| skeleton::both_forms(k))
             .collect();
         let common_tlds: FxHashSet<Box<str>> = combo::TLD_WORDS
             .iter()
-            .map(|t| skeleton::skeleton(t).into_boxed_str())
+            .flat_map(|t| skeleton::both_forms(t))
             .collect();
         let mut tlds = common_tlds.clone();
 
@@ -181,21 +158,43 @@ impl Matcher {
             let own: Vec<Box<str>> = brand
                 .keywords
                 .iter()
-                .map(|k| skeleton::skeleton(k).into_boxed_str())
+                .flat_map(|k| skeleton::both_forms(k))
                 .collect();
-            keywords.extend(own.iter().cloned());
+            let official_suffixes: Vec<String> = brand
+                .domains
+                .iter()
+                .filter_map(|d| Domain::parse(d).ok())
+                .map(|d| d.suffix().to_string())
+                .collect();
+            let mut marks: Vec<(Box<str>, bool)> = Vec::new();
+            for sfx in &official_suffixes {
+                let last = sfx.rsplit('.').next().unwrap_or(sfx);
+                let joined = sfx.replace('.', "");
+                for (mark, run_together) in [(last, false), (joined.as_str(), joined != last)] {
+                    let mark = (skeleton::skeleton(mark).into_boxed_str(), run_together);
+                    if !marks.contains(&mark) {
+                        marks.push(mark);
+                    }
+                }
+            }
             infos.push(BrandInfo {
                 name: brand.name.clone(),
-                keywords: own,
+                suffixes: official_suffixes,
+                marks,
+                keywords: own.clone(),
                 allow: brand.allow.clone(),
             });
-            let mut suffixes: Vec<Box<str>> = Vec::new();
+            let mut suffixes: Vec<(Box<str>, Box<str>)> = Vec::new();
             for d in &brand.domains {
                 official.insert(d.clone().into_boxed_str());
                 if let Some((_, suffix)) = d.split_once('.') {
-                    suffixes.push(skeleton::skeleton(&suffix.replace('.', "")).into_boxed_str());
+                    for joined in skeleton::both_forms(&suffix.replace('.', "")) {
+                        suffixes.push((joined, suffix.into()));
+                    }
                     for label in suffix.split('.') {
-                        suffixes.push(skeleton::skeleton(label).into_boxed_str());
+                        for form in skeleton::both_forms(label) {
+                            suffixes.push((form, label.into()));
+                        }
                     }
                 }
             }
@@ -203,8 +202,10 @@ impl Matcher {
                 let id = *term_ids.entry(t.clone()).or_insert_with(|| {
                     terms.push(Term {
                         text: t.clone(),
+                        skeleton: skeleton::skeleton(t).into_boxed_str(),
                         chars: t.chars().count(),
                         brands: Vec::new(),
+                        keywords: Vec::new(),
                         suffixes: Vec::new(),
                     });
                     terms.len() as u32 - 1
@@ -213,7 +214,12 @@ impl Matcher {
                 if !term.brands.contains(&(bid as u32)) {
                     term.brands.push(bid as u32);
                 }
-                tlds.extend(suffixes.iter().cloned());
+                for k in &own {
+                    if !term.keywords.contains(k) {
+                        term.keywords.push(k.clone());
+                    }
+                }
+                tlds.extend(suffixes.iter().map(|(key, _)| key.clone()));
                 for sfx in &suffixes {
                     if !term.suffixes.contains(sfx) {
                         term.suffixes.push(sfx.clone());
@@ -229,22 +235,41 @@ impl Matcher {
         for (id, t) in terms.iter().enumerate() {
             let s = skeleton::skeleton(&t.text);
             strict_lens.insert_range(s.len(), s.len());
-            if t.chars >= MIN_LOOSE_CHARS && s.is_ascii() {
+            if t.chars >= loose::MIN_CHARS && s.is_ascii() {
                 // A loose match is within two characters of the term, and the skeleton may
                 // spell a character with two (`m` → `rn`).
                 loose_lens.insert_range(s.len().saturating_sub(4), s.len() * 2 + 4);
-                let mut l = String::new();
-                push_loose(&s, &mut l);
-                loose.entry(l.into_boxed_str()).or_default().push(id as u32);
+                // Keyed by the form without the tricks too: `1cioud` has no `cl` to become the
+                // `d` of `icloud`'s skeleton `idoud`.
+                for form in skeleton::both_forms(&t.text) {
+                    let mut key = String::new();
+                    loose::push_key(&form, &mut key);
+                    let ids = loose.entry(key.into_boxed_str()).or_default();
+                    if !ids.contains(&(id as u32)) {
+                        ids.push(id as u32);
+                    }
+                }
             }
             strict
                 .entry(s.into_boxed_str())
                 .or_default()
                 .push(id as u32);
         }
-        let mut patterns: Vec<&str> = strict.keys().map(|k| &**k).collect();
+        // Names are scanned in their skeleton and, where the ASCII tricks changed it, also in
+        // the form without them (`smbclogin` is `smbdogin` with them), so each term is a
+        // pattern in both its forms.
+        let mut forms: FxHashMap<Box<str>, Vec<u32>> = FxHashMap::default();
+        for (id, t) in terms.iter().enumerate() {
+            for form in skeleton::both_forms(&t.text) {
+                let entry = forms.entry(form).or_default();
+                if !entry.contains(&(id as u32)) {
+                    entry.push(id as u32);
+                }
+            }
+        }
+        let mut patterns: Vec<&str> = forms.keys().map(|k| &**k).collect();
         patterns.sort_unstable();
-        let ac_terms = patterns.iter().map(|p| strict[*p].clone()).collect();
+        let ac_terms = patterns.iter().map(|p| forms[*p].clone()).collect();
         let ac = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
@@ -292,7 +317,11 @@ impl Matcher {
             .any(|(i, _)| self.official.contains(&a[i + 1..]))
     }
 
-    /// Every brand `d` imitates, one finding per brand, strongest first.
+    /// Every brand `d` imitates, one finding per brand, strongest first. A name imitating a
+    /// term several brands share (Amazon and Amazon Japan: `amazon`) goes to the brands with
+    /// the strongest claim: one of their own keywords or official suffixes spelled in the
+    /// name, then an official domain on the name's suffix or TLD, then an official `.com`
+    /// domain; brands still tied each get a finding.
     pub fn check(&self, d: &Domain) -> Vec<Finding> {
         let mut hits: Vec<Hit> = Vec::new();
         SCRATCH.with(|cell| {
@@ -311,9 +340,16 @@ impl Matcher {
         s.bounds.clear();
         s.raw_bounds.clear();
         // The skeleton of a name is its labels' skeletons joined by dots.
-        skeleton::push_str(uni, &mut s.skel);
+        let tricked = skeleton::push_str(uni, &mut s.skel);
         label_bounds(uni.as_bytes(), &mut s.raw_bounds);
         label_bounds(s.skel.as_bytes(), &mut s.bounds);
+        if tricked {
+            // Terms are looked for in the form without the tricks (`smbclogin`).
+            s.plain.clear();
+            s.plain_bounds.clear();
+            skeleton::push_str_plain(uni, &mut s.plain);
+            label_bounds(s.plain.as_bytes(), &mut s.plain_bounds);
+        }
         let n = s.bounds.len();
         let suffix_labels = d.suffix().bytes().filter(|&b| b == b'.').count() + 1;
         let reg = n - suffix_labels - 1;
@@ -333,22 +369,22 @@ impl Matcher {
             }
         } else if sl.is_ascii() && self.loose_lens.contains(sl.len()) {
             s.loose.clear();
-            push_loose(sl, &mut s.loose);
-            if let Some(ids) = self.loose.get(s.loose.as_str()) {
-                let chars = label_u.chars().count();
-                for &id in ids {
-                    let t = &self.terms[id as usize];
-                    if chars.abs_diff(t.chars) > 2 {
-                        continue;
-                    }
-                    hits.push(Hit {
-                        term: id,
-                        techniques: vec![Technique::Homoglyph],
-                        base: score::loose_homoglyph(t.chars),
-                        reasons: homoglyph_reasons(label_u, &t.text),
-                        keyword: false,
-                    });
+            loose::push_key(sl, &mut s.loose);
+            let mut ids = self.loose.get(s.loose.as_str());
+            if ids.is_none() && tricked {
+                // The label's form without the tricks (`youtucle`, not `youtude`).
+                let (ps, pe) = s.plain_bounds[reg];
+                s.loose.clear();
+                loose::push_key(&s.plain[ps..pe], &mut s.loose);
+                ids = self.loose.get(s.loose.as_str());
+            }
+            let chars = label_u.chars().count();
+            for &id in ids.into_iter().flatten() {
+                let t = &self.terms[id as usize];
+                if chars.abs_diff(t.chars) > 2 {
+                    continue;
                 }
+                hits.extend(self.loose_hit(id, label_u, sl));
             }
         }
         let idn = label_u.len() != d.label().len() || !label_u.is_ascii();
@@ -364,23 +400,7 @@ impl Matcher {
                 techniques.insert(0, Technique::Homoglyph);
                 reasons.extend(homoglyph_reasons(label_u, &t.text).into_iter().skip(1));
             }
-            let mut base = if edit == Edit::Two {
-                score::TYPO2
-            } else {
-                score::typo(t.chars)
-            };
-            if techniques == [Technique::Bitsquatting] {
-                base = base
-                    .saturating_sub(score::BITSQUAT_PENALTY)
-                    .max(score::FLOOR);
-            }
-            if edit.at_start() && t.chars <= 7 {
-                // `cloud` for `icloud`, `oogle`: a changed first letter of a short term
-                // makes an ordinary word more often than a typo.
-                base = base
-                    .saturating_sub(score::FIRST_LETTER_PENALTY)
-                    .max(score::FLOOR);
-            }
+            let base = typo_score(t.chars, &edit, &techniques);
             hits.push(Hit {
                 term: id,
                 techniques,
@@ -440,55 +460,14 @@ impl Matcher {
             self.token_hits(sl, label_u, &mut s.lookup, &mut s.typos, hits);
         }
 
-        // Terms anywhere left of the suffix, one pass (the suffix's labels mean nothing here).
-        for m in self.ac.find_overlapping_iter(&s.skel[..le]) {
-            let (a, b) = (m.start(), m.end());
-            let Some(j) = s.bounds.iter().position(|&(st, en)| a >= st && b <= en) else {
-                continue;
-            };
-            let (st, en) = s.bounds[j];
-            let tok_start = a == st || s.skel.as_bytes()[a - 1] == b'-';
-            let tok_end = b == en || s.skel.as_bytes()[b] == b'-';
-            for &id in &self.ac_terms[m.pattern().as_usize()] {
-                if j == reg {
-                    if tok_start && tok_end {
-                        continue; // the label or a token: handled above
-                    }
-                    let t0 = s.skel[st..a].rfind('-').map_or(st, |i| st + i + 1);
-                    let t1 = s.skel[b..en].find('-').map_or(en, |i| b + i);
-                    let t = &self.terms[id as usize];
-                    // The same token as written, for the reasons.
-                    let token_index = s.skel[st..t0].matches('-').count();
-                    let shown = label_u
-                        .split('-')
-                        .nth(token_index)
-                        .and_then(|raw| shown_token(raw, &s.skel[t0..t1]));
-                    if let Some(r) = combo::run_in(
-                        &self.words,
-                        &s.skel[t0..t1],
-                        shown.as_ref(),
-                        a - t0,
-                        b - t0,
-                        &t.text,
-                        t.chars,
-                        &t.suffixes,
-                    ) {
-                        push_unique(
-                            hits,
-                            Hit {
-                                term: id,
-                                techniques: vec![r.technique],
-                                base: r.base,
-                                reasons: vec![r.reason],
-                                keyword: r.keyword,
-                            },
-                        );
-                    }
-                } else if j < reg && tok_start && tok_end {
-                    self.subdomain_hit(d, s, j, b, id, hits);
-                }
-            }
+        // Terms run into other text in the registrable label, in the skeleton and, where the
+        // tricks changed it, in the form without them (`smbclogin`), that one first: its pieces
+        // map back to the name as written.
+        if tricked {
+            self.run_in_terms(d, &s.plain, &s.plain_bounds, reg, hits);
         }
+        self.run_in_terms(d, &s.skel, &s.bounds, reg, hits);
+        self.subdomain_terms(d, s, reg, hits);
 
         // A dot inserted into a term: `pay.pal.com`, or `amaz.on.ca` where `on.ca` is a suffix.
         let mut splits = [None, None];
@@ -539,6 +518,130 @@ impl Matcher {
         }
     }
 
+    /// Every occurrence of a term inside a longer token of the registrable label, in `scan` (a
+    /// skeleton of `d`, labels at `bounds`): run into other text (`combosquat`, `missing-dot`).
+    fn run_in_terms(
+        &self,
+        d: &Domain,
+        scan: &str,
+        bounds: &[(usize, usize)],
+        reg: usize,
+        hits: &mut Vec<Hit>,
+    ) {
+        let label_u = d.label_unicode();
+        let (st, en) = bounds[reg];
+        for m in self.ac.find_overlapping_iter(&scan[st..en]) {
+            let (a, b) = (st + m.start(), st + m.end());
+            let tok_start = a == st || scan.as_bytes()[a - 1] == b'-';
+            let tok_end = b == en || scan.as_bytes()[b] == b'-';
+            if tok_start && tok_end {
+                continue; // the label or a token: handled by the whole-label and token lookups
+            }
+            let t0 = scan[st..a].rfind('-').map_or(st, |i| st + i + 1);
+            let t1 = scan[b..en].find('-').map_or(en, |i| b + i);
+            // The same token as written, for the reasons.
+            let token_index = scan[st..t0].matches('-').count();
+            let shown = label_u
+                .split('-')
+                .nth(token_index)
+                .and_then(|raw| shown_token(raw, &scan[t0..t1]));
+            for &id in &self.ac_terms[m.pattern().as_usize()] {
+                let t = &self.terms[id as usize];
+                if let Some(r) = combo::run_in(
+                    &self.words,
+                    &scan[t0..t1],
+                    shown.as_ref(),
+                    a - t0,
+                    b - t0,
+                    &t.text,
+                    t.chars,
+                    combo::Own {
+                        suffixes: &t.suffixes,
+                        keywords: &t.keywords,
+                    },
+                ) {
+                    push_unique(
+                        hits,
+                        Hit {
+                            term: id,
+                            techniques: vec![r.technique],
+                            base: r.base,
+                            reasons: vec![r.reason],
+                            keyword: r.keyword,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    /// Terms as whole labels or hyphen-separated tokens of the subdomain part
+    /// (`paypal.com.verify.xyz`, `www-paypal-com.secure.top`, `login.paypal.evil.com`). A trick
+    /// never crosses a `-` or `.`, so the skeleton's tokens are the tokens' skeletons.
+    fn subdomain_terms(&self, d: &Domain, s: &Scratch, reg: usize, hits: &mut Vec<Hit>) {
+        let uni = d.unicode();
+        for j in 0..reg {
+            let (st, en) = s.bounds[j];
+            let label = &s.skel[st..en];
+            let mut tokens = label.split('-').peekable();
+            while let Some(tok) = tokens.next() {
+                if !self.strict_lens.contains(tok.len()) {
+                    continue;
+                }
+                let Some(ids) = self.strict.get(tok) else {
+                    continue;
+                };
+                let next = match tokens.peek() {
+                    Some(next) => Some(*next),
+                    None => s.raw_bounds.get(j + 1).map(|&(rs, re)| &uni[rs..re]),
+                };
+                for &id in ids {
+                    self.subdomain_hit(d, next, tokens.peek().is_none(), id, hits);
+                }
+            }
+        }
+    }
+
+    /// The registrable label's loose key equals a term's: a homoglyph if the two align by
+    /// look-alike swaps (see [`loose`]), else nothing.
+    fn loose_hit(&self, id: u32, label_u: &str, sl: &str) -> Option<Hit> {
+        let t = &self.terms[id as usize];
+        let allow_double = t.chars >= loose::MIN_CHARS_WITH_TYPO;
+        let raw = label_u.is_ascii() && t.text.is_ascii();
+        let alignment = if raw {
+            loose::align(label_u, &t.text, false, allow_double)?
+        } else {
+            loose::align(sl, &t.skeleton, true, allow_double)?
+        };
+        let mut techniques = vec![Technique::Homoglyph];
+        let mut base = score::loose_homoglyph(t.chars);
+        let mut reasons = vec![format!("'{label_u}' looks like '{}'", t.text)];
+        if raw {
+            for (a, b) in &alignment.swaps {
+                reasons.push(format!("'{a}' looks like '{b}'"));
+            }
+        } else {
+            reasons.extend(homoglyph_reasons(label_u, &t.text).into_iter().skip(1));
+        }
+        if let Some((in_label, c)) = alignment.doubled {
+            base -= score::LOOSE_DOUBLED_PENALTY;
+            if in_label {
+                techniques.push(Technique::Repetition);
+                reasons.push(format!("'{c}' is doubled"));
+            } else {
+                techniques.push(Technique::Omission);
+                reasons.push(format!("one '{c}' of '{c}{c}' is left out"));
+            }
+        }
+        Some(Hit {
+            term: id,
+            techniques,
+            base,
+            reasons,
+            keyword: false,
+        })
+    }
+
     /// The registrable label's skeleton equals a term's.
     fn whole_label_hit(&self, d: &Domain, id: u32, label_u: &str) -> Hit {
         let t = &self.terms[id as usize];
@@ -585,29 +688,29 @@ impl Matcher {
             if tok.is_empty() {
                 continue;
             }
-            let keyword = sl
-                .split('-')
-                .find(|o| *o != tok && self.words.keywords.contains(*o));
-            let others_keyword = keyword.is_some();
-            let base = match (others_keyword, tok.len()) {
-                (true, _) => score::COMBO_KEYWORD,
-                (false, 0..=5) => score::COMBO_SHORT_TOKEN,
-                (false, _) => score::COMBO_TOKEN,
+            // What stands next to the term depends on the term: another brand's keyword
+            // (`plan` for Netflix) says nothing about `meta-plan`.
+            let context = |id: u32| {
+                let own = &self.terms[id as usize].keywords;
+                let keyword = sl
+                    .split('-')
+                    .position(|o| o != tok && self.words.is_keyword(o, own));
+                let base = match (keyword.is_some(), tok.len()) {
+                    (true, _) => score::COMBO_KEYWORD,
+                    (false, 0..=5) => score::COMBO_SHORT_TOKEN,
+                    (false, _) => score::COMBO_TOKEN,
+                };
+                // Name the keyword as written, not in its skeleton form ('mobile', not 'rnobile').
+                let next_to = keyword
+                    .and_then(|i| label_u.split('-').nth(i))
+                    .map(|shown| format!(", next to '{shown}'"))
+                    .unwrap_or_default();
+                (keyword.is_some(), base, next_to)
             };
-            // Name the keyword as written, not in its skeleton form ('mobile', not 'rnobile').
-            let next_to = keyword
-                .map(|k| {
-                    let shown = sl
-                        .split('-')
-                        .position(|o| o == k)
-                        .and_then(|i| label_u.split('-').nth(i))
-                        .unwrap_or(k);
-                    format!(", next to '{shown}'")
-                })
-                .unwrap_or_default();
             if let Some(ids) = self.strict.get(tok) {
                 for &id in ids {
                     let t = &self.terms[id as usize];
+                    let (others_keyword, base, next_to) = context(id);
                     let mut techniques = vec![Technique::Combosquat];
                     let mut reasons =
                         vec![format!("'{}' as a word of '{label_u}'{next_to}", t.text)];
@@ -641,13 +744,14 @@ impl Matcher {
                     continue;
                 }
                 let t = &self.terms[id as usize];
+                let (others_keyword, base, next_to) = context(id);
                 let mut techniques = typo::techniques(t.text.as_bytes(), &edit);
+                let base = base.min(typo_score(t.chars, &edit, &techniques));
                 techniques.push(Technique::Combosquat);
                 let reasons = vec![
                     typo::describe(&t.text, raw, &edit),
                     format!("'{raw}' as a word of '{label_u}'{next_to}"),
                 ];
-                let base = base.min(score::typo(t.chars));
                 push_unique(
                     hits,
                     Hit {
@@ -662,28 +766,20 @@ impl Matcher {
         }
     }
 
-    /// A term as a label or token of the subdomain part (label `j`, ending at skeleton offset `b`).
+    /// A term as a label or token of the subdomain part; `next` is the label (when the term
+    /// ends its label, `label_end`) or the token after it.
     fn subdomain_hit(
         &self,
         d: &Domain,
-        s: &Scratch,
-        j: usize,
-        b: usize,
+        next: Option<&str>,
+        label_end: bool,
         id: u32,
         hits: &mut Vec<Hit>,
     ) {
         let t = &self.terms[id as usize].text;
-        let uni = d.unicode();
-        let (_, en) = s.bounds[j];
-        let next = if b == en {
-            s.raw_bounds.get(j + 1).map(|&(rs, re)| &uni[rs..re])
-        } else {
-            let rest = &s.skel[b + 1..en];
-            Some(rest.split('-').next().unwrap_or(""))
-        };
         if let Some(next) = next {
             if self.words.is_tld(&skeleton::skeleton(next)) {
-                let sep = if b == en { "." } else { "-" };
+                let sep = if label_end { "." } else { "-" };
                 push_unique(
                     hits,
                     Hit {
@@ -700,10 +796,11 @@ impl Matcher {
                 return;
             }
         }
+        let own = &self.terms[id as usize].keywords;
         let keyword = d
             .subdomain()
             .split(['.', '-'])
-            .any(|w| self.words.keywords.contains(&*skeleton::skeleton(w)));
+            .any(|w| self.words.is_keyword(&skeleton::skeleton(w), own));
         let base = if keyword {
             score::COMBO_SUBDOMAIN_KEYWORD
         } else {
@@ -728,7 +825,7 @@ impl Matcher {
     fn assemble(&self, d: &Domain, hits: Vec<Hit>) -> Vec<Finding> {
         let mut per_brand: Vec<(u32, Vec<&Hit>)> = Vec::new();
         for h in &hits {
-            for &b in &self.terms[h.term as usize].brands {
+            for b in self.claimants(d, &self.terms[h.term as usize].brands) {
                 match per_brand.iter_mut().find(|(id, _)| *id == b) {
                     Some((_, list)) => list.push(h),
                     None => per_brand.push((b, vec![h])),
@@ -802,6 +899,56 @@ impl Matcher {
         findings
     }
 
+    /// The brands a name imitating a term shared by several brands goes to (Amazon and Amazon
+    /// Japan both have `amazon`): those with the strongest claim, by, in order, one of their
+    /// marks in the name (a keyword of their own, or an official suffix spelled out:
+    /// `amazon-jp-login.com`, `amazoncojp.com`), an official domain on the name's suffix
+    /// (`amazon-login.co.jp`) or else on its TLD (`amazon.jp`), an official `.com` domain.
+    /// Ties go to every tied brand.
+    fn claimants(&self, d: &Domain, brands: &[u32]) -> Vec<u32> {
+        if brands.len() < 2 {
+            return brands.to_vec();
+        }
+        let words = self.head_words(d);
+        let claim = |b: u32| {
+            let brand = &self.brands[b as usize];
+            (
+                words.iter().any(|w| {
+                    brand.keywords.iter().any(|k| **k == **w)
+                        || brand
+                            .marks
+                            .iter()
+                            .any(|(m, joined)| **w == **m || (*joined && w.ends_with(&**m)))
+                }),
+                // The name's very suffix, else its TLD (`amazon.jp` for `amazon.co.jp`).
+                if brand.suffixes.iter().any(|s| s == d.suffix()) {
+                    2
+                } else if brand.suffixes.iter().any(|s| tld(s) == tld(d.suffix())) {
+                    1
+                } else {
+                    0
+                },
+                brand.suffixes.iter().any(|s| s == "com"),
+            )
+        };
+        let best = brands.iter().map(|&b| claim(b)).max();
+        brands
+            .iter()
+            .copied()
+            .filter(|&b| Some(claim(b)) == best)
+            .collect()
+    }
+
+    /// The skeletons of the words (split at dots and hyphens) left of the suffix.
+    fn head_words(&self, d: &Domain) -> Vec<String> {
+        let head_len = d.unicode().len() - d.suffix_unicode().len();
+        d.unicode()[..head_len.saturating_sub(1)]
+            .split(['.', '-'])
+            .filter(|w| !w.is_empty())
+            .map(skeleton::skeleton)
+            .collect()
+    }
+
     /// A keyword (default or the brand's own) among the words of the name, outside the suffix.
     fn keyword_in(&self, d: &Domain, term: &str, brand: &BrandInfo) -> Option<String> {
         let head_len = d.unicode().len() - d.suffix_unicode().len();
@@ -815,6 +962,38 @@ impl Matcher {
                 .then(|| w.to_string())
         })
     }
+}
+
+/// The last label of a suffix (`jp` of `co.jp`).
+fn tld(suffix: &str) -> &str {
+    suffix.rsplit('.').next().unwrap_or(suffix)
+}
+
+/// Base score of a typo (`edit`, classified as `techniques`) of a term of `chars` characters.
+fn typo_score(chars: usize, edit: &Edit, techniques: &[Technique]) -> u8 {
+    if *edit == Edit::Two {
+        return score::TYPO2;
+    }
+    let mut penalty = 0;
+    if techniques == [Technique::Bitsquatting] {
+        penalty += score::BITSQUAT_PENALTY;
+    }
+    if techniques == [Technique::Substitution] {
+        // Neither a neighbouring key nor a look-alike: a deliberate squat less often.
+        penalty += score::SUBSTITUTION_PENALTY;
+    }
+    if edit.at_start() && chars <= 7 {
+        // `cloud` for `icloud`, `oogle`: a changed first letter of a short term makes an
+        // ordinary word more often than a typo, and a first letter replaced by one that does
+        // not look like it makes another name (`pcloud`, `vcloud`).
+        penalty += match edit {
+            Edit::Replace { .. } if !techniques.contains(&Technique::Homoglyph) => {
+                score::FIRST_LETTER_REPLACED_PENALTY
+            }
+            _ => score::FIRST_LETTER_PENALTY,
+        };
+    }
+    score::typo(chars).saturating_sub(penalty).max(score::FLOOR)
 }
 
 /// (start, end) of each dot-separated label of `name`.
@@ -851,6 +1030,13 @@ fn homoglyph_reasons(label: &str, term: &str) -> Vec<String> {
         }
     }
     if named.is_empty() {
+        // ASCII look-alikes: name each swap (`'0' looks like 'o'`, `'rn' looks like 'm'`).
+        if let Some(a) = loose::align(label, term, false, false) {
+            for (x, y) in a.swaps {
+                reasons.push(format!("'{x}' looks like '{y}'"));
+            }
+            return reasons;
+        }
         let (l, t) = (label.as_bytes(), term.as_bytes());
         let pre = l.iter().zip(t).take_while(|(a, b)| a == b).count();
         let suf = l[pre..]

@@ -21,9 +21,12 @@
 //! | combosquat inside a subdomain label, no keyword | 30 |
 //!
 //! Modifiers: a keyword anywhere else in the name +10; a TLD often used for abuse
-//! ([`RISKY_TLDS`]) +10; mixed scripts in the label +5; bit flips −10 (rarely deliberate);
-//! homoglyphs of terms of 4 characters or fewer −15 (they collide with real words); a typo
-//! in the first letter of a term of 7 characters or fewer −10 (`cloud` is not `icloud`).
+//! ([`RISKY_TLDS`]) +10; mixed scripts in the label +5; bit flips −10 (rarely deliberate); a
+//! substitution that is neither a neighbouring key, a look-alike, a vowel nor a bit flip −10;
+//! homoglyphs of terms of 4 characters or fewer −15 (they collide with real words); a typo in
+//! the first letter of a term of 7 characters or fewer −10, −20 when the first letter is
+//! replaced by one that does not look like it (`cloud`, `pcloud` are not `icloud`); a loose
+//! homoglyph that also doubles or undoubles a letter (`rnicrosofft`) −10.
 //! Findings under [`FLOOR`] are not reported at all.
 
 /// Scores below this are not findings.
@@ -61,6 +64,9 @@ pub const MIXED_SCRIPT_BONUS: u8 = 5;
 pub const BITSQUAT_PENALTY: u8 = 10;
 pub const SHORT_HOMOGLYPH_PENALTY: u8 = 15;
 pub const FIRST_LETTER_PENALTY: u8 = 10;
+pub const FIRST_LETTER_REPLACED_PENALTY: u8 = 20;
+pub const SUBSTITUTION_PENALTY: u8 = 10;
+pub const LOOSE_DOUBLED_PENALTY: u8 = 10;
 
 /// Base score of a single-edit typo of a term with `len` characters.
 pub fn typo(len: usize) -> u8 {

@@ -189,12 +189,24 @@ fn trick_pairs() -> &'static TrickPairs {
 
 /// Appends the skeleton of `s` to `out`. `.` and `-` map to themselves, so label and token
 /// boundaries survive, and no skeleton or trick crosses them: the skeleton of a name is the
-/// skeletons of its labels joined by dots.
-pub fn push_str(s: &str, out: &mut String) {
+/// skeletons of its labels joined by dots. Returns whether an [`ASCII_TRICKS`] rewrite applied
+/// (then [`push_str_plain`] gives the form without them).
+pub fn push_str(s: &str, out: &mut String) -> bool {
+    let start = out.len();
+    if push_str_plain(s, out) {
+        apply_tricks(out, start)
+    } else {
+        false
+    }
+}
+
+/// Steps 1–3 of the skeleton, without [`ASCII_TRICKS`]; returns whether the output may hold
+/// one (a pair of bytes that starts one).
+pub fn push_str_plain(s: &str, out: &mut String) -> bool {
     let start = out.len();
     if s.is_ascii() {
-        // Nearly every name: one table lookup per byte into a stack buffer, and the tricks
-        // only where a pair of output bytes starts one.
+        // Nearly every name: one table lookup per byte, and the tricks only where a pair of
+        // output bytes starts one.
         let (bytes, table, pairs) = (ascii_bytes(), ascii_table(), trick_pairs());
         out.reserve(s.len() + 8);
         let mut prev = 0u8;
@@ -216,15 +228,24 @@ pub fn push_str(s: &str, out: &mut String) {
                 out.push_str(sk);
             }
         }
-        if tricks {
-            apply_tricks(out, start);
-        }
+        tricks
     } else {
         for c in s.chars() {
             push_char(c, out);
         }
-        apply_tricks(out, start);
+        has_trick(&out.as_bytes()[start..])
     }
+}
+
+/// The skeleton of `s`, and, when the tricks change it, also its form without them: sets of
+/// words compared with pieces of either form (keywords, TLD words) hold both.
+pub fn both_forms(s: &str) -> Vec<Box<str>> {
+    let mut plain = String::new();
+    let mut forms = vec![skeleton(s).into_boxed_str()];
+    if push_str_plain(s, &mut plain) && *forms[0] != *plain {
+        forms.push(plain.into_boxed_str());
+    }
+    forms
 }
 
 /// The skeleton of `s` as a new string.
@@ -241,15 +262,10 @@ pub fn has_trick(s: &[u8]) -> bool {
         .any(|w| pairs.first[w[0] as usize] && pairs.starts(w[0], w[1]))
 }
 
-/// Rewrites [`ASCII_TRICKS`] in `out[start..]` in place.
-fn apply_tricks(out: &mut String, start: usize) {
-    // Every trick starts with `v` or `c` and is two bytes long: a cheap scan first.
-    let tail = &out.as_bytes()[start..];
-    let maybe = tail
-        .windows(2)
-        .any(|w| ASCII_TRICKS.iter().any(|(from, _)| from.as_bytes() == w));
-    if !maybe {
-        return;
+/// Rewrites [`ASCII_TRICKS`] in `out[start..]` in place; returns whether anything changed.
+fn apply_tricks(out: &mut String, start: usize) -> bool {
+    if !has_trick(&out.as_bytes()[start..]) {
+        return false;
     }
     let mut s = out[start..].to_string();
     for (from, to) in ASCII_TRICKS {
@@ -257,6 +273,7 @@ fn apply_tricks(out: &mut String, start: usize) {
     }
     out.truncate(start);
     out.push_str(&s);
+    true
 }
 
 /// Whether a character is a plain lowercase LDH character that needs no explanation.
@@ -330,6 +347,16 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(skeleton(input), want, "{input}");
         }
+    }
+
+    #[test]
+    fn forms_with_and_without_the_tricks() {
+        assert_eq!(both_forms("paypal"), ["paypal".into()]);
+        assert_eq!(both_forms("icloud"), ["idoud".into(), "icloud".into()]);
+        let mut plain = String::new();
+        assert!(push_str_plain("smbclogin", &mut plain));
+        assert_eq!(plain, "srnbclogin");
+        assert_eq!(skeleton("smbclogin"), "srnbdogin");
     }
 
     #[test]

@@ -118,7 +118,11 @@ fn combos_levels_dots_and_tlds() {
     let _ = t!(m, "www-paypal-com.secure.top", "PayPal", 85, [LevelSquat]);
     let _ = t!(m, "wwwpaypal.com", "PayPal", 70, [MissingDot]);
     let _ = t!(m, "paypalcom.net", "PayPal", 70, [MissingDot]);
-    let _ = t!(m, "amazoncojp.com", "Amazon Japan", 70, [MissingDot]);
+    let f = t!(m, "amazoncojp.com", "Amazon Japan", 70, [MissingDot]);
+    assert_eq!(
+        f.reasons[0],
+        "'amazoncojp' is 'amazon.co.jp' without the dot"
+    );
     // Another brand's suffix is not a missing dot: `meta.de` is nobody's domain.
     assert!(
         m.check(&Domain::parse("metade.de").unwrap())
@@ -181,12 +185,37 @@ fn one_finding_per_brand_with_every_technique() {
     ] {
         assert!(json.get(field).is_some(), "{field} missing from {json}");
     }
-    // Shared terms report each brand.
-    let f = m.check(&Domain::parse("amazon-prime-login.com").unwrap());
-    let brands: Vec<&str> = f.iter().map(|f| f.brand.as_str()).collect();
-    assert!(
-        brands.contains(&"Amazon") && brands.contains(&"Amazon Japan"),
-        "{brands:?}"
+    // A term two brands share goes to the brand the name points to.
+    for (name, brand) in [
+        ("amazon-prime-login.com", "Amazon"),
+        ("amazon-prime-login.xyz", "Amazon"),
+        ("amazon-login.co.uk", "Amazon"),
+        ("amazon-prime-login.co.jp", "Amazon Japan"),
+        ("amazon.jp", "Amazon Japan"),
+        ("amazon-jp-login.com", "Amazon Japan"),
+        ("amazoncojp.com", "Amazon Japan"),
+        ("amazon.co.jp.verify-account.xyz", "Amazon Japan"),
+    ] {
+        let f = m.check(&Domain::parse(name).unwrap());
+        let brands: Vec<&str> = f.iter().map(|f| f.brand.as_str()).collect();
+        assert_eq!(brands, [brand], "{name}");
+    }
+    // Two brands with an equal claim both get the finding.
+    let twins = watchlist::parse_all([(
+        "w.toml",
+        "[[brand]]\nname = \"A\"\ndomains = [\"acme.com\"]\n[[brand]]\nname = \"B\"\ndomains = [\"acme.net\", \"acme.com.au\"]\nterms = [\"acme\"]\n",
+    )])
+    .unwrap();
+    let m = Matcher::build(&twins);
+    let f = m.check(&Domain::parse("acme-login.net").unwrap());
+    assert_eq!(
+        f.iter().map(|f| f.brand.as_str()).collect::<Vec<_>>(),
+        ["B"]
+    );
+    let f = m.check(&Domain::parse("acme-login.org").unwrap());
+    assert_eq!(
+        f.iter().map(|f| f.brand.as_str()).collect::<Vec<_>>(),
+        ["A"]
     );
 }
 

@@ -83,6 +83,8 @@ pub struct FakeLogOptions {
     pub rate_limit_every: u32,
     pub gzip_tiles: bool,
     pub origin: String,
+    /// Every get-entries answer waits this long first: a slow log, whatever the client's speed.
+    pub entries_delay: std::time::Duration,
 }
 
 impl Default for FakeLogOptions {
@@ -92,6 +94,7 @@ impl Default for FakeLogOptions {
             rate_limit_every: 0,
             gzip_tiles: false,
             origin: "fakelog.example/test".into(),
+            entries_delay: std::time::Duration::ZERO,
         }
     }
 }
@@ -495,6 +498,9 @@ async fn get_entries(State(s): S, q: Result<Query<EntriesQuery>, QueryRejection>
     let Ok(Query(EntriesQuery { start, end })) = q else {
         return (StatusCode::BAD_REQUEST, "start and end are required\n").into_response();
     };
+    if !s.opts.entries_delay.is_zero() {
+        tokio::time::sleep(s.opts.entries_delay).await;
+    }
     let entries: Vec<_> = {
         let tree = s.tree.lock().unwrap();
         let size = tree.entries.len() as u64;
