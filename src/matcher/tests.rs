@@ -258,3 +258,48 @@ fn reasons_quote_the_name_as_written_not_its_skeleton() {
         "'paypal' run together with 'login' and 'secure'"
     );
 }
+
+/// Cases found by reading every finding at the alert threshold on a million CT names and on
+/// Tranco's top 100k.
+#[test]
+fn lessons_from_reading_real_findings() {
+    let m = matcher();
+    // A loose homoglyph names each look-alike swap; a doubled letter is no homoglyph.
+    let f = t!(m, "gooqle.com", "Google", 60, [Homoglyph]);
+    assert!(
+        f.reasons.contains(&"'q' looks like 'g'".to_string()),
+        "{f:?}"
+    );
+    let f = t!(m, "outlokk.de", "Microsoft", 50, [Replacement]);
+    assert!(!f.techniques.contains(&Technique::Homoglyph), "{f:?}");
+    let f = t!(m, "googlie.com", "Google", 50, [Addition]);
+    assert!(!f.techniques.contains(&Technique::Homoglyph), "{f:?}");
+    // Another brand's keyword does not make a combosquat: `plan` is Netflix's, `pro` OpenAI's.
+    for d in [
+        "meta-plan.ru",
+        "meta-pro.de",
+        "applekey.ru",
+        "metapoint.club",
+    ] {
+        let f = m.check(&Domain::parse(d).unwrap());
+        assert!(
+            f.iter().all(|f| f.score < score::DEFAULT_MIN_SCORE),
+            "{d}: {f:?}"
+        );
+    }
+    // A first letter replaced by one that does not look like it makes another name.
+    for d in ["pcloud.link", "vcloud.zip", "jcloud-cdn.com", "dcloud.ar"] {
+        let f = m.check(&Domain::parse(d).unwrap());
+        assert!(
+            f.iter().all(|f| f.score < score::DEFAULT_MIN_SCORE),
+            "{d}: {f:?}"
+        );
+    }
+    // A term joined to a keyword by letters the `cl` → `d` rewrite would merge.
+    let f = t!(m, "smbclogin.com", "SMBC", 55, [Combosquat]);
+    assert_eq!(f.reasons[0], "'smbc' run together with 'login'");
+    let f = t!(m, "appleclaim.com", "Apple", 60, [Combosquat]);
+    assert_eq!(f.reasons[0], "'apple' run together with 'claim'");
+    // PayPay is not PayPal.
+    none(&m, "paypay.ne.jp");
+}
