@@ -583,20 +583,32 @@ impl Matcher {
         for j in 0..reg {
             let (st, en) = s.bounds[j];
             let label = &s.skel[st..en];
-            let mut tokens = label.split('-').peekable();
-            while let Some(tok) = tokens.next() {
+            let (rs, re) = s.raw_bounds[j];
+            // The tokens as written, for the reasons (`com`, not its skeleton `corn`).
+            let raw: Vec<&str> = uni[rs..re].split('-').collect();
+            let tokens: Vec<&str> = label.split('-').collect();
+            let shown = |k: usize| {
+                if raw.len() == tokens.len() {
+                    raw[k]
+                } else {
+                    tokens[k]
+                }
+            };
+            for (k, tok) in tokens.iter().enumerate() {
                 if !self.strict_lens.contains(tok.len()) {
                     continue;
                 }
-                let Some(ids) = self.strict.get(tok) else {
+                let Some(ids) = self.strict.get(*tok) else {
                     continue;
                 };
-                let next = match tokens.peek() {
-                    Some(next) => Some(*next),
-                    None => s.raw_bounds.get(j + 1).map(|&(rs, re)| &uni[rs..re]),
+                let label_end = k + 1 == tokens.len();
+                let next = if label_end {
+                    s.raw_bounds.get(j + 1).map(|&(rs, re)| &uni[rs..re])
+                } else {
+                    Some(shown(k + 1))
                 };
                 for &id in ids {
-                    self.subdomain_hit(d, next, tokens.peek().is_none(), id, hits);
+                    self.subdomain_hit(d, shown(k), next, label_end, id, hits);
                 }
             }
         }
@@ -771,30 +783,33 @@ impl Matcher {
     fn subdomain_hit(
         &self,
         d: &Domain,
+        token: &str,
         next: Option<&str>,
         label_end: bool,
         id: u32,
         hits: &mut Vec<Hit>,
     ) {
         let t = &self.terms[id as usize].text;
-        if let Some(next) = next {
-            if self.words.is_tld(&skeleton::skeleton(next)) {
-                let sep = if label_end { "." } else { "-" };
-                push_unique(
-                    hits,
-                    Hit {
-                        term: id,
-                        techniques: vec![Technique::LevelSquat],
-                        base: score::LEVEL_SQUAT,
-                        reasons: vec![format!(
-                            "'{t}{sep}{next}' placed in front of another domain, {}",
-                            d.registrable_unicode()
-                        )],
-                        keyword: false,
-                    },
-                );
-                return;
+        if let Some(next) = next.filter(|n| self.words.is_tld(&skeleton::skeleton(n))) {
+            let sep = if label_end { "." } else { "-" };
+            let mut reasons = vec![format!(
+                "'{token}{sep}{next}' placed in front of another domain, {}",
+                d.registrable_unicode()
+            )];
+            if token != t {
+                reasons.extend(homoglyph_reasons(token, t));
             }
+            push_unique(
+                hits,
+                Hit {
+                    term: id,
+                    techniques: vec![Technique::LevelSquat],
+                    base: score::LEVEL_SQUAT,
+                    reasons,
+                    keyword: false,
+                },
+            );
+            return;
         }
         let own = &self.terms[id as usize].keywords;
         let keyword = d
@@ -806,16 +821,20 @@ impl Matcher {
         } else {
             score::COMBO_SUBDOMAIN
         };
+        let mut reasons = vec![format!(
+            "'{token}' in the subdomain part, in front of {}",
+            d.registrable_unicode()
+        )];
+        if token != t {
+            reasons.extend(homoglyph_reasons(token, t));
+        }
         push_unique(
             hits,
             Hit {
                 term: id,
                 techniques: vec![Technique::Combosquat],
                 base,
-                reasons: vec![format!(
-                    "'{t}' in the subdomain part, in front of {}",
-                    d.registrable_unicode()
-                )],
+                reasons,
                 keyword,
             },
         );

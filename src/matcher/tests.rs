@@ -300,6 +300,20 @@ fn lessons_from_reading_real_findings() {
     assert_eq!(f.reasons[0], "'smbc' run together with 'login'");
     let f = t!(m, "appleclaim.com", "Apple", 60, [Combosquat]);
     assert_eq!(f.reasons[0], "'apple' run together with 'claim'");
+    // Level-squat reasons quote the name as written: `com`, not its skeleton `corn`.
+    let f = t!(m, "www-paypal-com.secure.top", "PayPal", 85, [LevelSquat]);
+    assert_eq!(
+        f.reasons[0],
+        "'paypal-com' placed in front of another domain, secure.top"
+    );
+    let f = t!(m, "paypa1.com.verify.xyz", "PayPal", 85, [LevelSquat]);
+    assert_eq!(
+        f.reasons[..2],
+        [
+            "'paypa1.com' placed in front of another domain, verify.xyz".to_string(),
+            "'paypa1' looks like 'paypal'".to_string()
+        ]
+    );
     // PayPay is not PayPal.
     none(&m, "paypay.ne.jp");
 }
