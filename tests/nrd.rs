@@ -218,6 +218,63 @@ async fn whoisds_days_arrive_once_in_order_and_survive_a_restart() {
     );
 }
 
+/// A regression test: days older than the give-up age were given up at the first network
+/// error, so a first start without network lost them for good.
+#[tokio::test]
+async fn old_days_are_not_given_up_while_the_feed_cannot_be_reached() {
+    let today = nrd::today();
+    let old = today - (nrd::GIVE_UP_DAYS + 2);
+    let mut days = Days::default();
+    for d in old..today {
+        days.plan
+            .insert(nrd::date(d), (0, "404", vec![format!("n-{d}.example.com")]));
+    }
+    let days = Arc::new(Mutex::new(days));
+    // A port nobody listens on yet: the feed is unreachable.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let mut config = whoisds_config(&format!("http://{addr}"));
+    config.backfill_days = (today - old) as u32;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("store")).unwrap();
+    let (tx, mut rx) = mpsc::channel::<Work>(4);
+    let cancel = CancellationToken::new();
+    let run = tokio::spawn(nrd::run(
+        config,
+        http(),
+        store.clone(),
+        tx,
+        Metrics::new(),
+        cancel.clone(),
+    ));
+    let early = tokio::time::timeout(Duration::from_millis(700), rx.recv()).await;
+    assert!(
+        early.is_err(),
+        "nothing can arrive while unreachable: {early:?}"
+    );
+
+    // The feed comes up on that port: every day arrives, the oldest first.
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let app = Router::new().fallback(whoisds_day).with_state(days.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let mut got = Vec::new();
+    tokio::time::timeout(WAIT, async {
+        while store.cursor("nrd:whoisds").unwrap() != Some(Cursor { next: today }) {
+            let work = rx.recv().await.expect("work");
+            commit(&store, &work);
+            got.extend(names_of(work).into_iter().map(|o| o.name));
+        }
+    })
+    .await
+    .expect("every day once the feed is up");
+    cancel.cancel();
+    run.await.unwrap();
+    let expected: Vec<String> = (old..today).map(|d| format!("n-{d}.example.com")).collect();
+    assert_eq!(got, expected);
+}
+
 /// A list served with an ETag; `version` picks its content.
 #[derive(Default)]
 struct List {

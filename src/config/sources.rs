@@ -182,16 +182,32 @@ pub(super) fn nrd(s: RawSource, base: &Path, invalid: Invalid) -> Result<NrdConf
         Some(p) => duration(p, "poll", invalid)?,
         None => Duration::from_secs(3600),
     };
+    let backfill_days = match &s.backfill_days {
+        None => 3,
+        Some(d) if *d.get_ref() <= MAX_BACKFILL_DAYS => *d.get_ref(),
+        Some(d) => {
+            return Err(invalid(
+                d.span(),
+                format!(
+                    "backfill_days = {}: at most {MAX_BACKFILL_DAYS} (older daily lists are no longer published)",
+                    d.get_ref()
+                ),
+            ));
+        }
+    };
     Ok(NrdConfig {
         name,
         kind,
         format,
         member: s.member.map(|m| m.into_inner()),
         column: s.column.map(|c| c.into_inner()),
-        backfill_days: s.backfill_days.map_or(3, |d| d.into_inner().min(30)),
+        backfill_days,
         poll,
     })
 }
+
+/// The most days an NRD source may read back on its first start.
+pub const MAX_BACKFILL_DAYS: u32 = 30;
 
 #[cfg(test)]
 mod tests {

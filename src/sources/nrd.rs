@@ -177,12 +177,13 @@ impl Feed {
                     }
                     Err(None) => return,
                 };
-                if today - day > GIVE_UP_DAYS {
+                if failed {
+                    // The network is down: the later days would fail the same way, and a day
+                    // nobody could ask for is not given up, however old.
+                    break;
+                } else if today - day > GIVE_UP_DAYS {
                     warn!(source = %name, day = %date(day), reason = %not_ready, "Giving up on a day that never came; later days go on.");
                     have.insert(day, Day::GivenUp);
-                } else if failed {
-                    // The network is down: the later days would fail the same way.
-                    break;
                 } else if waiting_logged.insert(day) {
                     info!(source = %name, day = %date(day), reason = %not_ready, retry_in = ?self.config.poll, "A day is not available yet; retrying.");
                 } else {
