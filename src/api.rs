@@ -62,6 +62,9 @@ pub fn router(state: ApiState) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .merge(protected)
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
+        .method_not_allowed_fallback(|| async {
+            error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed here")
+        })
         .layer(middleware::from_fn_with_state(state.clone(), count))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
@@ -202,7 +205,13 @@ async fn list_findings(
             }
         }
     };
-    let limit = q.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            &format!("limit must be 1 to {MAX_LIMIT}"),
+        );
+    }
     let store = state.store.clone();
     let result = tokio::task::spawn_blocking(move || hits::query(&store, &filter)).await;
     let all = match result {
@@ -262,11 +271,19 @@ struct TriageBody {
 async fn triage(
     State(state): State<ApiState>,
     Path(domain): Path<String>,
-    body: Result<axum::Json<TriageBody>, axum::extract::rejection::JsonRejection>,
+    body: axum::body::Bytes,
 ) -> Response {
-    let body = match body {
-        Ok(axum::Json(b)) => b,
-        Err(e) => return error(e.status(), &e.body_text()),
+    // The body is JSON whatever the Content-Type says (`curl -d` sends a form type).
+    let body: TriageBody = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                &format!(
+                    "the body is not a triage object ({{\"status\": \"confirmed\", \"note\": \"...\"}}): {e}"
+                ),
+            );
+        }
     };
     let status: TriageStatus = match body.status.parse() {
         Ok(s) => s,
@@ -284,7 +301,28 @@ async fn triage(
         body.note.as_deref(),
         by,
     ) {
-        Ok(done) if done.is_empty() => error(StatusCode::NOT_FOUND, "no finding for this domain"),
+        Ok(done) if done.is_empty() => {
+            let brands: Vec<String> = state
+                .store
+                .records_for(&registrable)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| r.finding.brand)
+                .collect();
+            match (&body.brand, brands.is_empty()) {
+                (Some(brand), false) => error(
+                    StatusCode::NOT_FOUND,
+                    &format!(
+                        "no finding for brand '{brand}' on {registrable}; its findings are for {}",
+                        brands.join(", ")
+                    ),
+                ),
+                _ => error(
+                    StatusCode::NOT_FOUND,
+                    &format!("no finding for {registrable}"),
+                ),
+            }
+        }
         Ok(done) => {
             let _ = state.store.flush().await;
             let updated: Vec<serde_json::Value> = done

@@ -39,7 +39,7 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// How often to print the status line on stderr.
-        #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+        #[arg(long, default_value = "30s", value_parser = positive_duration)]
         status_interval: Duration,
     },
     /// Explain how each domain matches the watched brands.
@@ -98,7 +98,7 @@ enum Command {
         #[arg(long)]
         technique: Option<Technique>,
         /// At most this many (newest first).
-        #[arg(long, default_value_t = 100)]
+        #[arg(long, default_value_t = 100, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
         limit: usize,
         /// One JSON object per line (finding schema + first_seen, sources, status, triage).
         #[arg(long)]
@@ -175,6 +175,15 @@ enum WatchlistCommand {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+}
+
+/// A duration like `30s` or `1m`, longer than zero.
+fn positive_duration(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(d) if d.is_zero() => Err("must be longer than zero".into()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn main() -> ExitCode {
