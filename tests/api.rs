@@ -228,6 +228,41 @@ async fn findings_triage_blocklists_and_metrics_over_http() {
         .await
         .unwrap();
     assert_eq!(r.status(), 413, "oversized body refused");
+    // `curl -d` sends a form Content-Type; the body is read as JSON all the same.
+    let r = http
+        .post(format!("{base}/api/v1/findings/paypa1-login.com/triage"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(r#"{"status":"false_positive","note":"again"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = http
+        .post(format!("{base}/api/v1/findings/paypa1-login.com/triage"))
+        .json(&serde_json::json!({"status": "confirmed", "brand": "Nobody"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        body["error"],
+        "no finding for brand 'Nobody' on paypa1-login.com; its findings are for PayPal"
+    );
+    for bad in ["/api/v1/findings?limit=0", "/api/v1/findings?limit=1001"] {
+        let r = get(bad).await;
+        assert_eq!(r.status(), 400, "{bad}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["error"], "limit must be 1 to 1000");
+    }
+    let r = http
+        .delete(format!("{base}/api/v1/findings"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(body["error"].is_string(), "{body}");
 
     // The CLI reaches the running service through the API.
     let o = cli(&config, &["hits", "--json"]);
