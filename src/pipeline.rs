@@ -305,7 +305,7 @@ fn process(
     // The certstream output shows every entry's fingerprint; otherwise hashes are computed
     // only for entries that matched.
     let listening = certs.filter(|tx| tx.receiver_count() > 0);
-    let on_entry = |index: u64, leaf: Result<Leaf<'_>, String>, p: &mut Processed| {
+    let decode_and_match = |index: u64, leaf: Result<Leaf<'_>, String>, p: &mut Processed| {
         let decoded = leaf.and_then(|leaf| {
             let entry = if listening.is_some() {
                 leaf.decode()
@@ -349,6 +349,9 @@ fn process(
             }
         }
     };
+    let on_entry = |index: u64, leaf: Result<Leaf<'_>, String>, p: &mut Processed| {
+        guarded(p, &source, index, |p| decode_and_match(index, leaf, p));
+    };
     match work.payload {
         Payload::Entries(entries) => {
             for (i, raw) in entries.into_iter().enumerate() {
@@ -364,10 +367,12 @@ fn process(
             }
         }
         Payload::Names(observations) => {
-            for o in observations {
+            for (i, o) in observations.iter().enumerate() {
                 p.decoded += 1;
                 p.newest_ms = p.newest_ms.max(o.seen_ms);
-                match_observation(detector, &source, &o, &mut p);
+                guarded(&mut p, &source, work.start + i as u64, |p| {
+                    match_observation(detector, &source, o, p)
+                });
             }
         }
         Payload::Tile { data, skip, count } => {
@@ -399,6 +404,19 @@ fn process(
         }
     }
     p
+}
+
+/// Runs `f` on one entry or name; should it panic (a bug, found by some input), only that
+/// entry is lost: its hits are dropped, it is counted and logged as malformed, and the rest of
+/// the batch, its cursor with it, goes on.
+fn guarded(p: &mut Processed, source: &SourceInfo, index: u64, f: impl FnOnce(&mut Processed)) {
+    let before = p.batch.hits.len();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut *p)));
+    if result.is_err() {
+        p.batch.hits.truncate(before);
+        p.errors += 1;
+        error!(log = %source.name, index, "Processing an entry panicked; skipping it (a bug: please report the entry).");
+    }
 }
 
 fn match_entry(
@@ -471,4 +489,53 @@ fn match_name(
 fn rfc3339_secs(secs: i64) -> String {
     let secs = secs.clamp(0, 253_402_300_799); // 9999-12-31
     rfc3339_ms(secs as u64 * 1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A panic while processing one entry costs that entry, not its batch.
+    #[test]
+    fn a_panicking_entry_is_skipped_and_counted() {
+        let matcher = Matcher::build(&crate::watchlist::bundled().unwrap());
+        let d = Domain::parse("paypa1-login.com").unwrap();
+        let finding = matcher.check(&d).remove(0);
+        let source = Arc::new(SourceInfo {
+            id: "test".into(),
+            kind: "test",
+            name: "test".into(),
+            url: String::new(),
+            metrics: Metrics::new().log("test"),
+        });
+        let mut p = Processed {
+            source: source.clone(),
+            batch: Batch {
+                hits: Vec::new(),
+                cursors: Vec::new(),
+            },
+            decoded: 0,
+            errors: 0,
+            newest_ms: 0,
+            names: 0,
+            invalid: 0,
+        };
+        let hit = || Hit {
+            finding: finding.clone(),
+            sighting: Sighting::default(),
+            dedup: None,
+        };
+        guarded(&mut p, &source, 1, |p| p.batch.hits.push(hit()));
+        guarded(&mut p, &source, 2, |p| {
+            p.batch.hits.push(hit());
+            panic!("a bug");
+        });
+        guarded(&mut p, &source, 3, |p| p.batch.hits.push(hit()));
+        assert_eq!(
+            p.batch.hits.len(),
+            2,
+            "the panicking entry's hit is dropped"
+        );
+        assert_eq!(p.errors, 1);
+    }
 }

@@ -210,7 +210,24 @@ fn work(
                 match Domain::parse(raw) {
                     Ok(d) => {
                         done.names += 1;
-                        for f in matcher.check(&d) {
+                        // A panic (a bug some input found) costs that name alone, reported as
+                        // a bad line: the scan, and the order of its output, go on.
+                        let found = std::panic::catch_unwind(|| matcher.check(&d));
+                        let Ok(found) = found else {
+                            done.invalid += 1;
+                            if opts.keep_errors {
+                                done.errors.push((
+                                    chunk.input.to_string(),
+                                    chunk.first_line + i as u64,
+                                    format!(
+                                        "'{}': matching it failed (a bug: please report the name)",
+                                        raw.trim()
+                                    ),
+                                ));
+                            }
+                            continue;
+                        };
+                        for f in found {
                             if f.score >= opts.min_score {
                                 done.findings += 1;
                                 write_finding(&mut done.out, &f, opts.format);

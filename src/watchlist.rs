@@ -383,15 +383,29 @@ pub fn parse_file(file: &str, text: &str) -> Result<Vec<(Brand, usize)>, Watchli
                 terms
             }
             None => {
+                // The registrable labels of the domains, held to the rules of explicit terms:
+                // `hp.com` gives no term, since `hp` would match too much.
                 let mut terms: Vec<String> = Vec::new();
+                let mut refused = Vec::new();
                 for d in &domains {
                     // Domains were just parsed, so parsing again cannot fail.
                     if let Ok(parsed) = Domain::parse(d) {
-                        let t = parsed.label_unicode().to_string();
-                        if !terms.contains(&t) {
-                            terms.push(t);
+                        match normalize_term(parsed.label_unicode()) {
+                            Ok(t) if !terms.contains(&t) => terms.push(t),
+                            Ok(_) => {}
+                            Err(why) => refused.push(format!("'{}' {why}", parsed.label_unicode())),
                         }
                     }
+                }
+                if terms.is_empty() {
+                    return Err(invalid(
+                        b.domains.span(),
+                        format!(
+                            "{}: no domain gives a usable term ({}); set `terms`",
+                            context("domains"),
+                            refused.join("; ")
+                        ),
+                    ));
                 }
                 terms
             }
@@ -543,6 +557,21 @@ mod tests {
     }
 
     #[test]
+    fn terms_from_domains_follow_the_rules_of_explicit_terms() {
+        let e = err("[[brand]]\nname = \"P\"\ndomains = [\"p.com\"]\n");
+        assert_eq!(
+            e,
+            "w.toml:3: brand 'P', `domains`: no domain gives a usable term ('p' is shorter than 3 characters: it would match too much); set `terms`"
+        );
+        let brands = parse_file(
+            "w.toml",
+            "[[brand]]\nname = \"HP\"\ndomains = [\"hp.com\", \"hpe.com\"]\n",
+        )
+        .unwrap();
+        assert_eq!(brands[0].0.terms, ["hpe"]);
+    }
+
+    #[test]
     fn line_numbers_from_the_newline_table_match_a_count() {
         let text = "a\n\nbc\nd\n";
         let lines = Lines::new(text);
@@ -583,7 +612,7 @@ mod tests {
                 "w.toml:3: brand 'X', `domains`: 'a..com' is not a domain name",
             ),
             (
-                "[[brand]]\nname = \"X\"\ndomains = [\"x.com\"]\nmin_score = 101\n",
+                "[[brand]]\nname = \"X\"\ndomains = [\"xyz.com\"]\nmin_score = 101\n",
                 "w.toml:4: brand 'X', `min_score`: 101 is outside 0–100",
             ),
             (

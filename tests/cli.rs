@@ -134,7 +134,7 @@ fn watchlist_errors_name_file_and_line() {
     let path = dir.path().join("bad.toml");
     std::fs::write(
         &path,
-        "[[brand]]\nname = \"X\"\ndomains = [\"x.com\"]\nmin_score = 200\n",
+        "[[brand]]\nname = \"X\"\ndomains = [\"xyz.com\"]\nmin_score = 200\n",
     )
     .unwrap();
     let o = lookalike(&["watchlist", "validate", path.to_str().unwrap()], None);

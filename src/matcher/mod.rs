@@ -343,6 +343,12 @@ impl Matcher {
         let tricked = skeleton::push_str(uni, &mut s.skel);
         label_bounds(uni.as_bytes(), &mut s.raw_bounds);
         label_bounds(s.skel.as_bytes(), &mut s.bounds);
+        if s.bounds.len() != s.raw_bounds.len() {
+            // The skeleton keeps every label (see `skeleton::push_char`); never index one
+            // split with the other's positions.
+            debug_assert!(false, "skeleton of {uni} has other labels");
+            return;
+        }
         if tricked {
             // Terms are looked for in the form without the tricks (`smbclogin`).
             s.plain.clear();

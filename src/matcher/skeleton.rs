@@ -137,6 +137,12 @@ pub fn push_char(c: char, out: &mut String) {
         let s = cache.entry(c).or_insert_with(|| {
             let mut s = String::new();
             skeleton_char_slow(c, &mut s);
+            // A letter that looks like `.` or `-` (Lisu `ꓸ`, modifier `˗`) stays itself: a
+            // skeleton must keep the name's labels and tokens where they are.
+            if s.contains(['.', '-']) {
+                s.clear();
+                s.extend(c.to_lowercase());
+            }
             s.into_boxed_str()
         });
         out.push_str(s);
@@ -306,10 +312,11 @@ pub fn mixed_scripts(label: &str) -> Option<String> {
     let mut scripts: Vec<String> = Vec::new();
     for c in label.chars() {
         let set = AugmentedScriptSet::for_char(c);
-        if set.is_all() || set.is_empty() {
+        let name = set.to_string();
+        if set.is_all() || set.is_empty() || name.contains(',') {
+            // Common and inherited characters, and those several scripts share, name none.
             continue;
         }
-        let name = set.to_string();
         if !scripts.contains(&name) {
             scripts.push(name);
         }
@@ -343,6 +350,8 @@ mod tests {
             ("ԍооԍӏе", "google"), // Cyrillic komi sje → small capital G → g
             ("мета", "rneta"),    // Cyrillic м → turned w → m → rn
             ("ƈꞑʉ", "cnu"),       // hooks, descenders and bars: by Unicode name
+            ("aꓺb", "aꓺb"),       // looks like `..`: labels stay where they are
+            ("a˗b", "a˗b"),       // looks like `-`: tokens too
         ];
         for (input, want) in cases {
             assert_eq!(skeleton(input), want, "{input}");

@@ -314,6 +314,17 @@ fn lessons_from_reading_real_findings() {
             "'paypa1' looks like 'paypal'".to_string()
         ]
     );
+    // Letters whose skeleton is `.` or `-` keep the labels and tokens where they are (they
+    // made labels of the skeleton and of the name disagree: an index out of bounds).
+    for d in ["aꓺb.com", "a۰۰b.com", "x.ꓸꓸ.com", "ꓸ.paypal-login.com"] {
+        let _ = m.check(&Domain::parse(d).unwrap());
+    }
+    let f = m.check(&Domain::parse("payꓸpal.com").unwrap());
+    assert!(
+        f.iter()
+            .all(|f| !f.techniques.contains(&Technique::Subdomain)),
+        "{f:?}"
+    );
     // PayPay is not PayPal.
     none(&m, "paypay.ne.jp");
 }
