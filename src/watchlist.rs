@@ -107,7 +107,6 @@ pub const DEFAULT_KEYWORDS: &[&str] = &[
     "service",
     "services",
     "session",
-    "sign-in",
     "signin",
     "signon",
     "signup",
@@ -414,11 +413,21 @@ pub fn parse_file(file: &str, text: &str) -> Result<Vec<(Brand, usize)>, Watchli
         let mut keywords = Vec::new();
         for k in &b.keywords {
             let word = k.get_ref().trim().to_lowercase();
-            if word.is_empty() || !word.chars().all(|c| c.is_alphanumeric() || c == '-') {
+            if word.contains('-') {
                 return Err(invalid(
                     k.span(),
                     format!(
-                        "{}: '{}' must be letters, digits and '-'",
+                        "{}: '{}' is more than one word: names are split at '-', so it never matches; list each word, or write them together",
+                        context("keywords"),
+                        k.get_ref()
+                    ),
+                ));
+            }
+            if word.is_empty() || !word.chars().all(|c| c.is_alphanumeric()) {
+                return Err(invalid(
+                    k.span(),
+                    format!(
+                        "{}: '{}' must be letters and digits",
                         context("keywords"),
                         k.get_ref()
                     ),
@@ -618,6 +627,10 @@ mod tests {
             (
                 "[[brand]]\nname = \"X\"\ndomains = [\"x.com\"]\nterms = [\"a.b\"]\n",
                 "w.toml:4: brand 'X', `terms`: 'a.b' must be letters",
+            ),
+            (
+                "[[brand]]\nname = \"X\"\ndomains = [\"xyz.com\"]\nkeywords = [\"co-jp\"]\n",
+                "w.toml:4: brand 'X', `keywords`: 'co-jp' is more than one word",
             ),
             (
                 "[[brand]]\nname = \"X\"\ndomains = [\"x.com\"]\ncolour = 1\n",

@@ -77,11 +77,11 @@ const PAIRS: &[(&str, &str)] = &[
 /// In skeleton form `m` is already `rn`, so a single `n` or `r` can stand for it.
 const SKELETON_PAIRS: &[(&str, &str)] = &[("rn", "n"), ("rn", "r")];
 
-/// Whether `text` starts with `pattern`: a pair letter by letter after folding, a single
-/// letter exactly.
-fn starts_with_glyph(text: &[u8], pattern: &[u8]) -> bool {
-    if pattern.len() == 1 {
-        return text.first() == pattern.first();
+/// Whether `text` starts with `pattern`: a single letter exactly, a pair exactly when
+/// `exact` (the skeleton pairs: a doubled `nn` is no `rn`), else letter by letter after folding.
+fn starts_with_glyph(text: &[u8], pattern: &[u8], exact: bool) -> bool {
+    if pattern.len() == 1 || exact {
+        return text.starts_with(pattern);
     }
     text.len() >= pattern.len() && text.iter().zip(pattern).all(|(&a, &b)| fold(a) == fold(b))
 }
@@ -138,9 +138,12 @@ pub fn align(label: &str, term: &str, skeletons: bool, allow_double: bool) -> Op
     let mut cost = [[UNREACHED; MAX]; MAX];
     let mut step = [[Step::None; MAX]; MAX];
     cost[0][0] = Cost { typos: 0, swaps: 0 };
-    let pairs = PAIRS
-        .iter()
-        .chain(if skeletons { SKELETON_PAIRS } else { &[] });
+    let pairs = PAIRS.iter().map(|p| (p, false)).chain(
+        SKELETON_PAIRS
+            .iter()
+            .filter(|_| skeletons)
+            .map(|p| (p, true)),
+    );
     for i in 0..=n {
         for j in 0..=m {
             let here = cost[i][j];
@@ -157,10 +160,11 @@ pub fn align(label: &str, term: &str, skeletons: bool, allow_double: bool) -> Op
                 let swaps = here.swaps + u8::from(l[i] != t[j]);
                 relax(i + 1, j + 1, Cost { swaps, ..here }, Step::One);
             }
-            for (a, b) in pairs.clone() {
+            for ((a, b), exact) in pairs.clone() {
                 let (a, b) = (a.as_bytes(), b.as_bytes());
                 for (x, y) in [(a, b), (b, a)] {
-                    if starts_with_glyph(&l[i..], x) && starts_with_glyph(&t[j..], y) {
+                    if starts_with_glyph(&l[i..], x, exact) && starts_with_glyph(&t[j..], y, exact)
+                    {
                         let c = Cost {
                             swaps: here.swaps + 1,
                             ..here
@@ -317,5 +321,7 @@ mod tests {
             align("nicrosoft", "rnicrosoft", true, false).map(|a| a.swaps),
             Some(pairs(&[("n", "rn")]))
         );
+        // A doubled letter is not the `rn` of an `m`.
+        assert_eq!(align("arnazonn", "arnazon", true, false), None);
     }
 }

@@ -44,9 +44,9 @@ struct BrandInfo {
     name: String,
     /// Public suffixes of the official domains (A-label), for [`Matcher::claimants`].
     suffixes: Vec<String>,
-    /// Those suffixes as a name may spell them (skeleton form): the last label (`jp`, `uk`) as
-    /// a word, and multi-label suffixes run together (`cojp`, flagged) also ending a word.
-    marks: Vec<(Box<str>, bool)>,
+    /// Those suffixes as a name may spell them after the term (skeleton form): the last label
+    /// (`jp`, `uk`) and the whole suffix run together (`cojp`).
+    marks: Vec<Box<str>>,
     /// Brand-specific keywords (skeleton form); the defaults are in `Matcher::words`.
     keywords: Vec<Box<str>>,
     allow: Vec<AllowRule>,
@@ -166,12 +166,10 @@ impl Matcher {
                 .filter_map(|d| Domain::parse(d).ok())
                 .map(|d| d.suffix().to_string())
                 .collect();
-            let mut marks: Vec<(Box<str>, bool)> = Vec::new();
+            let mut marks: Vec<Box<str>> = Vec::new();
             for sfx in &official_suffixes {
-                let last = sfx.rsplit('.').next().unwrap_or(sfx);
-                let joined = sfx.replace('.', "");
-                for (mark, run_together) in [(last, false), (joined.as_str(), joined != last)] {
-                    let mark = (skeleton::skeleton(mark).into_boxed_str(), run_together);
+                for mark in [tld(sfx), &sfx.replace('.', "")] {
+                    let mark = skeleton::skeleton(mark).into_boxed_str();
                     if !marks.contains(&mark) {
                         marks.push(mark);
                     }
@@ -187,7 +185,13 @@ impl Matcher {
             let mut suffixes: Vec<(Box<str>, Box<str>)> = Vec::new();
             for d in &brand.domains {
                 official.insert(d.clone().into_boxed_str());
-                if let Some((_, suffix)) = d.split_once('.') {
+                // The public suffix (`jp` of `bk.mufg.jp`, not `mufg.jp`); a domain that is on
+                // the list itself (`googleapis.com`) gives what follows its first label.
+                let suffix = match Domain::parse(d) {
+                    Ok(parsed) => Some(parsed.suffix().to_string()),
+                    Err(_) => d.split_once('.').map(|(_, rest)| rest.to_string()),
+                };
+                if let Some(suffix) = suffix.as_deref() {
                     for joined in skeleton::both_forms(&suffix.replace('.', "")) {
                         suffixes.push((joined, suffix.into()));
                     }
@@ -394,14 +398,40 @@ impl Matcher {
             }
         }
         let idn = label_u.len() != d.label().len() || !label_u.is_ascii();
-        let typo_input = if idn { sl } else { d.label() };
         s.typos.clear();
-        self.typo
-            .lookup(typo_input, true, &mut s.lookup, &mut s.typos);
+        if idn {
+            // Typos of the term with some letters disguised (`аmazzon`, Cyrillic `а`): the label
+            // with only its non-ASCII letters replaced by their skeletons (so a plain `m`
+            // stays `m`, as in the terms the typo index holds), and the full skeleton.
+            s.joined.clear();
+            let mut buf = [0u8; 4];
+            for c in label_u.chars() {
+                if c.is_ascii() {
+                    s.joined.push(c);
+                } else {
+                    skeleton::push_str(c.encode_utf8(&mut buf), &mut s.joined);
+                }
+            }
+            self.typo
+                .lookup(&s.joined, true, &mut s.lookup, &mut s.typos);
+            if s.joined != sl {
+                let found = s.typos.len();
+                let mut more = Vec::new();
+                self.typo.lookup(sl, true, &mut s.lookup, &mut more);
+                for (id, edit) in more {
+                    if !s.typos[..found].iter().any(|(t, _)| *t == id) {
+                        s.typos.push((id, edit));
+                    }
+                }
+            }
+        } else {
+            self.typo
+                .lookup(d.label(), true, &mut s.lookup, &mut s.typos);
+        }
         for (id, edit) in s.typos.drain(..) {
             let t = &self.terms[id as usize];
             let mut techniques = typo::techniques(t.text.as_bytes(), &edit);
-            let mut reasons = vec![typo::describe(&t.text, typo_input, &edit)];
+            let mut reasons = vec![typo::describe(&t.text, label_u, &edit)];
             if idn {
                 techniques.insert(0, Technique::Homoglyph);
                 reasons.extend(homoglyph_reasons(label_u, &t.text).into_iter().skip(1));
@@ -418,7 +448,7 @@ impl Matcher {
 
         // A plural `es` after s, x or z inside the term (`amazeson`): two letters added.
         let lb = d.label().as_bytes();
-        for i in 0..lb.len().saturating_sub(3) {
+        for i in 0..lb.len().saturating_sub(2) {
             if matches!(lb[i], b's' | b'x' | b'z') && &lb[i + 1..i + 3] == b"es" && !idn {
                 s.joined.clear();
                 s.joined.push_str(&d.label()[..i + 1]);
@@ -850,7 +880,8 @@ impl Matcher {
     fn assemble(&self, d: &Domain, hits: Vec<Hit>) -> Vec<Finding> {
         let mut per_brand: Vec<(u32, Vec<&Hit>)> = Vec::new();
         for h in &hits {
-            for b in self.claimants(d, &self.terms[h.term as usize].brands) {
+            let term = &self.terms[h.term as usize];
+            for b in self.claimants(d, &term.skeleton, &term.brands) {
                 match per_brand.iter_mut().find(|(id, _)| *id == b) {
                     Some((_, list)) => list.push(h),
                     None => per_brand.push((b, vec![h])),
@@ -930,21 +961,31 @@ impl Matcher {
     /// `amazon-jp-login.com`, `amazoncojp.com`), an official domain on the name's suffix
     /// (`amazon-login.co.jp`) or else on its TLD (`amazon.jp`), an official `.com` domain.
     /// Ties go to every tied brand.
-    fn claimants(&self, d: &Domain, brands: &[u32]) -> Vec<u32> {
+    fn claimants(&self, d: &Domain, term: &str, brands: &[u32]) -> Vec<u32> {
         if brands.len() < 2 {
             return brands.to_vec();
         }
         let words = self.head_words(d);
+        // A suffix is spelled out only right after the term: `amazon-jp`, `amazonjp`,
+        // `amazoncojp` (`amazon-sign-in` says nothing about amazon.in).
+        let after_term: Vec<&str> = words
+            .iter()
+            .enumerate()
+            .filter_map(|(k, w)| match w.strip_prefix(term) {
+                Some("") => words.get(k + 1).map(String::as_str),
+                Some(rest) => Some(rest),
+                None => None,
+            })
+            .collect();
         let claim = |b: u32| {
             let brand = &self.brands[b as usize];
             (
-                words.iter().any(|w| {
-                    brand.keywords.iter().any(|k| **k == **w)
-                        || brand
-                            .marks
-                            .iter()
-                            .any(|(m, joined)| **w == **m || (*joined && w.ends_with(&**m)))
-                }),
+                words
+                    .iter()
+                    .any(|w| brand.keywords.iter().any(|k| **k == **w))
+                    || after_term
+                        .iter()
+                        .any(|w| brand.marks.iter().any(|m| **m == **w)),
                 // The name's very suffix, else its TLD (`amazon.jp` for `amazon.co.jp`).
                 if brand.suffixes.iter().any(|s| s == d.suffix()) {
                     2

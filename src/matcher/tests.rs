@@ -195,6 +195,9 @@ fn one_finding_per_brand_with_every_technique() {
         ("amazon-jp-login.com", "Amazon Japan"),
         ("amazoncojp.com", "Amazon Japan"),
         ("amazon.co.jp.verify-account.xyz", "Amazon Japan"),
+        // `in` and `de` are Amazon's suffixes, but only right after the term do they say so.
+        ("amazon-sign-in.co.jp", "Amazon Japan"),
+        ("amazon-de-premios.co.jp", "Amazon"),
     ] {
         let f = m.check(&Domain::parse(name).unwrap());
         let brands: Vec<&str> = f.iter().map(|f| f.brand.as_str()).collect();
@@ -323,6 +326,26 @@ fn lessons_from_reading_real_findings() {
     assert!(
         f.iter()
             .all(|f| !f.techniques.contains(&Technique::Subdomain)),
+        "{f:?}"
+    );
+    // A typo on top of a disguised letter: the typo index holds terms as written (`amazon`),
+    // so an IDN label is looked up with only its non-ASCII letters skeletoned.
+    let f = t!(m, "аmazzon.com", "Amazon", 60, [Homoglyph, Addition]);
+    assert_eq!(f.reasons[0], "'аmazzon' is 'amazon' with 'z' added");
+    let _ = t!(m, "аmazpn.com", "Amazon", 60, [Homoglyph, Replacement]);
+    // A plural at the very end of the label.
+    let _ = t!(m, "netflixes.com", "Netflix", 60, [Addition]);
+    // A brand's official host names do not make TLD words of their labels.
+    let f = m.check(&Domain::parse("paypal.mufg.evil.com").unwrap());
+    assert!(
+        f.iter()
+            .all(|f| !f.techniques.contains(&Technique::LevelSquat)),
+        "{f:?}"
+    );
+    let f = m.check(&Domain::parse("mufgmufg.com").unwrap());
+    assert!(
+        f.iter()
+            .all(|f| !f.techniques.contains(&Technique::MissingDot)),
         "{f:?}"
     );
     // PayPay is not PayPal.
