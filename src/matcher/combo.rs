@@ -33,6 +33,9 @@ pub struct Words {
     pub tlds: FxHashSet<Box<str>>,
     /// [`TLD_WORDS`] alone, in skeleton form.
     pub common_tlds: FxHashSet<Box<str>>,
+    /// The longest keyword (default or a brand's), in bytes: longer pieces are no keyword, and
+    /// two run together split only where both parts could be one.
+    pub keyword_max_len: usize,
 }
 
 /// What the brands of one term add to [`Words`].
@@ -64,7 +67,12 @@ impl Words {
             // A keyword, a number, or `www` (`paypalwww`, `wwpaypal`): not a word of its own.
             return Some(None);
         }
-        for (i, _) in piece.char_indices().skip(2) {
+        let max = self.keyword_max_len;
+        if piece.len() > 2 * max {
+            return None;
+        }
+        let lo = piece.len().saturating_sub(max).max(2);
+        for (i, _) in piece.char_indices().filter(|&(i, _)| i >= lo && i <= max) {
             let (a, b) = piece.split_at(i);
             if self.is_keyword(a, own) && self.is_keyword(b, own) {
                 return Some(Some(i));
@@ -92,13 +100,31 @@ impl Shown<'_> {
     }
 }
 
+/// What the text around a term inside a token means, decided on the skeleton alone.
+enum Meaning<'w> {
+    /// `www` run into the term, and nothing after it (`wwwpaypal`).
+    WwwJoined,
+    /// The term run into a TLD word or one of its brands' suffixes (`paypalcom`,
+    /// `amazoncojp`), perhaps after `www` (`wwwpaypalcom`); the suffix as it is written with
+    /// dots, when it is a brand's.
+    SuffixJoined { www: bool, dotted: Option<&'w str> },
+    /// Keywords, digits or `www` on every side; the split of two keywords run together.
+    Keywords {
+        pre: Option<Option<usize>>,
+        post: Option<Option<usize>>,
+    },
+    /// Other letters around a long term.
+    Inside,
+}
+
 /// A term found at `token[a..b]`, where `token` (a hyphen-free part of the registrable label,
-/// in skeleton form) holds more than the term. Reasons quote `shown` when its offsets line up,
-/// else the skeleton.
-pub fn run_in(
+/// in skeleton form) holds more than the term. Reasons quote the token as written (`shown`,
+/// asked for only when there is a finding) when its offsets line up, else the skeleton.
+#[allow(clippy::too_many_arguments)]
+pub fn run_in<'a>(
     words: &Words,
-    token: &str,
-    shown: Option<&Shown<'_>>,
+    token: &'a str,
+    shown: impl FnOnce() -> Option<Shown<'a>>,
     a: usize,
     b: usize,
     term: &str,
@@ -106,71 +132,108 @@ pub fn run_in(
     own: Own<'_>,
 ) -> Option<RunIn> {
     let (pre, post) = (&token[..a], &token[b..]);
-    // Display text and a map from skeleton offsets of `token` to offsets in it.
-    let (text, map): (&str, Box<dyn Fn(usize) -> Option<usize> + '_>) =
-        match shown.filter(|s| s.at(a).is_some() && s.at(b).is_some()) {
-            Some(s) => (s.raw, Box::new(|o| s.at(o))),
-            None => (token, Box::new(Some)),
-        };
-    let (ra, rb) = (map(a).unwrap_or(a), map(b).unwrap_or(b));
-    let (show_pre, show_mid, show_post) = (&text[..ra], &text[ra..rb], &text[rb..]);
-    if pre == "www" && post.is_empty() {
-        return Some(RunIn {
-            technique: Technique::MissingDot,
-            base: score::MISSING_DOT,
-            reason: format!("'{show_pre}{show_mid}' is '{show_pre}.{term}' without the dot"),
-            keyword: false,
-        });
-    }
+    let www = pre == "www";
     // Only the common TLD words and the brand's own suffixes: `metade` is not `meta.de`.
     let own_suffix = own.suffixes.iter().find(|(key, _)| **key == *post);
-    if pre.is_empty() && (words.common_tlds.contains(post) || own_suffix.is_some()) {
-        let dotted = own_suffix.map_or(show_post, |(_, shown)| shown);
-        return Some(RunIn {
-            technique: Technique::MissingDot,
-            base: score::MISSING_DOT,
-            reason: format!("'{show_mid}{show_post}' is '{term}.{dotted}' without the dot"),
-            keyword: false,
-        });
-    }
-    let explained: Vec<String> = [(pre, 0, show_pre, 0), (post, b, show_post, rb)]
-        .into_iter()
-        .filter_map(|(p, p_at, shown, shown_at)| {
-            words.explains(p, own.keywords).map(|split| match split {
-                None => shown.to_string(),
-                Some(i) => match map(p_at + i) {
-                    Some(r) => format!(
-                        "{}' and '{}",
-                        &shown[..r - shown_at],
-                        &shown[r - shown_at..]
-                    ),
-                    None => format!("{}' and '{}", &p[..i], &p[i..]),
-                },
-            })
+    let suffix = words.common_tlds.contains(post) || own_suffix.is_some();
+    let meaning = if www && post.is_empty() {
+        Meaning::WwwJoined
+    } else if (pre.is_empty() || www) && suffix {
+        Meaning::SuffixJoined {
+            www,
+            dotted: own_suffix.map(|(_, dotted)| &**dotted),
+        }
+    } else {
+        // `Ok(None)`: nothing there; `Ok(Some(split))`: explained; `Err(())`: other letters.
+        let explain = |p: &str| match (p.is_empty(), words.explains(p, own.keywords)) {
+            (true, _) => Ok(None),
+            (false, Some(split)) => Ok(Some(split)),
+            (false, None) => Err(()),
+        };
+        match (explain(pre), explain(post)) {
+            (Ok(pre), Ok(post)) => Meaning::Keywords { pre, post },
+            _ if term_chars >= 6 => Meaning::Inside,
+            _ => return None,
+        }
+    };
+
+    // Display text and a map from skeleton offsets of `token` to offsets in it.
+    let shown = shown().filter(|s| s.at(a).is_some() && s.at(b).is_some());
+    let map = |o: usize| match &shown {
+        Some(s) => s.at(o),
+        None => Some(o),
+    };
+    let text = shown.as_ref().map_or(token, |s| s.raw);
+    let (ra, rb) = (map(a).unwrap_or(a), map(b).unwrap_or(b));
+    let (show_pre, show_mid, show_post) = (&text[..ra], &text[ra..rb], &text[rb..]);
+    let run_in = |technique, base, reason, keyword| {
+        Some(RunIn {
+            technique,
+            base,
+            reason,
+            keyword,
         })
-        .collect();
-    let unexplained = [pre, post].iter().filter(|p| !p.is_empty()).count() - explained.len();
-    if !explained.is_empty() && unexplained == 0 {
-        return Some(RunIn {
-            technique: Technique::Combosquat,
-            base: if term_chars <= 4 {
+    };
+    match meaning {
+        Meaning::WwwJoined => run_in(
+            Technique::MissingDot,
+            score::MISSING_DOT,
+            format!("'{show_pre}{show_mid}' is '{show_pre}.{term}' without the dot"),
+            false,
+        ),
+        Meaning::SuffixJoined { www, dotted } => {
+            let dotted = dotted.unwrap_or(show_post);
+            let reason = if www {
+                format!("'{text}' is '{show_pre}.{term}.{dotted}' without the dots")
+            } else {
+                format!("'{show_mid}{show_post}' is '{term}.{dotted}' without the dot")
+            };
+            run_in(Technique::MissingDot, score::MISSING_DOT, reason, false)
+        }
+        Meaning::Keywords {
+            pre: pre_split,
+            post: post_split,
+        } => {
+            let describe =
+                |piece: &str, at: usize, shown: &str, shown_at: usize, split: Option<usize>| {
+                    match split {
+                        None => shown.to_string(),
+                        Some(i) => match map(at + i) {
+                            Some(r) => format!(
+                                "{}' and '{}",
+                                &shown[..r - shown_at],
+                                &shown[r - shown_at..]
+                            ),
+                            None => format!("{}' and '{}", &piece[..i], &piece[i..]),
+                        },
+                    }
+                };
+            let mut explained = Vec::with_capacity(2);
+            if let Some(split) = pre_split {
+                explained.push(describe(pre, 0, show_pre, 0, split));
+            }
+            if let Some(split) = post_split {
+                explained.push(describe(post, b, show_post, rb, split));
+            }
+            let base = if term_chars <= 4 {
                 score::COMBO_SHORT_KEYWORD
             } else {
                 score::COMBO_KEYWORD
-            },
-            reason: format!("'{term}' run together with '{}'", explained.join("' and '")),
-            keyword: true,
-        });
+            };
+            run_in(
+                Technique::Combosquat,
+                base,
+                format!("'{term}' run together with '{}'", explained.join("' and '")),
+                true,
+            )
+        }
+        Meaning::Inside => run_in(
+            Technique::Combosquat,
+            score::COMBO_RUN_IN,
+            format!("'{term}' inside '{text}'"),
+            false,
+        ),
     }
-    if term_chars >= 6 {
-        return Some(RunIn {
-            technique: Technique::Combosquat,
-            base: score::COMBO_RUN_IN,
-            reason: format!("'{term}' inside '{text}'"),
-            keyword: false,
-        });
-    }
-    None
 }
 
 #[cfg(test)]
@@ -185,6 +248,7 @@ mod tests {
                 .collect(),
             tlds: ["corn", "net"].iter().map(|s| (*s).into()).collect(),
             common_tlds: ["corn", "net"].iter().map(|s| (*s).into()).collect(),
+            keyword_max_len: 6,
         }
     }
 
@@ -196,7 +260,7 @@ mod tests {
             run_in(
                 &w,
                 token,
-                None,
+                || None,
                 a,
                 a + term.len(),
                 term,

@@ -287,6 +287,12 @@ impl Matcher {
         let typo_terms: Vec<&str> = terms.iter().map(|t| t.text.as_str()).collect();
         let typo = TypoIndex::build(&typo_terms);
 
+        let keyword_max_len = keywords
+            .iter()
+            .chain(terms.iter().flat_map(|t| t.keywords.iter()))
+            .map(|k| k.len())
+            .max()
+            .unwrap_or(0);
         Matcher {
             brands: infos,
             terms,
@@ -297,6 +303,7 @@ impl Matcher {
             ac_terms,
             official,
             words: Words {
+                keyword_max_len,
                 keywords,
                 tlds,
                 common_tlds,
@@ -575,18 +582,20 @@ impl Matcher {
             }
             let t0 = scan[st..a].rfind('-').map_or(st, |i| st + i + 1);
             let t1 = scan[b..en].find('-').map_or(en, |i| b + i);
-            // The same token as written, for the reasons.
-            let token_index = scan[st..t0].matches('-').count();
-            let shown = label_u
-                .split('-')
-                .nth(token_index)
-                .and_then(|raw| shown_token(raw, &scan[t0..t1]));
+            // The same token as written, for the reasons (worked out only for a finding).
+            let shown = || {
+                let token_index = scan[st..t0].matches('-').count();
+                label_u
+                    .split('-')
+                    .nth(token_index)
+                    .and_then(|raw| shown_token(raw, &scan[t0..t1]))
+            };
             for &id in &self.ac_terms[m.pattern().as_usize()] {
                 let t = &self.terms[id as usize];
                 if let Some(r) = combo::run_in(
                     &self.words,
                     &scan[t0..t1],
-                    shown.as_ref(),
+                    shown,
                     a - t0,
                     b - t0,
                     &t.text,
@@ -618,33 +627,30 @@ impl Matcher {
         let uni = d.unicode();
         for j in 0..reg {
             let (st, en) = s.bounds[j];
-            let label = &s.skel[st..en];
             let (rs, re) = s.raw_bounds[j];
-            // The tokens as written, for the reasons (`com`, not its skeleton `corn`).
-            let raw: Vec<&str> = uni[rs..re].split('-').collect();
-            let tokens: Vec<&str> = label.split('-').collect();
-            let shown = |k: usize| {
-                if raw.len() == tokens.len() {
-                    raw[k]
-                } else {
-                    tokens[k]
-                }
-            };
-            for (k, tok) in tokens.iter().enumerate() {
+            // The skeleton and the name have the same tokens (`skeleton::push_char` keeps a
+            // letter that looks like `-`); the name's are quoted in reasons (`com`, not `corn`).
+            let mut tokens = s.skel[st..en].split('-').peekable();
+            let mut raw = uni[rs..re].split('-').peekable();
+            while let (Some(tok), Some(shown)) = (tokens.next(), raw.next()) {
                 if !self.strict_lens.contains(tok.len()) {
                     continue;
                 }
-                let Some(ids) = self.strict.get(*tok) else {
+                let Some(ids) = self.strict.get(tok) else {
                     continue;
                 };
-                let label_end = k + 1 == tokens.len();
+                let label_end = tokens.peek().is_none();
+                // What follows: the next token, or the first word of the next label
+                // (`paypal.com-verify.xyz`).
                 let next = if label_end {
-                    s.raw_bounds.get(j + 1).map(|&(rs, re)| &uni[rs..re])
+                    s.raw_bounds
+                        .get(j + 1)
+                        .and_then(|&(ns, ne)| uni[ns..ne].split('-').next())
                 } else {
-                    Some(shown(k + 1))
+                    raw.peek().copied()
                 };
                 for &id in ids {
-                    self.subdomain_hit(d, shown(k), next, label_end, id, hits);
+                    self.subdomain_hit(d, shown, next, label_end, id, hits);
                 }
             }
         }

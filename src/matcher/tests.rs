@@ -348,6 +348,12 @@ fn lessons_from_reading_real_findings() {
             .all(|f| !f.techniques.contains(&Technique::MissingDot)),
         "{f:?}"
     );
+    let _ = t!(m, "paypal.com-verify.xyz", "PayPal", 85, [LevelSquat]);
+    let f = t!(m, "wwwpaypalcom.net", "PayPal", 70, [MissingDot]);
+    assert_eq!(
+        f.reasons[0],
+        "'wwwpaypalcom' is 'www.paypal.com' without the dots"
+    );
     // PayPay is not PayPal.
     none(&m, "paypay.ne.jp");
 }
