@@ -30,7 +30,7 @@ impl Access {
     pub fn open(config: &Config) -> Result<Access> {
         if !config.store.exists() {
             bail!(
-                "no store at {} (run `lookalike run` first, or pass --config)",
+                "no store at {} (`lookalike run` creates it; for a service run with a config file, pass the same --config)",
                 config.store.display()
             );
         }

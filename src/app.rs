@@ -56,7 +56,7 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
     let config = &options.config;
     let metrics = Metrics::new();
     let started = Instant::now();
-    let brands = watchlist::load(&config.watchlists)?;
+    let brands = watchlist::load(&config.watchlists).context("loading the watchlists")?;
     let detector = Detector::new(&brands, config.alerts.min_score);
     metrics
         .matcher_build_seconds

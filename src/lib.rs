@@ -33,6 +33,16 @@ pub mod systemd;
 pub mod watchlist;
 
 pub use domain::{Domain, DomainError};
+
+/// `n` and the noun, plural unless `n` is 1: "1 finding", "3 findings", "2 deliveries".
+pub fn count(n: impl TryInto<u64>, noun: &str) -> String {
+    let n: u64 = n.try_into().unwrap_or(u64::MAX);
+    match (n, noun.strip_suffix('y')) {
+        (1, _) => format!("1 {noun}"),
+        (_, Some(stem)) if !stem.ends_with(['a', 'e', 'o', 'u']) => format!("{n} {stem}ies"),
+        _ => format!("{n} {noun}s"),
+    }
+}
 pub use finding::{Finding, Technique};
 pub use matcher::Matcher;
 pub use watchlist::Brand;

@@ -197,6 +197,42 @@ fn main() -> ExitCode {
     }
 }
 
+/// The names column of `hits`: the registrable domain `triage` takes, in Unicode with its
+/// A-label when it is an IDN, then the name first seen when that is a longer one.
+fn hit_names(h: &serde_json::Value) -> String {
+    let registrable = h["registrable"].as_str().unwrap_or("");
+    let seen = h["domain"].as_str().unwrap_or(registrable);
+    let Ok(d) = Domain::parse(seen) else {
+        return registrable.to_owned();
+    };
+    let mut s = d.registrable_unicode().to_owned();
+    if d.registrable_unicode() != d.registrable() {
+        s.push_str(&format!(" ({})", d.registrable()));
+    }
+    if d.ascii() != d.registrable() {
+        s.push_str(&format!("  seen as {}", d.unicode()));
+    }
+    s
+}
+
+/// `LOOKALIKE_LOG`: a bare `debug` or `trace` is lookalike's own, other crates stay at `info`
+/// (sled and hyper at `debug` drown the service's lines); `warn`, `error`, `off` and a full filter
+/// (`info,lookalike::sources=trace`) is taken as written; unset or invalid means `info`.
+fn log_filter(env: Option<&str>) -> tracing_subscriber::EnvFilter {
+    use tracing_subscriber::EnvFilter;
+    let Some(v) = env.map(str::trim).filter(|v| !v.is_empty()) else {
+        return EnvFilter::new("info");
+    };
+    let spec = match v.parse::<tracing::Level>() {
+        Ok(level) if level > tracing::Level::INFO => format!("info,lookalike={v}"),
+        _ => v.to_owned(),
+    };
+    EnvFilter::try_new(&spec).unwrap_or_else(|e| {
+        eprintln!("lookalike: LOOKALIKE_LOG={v}: {e}; using info");
+        EnvFilter::new("info")
+    })
+}
+
 /// The config a command names, or the default one.
 fn load_config(config: Option<&std::path::Path>) -> Result<Config> {
     Ok(match config {
@@ -207,10 +243,7 @@ fn load_config(config: Option<&std::path::Path>) -> Result<Config> {
 
 fn run_service(config: Option<PathBuf>, json: bool, status_every: Duration) -> Result<ExitCode> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LOOKALIKE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(log_filter(std::env::var("LOOKALIKE_LOG").ok().as_deref()))
         .with_writer(io::stderr)
         .with_ansi(io::stderr().is_terminal())
         .init();
@@ -283,17 +316,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         .unwrap_or_default();
                     writeln!(
                         out,
-                        "{}  {:>3}  {:<14}  {:<12}  {}  {}",
+                        "{}  {:>3}  {:<14}  {:<12}  {:<22}  {}",
                         h["first_seen"].as_str().unwrap_or(""),
-                        h["score"],
+                        h["score"].as_u64().unwrap_or(0),
                         h["status"].as_str().unwrap_or(""),
                         h["brand"].as_str().unwrap_or(""),
-                        h["registrable"].as_str().unwrap_or(""),
-                        techniques.join(",")
+                        techniques.join(","),
+                        hit_names(h)
                     )?;
                 }
             }
-            eprintln!("{} findings shown", found.len());
+            out.flush()?;
+            eprintln!("{} shown", lookalike::count(found.len(), "finding"));
             Ok(ExitCode::SUCCESS)
         }
         Command::Triage {
@@ -315,13 +349,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 access.triage(&registrable, brand.as_deref(), status, note.as_deref(), &by)?;
             if done.is_empty() {
                 eprintln!(
-                    "no finding for {registrable}{}",
+                    "lookalike: no finding for {registrable}{}",
                     brand.map(|b| format!(" and brand {b}")).unwrap_or_default()
                 );
                 return Ok(ExitCode::FAILURE);
             }
             for (registrable, brand, status, decisions) in done {
-                println!("{registrable} {brand}: {status} ({decisions} decisions)");
+                println!(
+                    "{registrable} {brand}: {status} ({} so far)",
+                    lookalike::count(decisions, "decision")
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -369,19 +406,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
                             );
                         }
                     }
-                    eprintln!("{} deliveries", all.len());
+                    eprintln!("{}", lookalike::count(all.len(), "delivery"));
                 }
                 OutboxCommand::Retry { id } => {
                     let store = access.local("outbox retry")?;
                     let n = store.retry_dead(id)?;
                     store.flush_blocking()?;
-                    eprintln!("{n} deliveries back in line");
+                    if let (Some(id), 0) = (id, n) {
+                        bail!("no dead delivery with id {id} (`lookalike outbox list` shows them)");
+                    }
+                    eprintln!("{} back in line", lookalike::count(n, "delivery"));
                 }
                 OutboxCommand::Drop { id } => {
                     let store = access.local("outbox drop")?;
                     let n = store.drop_deliveries(id)?;
                     store.flush_blocking()?;
-                    eprintln!("{n} deliveries dropped");
+                    if let (Some(id), 0) = (id, n) {
+                        bail!("no delivery with id {id} (`lookalike outbox list` shows them)");
+                    }
+                    eprintln!("{} dropped", lookalike::count(n, "delivery"));
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -390,11 +433,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             command: ConfigCommand::Check { file },
         } => {
             let config = Config::load(&file)?;
-            let brands = watchlist::load(&config.watchlists)?;
+            let brands = watchlist::load(&config.watchlists)
+                .with_context(|| format!("loading the watchlists {} names", file.display()))?;
             lookalike::sinks::outbox::Router::new(&config.routes, &config.alerts, &brands)?;
-            // The effective config; secrets print as <redacted>.
-            println!("{config:#?}");
-            println!("watchlists: {} brands", brands.len());
+            // The effective config, in words; secrets only say whether they are set.
+            print!("{}", config.describe(brands.len()));
             eprintln!("{}: valid", file.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -423,7 +466,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             for b in &brands {
                 println!("{}: {} — terms: {}", b.origin, b, b.terms.join(", "));
             }
-            eprintln!("{} brands, valid", brands.len());
+            eprintln!("{}, valid", lookalike::count(brands.len(), "brand"));
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -554,12 +597,12 @@ fn scan_files(
         eprintln!("{file}:{line}: {why}");
     }
     eprintln!(
-        "scanned {} names in {:.2}s ({:.0}/s): {} findings at score >= {min_score}, {} unreadable lines{}",
+        "scanned {} names in {:.2}s ({:.0}/s): {} at score >= {min_score}, {}{}",
         summary.names,
         secs,
         summary.names as f64 / secs.max(1e-9),
-        summary.findings,
-        summary.invalid,
+        lookalike::count(summary.findings, "finding"),
+        lookalike::count(summary.invalid, "unreadable line"),
         if summary.invalid > 0 && !verbose {
             " (--verbose lists them)"
         } else {
@@ -588,6 +631,12 @@ fn permute_cmd(paths: &[PathBuf], techniques: &[Technique], target: &str) -> Res
                 pairs.push((term.clone(), s));
             }
         }
+    } else if !target.contains('.') {
+        let names: Vec<&str> = brands.iter().map(|b| b.name.as_str()).collect();
+        bail!(
+            "no brand named '{target}' in the watchlist (its brands: {}); a domain needs its suffix, e.g. {target}.com",
+            names.join(", ")
+        );
     } else {
         let d = Domain::parse(target).with_context(|| {
             format!("'{target}' is neither a brand of the watchlist nor a domain")
@@ -608,4 +657,24 @@ fn permute_cmd(paths: &[PathBuf], techniques: &[Technique], target: &str) -> Res
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_filter;
+
+    #[test]
+    fn a_bare_verbose_level_is_lookalikes_own() {
+        assert_eq!(
+            log_filter(Some("debug")).to_string(),
+            "lookalike=debug,info"
+        );
+        assert_eq!(log_filter(Some("warn")).to_string(), "warn");
+        assert_eq!(
+            log_filter(Some("info,sled=debug")).to_string(),
+            "sled=debug,info"
+        );
+        assert_eq!(log_filter(None).to_string(), "info");
+        assert_eq!(log_filter(Some("no=such=filter")).to_string(), "info");
+    }
 }

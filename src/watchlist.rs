@@ -176,11 +176,9 @@ impl AllowRule {
 /// A watchlist that cannot be used, with where and why.
 #[derive(Debug, thiserror::Error)]
 pub enum WatchlistError {
-    #[error("{path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    /// The io error is part of the message, not a chained source, so it is printed once.
+    #[error("{path}: {error}")]
+    Read { path: String, error: std::io::Error },
     #[error("{path}: no watchlist files (*.toml) found")]
     Empty { path: String },
     #[error("{file}:{line}: {message}")]
@@ -249,9 +247,9 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Brand>, WatchlistError> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
-            let read_err = |source| WatchlistError::Read {
+            let read_err = |error| WatchlistError::Read {
                 path: path.display().to_string(),
-                source,
+                error,
             };
             let mut found: Vec<PathBuf> = std::fs::read_dir(path)
                 .map_err(read_err)?
@@ -269,11 +267,14 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Brand>, WatchlistError> {
             files.push(path.clone());
         }
     }
+    // A file named twice (`-w a.toml -w a.toml`, or a file and its folder) is read once.
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
     let mut sources = Vec::with_capacity(files.len());
     for file in &files {
-        let text = std::fs::read_to_string(file).map_err(|source| WatchlistError::Read {
+        let text = std::fs::read_to_string(file).map_err(|error| WatchlistError::Read {
             path: file.display().to_string(),
-            source,
+            error,
         })?;
         sources.push((file.display().to_string(), text));
     }

@@ -92,7 +92,7 @@ fn scan_reads_stdin_counts_bad_lines_and_keeps_order() {
         "{err}"
     );
     assert!(err.contains("scanned 3 names"), "{err}");
-    assert!(err.contains("1 unreadable lines"), "{err}");
+    assert!(err.contains("1 unreadable line"), "{err}");
 }
 
 #[test]
@@ -276,7 +276,7 @@ fn hits_lists_findings_and_triage_records_decisions() {
         None,
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(stdout(&o).contains("paypa1-secure.com PayPal: confirmed (1 decisions)"));
+    assert!(stdout(&o).contains("paypa1-secure.com PayPal: confirmed (1 decision so far)"));
 
     let o = lookalike(
         &[
@@ -342,7 +342,9 @@ fn the_example_config_checks_and_secrets_stay_hidden() {
     let out = stdout(&o);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(
-        out.contains("security-team") && out.contains("<redacted>"),
+        out.contains("route security-team: e-mail from lookalike@example.org to soc@example.org")
+            && out.contains("(password set)")
+            && out.contains("route hooks: webhook https://hooks.example.org/lookalike (signed); only score >= 80"),
         "{out}"
     );
     assert!(!out.contains("smtp-pass-123") && !out.contains("hook-secret-456"));

@@ -20,6 +20,7 @@ use crate::sources::ct::loglist::{self, Api, LogState, parse_state_name};
 use crate::sources::ct::monitor::Start;
 use crate::watchlist::line_of;
 
+mod describe;
 mod routes;
 mod sources;
 pub use routes::Alerts;
@@ -470,18 +471,20 @@ fn duration(
     field: &str,
     invalid: &dyn Fn(Range<usize>, String) -> ConfigError,
 ) -> Result<Duration, ConfigError> {
-    humantime::parse_duration(v.get_ref())
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| {
-            invalid(
-                v.span(),
-                format!(
-                    "{field} = \"{}\": expected a duration like \"5s\"",
-                    v.get_ref()
-                ),
-            )
-        })
+    match humantime::parse_duration(v.get_ref()) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        Ok(_) => Err(invalid(
+            v.span(),
+            format!("{field} = \"{}\": must be longer than zero", v.get_ref()),
+        )),
+        Err(_) => Err(invalid(
+            v.span(),
+            format!(
+                "{field} = \"{}\": expected a duration like \"5s\"",
+                v.get_ref()
+            ),
+        )),
+    }
 }
 
 fn ct_source(

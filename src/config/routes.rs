@@ -51,11 +51,11 @@ impl Default for Alerts {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawAlerts {
     routes: Option<Vec<String>>,
-    min_score: Option<u8>,
+    min_score: Option<Spanned<u8>>,
     retry_initial: Option<Spanned<String>>,
     retry_max: Option<Spanned<String>>,
-    max_attempts: Option<u32>,
-    concurrency: Option<usize>,
+    max_attempts: Option<Spanned<u32>>,
+    concurrency: Option<Spanned<usize>>,
 }
 
 #[derive(Deserialize)]
@@ -345,10 +345,13 @@ pub(super) fn alerts(
         alerts.routes = names;
     }
     if let Some(m) = raw.min_score {
-        if m > 100 {
-            return Err(invalid(span.clone(), "min_score must be 0..=100".into()));
+        if *m.get_ref() > 100 {
+            return Err(invalid(
+                m.span(),
+                format!("min_score = {}: must be 0..=100", m.get_ref()),
+            ));
         }
-        alerts.min_score = m;
+        alerts.min_score = m.into_inner();
     }
     if let Some(d) = &raw.retry_initial {
         alerts.retry_initial = duration(d, "retry_initial", invalid)?;
@@ -357,10 +360,22 @@ pub(super) fn alerts(
         alerts.retry_max = duration(d, "retry_max", invalid)?;
     }
     if let Some(n) = raw.max_attempts {
-        alerts.max_attempts = n.max(1);
+        if *n.get_ref() == 0 {
+            return Err(invalid(
+                n.span(),
+                "max_attempts = 0: at least one attempt is needed".into(),
+            ));
+        }
+        alerts.max_attempts = n.into_inner();
     }
     if let Some(n) = raw.concurrency {
-        alerts.concurrency = n.clamp(1, 64);
+        if !(1..=64).contains(n.get_ref()) {
+            return Err(invalid(
+                n.span(),
+                format!("concurrency = {}: must be 1..=64", n.get_ref()),
+            ));
+        }
+        alerts.concurrency = n.into_inner();
     }
     Ok(alerts)
 }

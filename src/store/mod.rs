@@ -44,16 +44,25 @@ pub const MAX_SOURCES: usize = 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("store {path} is in use by another process (a running `lookalike run`?): {source}")]
-    Locked { path: PathBuf, source: sled::Error },
-    #[error("store {path}: {source}")]
-    Open { path: PathBuf, source: sled::Error },
+    /// The lock file is held: sled's own message adds nothing a reader can act on.
+    #[error("store {path} is in use by another process (a running `lookalike run`?)")]
+    Locked { path: PathBuf },
+    // sled's errors are shown in the message and not chained as sources, so that
+    // `{:#}` does not print them twice.
+    #[error("store {path}: {error}")]
+    Open { path: PathBuf, error: sled::Error },
     #[error("store {path} has schema {found}, this lookalike reads schema {STORE_SCHEMA}")]
     Schema { path: PathBuf, found: String },
     #[error("store: {0}")]
-    Sled(#[from] sled::Error),
+    Sled(sled::Error),
     #[error("store: corrupt record under {key}: {error}")]
     Corrupt { key: String, error: String },
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> StoreError {
+        StoreError::Sled(e)
+    }
 }
 
 /// Where and how a name was seen.
@@ -159,12 +168,11 @@ impl Store {
                 {
                     StoreError::Locked {
                         path: path.to_owned(),
-                        source,
                     }
                 }
                 _ => StoreError::Open {
                     path: path.to_owned(),
-                    source,
+                    error: source,
                 },
             })?;
         let meta = db.open_tree("meta")?;

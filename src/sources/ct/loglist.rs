@@ -42,10 +42,10 @@ const SNAPSHOT: &str = include_str!("loglist_snapshot.json");
 #[derive(Debug, thiserror::Error)]
 pub enum LogListError {
     /// Not JSON; serde's message carries the line and column.
-    #[error("log list {origin}: invalid JSON: {source}")]
+    #[error("log list {origin}: invalid JSON: {error}")]
     Json {
         origin: String,
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
     /// JSON, but not a log list.
     #[error(
@@ -215,9 +215,9 @@ impl LogList {
     /// and warnings. Unknown fields are ignored; a malformed log entry is skipped, counted
     /// in `skipped` and logged; a log id seen twice keeps its first entry.
     pub fn parse(json: &[u8], origin: &str) -> Result<LogList, LogListError> {
-        let value: Value = serde_json::from_slice(json).map_err(|source| LogListError::Json {
+        let value: Value = serde_json::from_slice(json).map_err(|error| LogListError::Json {
             origin: origin.to_owned(),
-            source,
+            error,
         })?;
         let shape_error = || {
             let (line, column) = start_of_value(json);
