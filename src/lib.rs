@@ -34,15 +34,31 @@ pub mod watchlist;
 
 pub use domain::{Domain, DomainError};
 
-/// `n` and the noun, plural unless `n` is 1: "1 finding", "3 findings", "2 deliveries".
+/// `n` and the noun, plural unless `n` is 1: "1 finding", "3 findings", "2 deliveries",
+/// "4 public suffixes".
 pub fn count(n: impl TryInto<u64>, noun: &str) -> String {
     let n: u64 = n.try_into().unwrap_or(u64::MAX);
     match (n, noun.strip_suffix('y')) {
         (1, _) => format!("1 {noun}"),
         (_, Some(stem)) if !stem.ends_with(['a', 'e', 'o', 'u']) => format!("{n} {stem}ies"),
+        _ if noun.ends_with(['s', 'x']) || noun.ends_with("ch") || noun.ends_with("sh") => {
+            format!("{n} {noun}es")
+        }
         _ => format!("{n} {noun}s"),
     }
 }
 pub use finding::{Finding, Technique};
 pub use matcher::Matcher;
 pub use watchlist::Brand;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_read_as_english() {
+        assert_eq!(super::count(1, "finding"), "1 finding");
+        assert_eq!(super::count(0usize, "finding"), "0 findings");
+        assert_eq!(super::count(2u64, "delivery"), "2 deliveries");
+        assert_eq!(super::count(3, "day"), "3 days");
+        assert_eq!(super::count(4, "public suffix"), "4 public suffixes");
+    }
+}

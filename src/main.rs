@@ -597,7 +597,7 @@ fn scan_files(
         eprintln!("{file}:{line}: {why}");
     }
     eprintln!(
-        "scanned {} names in {:.2}s ({:.0}/s): {} at score >= {min_score}, {}{}",
+        "scanned {} names in {:.2}s ({:.0}/s): {} at score >= {min_score}, {}{}{}",
         summary.names,
         secs,
         summary.names as f64 / secs.max(1e-9),
@@ -607,6 +607,14 @@ fn scan_files(
             " (--verbose lists them)"
         } else {
             ""
+        },
+        if summary.suffixes > 0 {
+            format!(
+                ", {} skipped (nobody registers those)",
+                lookalike::count(summary.suffixes, "public suffix")
+            )
+        } else {
+            String::new()
         }
     );
     Ok(ExitCode::SUCCESS)

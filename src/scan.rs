@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
-use crate::domain::Domain;
+use crate::domain::{Domain, DomainError};
 use crate::finding::Finding;
 use crate::matcher::Matcher;
 
@@ -45,6 +45,9 @@ pub struct Summary {
     pub names: u64,
     pub findings: u64,
     pub invalid: u64,
+    /// Names that are a public suffix themselves (`googleapis.com`, `s3.amazonaws.com`):
+    /// nobody registers those, so they are skipped, not counted as bad lines.
+    pub suffixes: u64,
     /// `(input name, line number, what is wrong)` of bad lines, when `keep_errors` is set.
     pub errors: Vec<(String, u64, String)>,
 }
@@ -73,6 +76,7 @@ struct Done {
     findings: u64,
     errors: Vec<(String, u64, String)>,
     invalid: u64,
+    suffixes: u64,
 }
 
 /// Scans every `(name, reader)` input in turn and writes findings to `out`.
@@ -195,6 +199,7 @@ fn work(
             findings: 0,
             errors: Vec::new(),
             invalid: 0,
+            suffixes: 0,
         };
         for (i, line) in chunk.lines.iter().enumerate() {
             names_buf.clear();
@@ -234,6 +239,7 @@ fn work(
                             }
                         }
                     }
+                    Err(DomainError::PublicSuffix(_)) => done.suffixes += 1,
                     Err(e) => {
                         done.invalid += 1;
                         if opts.keep_errors {
@@ -372,6 +378,7 @@ fn write_in_order(rx: Receiver<Done>, out: &mut dyn Write, opts: &Options) -> io
             summary.names += done.names;
             summary.findings += done.findings;
             summary.invalid += done.invalid;
+            summary.suffixes += done.suffixes;
             summary.errors.extend(done.errors);
             next += 1;
         }
@@ -381,6 +388,7 @@ fn write_in_order(rx: Receiver<Done>, out: &mut dyn Write, opts: &Options) -> io
         summary.names += done.names;
         summary.findings += done.findings;
         summary.invalid += done.invalid;
+        summary.suffixes += done.suffixes;
         summary.errors.extend(done.errors);
     }
     out.flush()?;

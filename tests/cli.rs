@@ -71,7 +71,7 @@ fn check_rejects_a_bad_name_with_exit_2() {
 
 #[test]
 fn scan_reads_stdin_counts_bad_lines_and_keeps_order() {
-    let input = "# comment\n\npaypa1.com\nnot a domain\nexample.com\n1,0penai-billing.com\n";
+    let input = "# comment\n\npaypa1.com\nnot a domain\nexample.com\n1,0penai-billing.com\ngoogleapis.com\n";
     let o = lookalike(
         &["scan", "--format", "jsonl", "--verbose", "-"],
         Some(input),
@@ -92,7 +92,10 @@ fn scan_reads_stdin_counts_bad_lines_and_keeps_order() {
         "{err}"
     );
     assert!(err.contains("scanned 3 names"), "{err}");
-    assert!(err.contains("1 unreadable line"), "{err}");
+    assert!(err.contains("1 unreadable line,"), "{err}");
+    // A public suffix is nobody's registrable domain: skipped, not a bad line.
+    assert!(!err.contains("googleapis.com'"), "{err}");
+    assert!(err.contains("1 public suffix skipped"), "{err}");
 }
 
 #[test]
