@@ -173,7 +173,10 @@ async fn findings_triage_blocklists_and_metrics_over_http() {
     let plain = get("/blocklist/plain").await;
     assert_eq!(plain.status(), 200);
     let etag = plain.headers()["etag"].to_str().unwrap().to_owned();
-    assert!(plain.headers().contains_key("last-modified"));
+    let modified = plain.headers()["last-modified"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let body = plain.text().await.unwrap();
     assert!(body.lines().any(|l| l == "paypa1-login.com"), "{body}");
     let again = http
@@ -183,6 +186,22 @@ async fn findings_triage_blocklists_and_metrics_over_http() {
         .await
         .unwrap();
     assert_eq!(again.status(), 304);
+    let since = |when: String| {
+        let http = http.clone();
+        let url = format!("{base}/blocklist/plain");
+        async move {
+            http.get(url)
+                .header("if-modified-since", when)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(since(modified.clone()).await.status(), 304);
+    let older = httpdate::fmt_http_date(
+        httpdate::parse_http_date(&modified).unwrap() - std::time::Duration::from_secs(1),
+    );
+    assert_eq!(since(older).await.status(), 200);
     let rpz1 = get("/blocklist/rpz").await.text().await.unwrap();
     assert_eq!(get("/blocklist/bogus").await.status(), 404);
 
@@ -201,6 +220,8 @@ async fn findings_triage_blocklists_and_metrics_over_http() {
         .unwrap();
     assert_eq!(one["findings"][0]["status"], "false_positive");
     assert_eq!(one["findings"][0]["triage"]["history"][0]["by"], "alice");
+    // Changed within the same second: If-Modified-Since still sees the change.
+    assert_eq!(since(modified.clone()).await.status(), 200);
     let after = get("/blocklist/plain").await;
     assert_ne!(after.headers()["etag"].to_str().unwrap(), etag);
     assert!(!after.text().await.unwrap().contains("paypa1-login.com"));

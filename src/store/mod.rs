@@ -336,7 +336,14 @@ impl Store {
             let mut raw = serial.to_be_bytes().to_vec();
             raw.extend_from_slice(&hash);
             meta.insert("zone_serial", raw)?;
-            meta.insert("zone_changed", &now_unix.to_be_bytes()[..])?;
+            // Each change gets its own second, so a client holding the Last-Modified of the
+            // previous content (If-Modified-Since) sees this one even within that second.
+            let previous_change = self
+                .zone_changed_at()?
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_secs());
+            let changed = now_unix.max(previous_change + 1);
+            meta.insert("zone_changed", &changed.to_be_bytes()[..])?;
         }
         Ok(serial)
     }
