@@ -977,6 +977,7 @@ fn pipeline_section(cache: &Path) {
         kind: "ct",
         name: "lookalike bench log".into(),
         url: "https://ct.bench.invalid/".into(),
+        tiled: false,
         metrics: metrics.log("lookalike bench log"),
     });
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -14,14 +14,15 @@
 //! `serial_number`; `subject` fields are null; `fingerprint` and `sha256` are the SHA-256 of
 //! the certificate (colon-separated upper-case hex — the SHA-1 certstream used is not kept);
 //! `seen` is when we broadcast it. `cert_link` is `get-entries?start=i&end=i` for RFC 6962
-//! logs and the data tile holding the entry for tiled logs.
+//! logs and the full data tile that holds the entry for tiled (static-ct-api) logs, known
+//! from the source itself (a log the config adds is linked right too); the newest entries'
+//! tile may still be partial for a few seconds, and the link works once it is full.
 //!
 //! Every client has its own broadcast receiver: a client that lags skips messages (counted in
 //! a log line) and never slows the ingest; one that stops reading is dropped once a send has
 //! waited [`ServerOptions::send_timeout`]. Websocket clients get a heartbeat message and a
 //! ping every [`ServerOptions::heartbeat`].
 
-use std::collections::HashSet;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -41,7 +42,6 @@ use tracing::{debug, info, warn};
 
 use crate::pipeline::CertEvent;
 use crate::sources::ct::entry::{Entry, EntryType};
-use crate::sources::ct::loglist::{Api, LogList};
 use crate::sources::ct::tiles::{TILE_WIDTH, data_tile_url};
 use crate::store::Record;
 
@@ -60,8 +60,6 @@ pub struct ServerOptions {
     pub heartbeat: Duration,
     /// A send that waits this long (the client's socket buffer is full) drops the client.
     pub send_timeout: Duration,
-    /// URLs of tiled (static-ct-api) logs, for `cert_link`; others are taken as RFC 6962.
-    pub tiled_urls: HashSet<String>,
 }
 
 impl Default for ServerOptions {
@@ -69,12 +67,6 @@ impl Default for ServerOptions {
         ServerOptions {
             heartbeat: Duration::from_secs(30),
             send_timeout: Duration::from_secs(10),
-            tiled_urls: LogList::bundled()
-                .logs
-                .into_iter()
-                .filter(|l| l.api == Api::Static)
-                .map(|l| l.url)
-                .collect(),
         }
     }
 }
@@ -153,7 +145,7 @@ async fn client(mut socket: WebSocket, s: Arc<Shared>, kind: StreamKind) {
                 break;
             }
             event = rx.recv() => match event {
-                Ok(event) => vec![Message::text(render(&event, kind, &s.options.tiled_urls, now_secs()))],
+                Ok(event) => vec![Message::text(render(&event, kind, now_secs()))],
                 Err(RecvError::Lagged(n)) => {
                     lag.skip(n);
                     continue;
@@ -259,12 +251,7 @@ pub fn heartbeat(timestamp: f64) -> String {
 }
 
 /// One event as the message of a stream. Pure: `seen` (Unix seconds) is passed in.
-pub fn render(
-    event: &CertEvent,
-    kind: StreamKind,
-    tiled_urls: &HashSet<String>,
-    seen: f64,
-) -> String {
+pub fn render(event: &CertEvent, kind: StreamKind, seen: f64) -> String {
     let json = match kind {
         StreamKind::DomainsOnly => serde_json::to_string(&DnsEntries {
             message_type: "dns_entries",
@@ -279,7 +266,7 @@ pub fn render(
                     event.index,
                     &event.source.name,
                     url,
-                    cert_link(url, event.index, tiled_urls.contains(url)),
+                    cert_link(url, event.index, event.source.tiled),
                     seen,
                     kind == StreamKind::Full,
                 ),
@@ -447,6 +434,7 @@ mod tests {
                     "https://log.example/ct/"
                 }
                 .into(),
+                tiled,
                 metrics: Metrics::new().log("Test 'Log'"),
             }),
             index: 1000,
@@ -468,8 +456,7 @@ mod tests {
     #[test]
     fn full_message_has_the_certstream_fields() {
         let e = event(false);
-        let v: Value =
-            serde_json::from_str(&render(&e, StreamKind::Full, &HashSet::new(), 1.5)).unwrap();
+        let v: Value = serde_json::from_str(&render(&e, StreamKind::Full, 1.5)).unwrap();
         assert_eq!(v["message_type"], "certificate_update");
         let d = &v["data"];
         for key in [
@@ -524,15 +511,13 @@ mod tests {
     #[test]
     fn lite_domains_only_and_tiled_links() {
         let e = event(true);
-        let tiled: HashSet<String> = ["https://tiled.example/".to_owned()].into();
-        let v: Value = serde_json::from_str(&render(&e, StreamKind::Lite, &tiled, 0.0)).unwrap();
+        let v: Value = serde_json::from_str(&render(&e, StreamKind::Lite, 0.0)).unwrap();
         assert!(v["data"].get("chain").is_none());
         assert_eq!(
             v["data"]["cert_link"],
             "https://tiled.example/tile/data/003"
         );
-        let v: Value =
-            serde_json::from_str(&render(&e, StreamKind::DomainsOnly, &tiled, 0.0)).unwrap();
+        let v: Value = serde_json::from_str(&render(&e, StreamKind::DomainsOnly, 0.0)).unwrap();
         assert_eq!(
             v,
             serde_json::json!({"message_type": "dns_entries", "data": ["paypa1.com", "www.paypa1.com"]})
@@ -544,7 +529,7 @@ mod tests {
     /// Our own client reads what our server writes.
     #[test]
     fn the_certstream_client_reads_it() {
-        let text = render(&event(false), StreamKind::Full, &HashSet::new(), 1.0);
+        let text = render(&event(false), StreamKind::Full, 1.0);
         let crate::sources::certstream::Parsed::Names(o) =
             crate::sources::certstream::parse_message(&text, 0).unwrap()
         else {

@@ -494,7 +494,7 @@ fn check(paths: &[PathBuf], json: bool, domains: &[String]) -> Result<ExitCode> 
             continue;
         }
         let shown = if d.is_idn() {
-            format!("{} ({})", d.ascii(), d.unicode())
+            format!("{} ({})", d.unicode(), d.ascii())
         } else {
             d.ascii().to_string()
         };

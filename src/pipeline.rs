@@ -38,6 +38,8 @@ pub struct SourceInfo {
     pub name: String,
     /// Where it is read from (the log's URL).
     pub url: String,
+    /// A static-ct-api (tiled) log: its entries are in data tiles, not behind `get-entries`.
+    pub tiled: bool,
     pub metrics: LogMetrics,
 }
 
@@ -506,6 +508,7 @@ mod tests {
             kind: "test",
             name: "test".into(),
             url: String::new(),
+            tiled: false,
             metrics: Metrics::new().log("test"),
         });
         let mut p = Processed {

@@ -254,6 +254,7 @@ fn event(index: u64, names: &[&str]) -> Arc<CertEvent> {
             kind: "ct",
             name: "Test 'Log'".into(),
             url: "https://log.example/".into(),
+            tiled: false,
             metrics: Metrics::new().log("Test 'Log'"),
         }),
         index,
@@ -460,7 +461,6 @@ fn real_samples_parse_and_our_messages_have_their_fields() {
     let ours: Value = serde_json::from_str(&certstream_server::render(
         &event(1, &["a.example"]),
         StreamKind::Full,
-        &HashSet::new(),
         1.0,
     ))
     .unwrap();

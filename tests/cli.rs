@@ -34,7 +34,7 @@ fn check_explains_an_idn_homograph() {
     assert!(o.status.success());
     let out = stdout(&o);
     assert!(
-        out.contains("xn--80ak6aa92e.com (аррӏе.com): Apple (term 'apple'), score 90, homoglyph"),
+        out.contains("аррӏе.com (xn--80ak6aa92e.com): Apple (term 'apple'), score 90, homoglyph"),
         "{out}"
     );
     assert!(

@@ -62,6 +62,7 @@ pub async fn run(
         kind: "certstream",
         name: name.clone(),
         url: config.urls.first().cloned().unwrap_or_default(),
+        tiled: false,
         metrics: metrics.log(&name),
     });
     let mut client = Client {

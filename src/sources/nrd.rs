@@ -90,6 +90,7 @@ pub async fn run(
             kind: "nrd",
             name: config.name.clone(),
             url,
+            tiled: false,
             metrics: metrics.log(&config.name),
         }),
         config,

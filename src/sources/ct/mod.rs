@@ -195,6 +195,7 @@ impl CtSource {
             kind: "ct",
             name: log.name.clone(),
             url: log.url.clone(),
+            tiled: log.api == loglist::Api::Static,
             metrics: metrics.clone(),
         });
         Follower {
