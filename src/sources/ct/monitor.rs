@@ -105,6 +105,10 @@ impl Follower {
                     let start = *next.get_or_insert_with(|| {
                         let start = self.options.start.resolve(head.size);
                         info!(%log, start, size = head.size, "Following a new log.");
+                        if start > head.size {
+                            warn!(%log, start, size = head.size,
+                                "The start index is beyond the log's tree size: nothing is read until the log grows that far.");
+                        }
                         start
                     });
                     if start > head.size {
