@@ -38,8 +38,34 @@ pub enum DomainError {
     Idna,
     #[error("invalid punycode in an xn-- label")]
     InvalidPunycode,
+    #[error("'{label}' decodes to \"{decoded}\", which IDNA does not allow in a label")]
+    DisallowedIdn { label: String, decoded: String },
     #[error("'{0}' is a public suffix, not a registrable domain")]
     PublicSuffix(String),
+}
+
+/// Names the first `xn--` label that does not survive IDNA: either its punycode does not
+/// decode at all, or it decodes to something a label may not hold (an invisible mark, a
+/// character IDNA maps away, a label that is not in NFC).
+fn punycode_error(ascii: &str) -> DomainError {
+    for label in ascii.split('.') {
+        let Some(encoded) = label.strip_prefix("xn--") else {
+            continue;
+        };
+        let decoded = match idna::punycode::decode_to_string(encoded) {
+            // An all-ASCII decoding is not an A-label either (`xn--ab-` is "ab").
+            Some(d) if !d.is_ascii() => d,
+            _ => return DomainError::InvalidPunycode,
+        };
+        let (_, result) = idna::domain_to_unicode(label);
+        if result.is_err() {
+            return DomainError::DisallowedIdn {
+                label: label.to_string(),
+                decoded: decoded.escape_debug().to_string(),
+            };
+        }
+    }
+    DomainError::InvalidPunycode
 }
 
 /// A normalised domain name: A-label and U-label forms with the PSL split.
@@ -124,7 +150,7 @@ impl Domain {
         let unicode = if has_idn {
             let (u, result) = idna::domain_to_unicode(&ascii);
             if result.is_err() || u.contains('\u{FFFD}') {
-                return Err(DomainError::InvalidPunycode);
+                return Err(punycode_error(&ascii));
             }
             if u == ascii { None } else { Some(u) }
         } else {
@@ -397,6 +423,13 @@ mod tests {
             ("user@paypal.com", DomainError::InvalidChar('@')),
             ("xn--zz.com", DomainError::InvalidPunycode),
             ("xn--ab-.com", DomainError::InvalidPunycode),
+            (
+                "xn--vr-o1t.com",
+                DomainError::DisallowedIdn {
+                    label: "xn--vr-o1t".into(),
+                    decoded: "\\u{200e}vr".into(),
+                },
+            ),
             ("com", DomainError::PublicSuffix("com".into())),
             ("co.uk", DomainError::PublicSuffix("co.uk".into())),
             ("pay_pal.com", DomainError::InvalidChar('_')),
