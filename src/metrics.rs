@@ -57,6 +57,7 @@ pub struct Metrics {
     /// Names handed to the matcher, and those `Domain::parse` rejected.
     pub names: Counter,
     pub names_invalid: Counter,
+    pub names_public_suffix: Counter,
     /// New (registrable, brand) pairs, and every counted sighting.
     pub findings: Counter,
     pub sightings: Counter,
@@ -97,6 +98,7 @@ impl Metrics {
             ct_log_up: Family::default(),
             names: Counter::default(),
             names_invalid: Counter::default(),
+            names_public_suffix: Counter::default(),
             findings: Counter::default(),
             sightings: Counter::default(),
             pipeline_queue: Gauge::default(),
@@ -159,6 +161,11 @@ impl Metrics {
             "names_invalid",
             "Names rejected by the normaliser",
             m.names_invalid.clone(),
+        );
+        r.register(
+            "names_public_suffix",
+            "Names that are a public suffix themselves (nothing to register, not matched)",
+            m.names_public_suffix.clone(),
         );
         r.register(
             "findings",

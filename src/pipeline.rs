@@ -115,6 +115,7 @@ struct Processed {
     newest_ms: u64,
     names: u64,
     invalid: u64,
+    suffixes: u64,
 }
 
 /// The matcher and the score each brand's findings must reach to be kept.
@@ -227,6 +228,7 @@ impl Pipeline {
         }
         self.metrics.names.inc_by(p.names);
         self.metrics.names_invalid.inc_by(p.invalid);
+        self.metrics.names_public_suffix.inc_by(p.suffixes);
 
         let started = Instant::now();
         // A failing store is the one thing the pipeline cannot route around: retry the same
@@ -303,6 +305,7 @@ fn process(
         newest_ms: 0,
         names: 0,
         invalid: 0,
+        suffixes: 0,
     };
     // The certstream output shows every entry's fingerprint; otherwise hashes are computed
     // only for entries that matched.
@@ -468,9 +471,16 @@ fn match_name(
     p: &mut Processed,
 ) {
     p.names += 1;
-    let Ok(domain) = Domain::parse(name) else {
-        p.invalid += 1;
-        return;
+    let domain = match Domain::parse(name) {
+        Ok(domain) => domain,
+        Err(crate::domain::DomainError::PublicSuffix(_)) => {
+            p.suffixes += 1;
+            return;
+        }
+        Err(_) => {
+            p.invalid += 1;
+            return;
+        }
     };
     for finding in detector.matcher.check(&domain) {
         if !detector.keeps(&finding) {
@@ -522,6 +532,7 @@ mod tests {
             newest_ms: 0,
             names: 0,
             invalid: 0,
+            suffixes: 0,
         };
         let hit = || Hit {
             finding: finding.clone(),
@@ -540,5 +551,37 @@ mod tests {
             "the panicking entry's hit is dropped"
         );
         assert_eq!(p.errors, 1);
+    }
+
+    /// A public suffix is counted apart from names the normaliser rejects.
+    #[test]
+    fn public_suffixes_are_not_counted_as_invalid() {
+        let detector = Detector::new(&crate::watchlist::bundled().unwrap(), 60);
+        let source = Arc::new(SourceInfo {
+            id: "test".into(),
+            kind: "test",
+            name: "test".into(),
+            url: String::new(),
+            tiled: false,
+            metrics: Metrics::new().log("test"),
+        });
+        let mut p = Processed {
+            source,
+            batch: Batch {
+                hits: Vec::new(),
+                cursors: Vec::new(),
+            },
+            decoded: 0,
+            errors: 0,
+            newest_ms: 0,
+            names: 0,
+            invalid: 0,
+            suffixes: 0,
+        };
+        for name in ["*.github.io", "co.uk", "pay pal.com", "paypa1-login.com"] {
+            match_name(&detector, name, &Sighting::default, None, &mut p);
+        }
+        assert_eq!((p.names, p.suffixes, p.invalid), (4, 2, 1));
+        assert_eq!(p.batch.hits.len(), 1);
     }
 }
