@@ -14,7 +14,8 @@
 //! - one Aho-Corasick pass over the registrable label's skeleton finds terms run into other
 //!   text (`combosquat`, `missing-dot`) ([`combo`]);
 //! - each token of the subdomain part is looked up in the hash of term skeletons
-//!   (`combosquat`, and `level-squat` when a TLD-like word follows);
+//!   (`combosquat`, and `level-squat` when a TLD-like word follows), and a token longer than
+//!   a term goes through the Aho-Corasick automaton for terms run into keywords or TLD words;
 //! - the last subdomain label joined to the registrable label is looked up (`subdomain`).
 //!
 //! None of this loops over brands, so the cost per name does not grow with the watchlist, and
@@ -87,6 +88,8 @@ pub struct Matcher {
     loose_lens: LengthSet,
     /// Lengths (bytes) of the terms' skeletons: a string of another length has no strict match.
     strict_lens: LengthSet,
+    /// The shortest term pattern, in bytes: a shorter token holds no term run into others.
+    min_term_len: usize,
 }
 
 /// One way a name matched one term, before findings are assembled per brand.
@@ -274,6 +277,7 @@ impl Matcher {
         let mut patterns: Vec<&str> = forms.keys().map(|k| &**k).collect();
         patterns.sort_unstable();
         let ac_terms = patterns.iter().map(|p| forms[*p].clone()).collect();
+        let min_term_len = patterns.iter().map(|p| p.len()).min().unwrap_or(usize::MAX);
         let ac = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
@@ -310,6 +314,7 @@ impl Matcher {
             },
             loose_lens,
             strict_lens,
+            min_term_len,
         }
     }
 
@@ -633,12 +638,14 @@ impl Matcher {
             let mut tokens = s.skel[st..en].split('-').peekable();
             let mut raw = uni[rs..re].split('-').peekable();
             while let (Some(tok), Some(shown)) = (tokens.next(), raw.next()) {
-                if !self.strict_lens.contains(tok.len()) {
+                let exact = if self.strict_lens.contains(tok.len()) {
+                    self.strict.get(tok)
+                } else {
+                    None
+                };
+                if exact.is_none() && tok.len() <= self.min_term_len {
                     continue;
                 }
-                let Some(ids) = self.strict.get(tok) else {
-                    continue;
-                };
                 let label_end = tokens.peek().is_none();
                 // What follows: the next token, or the first word of the next label
                 // (`paypal.com-verify.xyz`).
@@ -649,9 +656,100 @@ impl Matcher {
                 } else {
                     raw.peek().copied()
                 };
-                for &id in ids {
-                    self.subdomain_hit(d, shown, next, label_end, id, hits);
+                match exact {
+                    Some(ids) => {
+                        for &id in ids {
+                            self.subdomain_hit(d, shown, next, label_end, id, hits);
+                        }
+                    }
+                    None => self.subdomain_run_in(d, tok, shown, next, label_end, hits),
                 }
+            }
+        }
+    }
+
+    /// Terms run into other text inside one token of the subdomain part: with keywords
+    /// (`paypallogin.weebly.com`), or with the dot left out in front of another domain
+    /// (`paypalcom.verify.xyz`, `securepaypal.com.evil.top`). Other letters around a term
+    /// (`applebees.example.com`) say nothing in a subdomain and are not reported.
+    fn subdomain_run_in(
+        &self,
+        d: &Domain,
+        tok: &str,
+        shown: &str,
+        next: Option<&str>,
+        label_end: bool,
+        hits: &mut Vec<Hit>,
+    ) {
+        for m in self.ac.find_overlapping_iter(tok) {
+            let (a, b) = (m.start(), m.end());
+            if a == 0 && b == tok.len() {
+                continue;
+            }
+            for &id in &self.ac_terms[m.pattern().as_usize()] {
+                let t = &self.terms[id as usize];
+                let Some(r) = combo::run_in(
+                    &self.words,
+                    tok,
+                    || shown_token(shown, tok),
+                    a,
+                    b,
+                    &t.text,
+                    t.chars,
+                    combo::Own {
+                        suffixes: &t.suffixes,
+                        keywords: &t.keywords,
+                    },
+                ) else {
+                    continue;
+                };
+                let ends_token = b == tok.len();
+                let tld_next =
+                    ends_token && next.is_some_and(|n| self.words.is_tld(&skeleton::skeleton(n)));
+                let reg = d.registrable_unicode();
+                let hit = if r.technique == Technique::MissingDot && !ends_token {
+                    // `paypalcom`: the brand's domain, dot left out, in front of another one.
+                    Hit {
+                        term: id,
+                        techniques: vec![Technique::LevelSquat, Technique::MissingDot],
+                        base: score::LEVEL_SQUAT,
+                        reasons: vec![
+                            r.reason,
+                            format!("placed in front of another domain, {reg}"),
+                        ],
+                        keyword: false,
+                    }
+                } else if tld_next && (r.keyword || r.technique == Technique::MissingDot) {
+                    // `securepaypal.com.evil.top`, `wwwpaypal.com.evil.top`.
+                    let sep = if label_end { "." } else { "-" };
+                    Hit {
+                        term: id,
+                        techniques: vec![Technique::LevelSquat],
+                        base: score::LEVEL_SQUAT,
+                        reasons: vec![
+                            format!(
+                                "'{shown}{sep}{}' placed in front of another domain, {reg}",
+                                next.unwrap_or_default()
+                            ),
+                            r.reason,
+                        ],
+                        keyword: r.keyword,
+                    }
+                } else if r.keyword {
+                    Hit {
+                        term: id,
+                        techniques: vec![Technique::Combosquat],
+                        base: score::COMBO_SUBDOMAIN_KEYWORD,
+                        reasons: vec![format!(
+                            "{}, in the subdomain part, in front of {reg}",
+                            r.reason
+                        )],
+                        keyword: true,
+                    }
+                } else {
+                    continue;
+                };
+                push_unique(hits, hit);
             }
         }
     }
@@ -854,17 +952,21 @@ impl Matcher {
             return;
         }
         let own = &self.terms[id as usize].keywords;
-        let keyword = d
-            .subdomain()
+        let keyword_word = d
+            .subdomain_unicode()
             .split(['.', '-'])
-            .any(|w| self.words.is_keyword(&skeleton::skeleton(w), own));
+            .find(|w| *w != token && self.words.is_keyword(&skeleton::skeleton(w), own));
+        let keyword = keyword_word.is_some();
         let base = if keyword {
             score::COMBO_SUBDOMAIN_KEYWORD
         } else {
             score::COMBO_SUBDOMAIN
         };
+        let next_to = keyword_word
+            .map(|w| format!(", with '{w}'"))
+            .unwrap_or_default();
         let mut reasons = vec![format!(
-            "'{token}' in the subdomain part, in front of {}",
+            "'{token}' in the subdomain part, in front of {}{next_to}",
             d.registrable_unicode()
         )];
         if token != t {
@@ -902,9 +1004,10 @@ impl Matcher {
             if brand.allow.iter().any(|rule| rule.allows(d)) {
                 continue;
             }
+            // On equal bases, the hit that can still earn the keyword bonus.
             let best = list
                 .iter()
-                .max_by_key(|h| h.base)
+                .max_by_key(|h| (h.base, !h.keyword))
                 .expect("at least one hit");
             let term = &self.terms[best.term as usize].text;
             let mut techniques: Vec<Technique> = list

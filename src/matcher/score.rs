@@ -16,7 +16,7 @@
 //! | two-edit typo of a term of 8+ characters | 50 |
 //! | combosquat: a term of 4 characters run into a keyword (`smbclogin`) | 55 |
 //! | combosquat: the term as its own token, no keyword | 50 (terms of ≤ 5 characters: 40) |
-//! | combosquat inside a subdomain label, next to a keyword | 50 |
+//! | combosquat inside a subdomain label, with a keyword (also run into one) | 50 |
 //! | combosquat: term run into other letters, no keyword | 35 |
 //! | combosquat inside a subdomain label, no keyword | 30 |
 //!

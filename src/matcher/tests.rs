@@ -92,7 +92,37 @@ fn combos_levels_dots_and_tlds() {
         70,
         [Combosquat, Homoglyph]
     );
-    let _ = t!(m, "login-paypal.example.co", "PayPal", 50, [Combosquat]);
+    let f = t!(m, "login-paypal.example.co", "PayPal", 50, [Combosquat]);
+    assert_eq!(
+        f.reasons[0],
+        "'paypal' in the subdomain part, in front of example.co, with 'login'"
+    );
+    let f = t!(m, "paypallogin.weebly.com", "PayPal", 50, [Combosquat]);
+    assert_eq!(
+        f.reasons[0],
+        "'paypal' run together with 'login', in the subdomain part, in front of weebly.com"
+    );
+    let f = t!(
+        m,
+        "paypalcom.verify.xyz",
+        "PayPal",
+        85,
+        [LevelSquat, MissingDot]
+    );
+    assert_eq!(f.reasons[0], "'paypalcom' is 'paypal.com' without the dot");
+    let f = t!(m, "securepaypal.com.evil.top", "PayPal", 85, [LevelSquat]);
+    assert_eq!(
+        f.reasons[0],
+        "'securepaypal.com' placed in front of another domain, evil.top"
+    );
+    // Other letters around a term in a subdomain mean nothing.
+    none(&m, "applebees.example.com");
+    none(&m, "pineapple.example.com");
+    let f = t!(m, "paypal.weebly.com", "PayPal", 30, [Combosquat]);
+    assert_eq!(
+        f.reasons[0],
+        "'paypal' in the subdomain part, in front of weebly.com"
+    );
     let _ = t!(
         m,
         "0penai-billing.com",
