@@ -49,14 +49,23 @@ pub struct Own<'a> {
 }
 
 impl Words {
-    /// Whether `word` (skeleton form) is a default keyword or one of `own`.
+    /// Whether `word` (skeleton form) is a default keyword or one of `own`, as it stands or
+    /// in one of the forms phishing names give them: numbered (`secure07`, `1secure`,
+    /// `update2018`) or inflected (`alerts`, `secured`, `securely`, `verified`).
     pub fn is_keyword(&self, word: &str, own: &[Box<str>]) -> bool {
-        self.keywords.contains(word) || own.iter().any(|k| **k == *word)
+        let exact = |w: &str| self.keywords.contains(w) || own.iter().any(|k| **k == *w);
+        if exact(word) {
+            return true;
+        }
+        // `o` and `l` may be `0` and `1`, or letters of the word (`logins`): try it both ways.
+        let stem = strip_number(word);
+        (stem.len() < word.len() && (exact(stem) || is_inflected(stem, exact)))
+            || is_inflected(word, exact)
     }
 
-    /// Whether `piece` is a keyword (or digits, or `ww`/`www`): `Some(None)`, or two keywords run together:
-    /// `Some(Some(split))`.
-    fn explains(&self, piece: &str, own: &[Box<str>]) -> Option<Option<usize>> {
+    /// Whether `piece` is a keyword (or digits, or `ww`/`www`): `Some([])`, or up to four
+    /// keywords run together (`verifymyaccount`): `Some(where they meet)`.
+    fn explains(&self, piece: &str, own: &[Box<str>]) -> Option<Vec<usize>> {
         if piece.is_empty() {
             return None;
         }
@@ -65,25 +74,92 @@ impl Words {
             || (piece.len() >= 2 && piece.bytes().all(|b| b == b'w'))
         {
             // A keyword, a number, or `www` (`paypalwww`, `wwpaypal`): not a word of its own.
-            return Some(None);
+            return Some(Vec::new());
         }
+        const MOST: usize = 4;
         let max = self.keyword_max_len;
-        if piece.len() > 2 * max {
+        let n = piece.len();
+        if n > MOST * max {
             return None;
         }
-        let lo = piece.len().saturating_sub(max).max(2);
-        for (i, _) in piece.char_indices().filter(|&(i, _)| i >= lo && i <= max) {
-            let (a, b) = piece.split_at(i);
-            if self.is_keyword(a, own) && self.is_keyword(b, own) {
-                return Some(Some(i));
+        // Word break: `from[j]` is where the keyword ending at `j` starts, and how many
+        // keywords reach `j`; the first way found wins.
+        let mut from: Vec<Option<(usize, usize)>> = vec![None; n + 1];
+        from[0] = Some((0, 0));
+        for i in 0..n {
+            let Some((_, parts)) = from[i] else { continue };
+            if parts == MOST || !piece.is_char_boundary(i) {
+                continue;
+            }
+            for j in (i + 2)..=(i + max).min(n) {
+                if from[j].is_none()
+                    && piece.is_char_boundary(j)
+                    && self.is_keyword(&piece[i..j], own)
+                {
+                    from[j] = Some((i, parts + 1));
+                }
             }
         }
-        None
+        let (mut at, mut splits) = (n, Vec::new());
+        while at > 0 {
+            let (start, _) = from[at]?;
+            if start > 0 {
+                splits.push(start);
+            }
+            at = start;
+        }
+        splits.reverse();
+        Some(splits)
     }
 
     pub fn is_tld(&self, s: &str) -> bool {
         self.tlds.contains(s)
     }
+}
+
+/// `word` without the number in front of it or after it. Skeletons spell `0` and `1` as `o`
+/// and `l`, so those count as digits only next to a real one, or when at least four letters
+/// remain (`confirrnol` is `confirm01`; `idol` is not `id` numbered).
+fn strip_number(word: &str) -> &str {
+    let is_digitish = |b: u8| b.is_ascii_digit() || b == b'o' || b == b'l';
+    let bytes = word.as_bytes();
+    let start = bytes
+        .iter()
+        .position(|&b| !is_digitish(b))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|&b| !is_digitish(b))
+        .map_or(start, |i| i + 1);
+    let keeps = |run: &[u8], stem: &[u8]| {
+        run.is_empty() || run.iter().any(|b| b.is_ascii_digit()) || stem.len() >= 4
+    };
+    let (mut a, mut b) = (0, bytes.len());
+    if start < end {
+        if keeps(&bytes[..start], &bytes[start..end]) {
+            a = start;
+        }
+        if keeps(&bytes[end..], &bytes[a..end]) {
+            b = end;
+        }
+    }
+    // Only ASCII bytes were skipped, so both ends are character boundaries.
+    &word[a..b]
+}
+
+/// Whether `word` is a plural or verb form of a word `is_word` knows (`alerts`, `secured`,
+/// `securely`, `verified` of `verify`), at least three letters remaining.
+fn is_inflected(word: &str, is_word: impl Fn(&str) -> bool) -> bool {
+    const ENDINGS: &[&str] = &["ing", "ers", "es", "ed", "er", "ly", "s", "d"];
+    let stem_ok = |s: &&str| s.len() >= 3;
+    ENDINGS
+        .iter()
+        .filter_map(|e| word.strip_suffix(e).filter(stem_ok))
+        .any(&is_word)
+        || ["ied", "ies"]
+            .iter()
+            .filter_map(|e| word.strip_suffix(e).filter(stem_ok))
+            .any(|stem| is_word(&format!("{stem}y")))
 }
 
 /// The same token as written, and where each skeleton offset falls in it, so reasons quote
@@ -108,10 +184,10 @@ enum Meaning<'w> {
     /// `amazoncojp`), perhaps after `www` (`wwwpaypalcom`); the suffix as it is written with
     /// dots, when it is a brand's.
     SuffixJoined { www: bool, dotted: Option<&'w str> },
-    /// Keywords, digits or `www` on every side; the split of two keywords run together.
+    /// Keywords, digits or `www` on every side; where keywords run together meet.
     Keywords {
-        pre: Option<Option<usize>>,
-        post: Option<Option<usize>>,
+        pre: Option<Vec<usize>>,
+        post: Option<Vec<usize>>,
     },
     /// Other letters around a long term.
     Inside,
@@ -194,26 +270,31 @@ pub fn run_in<'a>(
             pre: pre_split,
             post: post_split,
         } => {
+            // The words of a piece as written, or in skeleton form where offsets do not map.
             let describe =
-                |piece: &str, at: usize, shown: &str, shown_at: usize, split: Option<usize>| {
-                    match split {
-                        None => shown.to_string(),
-                        Some(i) => match map(at + i) {
-                            Some(r) => format!(
-                                "{}' and '{}",
-                                &shown[..r - shown_at],
-                                &shown[r - shown_at..]
-                            ),
-                            None => format!("{}' and '{}", &piece[..i], &piece[i..]),
-                        },
+                |piece: &str, at: usize, shown: &str, shown_at: usize, splits: &[usize]| {
+                    let written: Option<Vec<usize>> = splits
+                        .iter()
+                        .map(|&i| map(at + i).map(|r| r - shown_at))
+                        .collect();
+                    let (text, cuts) = match written {
+                        Some(cuts) => (shown, cuts),
+                        None => (piece, splits.to_vec()),
+                    };
+                    let mut words = Vec::with_capacity(cuts.len() + 1);
+                    let mut from = 0;
+                    for cut in cuts.into_iter().chain([text.len()]) {
+                        words.push(&text[from..cut]);
+                        from = cut;
                     }
+                    words.join("' and '")
                 };
             let mut explained = Vec::with_capacity(2);
-            if let Some(split) = pre_split {
-                explained.push(describe(pre, 0, show_pre, 0, split));
+            if let Some(splits) = &pre_split {
+                explained.push(describe(pre, 0, show_pre, 0, splits));
             }
-            if let Some(split) = post_split {
-                explained.push(describe(post, b, show_post, rb, split));
+            if let Some(splits) = &post_split {
+                explained.push(describe(post, b, show_post, rb, splits));
             }
             let base = if term_chars <= 4 {
                 score::COMBO_SHORT_KEYWORD
@@ -249,6 +330,33 @@ mod tests {
             tlds: ["corn", "net"].iter().map(|s| (*s).into()).collect(),
             common_tlds: ["corn", "net"].iter().map(|s| (*s).into()).collect(),
             keyword_max_len: 6,
+        }
+    }
+
+    #[test]
+    fn keywords_numbered_or_inflected() {
+        let w = words();
+        let own: &[Box<str>] = &["verify".into(), "id".into()];
+        for word in [
+            "secure",
+            "secureo7",
+            "lsecure",
+            "24secure",
+            "secured",
+            "securely",
+            "logins",
+            "verified",
+            "confirrnol",
+        ] {
+            let own: &[Box<str>] = if word == "confirrnol" {
+                &["confirrn".into()]
+            } else {
+                own
+            };
+            assert!(w.is_keyword(word, own), "{word}");
+        }
+        for word in ["idol", "lid", "se", "sure", "insecure", "loginx", "ol", ""] {
+            assert!(!w.is_keyword(word, own), "{word}");
         }
     }
 

@@ -1132,8 +1132,8 @@ impl Matcher {
             if w.is_empty() || term.contains(w) {
                 return None;
             }
-            let sk = skeleton::skeleton(w);
-            (DEFAULT_KEYWORDS.contains(&w) || brand.keywords.iter().any(|k| **k == *sk))
+            self.words
+                .is_keyword(&skeleton::skeleton(w), &brand.keywords)
                 .then(|| w.to_string())
         })
     }

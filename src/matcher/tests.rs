@@ -131,6 +131,20 @@ fn combos_levels_dots_and_tlds() {
         [Combosquat, Homoglyph]
     );
     let _ = t!(m, "paypallogin.com", "PayPal", 70, [Combosquat]);
+    // Keywords numbered, inflected, in other languages, several run together.
+    let f = t!(m, "paypal-secure07.com", "PayPal", 70, [Combosquat]);
+    assert_eq!(
+        f.reasons[0],
+        "'paypal' as a word of 'paypal-secure07', next to 'secure07'"
+    );
+    let _ = t!(m, "paypal-verified.net", "PayPal", 70, [Combosquat]);
+    let _ = t!(m, "www.paypal-sicurezza.it", "PayPal", 70, [Combosquat]);
+    let f = t!(m, "appleuserserviceid.gq", "Apple", 70, [Combosquat]);
+    assert_eq!(
+        f.reasons[0],
+        "'apple' run together with 'user' and 'service' and 'id'"
+    );
+    let _ = t!(m, "hotmailklantenservice.nl", "Microsoft", 70, [Combosquat]);
     let _ = t!(
         m,
         "openai.com.key-rotation.support",
