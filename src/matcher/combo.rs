@@ -49,18 +49,17 @@ pub struct Own<'a> {
 }
 
 impl Words {
-    /// Whether `word` (skeleton form) is a default keyword or one of `own`, as it stands or
-    /// in one of the forms phishing names give them: numbered (`secure07`, `1secure`,
-    /// `update2018`) or inflected (`alerts`, `secured`, `securely`, `verified`).
+    /// Whether `word` (skeleton form) is a default keyword or one of `own` (sorted), as it
+    /// stands, inflected (both sets hold the [`keyword_forms`]: `alerts`, `secured`,
+    /// `verified`) or numbered (`secure07`, `1secure`, `update2018`).
     pub fn is_keyword(&self, word: &str, own: &[Box<str>]) -> bool {
-        let exact = |w: &str| self.keywords.contains(w) || own.iter().any(|k| **k == *w);
+        let exact =
+            |w: &str| self.keywords.contains(w) || own.binary_search_by(|k| (**k).cmp(w)).is_ok();
         if exact(word) {
             return true;
         }
-        // `o` and `l` may be `0` and `1`, or letters of the word (`logins`): try it both ways.
         let stem = strip_number(word);
-        (stem.len() < word.len() && (exact(stem) || is_inflected(stem, exact)))
-            || is_inflected(word, exact)
+        stem.len() < word.len() && exact(stem)
     }
 
     /// Whether `piece` is a keyword (or digits, or `ww`/`www`): `Some([])`, or up to four
@@ -147,19 +146,23 @@ fn strip_number(word: &str) -> &str {
     &word[a..b]
 }
 
-/// Whether `word` is a plural or verb form of a word `is_word` knows (`alerts`, `secured`,
-/// `securely`, `verified` of `verify`), at least three letters remaining.
-fn is_inflected(word: &str, is_word: impl Fn(&str) -> bool) -> bool {
-    const ENDINGS: &[&str] = &["ing", "ers", "es", "ed", "er", "ly", "s", "d"];
-    let stem_ok = |s: &&str| s.len() >= 3;
-    ENDINGS
-        .iter()
-        .filter_map(|e| word.strip_suffix(e).filter(stem_ok))
-        .any(&is_word)
-        || ["ied", "ies"]
-            .iter()
-            .filter_map(|e| word.strip_suffix(e).filter(stem_ok))
-            .any(|stem| is_word(&format!("{stem}y")))
+/// A keyword and its plural and verb forms (`alert`: `alerts`, `alerted`, `alerting`, …;
+/// `verify`: `verified`, `verifies`), for keywords of three letters or more. Each keyword set
+/// holds all of them, so that a lookup stays one hash probe.
+pub fn keyword_forms(k: &str) -> Vec<Box<str>> {
+    const ENDINGS: &[&str] = &["s", "es", "d", "ed", "er", "ers", "ly", "ing"];
+    let mut forms = vec![Box::from(k)];
+    if k.len() >= 3 {
+        forms.extend(ENDINGS.iter().map(|e| format!("{k}{e}").into_boxed_str()));
+    }
+    if let Some(stem) = k.strip_suffix('y').filter(|s| s.len() >= 3) {
+        forms.extend(
+            ["ied", "ies"]
+                .iter()
+                .map(|e| format!("{stem}{e}").into_boxed_str()),
+        );
+    }
+    forms
 }
 
 /// The same token as written, and where each skeleton offset falls in it, so reasons quote
@@ -325,7 +328,7 @@ mod tests {
         Words {
             keywords: ["login", "secure", "my"]
                 .iter()
-                .map(|s| (*s).into())
+                .flat_map(|s| keyword_forms(s))
                 .collect(),
             tlds: ["corn", "net"].iter().map(|s| (*s).into()).collect(),
             common_tlds: ["corn", "net"].iter().map(|s| (*s).into()).collect(),
@@ -336,7 +339,11 @@ mod tests {
     #[test]
     fn keywords_numbered_or_inflected() {
         let w = words();
-        let own: &[Box<str>] = &["verify".into(), "id".into()];
+        let mut own: Vec<Box<str>> = ["verify", "id", "confirrn"]
+            .iter()
+            .flat_map(|k| keyword_forms(k))
+            .collect();
+        own.sort();
         for word in [
             "secure",
             "secureo7",
@@ -347,16 +354,12 @@ mod tests {
             "logins",
             "verified",
             "confirrnol",
+            "secures2",
         ] {
-            let own: &[Box<str>] = if word == "confirrnol" {
-                &["confirrn".into()]
-            } else {
-                own
-            };
-            assert!(w.is_keyword(word, own), "{word}");
+            assert!(w.is_keyword(word, &own), "{word}");
         }
         for word in ["idol", "lid", "se", "sure", "insecure", "loginx", "ol", ""] {
-            assert!(!w.is_keyword(word, own), "{word}");
+            assert!(!w.is_keyword(word, &own), "{word}");
         }
     }
 

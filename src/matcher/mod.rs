@@ -48,7 +48,8 @@ struct BrandInfo {
     /// Those suffixes as a name may spell them after the term (skeleton form): the last label
     /// (`jp`, `uk`) and the whole suffix run together (`cojp`).
     marks: Vec<Box<str>>,
-    /// Brand-specific keywords (skeleton form); the defaults are in `Matcher::words`.
+    /// Brand-specific keywords and their forms (skeleton form, sorted); the defaults are in
+    /// `Matcher::words`.
     keywords: Vec<Box<str>>,
     allow: Vec<AllowRule>,
 }
@@ -61,7 +62,8 @@ struct Term {
     skeleton: Box<str>,
     chars: usize,
     brands: Vec<u32>,
-    /// Keywords of the term's brands (skeleton form), beside the defaults in `Matcher::words`.
+    /// Keywords of the term's brands and their forms (skeleton form, sorted), beside the
+    /// defaults in `Matcher::words`.
     keywords: Vec<Box<str>>,
     /// Skeletons of the official suffixes of the term's brands (`de`, `co`, `jp`, `cojp`):
     /// with the common TLD words, what may follow the term in a missing-dot name. Another
@@ -150,6 +152,7 @@ impl Matcher {
         let keywords: FxHashSet<Box<str>> = DEFAULT_KEYWORDS
             .iter()
             .flat_map(|k| skeleton::both_forms(k))
+            .flat_map(|k| combo::keyword_forms(&k))
             .collect();
         let common_tlds: FxHashSet<Box<str>> = combo::TLD_WORDS
             .iter()
@@ -158,11 +161,15 @@ impl Matcher {
         let mut tlds = common_tlds.clone();
 
         for (bid, brand) in brands.iter().enumerate() {
-            let own: Vec<Box<str>> = brand
+            // Sorted, for `Words::is_keyword`'s binary search.
+            let mut own: Vec<Box<str>> = brand
                 .keywords
                 .iter()
                 .flat_map(|k| skeleton::both_forms(k))
+                .flat_map(|k| combo::keyword_forms(&k))
                 .collect();
+            own.sort_unstable();
+            own.dedup();
             let official_suffixes: Vec<String> = brand
                 .domains
                 .iter()
@@ -233,6 +240,10 @@ impl Matcher {
                     }
                 }
             }
+        }
+
+        for t in &mut terms {
+            t.keywords.sort_unstable();
         }
 
         let mut strict: FxHashMap<Box<str>, Vec<u32>> = FxHashMap::default();
