@@ -118,6 +118,24 @@ struct Processed {
     suffixes: u64,
 }
 
+impl Processed {
+    fn new(source: Arc<SourceInfo>, cursors: Vec<(String, Cursor)>) -> Processed {
+        Processed {
+            source,
+            batch: Batch {
+                hits: Vec::new(),
+                cursors,
+            },
+            decoded: 0,
+            errors: 0,
+            newest_ms: 0,
+            names: 0,
+            invalid: 0,
+            suffixes: 0,
+        }
+    }
+}
+
 /// The matcher and the score each brand's findings must reach to be kept.
 pub struct Detector {
     pub matcher: Matcher,
@@ -290,23 +308,12 @@ fn process(
     work: Work,
 ) -> Processed {
     let source = work.source;
-    let mut p = Processed {
-        batch: Batch {
-            hits: Vec::new(),
-            cursors: work
-                .next
-                .map(|next| (source.id.clone(), Cursor { next }))
-                .into_iter()
-                .collect(),
-        },
-        source: source.clone(),
-        decoded: 0,
-        errors: 0,
-        newest_ms: 0,
-        names: 0,
-        invalid: 0,
-        suffixes: 0,
-    };
+    let cursors = work
+        .next
+        .map(|next| (source.id.clone(), Cursor { next }))
+        .into_iter()
+        .collect();
+    let mut p = Processed::new(source.clone(), cursors);
     // The certstream output shows every entry's fingerprint; otherwise hashes are computed
     // only for entries that matched.
     let listening = certs.filter(|tx| tx.receiver_count() > 0);
@@ -507,33 +514,25 @@ fn rfc3339_secs(secs: i64) -> String {
 mod tests {
     use super::*;
 
-    /// A panic while processing one entry costs that entry, not its batch.
-    #[test]
-    fn a_panicking_entry_is_skipped_and_counted() {
-        let matcher = Matcher::build(&crate::watchlist::bundled().unwrap());
-        let d = Domain::parse("paypa1-login.com").unwrap();
-        let finding = matcher.check(&d).remove(0);
-        let source = Arc::new(SourceInfo {
+    fn test_source() -> Arc<SourceInfo> {
+        Arc::new(SourceInfo {
             id: "test".into(),
             kind: "test",
             name: "test".into(),
             url: String::new(),
             tiled: false,
             metrics: Metrics::new().log("test"),
-        });
-        let mut p = Processed {
-            source: source.clone(),
-            batch: Batch {
-                hits: Vec::new(),
-                cursors: Vec::new(),
-            },
-            decoded: 0,
-            errors: 0,
-            newest_ms: 0,
-            names: 0,
-            invalid: 0,
-            suffixes: 0,
-        };
+        })
+    }
+
+    /// A panic while processing one entry costs that entry, not its batch.
+    #[test]
+    fn a_panicking_entry_is_skipped_and_counted() {
+        let matcher = Matcher::build(&crate::watchlist::bundled().unwrap());
+        let d = Domain::parse("paypa1-login.com").unwrap();
+        let finding = matcher.check(&d).remove(0);
+        let source = test_source();
+        let mut p = Processed::new(source.clone(), Vec::new());
         let hit = || Hit {
             finding: finding.clone(),
             sighting: Sighting::default(),
@@ -557,27 +556,7 @@ mod tests {
     #[test]
     fn public_suffixes_are_not_counted_as_invalid() {
         let detector = Detector::new(&crate::watchlist::bundled().unwrap(), 60);
-        let source = Arc::new(SourceInfo {
-            id: "test".into(),
-            kind: "test",
-            name: "test".into(),
-            url: String::new(),
-            tiled: false,
-            metrics: Metrics::new().log("test"),
-        });
-        let mut p = Processed {
-            source,
-            batch: Batch {
-                hits: Vec::new(),
-                cursors: Vec::new(),
-            },
-            decoded: 0,
-            errors: 0,
-            newest_ms: 0,
-            names: 0,
-            invalid: 0,
-            suffixes: 0,
-        };
+        let mut p = Processed::new(test_source(), Vec::new());
         for name in ["*.github.io", "co.uk", "pay pal.com", "paypa1-login.com"] {
             match_name(&detector, name, &Sighting::default, None, &mut p);
         }
