@@ -33,8 +33,8 @@ pub struct Words {
     pub tlds: FxHashSet<Box<str>>,
     /// [`TLD_WORDS`] alone, in skeleton form.
     pub common_tlds: FxHashSet<Box<str>>,
-    /// The longest keyword (default or a brand's), in bytes: longer pieces are no keyword, and
-    /// two run together split only where both parts could be one.
+    /// The longest keyword form (default or a brand's), in bytes: keywords run together are
+    /// looked for only in pieces of up to four times this, in parts of up to this.
     pub keyword_max_len: usize,
 }
 
