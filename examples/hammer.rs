@@ -7,17 +7,9 @@
 use lookalike::{Domain, Matcher, watchlist};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
-        &v[(self.next() % v.len() as u64) as usize]
-    }
+/// One element of `v`, chosen by `rng`.
+fn pick<'a, T>(rng: &mut fastrand::Rng, v: &'a [T]) -> &'a T {
+    &v[rng.usize(..v.len())]
 }
 
 fn main() {
@@ -55,23 +47,23 @@ fn main() {
     let kws = [
         "login", "secure", "verify", "www", "com", "app", "mail", "xn--", "-", ".",
     ];
-    let mut rng = Rng(seed.wrapping_mul(0x9E3779B97F4A7C15) | 1);
+    let mut rng = fastrand::Rng::with_seed(seed);
     let start = std::time::Instant::now();
     let (mut n, mut parsed, mut panics, mut found) = (0u64, 0u64, 0u64, 0u64);
     std::panic::set_hook(Box::new(|_| {}));
     while start.elapsed().as_secs() < secs {
         for _ in 0..1000 {
             let mut parts: Vec<String> = Vec::new();
-            for _ in 0..(1 + rng.next() % 4) {
-                let mut s: Vec<char> = if rng.next() % 3 == 0 {
-                    rng.pick(&kws).chars().collect()
+            for _ in 0..(1 + rng.u64(..) % 4) {
+                let mut s: Vec<char> = if rng.u64(..) % 3 == 0 {
+                    pick(&mut rng, &kws).chars().collect()
                 } else {
-                    rng.pick(&terms).chars().collect()
+                    pick(&mut rng, &terms).chars().collect()
                 };
-                for _ in 0..(rng.next() % 4) {
-                    let c = *rng.pick(&extra);
-                    let i = (rng.next() as usize) % (s.len() + 1);
-                    match rng.next() % 4 {
+                for _ in 0..(rng.u64(..) % 4) {
+                    let c = *pick(&mut rng, &extra);
+                    let i = rng.usize(..=s.len());
+                    match rng.u64(..) % 4 {
                         0 => s.insert(i, c),
                         1 if i < s.len() => {
                             s.remove(i);
@@ -83,17 +75,17 @@ fn main() {
                 }
                 parts.push(s.into_iter().collect());
             }
-            let sep = *rng.pick(&[".", "-", "", "."]);
+            let sep = *pick(&mut rng, &[".", "-", "", "."]);
             let mut name = parts.join(sep);
-            let tld = rng.pick(&tlds);
+            let tld = pick(&mut rng, &tlds);
             if !tld.is_empty() {
                 name.push('.');
                 name.push_str(tld);
             }
-            if rng.next() % 10 == 0 {
+            if rng.u64(..) % 10 == 0 {
                 name = format!("*.{name}");
             }
-            if rng.next() % 20 == 0 {
+            if rng.u64(..) % 20 == 0 {
                 name = name.to_uppercase();
             }
             n += 1;
