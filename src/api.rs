@@ -185,7 +185,7 @@ async fn list_findings(
     if let Some(s) = &q.since {
         match hits::parse_since(s) {
             Ok(s) => filter.since = Some(s),
-            Err(e) => return error(StatusCode::BAD_REQUEST, &e),
+            Err(e) => return error(StatusCode::BAD_REQUEST, &format!("since={e}")),
         }
     }
     let cursor = match &q.cursor {

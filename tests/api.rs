@@ -156,6 +156,16 @@ async fn findings_triage_blocklists_and_metrics_over_http() {
         .await
         .unwrap();
     assert_eq!(page["findings"].as_array().unwrap().len(), 2);
+    // Issue 19 item 4: a `since` before 1970 is a 400, not a panic.
+    for since in ["100000d", "57y"] {
+        let r = get(&format!("/api/v1/findings?since={since}")).await;
+        assert_eq!(r.status(), 400, "since={since}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert!(
+            body["error"].as_str().unwrap().contains("before 1970"),
+            "{body}"
+        );
+    }
     let bad = get("/api/v1/findings?status=maybe").await;
     assert_eq!(bad.status(), 400);
     assert!(bad.text().await.unwrap().contains("unknown status"));

@@ -333,6 +333,23 @@ fn hits_lists_findings_and_triage_records_decisions() {
     assert_eq!(o.status.code(), Some(2), "bad usage");
 }
 
+/// Issue 19 item 4: a `--since` reaching before 1970 panicked (exit 101).
+#[test]
+fn issue19_since_before_the_epoch_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = store_with_findings(dir.path());
+    for since in ["100000d", "57y", "1000000000y"] {
+        let o = lookalike(&["hits", "--config", &config, "--since", since], None);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "--since {since}: {err}");
+        assert!(err.contains("before 1970"), "--since {since}: {err}");
+        assert!(!err.contains("panicked"), "--since {since}: {err}");
+    }
+    let o = lookalike(&["hits", "--config", &config, "--since", "20000d"], None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(stdout(&o).lines().count(), 2);
+}
+
 #[test]
 fn the_example_config_checks_and_secrets_stay_hidden() {
     let o = Command::new(env!("CARGO_BIN_EXE_lookalike"))

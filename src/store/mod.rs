@@ -417,15 +417,25 @@ fn merge(old: Option<Record>, hit: &Hit) -> (Record, bool) {
     }
 }
 
-/// RFC 3339 (UTC, seconds) for a time in milliseconds since the epoch.
+/// The last second RFC 3339 (four-digit years) can write: 9999-12-31T23:59:59Z.
+const LAST_RFC3339_SECOND: u64 = 253_402_300_799;
+
+/// RFC 3339 (UTC, seconds) for a time in milliseconds since the epoch; a time after year 9999
+/// (a log's timestamp is outside input) is written as the last second of 9999.
 pub fn rfc3339_ms(ms: u64) -> String {
-    let t = UNIX_EPOCH + std::time::Duration::from_millis(ms);
-    humantime::format_rfc3339_seconds(t).to_string()
+    let secs = (ms / 1000).min(LAST_RFC3339_SECOND);
+    rfc3339(UNIX_EPOCH + std::time::Duration::from_secs(secs))
+}
+
+/// RFC 3339 (UTC, seconds), clamped to 1970..=9999: humantime panics outside that range.
+pub fn rfc3339(t: SystemTime) -> String {
+    let last = UNIX_EPOCH + std::time::Duration::from_secs(LAST_RFC3339_SECOND);
+    humantime::format_rfc3339_seconds(t.clamp(UNIX_EPOCH, last)).to_string()
 }
 
 /// RFC 3339 (UTC, seconds) for now.
 pub fn now_rfc3339() -> String {
-    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+    rfc3339(SystemTime::now())
 }
 
 #[cfg(test)]
@@ -493,6 +503,15 @@ pub(super) mod tests {
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].count, 2);
         assert_eq!(store.cursor("ct:ab").unwrap(), Some(Cursor { next: 42 }));
+    }
+
+    #[test]
+    fn times_outside_rfc3339_are_clamped_not_a_panic() {
+        assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339_ms(1_790_000_000_123), "2026-09-21T14:13:20Z");
+        assert_eq!(rfc3339_ms(u64::MAX), "9999-12-31T23:59:59Z");
+        let before = UNIX_EPOCH - std::time::Duration::from_secs(1);
+        assert_eq!(rfc3339(before), "1970-01-01T00:00:00Z");
     }
 
     #[test]
