@@ -103,10 +103,8 @@ async fn auth(State(state): State<ApiState>, request: Request, next: Next) -> Re
         let given = request
             .headers()
             .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
-        if !constant_time_eq(given.as_bytes(), token.expose().as_bytes()) {
+            .and_then(|v| v.to_str().ok());
+        if !authorized(given, token.expose()) {
             let mut r = error(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
             r.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -114,6 +112,22 @@ async fn auth(State(state): State<ApiState>, request: Request, next: Next) -> Re
         }
     }
     next.run(request).await
+}
+
+/// Whether an `Authorization` header value carries `token` as a bearer token. The scheme is
+/// case-insensitive (RFC 9110 11.1); an empty or blank token never authorizes anything, even
+/// if one were configured (the config refuses those; this is the second lock).
+fn authorized(header: Option<&str>, token: &str) -> bool {
+    if token.trim().is_empty() {
+        return false;
+    }
+    let Some((scheme, given)) = header.and_then(|h| h.trim().split_once(' ')) else {
+        return false;
+    };
+    let given = given.trim_start_matches(' ');
+    scheme.eq_ignore_ascii_case("bearer")
+        && !given.is_empty()
+        && constant_time_eq(given.as_bytes(), token.as_bytes())
 }
 
 /// Compares digests, so neither the length nor the content of the token leaks through timing.
@@ -439,6 +453,37 @@ async fn readyz(State(state): State<ApiState>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bearer_tokens() {
+        let t = |header: Option<&str>, token: &str, expected: bool| {
+            assert_eq!(
+                authorized(header, token),
+                expected,
+                "{header:?} vs {token:?}"
+            );
+        };
+        t(Some("Bearer s3cret"), "s3cret", true);
+        t(Some("bearer s3cret"), "s3cret", true);
+        t(Some("BEARER  s3cret"), "s3cret", true);
+        t(Some("Bearer s3cret "), "s3cret", true);
+        t(Some("Bearer wrong"), "s3cret", false);
+        t(Some("Bearer s3cret2"), "s3cret", false);
+        t(None, "s3cret", false);
+        t(Some("Bearer "), "s3cret", false);
+        t(Some("Bearer"), "s3cret", false);
+        t(Some("s3cret"), "s3cret", false);
+        t(Some("Basic Og=="), "s3cret", false);
+        t(Some("Basic s3cret"), "s3cret", false);
+        // Issue 19 item 1: an empty configured token let `Bearer ` and no header through.
+        for token in ["", " ", "\n"] {
+            t(None, token, false);
+            t(Some("Bearer "), token, false);
+            t(Some("Bearer"), token, false);
+            t(Some("Basic Og=="), token, false);
+            t(Some(&format!("Bearer {token}")), token, false);
+        }
+    }
 
     #[test]
     fn token_comparison() {

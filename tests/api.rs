@@ -375,6 +375,42 @@ async fn off_loopback_the_api_wants_a_token() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    // Issue 19 item 1: an empty bearer token, another scheme, a token without a scheme.
+    for header in [
+        "Bearer ",
+        "Bearer",
+        "Basic Og==",
+        "s3cret-token",
+        "Bearer  ",
+    ] {
+        let r = http
+            .get(&url)
+            .header("authorization", header)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401, "{header:?}");
+    }
+    let r = http
+        .post(format!(
+            "http://127.0.0.1:{port}/api/v1/findings/paypa1-login.com/triage"
+        ))
+        .header("authorization", "Bearer ")
+        .json(&serde_json::json!({"status": "false_positive"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "no triage without the token");
+    // RFC 9110: the scheme is case-insensitive.
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let r = http
+            .get(&url)
+            .header("authorization", format!("{scheme} s3cret-token"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{scheme}");
+    }
     let r = http
         .get(format!("http://127.0.0.1:{port}/healthz"))
         .send()

@@ -383,3 +383,70 @@ fn the_example_config_checks_and_secrets_stay_hidden() {
         "{err}"
     );
 }
+
+/// Issue 19 item 1: an empty `token_file` turned authentication off, and `config check` called
+/// the config valid. Every secret that is empty or only whitespace is refused, with the line of
+/// the key that names it.
+#[test]
+fn issue19_an_empty_secret_is_a_config_error_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.toml");
+    let check = |text: &str, env: &[(&str, &str)]| {
+        std::fs::write(&config, text).unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_lookalike"))
+            .args(["config", "check"])
+            .arg(&config)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let token = dir.path().join("token");
+    for content in ["", "\n", "\r\n", "  \t\n"] {
+        std::fs::write(&token, content).unwrap();
+        let (code, err) = check(
+            "[api]\nlisten = \"0.0.0.0:18080\"\ntoken_file = \"token\"\n",
+            &[],
+        );
+        assert_eq!(code, Some(1), "{content:?}: {err}");
+        assert!(
+            err.contains(&format!("config {}:3:", config.display())),
+            "{content:?}: {err}"
+        );
+        assert!(
+            err.contains("token") && err.contains("is empty"),
+            "{content:?}: {err}"
+        );
+    }
+    let (code, err) = check(
+        "[api]\nlisten = \"0.0.0.0:18080\"\ntoken_env = \"LOOKALIKE_TEST_BLANK_TOKEN\"\n",
+        &[("LOOKALIKE_TEST_BLANK_TOKEN", " \n")],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains(":3:") && err.contains("LOOKALIKE_TEST_BLANK_TOKEN") && err.contains("empty"),
+        "{err}"
+    );
+    // Not only the API token: a route's secret too.
+    std::fs::write(&token, "\n").unwrap();
+    let (code, err) = check(
+        "[[route]]\nname = \"hooks\"\ntype = \"webhook\"\nurl = \"https://hooks.example.org/x\"\nsecret_file = \"token\"\n",
+        &[],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains(":5:") && err.contains("webhook secret") && err.contains("is empty"),
+        "{err}"
+    );
+    // A real token passes.
+    std::fs::write(&token, "s3cret\n").unwrap();
+    let (code, err) = check(
+        "[api]\nlisten = \"0.0.0.0:18080\"\ntoken_file = \"token\"\n",
+        &[],
+    );
+    assert_eq!(code, Some(0), "{err}");
+}
