@@ -450,3 +450,70 @@ fn issue19_an_empty_secret_is_a_config_error_naming_file_and_line() {
     );
     assert_eq!(code, Some(0), "{err}");
 }
+
+/// Issue 19 item 3: `lookalike scan FILE | head -1` hung for good once the findings outgrew the
+/// pipe. A reader that goes away ends the scan at once, with exit 0 and nothing on stderr.
+#[test]
+fn issue19_scan_into_a_closed_pipe_exits_0_promptly() {
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
+
+    // 40,000 distinct names, each a lookalike of `paypal` (a typo, on a subdomain of its own).
+    let dir = tempfile::tempdir().unwrap();
+    let names: String = (0..40_000)
+        .map(|i| format!("login{i}.paypa1-{}.com\n", i % 97))
+        .collect();
+    let file = dir.path().join("names.txt");
+    std::fs::write(&file, &names).unwrap();
+    let file = file.to_str().unwrap();
+    let cases: [(&[&str], bool); 4] = [
+        (&["scan", "--format", "text", file], false),
+        (
+            &["scan", "--format", "jsonl", "--threads", "1", file],
+            false,
+        ),
+        (&["scan", "--format", "csv", "-"], true),
+        (&["scan", "--format", "jsonl", "--threads", "1", "-"], true),
+    ];
+    for (args, stdin) in cases {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lookalike"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdin(if stdin { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(mut input) = child.stdin.take() {
+            let names = names.clone();
+            // The scan may go away before reading it all: a write error here is expected.
+            std::thread::spawn(move || {
+                let _ = input.write_all(names.as_bytes());
+            });
+        }
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).unwrap();
+        assert!(
+            first.contains("paypa1") || first.starts_with("domain,"),
+            "{args:?}: {first}"
+        );
+        drop(out);
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > Duration::from_secs(10) {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                panic!("{args:?}: still running 10 s after its stdout closed");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert_eq!(status.code(), Some(0), "{args:?}: {err}");
+        assert_eq!(err, "", "{args:?}: nothing on stderr");
+    }
+}
