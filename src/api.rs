@@ -24,7 +24,7 @@ use crate::export::{self, Format, Policy, ZoneOptions};
 use crate::hits::{self, Filter, Hit};
 use crate::metrics::Metrics;
 use crate::sinks::Secret;
-use crate::store::{Store, TriageStatus};
+use crate::store::{Store, StoreError, TriageStatus};
 use crate::watchlist::Brand;
 
 /// Largest request body accepted (a triage note is a few hundred bytes).
@@ -82,6 +82,20 @@ pub async fn serve(
 
 fn error(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(json!({ "error": message }))).into_response()
+}
+
+/// Runs store work on the blocking pool, never on an async worker (see [`Store::blocking`]):
+/// a worker that waits stalls every request and task scheduled on it (`/healthz`, the
+/// pipeline, shutdown). Its errors become a 500.
+async fn with_store<T: Send + 'static>(
+    state: &ApiState,
+    work: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, Response> {
+    state
+        .store
+        .blocking(work)
+        .await
+        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()))
 }
 
 /// Counts requests by route pattern (low cardinality) and status.
@@ -225,12 +239,9 @@ async fn list_findings(
             &format!("limit must be 1 to {MAX_LIMIT}"),
         );
     }
-    let store = state.store.clone();
-    let result = tokio::task::spawn_blocking(move || hits::query(&store, &filter)).await;
-    let all = match result {
-        Ok(Ok(all)) => all,
-        Ok(Err(e)) => return error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
-        Err(_) => return error(StatusCode::INTERNAL_SERVER_ERROR, "query failed"),
+    let all = match with_store(&state, move |store| hits::query(store, &filter)).await {
+        Ok(all) => all,
+        Err(response) => return response,
     };
     let mut page: Vec<Hit> = all
         .into_iter()
@@ -258,16 +269,17 @@ fn registrable(domain: &str) -> String {
 }
 
 async fn get_finding(State(state): State<ApiState>, Path(domain): Path<String>) -> Response {
+    let registrable = registrable(&domain);
     let filter = Filter {
-        domain: Some(registrable(&domain)),
+        domain: Some(registrable.clone()),
         ..Filter::default()
     };
-    match hits::query(&state.store, &filter) {
+    match with_store(&state, move |store| hits::query(store, &filter)).await {
         Ok(found) if found.is_empty() => error(StatusCode::NOT_FOUND, "no finding for this domain"),
         Ok(found) => {
-            axum::Json(json!({ "domain": filter.domain, "findings": found })).into_response()
+            axum::Json(json!({ "domain": registrable, "findings": found })).into_response()
         }
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        Err(response) => response,
     }
 }
 
@@ -306,45 +318,53 @@ async fn triage(
         return error(StatusCode::BAD_REQUEST, "note is over 4096 bytes");
     }
     let registrable = registrable(&domain);
-    let by = body.by.as_deref().unwrap_or("api");
-    match state.store.set_triage(
-        &registrable,
-        body.brand.as_deref(),
-        status,
-        body.note.as_deref(),
-        by,
-    ) {
-        Ok(done) if done.is_empty() => {
-            let brands: Vec<String> = state
-                .store
-                .records_for(&registrable)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|r| r.finding.brand)
-                .collect();
-            match (&body.brand, brands.is_empty()) {
-                (Some(brand), false) => error(
-                    StatusCode::NOT_FOUND,
-                    &format!(
-                        "no finding for brand '{brand}' on {registrable}; its findings are for {}",
-                        brands.join(", ")
-                    ),
-                ),
-                _ => error(
-                    StatusCode::NOT_FOUND,
-                    &format!("no finding for {registrable}"),
-                ),
-            }
+    let by = body.by.unwrap_or_else(|| "api".to_owned());
+    let decided = with_store(&state, {
+        let (registrable, brand, note) = (registrable.clone(), body.brand.clone(), body.note);
+        move |store| {
+            let done =
+                store.set_triage(&registrable, brand.as_deref(), status, note.as_deref(), &by)?;
+            // For the 404: the brands the domain does have findings for.
+            let brands: Vec<String> = if done.is_empty() {
+                store
+                    .records_for(&registrable)?
+                    .into_iter()
+                    .map(|r| r.finding.brand)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Ok((done, brands))
         }
-        Ok(done) => {
-            let _ = state.store.flush().await;
+    })
+    .await;
+    match decided {
+        Ok((done, brands)) if done.is_empty() => match (&body.brand, brands.is_empty()) {
+            (Some(brand), false) => error(
+                StatusCode::NOT_FOUND,
+                &format!(
+                    "no finding for brand '{brand}' on {registrable}; its findings are for {}",
+                    brands.join(", ")
+                ),
+            ),
+            _ => error(
+                StatusCode::NOT_FOUND,
+                &format!("no finding for {registrable}"),
+            ),
+        },
+        Ok((done, _)) => {
+            // Durable before it is confirmed; the store's one flusher covers concurrent
+            // decisions with one flush. A failed flush is retried by sled's own (200 ms).
+            if let Err(error) = state.store.flush().await {
+                tracing::warn!(%error, "Flushing a triage decision failed.");
+            }
             let updated: Vec<serde_json::Value> = done
                 .into_iter()
                 .map(|(record, t)| json!({"registrable": record.finding.registrable, "brand": record.finding.brand, "status": t.status, "history": t.history}))
                 .collect();
             axum::Json(json!({ "updated": updated })).into_response()
         }
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        Err(response) => response,
     }
 }
 
@@ -363,9 +383,9 @@ async fn brands(State(state): State<ApiState>) -> Response {
 }
 
 async fn outbox(State(state): State<ApiState>) -> Response {
-    match state.store.deliveries() {
+    match with_store(&state, |store| store.deliveries()).await {
         Ok(d) => axum::Json(json!({ "deliveries": d })).into_response(),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        Err(response) => response,
     }
 }
 
@@ -385,16 +405,16 @@ async fn blocklist(
         }
     };
     let (policy, zone) = state.export.clone();
-    let store = state.store.clone();
-    let result =
-        tokio::task::spawn_blocking(move || export::from_store(&store, format, &policy, &zone))
-            .await;
-    let out = match result {
-        Ok(Ok(out)) => out,
-        Ok(Err(e)) => return error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
-        Err(_) => return error(StatusCode::INTERNAL_SERVER_ERROR, "export failed"),
+    let exported = with_store(&state, move |store| {
+        let out = export::from_store(store, format, &policy, &zone)?;
+        let changed = store.zone_changed_at().ok().flatten();
+        Ok((out, changed))
+    })
+    .await;
+    let (out, changed) = match exported {
+        Ok(x) => x,
+        Err(response) => return response,
     };
-    let changed = state.store.zone_changed_at().ok().flatten();
     let last_modified = changed.map(httpdate::fmt_http_date);
     // RFC 9110 13.2.2: If-None-Match decides when present; If-Modified-Since only without it.
     let matches = match headers.get(header::IF_NONE_MATCH) {

@@ -71,13 +71,15 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
     let router: Swap<Router> = Arc::new(RwLock::new(Arc::new(router)));
     let brands: Swap<Vec<Brand>> = Arc::new(RwLock::new(Arc::new(brands)));
 
-    let store = tokio::task::spawn_blocking({
+    let (store, findings, pending) = tokio::task::spawn_blocking({
         let path = config.store.clone();
-        move || Store::open(&path)
+        // Counting walks the trees: on the blocking pool, like every store call.
+        move || Store::open(&path).map(|s| (s.finding_count(), s.outbox_len(), s))
     })
     .await
-    .context("opening the store")??;
-    info!(path = %store.path().display(), findings = store.finding_count(), "Store open.");
+    .context("opening the store")?
+    .map(|(findings, pending, store)| (store, findings, pending))?;
+    info!(path = %store.path().display(), findings, "Store open.");
 
     // Bind before anything runs: a taken port is a start-up error, not a warning.
     let api_listener = match config.api.listen {
@@ -156,11 +158,7 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
             metrics: metrics.clone(),
             wake: outbox_wake,
         };
-        info!(
-            routes = routes.len(),
-            pending = store.outbox_len(),
-            "Alert routes ready."
-        );
+        info!(routes = routes.len(), pending, "Alert routes ready.");
         tasks.spawn(outbox.run(routes, cancel.clone()));
     }
     for ct in &config.ct {

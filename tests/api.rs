@@ -423,3 +423,135 @@ async fn off_loopback_the_api_wants_a_token() {
         "the token is never logged"
     );
 }
+
+/// Issue 19 item 2: 300 concurrent triage POSTs while a feed grew froze the whole service —
+/// `/healthz` stopped answering, new names were never processed, SIGTERM was ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn issue19_a_triage_storm_does_not_freeze_the_service() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    seed(&dir.path().join("store"), &["paypa1-login.com"]);
+    let feed = dir.path().join("feed.txt");
+    std::fs::write(&feed, "example.org\n").unwrap();
+    let port = free_port();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\npath = \"store\"\n[api]\nlisten = \"127.0.0.1:{port}\"\n\
+             [[source]]\ntype = \"nrd\"\nname = \"test-feed\"\npath = \"feed.txt\"\npoll = \"200ms\"\n"
+        ),
+    )
+    .unwrap();
+    let service = Service::start(&config);
+    wait_listening(&service).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+
+    // Health is asked every 100 ms throughout; each answer must come within 5 s.
+    let stop = tokio_util::sync::CancellationToken::new();
+    let health = tokio::spawn({
+        let (http, base, stop) = (http.clone(), base.clone(), stop.clone());
+        async move {
+            let mut slowest = Duration::ZERO;
+            while !stop.is_cancelled() {
+                let asked = Instant::now();
+                let r = tokio::time::timeout(
+                    Duration::from_secs(5),
+                    http.get(format!("{base}/healthz")).send(),
+                )
+                .await;
+                match r {
+                    Ok(Ok(r)) if r.status() == 200 => {}
+                    other => return Err(format!("/healthz did not answer: {other:?}")),
+                }
+                slowest = slowest.max(asked.elapsed());
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Ok(slowest)
+        }
+    });
+
+    // The feed grows while the storm runs.
+    let grow = tokio::spawn({
+        let feed = feed.clone();
+        async move {
+            let mut text = String::from("example.org\n");
+            let mut names = Vec::new();
+            for round in 0..10 {
+                for i in 0..5 {
+                    let name = format!("paypa1-login-r{round}n{i}.com");
+                    text.push_str(&name);
+                    text.push('\n');
+                    names.push(name);
+                }
+                std::fs::write(&feed, &text).unwrap();
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+            names
+        }
+    });
+
+    let statuses = ["confirmed", "false_positive", "ignored", "new"];
+    let storm: Vec<_> = (0..300)
+        .map(|i| {
+            let http = http.clone();
+            let url = format!("{base}/api/v1/findings/paypa1-login.com/triage");
+            let body = serde_json::json!({"status": statuses[i % 4], "note": format!("storm {i}")});
+            tokio::spawn(async move {
+                http.post(url)
+                    .json(&body)
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+            })
+        })
+        .collect();
+    let mut answered = 0;
+    for request in storm {
+        match request.await.unwrap() {
+            Ok(200) => answered += 1,
+            other => panic!("a triage POST failed: {other:?}\n{}", service.stderr()),
+        }
+    }
+    assert_eq!(answered, 300);
+    let names = grow.await.unwrap();
+    stop.cancel();
+    let slowest = health
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}\n{}", service.stderr()));
+    eprintln!("slowest /healthz during the storm: {slowest:?}");
+
+    // Every decision was recorded, and every new name of the feed was processed.
+    let one: serde_json::Value = http
+        .get(format!("{base}/api/v1/findings/paypa1-login.com"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        one["findings"][0]["triage"]["history"]
+            .as_array()
+            .unwrap()
+            .len(),
+        300
+    );
+    service
+        .wait_for("every name the feed added", |f| {
+            names
+                .iter()
+                .all(|n| f.iter().any(|x| x["registrable"] == n.as_str()))
+        })
+        .await;
+
+    // README: SIGTERM stops the service within a few seconds (the grace is 8 s).
+    let (took, _service) = service.terminate().await;
+    assert!(took < Duration::from_secs(10), "SIGTERM took {took:?}");
+}
