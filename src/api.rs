@@ -3,6 +3,7 @@
 //! JSON unless noted; errors are `{"error": "..."}` with a fitting status. Binds 127.0.0.1 by
 //! default; with a token configured every endpoint but `/healthz` wants
 //! `Authorization: Bearer <token>` (compared in constant time). Request bodies are capped.
+//! Every response names this run (`X-Lookalike-Instance`, see [`crate::store::Instance`]).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use crate::export::{self, Format, Policy, ZoneOptions};
 use crate::hits::{self, Filter, Hit};
 use crate::metrics::Metrics;
 use crate::sinks::Secret;
+use crate::store::instance::HEADER as INSTANCE_HEADER;
 use crate::store::{Store, StoreError, TriageStatus};
 use crate::watchlist::Brand;
 
@@ -44,6 +46,9 @@ pub struct ApiState {
     pub export: (Policy, ZoneOptions),
     pub token: Option<Secret>,
     pub ready: Readiness,
+    /// This run's id ([`crate::store::Instance`]): on every response, and checked against the one a client
+    /// asks for, so a store command never reads or writes another instance's store.
+    pub instance: String,
 }
 
 pub fn router(state: ApiState) -> Router {
@@ -66,6 +71,7 @@ pub fn router(state: ApiState) -> Router {
         })
         .layer(middleware::from_fn_with_state(state.clone(), count))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn_with_state(state.clone(), instance))
         .with_state(state)
 }
 
@@ -96,6 +102,24 @@ async fn with_store<T: Send + 'static>(
         .blocking(work)
         .await
         .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()))
+}
+
+/// Names this instance on every response; refuses (409) a request that names another one —
+/// a store command that reached the wrong service must not read or write anything there.
+async fn instance(State(state): State<ApiState>, request: Request, next: Next) -> Response {
+    let ours = HeaderValue::from_str(&state.instance).ok();
+    let asked = request.headers().get(INSTANCE_HEADER);
+    let mut response = match asked {
+        Some(asked) if Some(asked) != ours.as_ref() => error(
+            StatusCode::CONFLICT,
+            "this is another lookalike instance than the one asked for",
+        ),
+        _ => next.run(request).await,
+    };
+    if let Some(ours) = ours {
+        response.headers_mut().insert(INSTANCE_HEADER, ours);
+    }
+    response
 }
 
 /// Counts requests by route pattern (low cardinality) and status.

@@ -555,3 +555,120 @@ async fn issue19_a_triage_storm_does_not_freeze_the_service() {
     let (took, _service) = service.terminate().await;
     assert!(took < Duration::from_secs(10), "SIGTERM took {took:?}");
 }
+
+/// Issue 19 item 5: with its own API not started, a service's store commands went to whatever
+/// listened on the configured port — and read and wrote another instance's store. The CLI now
+/// follows the address the service holding the store published in it, and checks the
+/// instance id the API answers with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue19_the_cli_talks_only_to_the_service_holding_its_store() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    seed(&a.path().join("store"), &["paypa1-login.com"]);
+    seed(&b.path().join("store"), &["0penai-billing.com"]);
+    let port_b = free_port();
+    let service_b = Service::start(&config(b.path(), &format!("127.0.0.1:{port_b}"), ""));
+    wait_listening(&service_b).await;
+    let b_finding = || async move {
+        let v: serde_json::Value = reqwest::get(format!(
+            "http://127.0.0.1:{port_b}/api/v1/findings/0penai-billing.com"
+        ))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        v["findings"][0].clone()
+    };
+
+    // A holds its store without an API (as when its port is taken); the config the CLI is
+    // given names B's port.
+    let a_run = config(a.path(), "", "");
+    let a_cli = a.path().join("cli.toml");
+    std::fs::write(
+        &a_cli,
+        format!("[store]\npath = \"store\"\n[api]\nlisten = \"127.0.0.1:{port_b}\"\n"),
+    )
+    .unwrap();
+    let service_a = Service::start(&a_run);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !service_a.stderr().contains("Store open.") {
+        assert!(Instant::now() < deadline, "{}", service_a.stderr());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let refused = |o: &std::process::Output| {
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(!o.status.success(), "{err}");
+        assert!(
+            err.contains("held by a running lookalike whose API is not reachable"),
+            "{err}"
+        );
+        assert!(
+            !String::from_utf8_lossy(&o.stdout).contains("0penai-billing.com"),
+            "nothing of B's store is shown"
+        );
+    };
+    refused(&cli(&a_cli, &["hits"]));
+    refused(&cli(
+        &a_cli,
+        &["triage", "0penai-billing.com", "--status", "false_positive"],
+    ));
+    refused(&cli(&a_cli, &["export", "--format", "plain"]));
+    // A file naming B's address with another instance id: B answers as itself, and is refused.
+    let file = a.path().join("store").join("lookalike-api.json");
+    std::fs::write(
+        &file,
+        format!(r#"{{"listen": "127.0.0.1:{port_b}", "instance": "0123456789abcdef", "pid": 1}}"#),
+    )
+    .unwrap();
+    let o = cli(
+        &a_cli,
+        &["triage", "0penai-billing.com", "--status", "false_positive"],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(err.contains("another lookalike"), "{err}");
+    // B's store is untouched.
+    let f = b_finding().await;
+    assert_eq!(f["status"], "new", "{f}");
+    assert!(f["triage"].is_null(), "{f}");
+    let (_, service_a) = service_a.terminate().await;
+    drop(service_a);
+
+    // A with its API on another port: the CLI follows the address A published, whatever its
+    // config says, and works as before.
+    let port_a = free_port();
+    let a_run = config(a.path(), &format!("127.0.0.1:{port_a}"), "");
+    let service_a = Service::start(&a_run);
+    wait_listening(&service_a).await;
+    let published = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        published.contains(&format!("127.0.0.1:{port_a}")),
+        "{published}"
+    );
+    let o = cli(&a_cli, &["hits"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("paypa1-login.com") && !out.contains("0penai"),
+        "{out}"
+    );
+    let o = cli(
+        &a_cli,
+        &["triage", "paypa1-login.com", "--status", "confirmed"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r = reqwest::get(format!("http://127.0.0.1:{port_a}/healthz"))
+        .await
+        .unwrap();
+    let id = r.headers()["x-lookalike-instance"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(published.contains(&id), "{published} / {id}");
+    // A clean stop removes the file.
+    let (_, _service_a) = service_a.terminate().await;
+    assert!(!file.exists(), "the address file goes with the service");
+    assert_eq!(b_finding().await["status"], "new");
+    let (_, _service_b) = service_b.terminate().await;
+}

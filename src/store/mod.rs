@@ -20,14 +20,19 @@
 //! so work is neither skipped nor counted twice. The alerts a batch causes are written to the
 //! `outbox` in the same transaction (see [`outbox`]), so none is lost and none is planned twice.
 //!
+//! Beside sled's files, the folder holds [`instance::FILE`] while a `lookalike run` with an API
+//! holds the store: where that API listens and the id it answers with.
+//!
 //! Flushes go through one thread ([`flusher`]): sled 0.34 deadlocks on concurrent
 //! `flush_async` calls. Async code calls the store through [`Store::blocking`], never on an
 //! async worker.
 
 mod flusher;
+pub mod instance;
 mod outbox;
 mod triage;
 
+pub use instance::Instance;
 pub use outbox::{Delivery, DeliveryState, now_ms, severity};
 pub use triage::{Triage, TriageEvent, TriageStatus};
 
