@@ -72,6 +72,7 @@ pub fn router(state: ApiState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), count))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn_with_state(state.clone(), instance))
+        .layer(middleware::from_fn(close_after_refused_body))
         .with_state(state)
 }
 
@@ -118,6 +119,18 @@ async fn instance(State(state): State<ApiState>, request: Request, next: Next) -
     };
     if let Some(ours) = ours {
         response.headers_mut().insert(INSTANCE_HEADER, ours);
+    }
+    response
+}
+
+/// A body refused unread (413) leaves the rest of it on the connection: the client must not
+/// send its next request there, where it would be read after that garbage.
+async fn close_after_refused_body(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     response
 }
