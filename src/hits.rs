@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::finding::Technique;
-use crate::store::{Record, Store, StoreError, Triage, TriageStatus};
+use crate::store::{DomainState, MailReadiness, Record, Store, StoreError, Triage, TriageStatus};
 
 /// A finding and what people decided about it.
 #[derive(Debug, Clone, Serialize)]
@@ -14,6 +14,12 @@ pub struct Hit {
     pub status: TriageStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub triage: Option<Triage>,
+    /// The enrichment state (absent until the domain was looked up), and the score with
+    /// enrichment's bounded adjustment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<DomainState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enriched_score: Option<u8>,
 }
 
 /// Every criterion is optional; all given must hold.
@@ -27,6 +33,10 @@ pub struct Filter {
     pub technique: Option<Technique>,
     /// Registrable domain, exact.
     pub domain: Option<String>,
+    /// Enrichment state, exact (`live`, `mail-ready`, ...).
+    pub state: Option<DomainState>,
+    /// Only domains whose DNS makes them able to receive and send mail.
+    pub mail_ready: bool,
 }
 
 impl Filter {
@@ -43,7 +53,16 @@ impl Filter {
             && self.min_score.is_none_or(|m| f.score >= m)
             && self.technique.is_none_or(|t| f.techniques.contains(&t))
             && self.domain.as_ref().is_none_or(|d| d == &f.registrable)
+            && self.state.is_none_or(|s| state(&hit.record) == Some(s))
+            && (!self.mail_ready
+                || hit.record.enrichment.as_ref().and_then(|e| e.mail)
+                    == Some(MailReadiness::MailReady))
     }
+}
+
+/// The enrichment state of a record, when it has been looked up.
+pub fn state(record: &Record) -> Option<DomainState> {
+    record.enrichment.as_ref().and_then(|e| e.state)
 }
 
 /// The findings that pass `filter`, newest first.
@@ -53,11 +72,27 @@ pub fn query(store: &Store, filter: &Filter) -> Result<Vec<Hit>, StoreError> {
         None => store.records().collect::<Result<_, _>>()?,
     };
     let mut hits = Vec::new();
-    for record in records {
+    // One lookup per domain: its findings (one per brand) are next to each other.
+    let mut enrichment: Option<(String, Option<Box<crate::store::Enrichment>>)> = None;
+    for mut record in records {
+        let registrable = &record.finding.registrable;
+        if enrichment.as_ref().is_none_or(|(d, _)| d != registrable) {
+            enrichment = Some((
+                registrable.clone(),
+                store.enrichment(registrable)?.map(Box::new),
+            ));
+        }
+        record.enrichment = enrichment.as_ref().and_then(|(_, e)| e.clone());
         let triage = store.triage(&record.finding.registrable, &record.finding.brand)?;
         let hit = Hit {
             status: triage.as_ref().map_or(TriageStatus::New, |t| t.status),
             triage,
+            state: state(&record),
+            enriched_score: record
+                .enrichment
+                .as_deref()
+                .filter(|e| e.state.is_some())
+                .map(|e| crate::enrich::state::adjusted(record.finding.score, Some(e))),
             record,
         };
         if filter.accepts(&hit) {
