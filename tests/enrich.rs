@@ -326,3 +326,44 @@ async fn web_probe_reads_pages_and_never_reaches_private_addresses() {
         Some("Verify X-Injected: 1 <script>alert(1)</script>")
     );
 }
+
+#[test]
+fn check_enrich_prints_the_lookup_in_one_line() {
+    let test = "check_enrich_prints_the_lookup_in_one_line";
+    let Some(program) = unbound_or_skip(test) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let unbound = Unbound::start(&program, dir.path(), ZONES);
+    let config = dir.path().join("c.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[enrich]\nresolvers = [\"{}\"]\nrdap = false\nweb = false\ntimeout = \"2s\"\n",
+            unbound.addr()
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_lookalike"))
+            .arg("check")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let c = config.to_str().unwrap();
+    let out = run(&["--enrich", "--config", c, "paypa1-mail.test"]);
+    assert!(
+        out.contains(
+            "  enrichment: state mail-ready; A 192.0.2.10; MX mx1.paypa1-mail.test (can receive and send) (score 80 → 90)"
+        ),
+        "{out}"
+    );
+    let out = run(&["--enrich", "--config", c, "--json", "paypa1-mail.test"]);
+    let v: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(v["state"], "mail-ready");
+    assert_eq!(v["enrichment"]["dns"]["dmarc_policy"], "reject");
+    assert_eq!(v["enriched_score"], 90);
+}
