@@ -53,6 +53,9 @@ fn config(dir: &Path, listen: &str, extra: &str) -> PathBuf {
     let text = format!(
         r#"[store]
 path = "store"
+# Enrichment has its own tests; these must not look anything up on the internet.
+[enrich]
+enabled = false
 
 [api]
 listen = "{listen}"
