@@ -250,6 +250,9 @@ pub struct Escalation {
     pub id: String,
 }
 
+/// Domains due (due time, registrable), and the due time of the first one not yet due.
+pub type DueDomains = (Vec<(u64, String)>, Option<u64>);
+
 fn due_key(due_ms: u64, registrable: &str) -> Vec<u8> {
     let mut key = Vec::with_capacity(8 + registrable.len());
     key.extend_from_slice(&due_ms.to_be_bytes());
@@ -300,11 +303,7 @@ impl Store {
 
     /// Domains due at `now_ms`, earliest first, at most `limit`; and the due time of the first
     /// one not yet due.
-    pub fn enrich_due(
-        &self,
-        now_ms: u64,
-        limit: usize,
-    ) -> Result<(Vec<(u64, String)>, Option<u64>), StoreError> {
+    pub fn enrich_due(&self, now_ms: u64, limit: usize) -> Result<DueDomains, StoreError> {
         let mut due = Vec::new();
         let mut next = None;
         for item in self.enrich_due.iter() {

@@ -170,10 +170,12 @@ pub enum RdapAnswer {
     Raw(String),
 }
 
+type Answers = Arc<Mutex<HashMap<String, RdapAnswer>>>;
+
 /// An RDAP server on 127.0.0.1: `GET /rdap/domain/{name}`.
 pub struct RdapServer {
     pub port: u16,
-    pub answers: Arc<Mutex<HashMap<String, RdapAnswer>>>,
+    pub answers: Answers,
     pub requests: Arc<AtomicUsize>,
 }
 
@@ -215,17 +217,14 @@ impl RdapServer {
         use axum::extract::{Path as AxPath, State};
         use axum::http::{HeaderMap, StatusCode, header};
         use axum::response::IntoResponse;
-        let answers: Arc<Mutex<HashMap<String, RdapAnswer>>> = Arc::default();
+        let answers: Answers = Arc::default();
         let requests: Arc<AtomicUsize> = Arc::default();
         let state = (answers.clone(), requests.clone());
         let app = axum::Router::new()
             .route(
                 "/rdap/domain/{name}",
                 axum::routing::get(
-                    |State((answers, requests)): State<(
-                        Arc<Mutex<HashMap<String, RdapAnswer>>>,
-                        Arc<AtomicUsize>,
-                    )>,
+                    |State((answers, requests)): State<(Answers, Arc<AtomicUsize>)>,
                      AxPath(name): AxPath<String>| async move {
                         requests.fetch_add(1, Ordering::Relaxed);
                         let answer = answers.lock().unwrap().get(&name.to_lowercase()).cloned();
