@@ -1,6 +1,8 @@
 //! How the CLI's store commands (`hits`, `triage`, `export`, `outbox list`) reach the findings:
 //! the store directly, or — when a running `lookalike run` holds it (sled admits one process)
-//! — that service's HTTP API, so the commands work the same with the service up or down.
+//! — that service's HTTP API, so the commands work the same with the service up or down. The
+//! API is the one the service published in the store folder, and it must answer with the
+//! published instance id: never another instance that happens to listen on the configured port.
 
 use std::time::Duration;
 
@@ -11,7 +13,8 @@ use crate::config::Config;
 use crate::export::{self, Format};
 use crate::hits::{self, Filter};
 use crate::sinks::Secret;
-use crate::store::{Store, StoreError, TriageStatus};
+use crate::store::instance::HEADER as INSTANCE_HEADER;
+use crate::store::{Instance, Store, StoreError, TriageStatus};
 
 pub enum Access {
     Local(Store),
@@ -21,12 +24,21 @@ pub enum Access {
 pub struct Remote {
     base: String,
     token: Option<Secret>,
+    /// The id the service holding the store published: every response must carry it.
+    instance: String,
+    /// The store it holds, for messages.
+    store: std::path::PathBuf,
     http: reqwest::Client,
     runtime: tokio::runtime::Runtime,
 }
 
 impl Access {
-    /// The store of `config`, or its running service's API.
+    /// The store of `config`, or the API of the running service that holds it.
+    ///
+    /// The service is found through the address it published in the store folder (see
+    /// [`Instance`]), never through the config alone: whatever listens on the configured port
+    /// may be another instance, with another store. Its identity is checked before anything
+    /// (the token included) is sent.
     pub fn open(config: &Config) -> Result<Access> {
         if !config.store.exists() {
             bail!(
@@ -37,28 +49,35 @@ impl Access {
         match Store::open(&config.store) {
             Ok(store) => Ok(Access::Local(store)),
             Err(StoreError::Locked { path, .. }) => {
-                let Some(addr) = config.api.listen else {
-                    bail!(
-                        "the store {} is in use by a running `lookalike run`, and the config turns its API off ([api] listen = \"\")",
+                let published = Instance::read(&path).map_err(|e| {
+                    anyhow!(
+                        "the store {} is held by a running lookalike whose API is not reachable: {e}",
                         path.display()
+                    )
+                })?;
+                let Some(instance) = published else {
+                    bail!(
+                        "the store {} is held by a running lookalike whose API is not reachable:                          it published no API address ({} is missing: its API is off, or could                          not bind its port — see its log). Give it a free [api] listen, or stop                          it, and try again",
+                        path.display(),
+                        Instance::path(&path).display()
                     );
                 };
                 let _ = rustls::crypto::ring::default_provider().install_default();
-                let host = if addr.ip().is_unspecified() {
-                    format!("127.0.0.1:{}", addr.port())
-                } else {
-                    addr.to_string()
-                };
-                Ok(Access::Remote(Remote {
-                    base: format!("http://{host}"),
+                let remote = Remote {
+                    base: format!("http://{}", instance.address()),
                     token: config.api.token.clone(),
+                    instance: instance.instance.clone(),
+                    store: path.clone(),
                     http: reqwest::Client::builder()
                         .timeout(Duration::from_secs(60))
+                        .redirect(reqwest::redirect::Policy::none())
                         .build()?,
                     runtime: tokio::runtime::Builder::new_current_thread()
                         .enable_all()
                         .build()?,
-                }))
+                };
+                remote.check_identity(instance.pid)?;
+                Ok(Access::Remote(remote))
             }
             Err(e) => Err(e.into()),
         }
@@ -231,7 +250,47 @@ impl Response {
 }
 
 impl Remote {
+    /// Asks `/healthz` (which needs no token) which instance answers, before sending anything
+    /// else: a stale address file can name a port another instance listens on now.
+    fn check_identity(&self, pid: u32) -> Result<()> {
+        self.runtime.block_on(async {
+            let resp = self
+                .http
+                .get(format!("{}/healthz", self.base))
+                .send()
+                .await
+                .with_context(|| {
+                    format!(
+                        "the store {} is held by a running lookalike (pid {pid}) whose API is not reachable at {}",
+                        self.store.display(),
+                        self.base
+                    )
+                })?;
+            self.same_instance(&resp)
+        })
+    }
+
+    /// Whether a response comes from the service holding the store.
+    fn same_instance(&self, resp: &reqwest::Response) -> Result<()> {
+        let answered = resp
+            .headers()
+            .get(INSTANCE_HEADER)
+            .and_then(|v| v.to_str().ok());
+        if answered != Some(self.instance.as_str()) {
+            bail!(
+                "{} answers as another lookalike (instance {}), not the one holding the store {}                  (instance {}); nothing was read or written there. The service holding the store                  has no reachable API: check its log",
+                self.base,
+                answered.unwrap_or("unnamed"),
+                self.store.display(),
+                self.instance
+            );
+        }
+        Ok(())
+    }
+
     fn send(&self, mut req: reqwest::RequestBuilder) -> Result<Response> {
+        // The service refuses a request meant for another instance before acting on it.
+        req = req.header(INSTANCE_HEADER, &self.instance);
         if let Some(t) = &self.token {
             req = req.bearer_auth(t.expose());
         }
@@ -242,6 +301,7 @@ impl Remote {
                     self.base
                 )
             })?;
+            self.same_instance(&resp)?;
             let status = resp.status().as_u16();
             let body = resp.text().await?;
             if status >= 400 && status != 404 {

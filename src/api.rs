@@ -3,6 +3,7 @@
 //! JSON unless noted; errors are `{"error": "..."}` with a fitting status. Binds 127.0.0.1 by
 //! default; with a token configured every endpoint but `/healthz` wants
 //! `Authorization: Bearer <token>` (compared in constant time). Request bodies are capped.
+//! Every response names this run (`X-Lookalike-Instance`, see [`crate::store::Instance`]).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -24,7 +25,8 @@ use crate::export::{self, Format, Policy, ZoneOptions};
 use crate::hits::{self, Filter, Hit};
 use crate::metrics::Metrics;
 use crate::sinks::Secret;
-use crate::store::{Store, TriageStatus};
+use crate::store::instance::HEADER as INSTANCE_HEADER;
+use crate::store::{Store, StoreError, TriageStatus};
 use crate::watchlist::Brand;
 
 /// Largest request body accepted (a triage note is a few hundred bytes).
@@ -44,6 +46,9 @@ pub struct ApiState {
     pub export: (Policy, ZoneOptions),
     pub token: Option<Secret>,
     pub ready: Readiness,
+    /// This run's id ([`crate::store::Instance`]): on every response, and checked against the one a client
+    /// asks for, so a store command never reads or writes another instance's store.
+    pub instance: String,
 }
 
 pub fn router(state: ApiState) -> Router {
@@ -66,6 +71,8 @@ pub fn router(state: ApiState) -> Router {
         })
         .layer(middleware::from_fn_with_state(state.clone(), count))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn_with_state(state.clone(), instance))
+        .layer(middleware::from_fn(close_after_refused_body))
         .with_state(state)
 }
 
@@ -82,6 +89,50 @@ pub async fn serve(
 
 fn error(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(json!({ "error": message }))).into_response()
+}
+
+/// Runs store work on the blocking pool, never on an async worker (see [`Store::blocking`]):
+/// a worker that waits stalls every request and task scheduled on it (`/healthz`, the
+/// pipeline, shutdown). Its errors become a 500.
+async fn with_store<T: Send + 'static>(
+    state: &ApiState,
+    work: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, Response> {
+    state
+        .store
+        .blocking(work)
+        .await
+        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()))
+}
+
+/// Names this instance on every response; refuses (409) a request that names another one —
+/// a store command that reached the wrong service must not read or write anything there.
+async fn instance(State(state): State<ApiState>, request: Request, next: Next) -> Response {
+    let ours = HeaderValue::from_str(&state.instance).ok();
+    let asked = request.headers().get(INSTANCE_HEADER);
+    let mut response = match asked {
+        Some(asked) if Some(asked) != ours.as_ref() => error(
+            StatusCode::CONFLICT,
+            "this is another lookalike instance than the one asked for",
+        ),
+        _ => next.run(request).await,
+    };
+    if let Some(ours) = ours {
+        response.headers_mut().insert(INSTANCE_HEADER, ours);
+    }
+    response
+}
+
+/// A body refused unread (413) leaves the rest of it on the connection: the client must not
+/// send its next request there, where it would be read after that garbage.
+async fn close_after_refused_body(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 /// Counts requests by route pattern (low cardinality) and status.
@@ -103,10 +154,8 @@ async fn auth(State(state): State<ApiState>, request: Request, next: Next) -> Re
         let given = request
             .headers()
             .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
-        if !constant_time_eq(given.as_bytes(), token.expose().as_bytes()) {
+            .and_then(|v| v.to_str().ok());
+        if !authorized(given, token.expose()) {
             let mut r = error(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
             r.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -114,6 +163,22 @@ async fn auth(State(state): State<ApiState>, request: Request, next: Next) -> Re
         }
     }
     next.run(request).await
+}
+
+/// Whether an `Authorization` header value carries `token` as a bearer token. The scheme is
+/// case-insensitive (RFC 9110 11.1); an empty or blank token never authorizes anything, even
+/// if one were configured (the config refuses those; this is the second lock).
+fn authorized(header: Option<&str>, token: &str) -> bool {
+    if token.trim().is_empty() {
+        return false;
+    }
+    let Some((scheme, given)) = header.and_then(|h| h.trim().split_once(' ')) else {
+        return false;
+    };
+    let given = given.trim_start_matches(' ');
+    scheme.eq_ignore_ascii_case("bearer")
+        && !given.is_empty()
+        && constant_time_eq(given.as_bytes(), token.as_bytes())
 }
 
 /// Compares digests, so neither the length nor the content of the token leaks through timing.
@@ -195,7 +260,7 @@ async fn list_findings(
     if let Some(s) = &q.since {
         match hits::parse_since(s) {
             Ok(s) => filter.since = Some(s),
-            Err(e) => return error(StatusCode::BAD_REQUEST, &e),
+            Err(e) => return error(StatusCode::BAD_REQUEST, &format!("since={e}")),
         }
     }
     let cursor = match &q.cursor {
@@ -221,12 +286,9 @@ async fn list_findings(
             &format!("limit must be 1 to {MAX_LIMIT}"),
         );
     }
-    let store = state.store.clone();
-    let result = tokio::task::spawn_blocking(move || hits::query(&store, &filter)).await;
-    let all = match result {
-        Ok(Ok(all)) => all,
-        Ok(Err(e)) => return error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
-        Err(_) => return error(StatusCode::INTERNAL_SERVER_ERROR, "query failed"),
+    let all = match with_store(&state, move |store| hits::query(store, &filter)).await {
+        Ok(all) => all,
+        Err(response) => return response,
     };
     let mut page: Vec<Hit> = all
         .into_iter()
@@ -254,16 +316,17 @@ fn registrable(domain: &str) -> String {
 }
 
 async fn get_finding(State(state): State<ApiState>, Path(domain): Path<String>) -> Response {
+    let registrable = registrable(&domain);
     let filter = Filter {
-        domain: Some(registrable(&domain)),
+        domain: Some(registrable.clone()),
         ..Filter::default()
     };
-    match hits::query(&state.store, &filter) {
+    match with_store(&state, move |store| hits::query(store, &filter)).await {
         Ok(found) if found.is_empty() => error(StatusCode::NOT_FOUND, "no finding for this domain"),
         Ok(found) => {
-            axum::Json(json!({ "domain": filter.domain, "findings": found })).into_response()
+            axum::Json(json!({ "domain": registrable, "findings": found })).into_response()
         }
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        Err(response) => response,
     }
 }
 
@@ -302,45 +365,53 @@ async fn triage(
         return error(StatusCode::BAD_REQUEST, "note is over 4096 bytes");
     }
     let registrable = registrable(&domain);
-    let by = body.by.as_deref().unwrap_or("api");
-    match state.store.set_triage(
-        &registrable,
-        body.brand.as_deref(),
-        status,
-        body.note.as_deref(),
-        by,
-    ) {
-        Ok(done) if done.is_empty() => {
-            let brands: Vec<String> = state
-                .store
-                .records_for(&registrable)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|r| r.finding.brand)
-                .collect();
-            match (&body.brand, brands.is_empty()) {
-                (Some(brand), false) => error(
-                    StatusCode::NOT_FOUND,
-                    &format!(
-                        "no finding for brand '{brand}' on {registrable}; its findings are for {}",
-                        brands.join(", ")
-                    ),
-                ),
-                _ => error(
-                    StatusCode::NOT_FOUND,
-                    &format!("no finding for {registrable}"),
-                ),
-            }
+    let by = body.by.unwrap_or_else(|| "api".to_owned());
+    let decided = with_store(&state, {
+        let (registrable, brand, note) = (registrable.clone(), body.brand.clone(), body.note);
+        move |store| {
+            let done =
+                store.set_triage(&registrable, brand.as_deref(), status, note.as_deref(), &by)?;
+            // For the 404: the brands the domain does have findings for.
+            let brands: Vec<String> = if done.is_empty() {
+                store
+                    .records_for(&registrable)?
+                    .into_iter()
+                    .map(|r| r.finding.brand)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Ok((done, brands))
         }
-        Ok(done) => {
-            let _ = state.store.flush().await;
+    })
+    .await;
+    match decided {
+        Ok((done, brands)) if done.is_empty() => match (&body.brand, brands.is_empty()) {
+            (Some(brand), false) => error(
+                StatusCode::NOT_FOUND,
+                &format!(
+                    "no finding for brand '{brand}' on {registrable}; its findings are for {}",
+                    brands.join(", ")
+                ),
+            ),
+            _ => error(
+                StatusCode::NOT_FOUND,
+                &format!("no finding for {registrable}"),
+            ),
+        },
+        Ok((done, _)) => {
+            // Durable before it is confirmed; the store's one flusher covers concurrent
+            // decisions with one flush. A failed flush is retried by sled's own (200 ms).
+            if let Err(error) = state.store.flush().await {
+                tracing::warn!(%error, "Flushing a triage decision failed.");
+            }
             let updated: Vec<serde_json::Value> = done
                 .into_iter()
                 .map(|(record, t)| json!({"registrable": record.finding.registrable, "brand": record.finding.brand, "status": t.status, "history": t.history}))
                 .collect();
             axum::Json(json!({ "updated": updated })).into_response()
         }
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        Err(response) => response,
     }
 }
 
@@ -359,9 +430,9 @@ async fn brands(State(state): State<ApiState>) -> Response {
 }
 
 async fn outbox(State(state): State<ApiState>) -> Response {
-    match state.store.deliveries() {
+    match with_store(&state, |store| store.deliveries()).await {
         Ok(d) => axum::Json(json!({ "deliveries": d })).into_response(),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        Err(response) => response,
     }
 }
 
@@ -381,16 +452,16 @@ async fn blocklist(
         }
     };
     let (policy, zone) = state.export.clone();
-    let store = state.store.clone();
-    let result =
-        tokio::task::spawn_blocking(move || export::from_store(&store, format, &policy, &zone))
-            .await;
-    let out = match result {
-        Ok(Ok(out)) => out,
-        Ok(Err(e)) => return error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
-        Err(_) => return error(StatusCode::INTERNAL_SERVER_ERROR, "export failed"),
+    let exported = with_store(&state, move |store| {
+        let out = export::from_store(store, format, &policy, &zone)?;
+        let changed = store.zone_changed_at().ok().flatten();
+        Ok((out, changed))
+    })
+    .await;
+    let (out, changed) = match exported {
+        Ok(x) => x,
+        Err(response) => return response,
     };
-    let changed = state.store.zone_changed_at().ok().flatten();
     let last_modified = changed.map(httpdate::fmt_http_date);
     // RFC 9110 13.2.2: If-None-Match decides when present; If-Modified-Since only without it.
     let matches = match headers.get(header::IF_NONE_MATCH) {
@@ -449,6 +520,37 @@ async fn readyz(State(state): State<ApiState>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bearer_tokens() {
+        let t = |header: Option<&str>, token: &str, expected: bool| {
+            assert_eq!(
+                authorized(header, token),
+                expected,
+                "{header:?} vs {token:?}"
+            );
+        };
+        t(Some("Bearer s3cret"), "s3cret", true);
+        t(Some("bearer s3cret"), "s3cret", true);
+        t(Some("BEARER  s3cret"), "s3cret", true);
+        t(Some("Bearer s3cret "), "s3cret", true);
+        t(Some("Bearer wrong"), "s3cret", false);
+        t(Some("Bearer s3cret2"), "s3cret", false);
+        t(None, "s3cret", false);
+        t(Some("Bearer "), "s3cret", false);
+        t(Some("Bearer"), "s3cret", false);
+        t(Some("s3cret"), "s3cret", false);
+        t(Some("Basic Og=="), "s3cret", false);
+        t(Some("Basic s3cret"), "s3cret", false);
+        // Issue 19 item 1: an empty configured token let `Bearer ` and no header through.
+        for token in ["", " ", "\n"] {
+            t(None, token, false);
+            t(Some("Bearer "), token, false);
+            t(Some("Bearer"), token, false);
+            t(Some("Basic Og=="), token, false);
+            t(Some(&format!("Bearer {token}")), token, false);
+        }
+    }
 
     #[test]
     fn token_comparison() {

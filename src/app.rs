@@ -34,7 +34,7 @@ use crate::sinks::SinkContext;
 use crate::sinks::outbox::{Outbox, Router};
 use crate::sources::ct::CtSource;
 use crate::sources::{certstream, nrd};
-use crate::store::{Record, Store};
+use crate::store::{Instance, Record, Store};
 use crate::systemd;
 use crate::watchlist::{self, Brand};
 
@@ -74,13 +74,19 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
     let router: Swap<Router> = Arc::new(RwLock::new(Arc::new(router)));
     let brands: Swap<Vec<Brand>> = Arc::new(RwLock::new(Arc::new(brands)));
 
-    let store = tokio::task::spawn_blocking({
+    let (store, findings, pending) = tokio::task::spawn_blocking({
         let path = config.store.clone();
-        move || Store::open(&path)
+        // Counting walks the trees: on the blocking pool, like every store call.
+        move || Store::open(&path).map(|s| (s.finding_count(), s.outbox_len(), s))
     })
     .await
-    .context("opening the store")??;
-    info!(path = %store.path().display(), findings = store.finding_count(), "Store open.");
+    .context("opening the store")?
+    .map(|(findings, pending, store)| (store, findings, pending))?;
+    info!(path = %store.path().display(), findings, "Store open.");
+    // The store is ours now: an API address a previous run left is stale.
+    if let Err(error) = Instance::clear(store.path()) {
+        warn!(%error, "Cannot remove the previous run's API address file; store commands may refuse to run.");
+    }
 
     // Bind before anything runs: a taken port is a start-up error, not a warning.
     let api_listener = match config.api.listen {
@@ -155,12 +161,7 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
             concurrency: e.concurrency,
             queue: e.queue,
         };
-        info!(
-            web = e.web,
-            rdap = e.rdap,
-            scheduled = store.enrich_scheduled(),
-            "Enrichment on."
-        );
+        info!(web = e.web, rdap = e.rdap, "Enrichment on.");
         tasks.spawn(enricher.run(cancel.clone()));
     }
     let alive = Arc::new(AtomicU64::new(crate::store::now_ms()));
@@ -192,11 +193,7 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
             metrics: metrics.clone(),
             wake: outbox_wake,
         };
-        info!(
-            routes = routes.len(),
-            pending = store.outbox_len(),
-            "Alert routes ready."
-        );
+        info!(routes = routes.len(), pending, "Alert routes ready.");
         tasks.spawn(outbox.run(routes, cancel.clone()));
     }
     for ct in &config.ct {
@@ -238,7 +235,16 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
         });
     }
 
+    let mut published = None;
     if let Some(listener) = api_listener {
+        let instance = Instance::new(listener.local_addr()?);
+        // Store commands find this service here (and check the id), never by the config alone.
+        match instance.publish(store.path()) {
+            Ok(()) => published = Some(instance.clone()),
+            Err(error) => {
+                warn!(%error, "Cannot write the API address into the store folder; `hits`, `triage` and `export` cannot reach this service.");
+            }
+        }
         let state = ApiState {
             store: store.clone(),
             metrics: metrics.clone(),
@@ -246,8 +252,9 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
             export: config.export.clone(),
             token: config.api.token.clone(),
             ready: readiness(metrics.clone(), alive.clone()),
+            instance: instance.instance.clone(),
         };
-        info!(listen = %listener.local_addr()?, "API listening.");
+        info!(listen = %listener.local_addr()?, instance = %instance.instance, "API listening.");
         let stop = cancel.clone();
         tasks.spawn(async move {
             if let Err(error) = api::serve(listener, state, stop.cancelled_owned()).await {
@@ -289,6 +296,11 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
     }
     let _ = status.await;
     let _ = printer.await;
+    if let Some(instance) = &published
+        && let Err(error) = instance.withdraw(store.path())
+    {
+        warn!(%error, "Cannot remove the API address file from the store folder.");
+    }
     let flushed = tokio::task::spawn_blocking(move || store.flush_blocking()).await;
     if !matches!(flushed, Ok(Ok(()))) {
         warn!("The final store flush failed; the next start repeats the last few seconds.");

@@ -110,18 +110,51 @@ pub fn query(store: &Store, filter: &Filter) -> Result<Vec<Hit>, StoreError> {
     Ok(hits)
 }
 
-/// `since` as given on the command line: RFC 3339, or a duration back from now ("24h", "7d").
+/// `since` as given on the command line or in the API: RFC 3339, a date, or a duration back
+/// from now ("24h", "7d"). A time before 1970 is an error (nothing can have been seen then,
+/// and RFC 3339 output starts there). The message names the value, not the flag or parameter.
 pub fn parse_since(s: &str) -> Result<String, String> {
-    if let Ok(t) = humantime::parse_rfc3339_weak(s) {
-        return Ok(humantime::format_rfc3339_seconds(t).to_string());
+    let t = if let Ok(t) = humantime::parse_rfc3339_weak(s) {
+        t
+    } else if let Ok(t) = humantime::parse_rfc3339_weak(&format!("{s}T00:00:00Z")) {
+        t
+    } else {
+        let d = humantime::parse_duration(s)
+            .map_err(|_| format!("'{s}': expected RFC 3339, a date or a duration like 24h"))?;
+        std::time::SystemTime::now()
+            .checked_sub(d)
+            .filter(|t| *t >= std::time::UNIX_EPOCH)
+            .ok_or_else(|| format!("'{s}' reaches back before 1970"))?
+    };
+    if t < std::time::UNIX_EPOCH {
+        return Err(format!("'{s}' is before 1970"));
     }
-    if let Ok(t) = humantime::parse_rfc3339_weak(&format!("{s}T00:00:00Z")) {
-        return Ok(humantime::format_rfc3339_seconds(t).to_string());
+    Ok(crate::store::rfc3339(t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_since;
+
+    #[test]
+    fn since_takes_times_dates_and_durations_but_nothing_before_1970() {
+        assert_eq!(parse_since("2026-11-12").unwrap(), "2026-11-12T00:00:00Z");
+        assert_eq!(
+            parse_since("2026-11-12T10:00:00Z").unwrap(),
+            "2026-11-12T10:00:00Z"
+        );
+        assert_eq!(parse_since("1970-01-01").unwrap(), "1970-01-01T00:00:00Z");
+        assert!(parse_since("24h").unwrap().ends_with('Z'));
+        assert!(
+            parse_since("20000d").is_ok(),
+            "fifty-odd years back is fine"
+        );
+        for s in ["100000d", "57y", "1000000000y"] {
+            let e = parse_since(s).unwrap_err();
+            assert!(e.contains("before 1970"), "{s}: {e}");
+        }
+        for s in ["yesterday", "99999999999999999999y", "1969-12-31", ""] {
+            assert!(parse_since(s).is_err(), "{s}");
+        }
     }
-    let d = humantime::parse_duration(s)
-        .map_err(|_| format!("--since '{s}': expected RFC 3339 or a duration like 24h"))?;
-    let t = std::time::SystemTime::now()
-        .checked_sub(d)
-        .ok_or_else(|| format!("--since '{s}' is too far back"))?;
-    Ok(humantime::format_rfc3339_seconds(t).to_string())
 }

@@ -95,8 +95,8 @@ enum Command {
         config: Option<PathBuf>,
         #[arg(long)]
         brand: Option<String>,
-        /// RFC 3339 time or date, or a duration back from now (24h, 7d).
-        #[arg(long)]
+        /// RFC 3339 time or date, or a duration back from now (24h, 7d); not before 1970.
+        #[arg(long, value_parser = hits::parse_since)]
         since: Option<String>,
         #[arg(long)]
         status: Option<TriageStatus>,
@@ -310,10 +310,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let access = Access::open(&config)?;
             let filter = hits::Filter {
                 brand,
-                since: since
-                    .map(|s| hits::parse_since(&s))
-                    .transpose()
-                    .map_err(anyhow::Error::msg)?,
+                since,
                 status,
                 min_score,
                 technique,

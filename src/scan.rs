@@ -103,6 +103,11 @@ pub fn run(
             let tx = done_tx.clone();
             scope.spawn(move || work(matcher, opts, rx, tx, progress));
         }
+        // Only the workers hold the two channels' other ends: when the writer stops (a closed
+        // pipe), the workers' sends fail, they end, the chunk channel closes and the reader's
+        // next send fails — every thread ends, instead of the reader waiting for good on a
+        // channel nobody drains.
+        drop(chunk_rx);
         drop(done_tx);
         let written = write_in_order(done_rx, out, opts);
         let read = reader

@@ -159,6 +159,16 @@ async fn findings_triage_blocklists_and_metrics_over_http() {
         .await
         .unwrap();
     assert_eq!(page["findings"].as_array().unwrap().len(), 2);
+    // Issue 19 item 4: a `since` before 1970 is a 400, not a panic.
+    for since in ["100000d", "57y"] {
+        let r = get(&format!("/api/v1/findings?since={since}")).await;
+        assert_eq!(r.status(), 400, "since={since}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert!(
+            body["error"].as_str().unwrap().contains("before 1970"),
+            "{body}"
+        );
+    }
     let bad = get("/api/v1/findings?status=maybe").await;
     assert_eq!(bad.status(), 400);
     assert!(bad.text().await.unwrap().contains("unknown status"));
@@ -368,6 +378,42 @@ async fn off_loopback_the_api_wants_a_token() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    // Issue 19 item 1: an empty bearer token, another scheme, a token without a scheme.
+    for header in [
+        "Bearer ",
+        "Bearer",
+        "Basic Og==",
+        "s3cret-token",
+        "Bearer  ",
+    ] {
+        let r = http
+            .get(&url)
+            .header("authorization", header)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401, "{header:?}");
+    }
+    let r = http
+        .post(format!(
+            "http://127.0.0.1:{port}/api/v1/findings/paypa1-login.com/triage"
+        ))
+        .header("authorization", "Bearer ")
+        .json(&serde_json::json!({"status": "false_positive"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "no triage without the token");
+    // RFC 9110: the scheme is case-insensitive.
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let r = http
+            .get(&url)
+            .header("authorization", format!("{scheme} s3cret-token"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{scheme}");
+    }
     let r = http
         .get(format!("http://127.0.0.1:{port}/healthz"))
         .send()
@@ -379,4 +425,253 @@ async fn off_loopback_the_api_wants_a_token() {
         !service.stderr().contains("s3cret-token"),
         "the token is never logged"
     );
+}
+
+/// Issue 19 item 2: 300 concurrent triage POSTs while a feed grew froze the whole service —
+/// `/healthz` stopped answering, new names were never processed, SIGTERM was ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn issue19_a_triage_storm_does_not_freeze_the_service() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    seed(&dir.path().join("store"), &["paypa1-login.com"]);
+    let feed = dir.path().join("feed.txt");
+    std::fs::write(&feed, "example.org\n").unwrap();
+    let port = free_port();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\npath = \"store\"\n[api]\nlisten = \"127.0.0.1:{port}\"\n\
+             [[source]]\ntype = \"nrd\"\nname = \"test-feed\"\npath = \"feed.txt\"\npoll = \"200ms\"\n"
+        ),
+    )
+    .unwrap();
+    let service = Service::start(&config);
+    wait_listening(&service).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+
+    // Health is asked every 100 ms throughout; each answer must come within 5 s.
+    let stop = tokio_util::sync::CancellationToken::new();
+    let health = tokio::spawn({
+        let (http, base, stop) = (http.clone(), base.clone(), stop.clone());
+        async move {
+            let mut slowest = Duration::ZERO;
+            while !stop.is_cancelled() {
+                let asked = Instant::now();
+                let r = tokio::time::timeout(
+                    Duration::from_secs(5),
+                    http.get(format!("{base}/healthz")).send(),
+                )
+                .await;
+                match r {
+                    Ok(Ok(r)) if r.status() == 200 => {}
+                    other => return Err(format!("/healthz did not answer: {other:?}")),
+                }
+                slowest = slowest.max(asked.elapsed());
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Ok(slowest)
+        }
+    });
+
+    // The feed grows while the storm runs.
+    let grow = tokio::spawn({
+        let feed = feed.clone();
+        async move {
+            let mut text = String::from("example.org\n");
+            let mut names = Vec::new();
+            for round in 0..10 {
+                for i in 0..5 {
+                    let name = format!("paypa1-login-r{round}n{i}.com");
+                    text.push_str(&name);
+                    text.push('\n');
+                    names.push(name);
+                }
+                std::fs::write(&feed, &text).unwrap();
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+            names
+        }
+    });
+
+    let statuses = ["confirmed", "false_positive", "ignored", "new"];
+    let storm: Vec<_> = (0..300)
+        .map(|i| {
+            let http = http.clone();
+            let url = format!("{base}/api/v1/findings/paypa1-login.com/triage");
+            let body = serde_json::json!({"status": statuses[i % 4], "note": format!("storm {i}")});
+            tokio::spawn(async move {
+                http.post(url)
+                    .json(&body)
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+            })
+        })
+        .collect();
+    let mut answered = 0;
+    for request in storm {
+        match request.await.unwrap() {
+            Ok(200) => answered += 1,
+            other => panic!("a triage POST failed: {other:?}\n{}", service.stderr()),
+        }
+    }
+    assert_eq!(answered, 300);
+    let names = grow.await.unwrap();
+    stop.cancel();
+    let slowest = health
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}\n{}", service.stderr()));
+    eprintln!("slowest /healthz during the storm: {slowest:?}");
+
+    // Every decision was recorded, and every new name of the feed was processed.
+    let one: serde_json::Value = http
+        .get(format!("{base}/api/v1/findings/paypa1-login.com"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        one["findings"][0]["triage"]["history"]
+            .as_array()
+            .unwrap()
+            .len(),
+        300
+    );
+    service
+        .wait_for("every name the feed added", |f| {
+            names
+                .iter()
+                .all(|n| f.iter().any(|x| x["registrable"] == n.as_str()))
+        })
+        .await;
+
+    // README: SIGTERM stops the service within a few seconds (the grace is 8 s).
+    let (took, _service) = service.terminate().await;
+    assert!(took < Duration::from_secs(10), "SIGTERM took {took:?}");
+}
+
+/// Issue 19 item 5: with its own API not started, a service's store commands went to whatever
+/// listened on the configured port — and read and wrote another instance's store. The CLI now
+/// follows the address the service holding the store published in it, and checks the
+/// instance id the API answers with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue19_the_cli_talks_only_to_the_service_holding_its_store() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    seed(&a.path().join("store"), &["paypa1-login.com"]);
+    seed(&b.path().join("store"), &["0penai-billing.com"]);
+    let port_b = free_port();
+    let service_b = Service::start(&config(b.path(), &format!("127.0.0.1:{port_b}"), ""));
+    wait_listening(&service_b).await;
+    let b_finding = || async move {
+        let v: serde_json::Value = reqwest::get(format!(
+            "http://127.0.0.1:{port_b}/api/v1/findings/0penai-billing.com"
+        ))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        v["findings"][0].clone()
+    };
+
+    // A holds its store without an API (as when its port is taken); the config the CLI is
+    // given names B's port.
+    let a_run = config(a.path(), "", "");
+    let a_cli = a.path().join("cli.toml");
+    std::fs::write(
+        &a_cli,
+        format!("[store]\npath = \"store\"\n[api]\nlisten = \"127.0.0.1:{port_b}\"\n"),
+    )
+    .unwrap();
+    let service_a = Service::start(&a_run);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !service_a.stderr().contains("Store open.") {
+        assert!(Instant::now() < deadline, "{}", service_a.stderr());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let refused = |o: &std::process::Output| {
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(!o.status.success(), "{err}");
+        assert!(
+            err.contains("held by a running lookalike whose API is not reachable"),
+            "{err}"
+        );
+        assert!(
+            !String::from_utf8_lossy(&o.stdout).contains("0penai-billing.com"),
+            "nothing of B's store is shown"
+        );
+    };
+    refused(&cli(&a_cli, &["hits"]));
+    refused(&cli(
+        &a_cli,
+        &["triage", "0penai-billing.com", "--status", "false_positive"],
+    ));
+    refused(&cli(&a_cli, &["export", "--format", "plain"]));
+    // A file naming B's address with another instance id: B answers as itself, and is refused.
+    let file = a.path().join("store").join("lookalike-api.json");
+    std::fs::write(
+        &file,
+        format!(r#"{{"listen": "127.0.0.1:{port_b}", "instance": "0123456789abcdef", "pid": 1}}"#),
+    )
+    .unwrap();
+    let o = cli(
+        &a_cli,
+        &["triage", "0penai-billing.com", "--status", "false_positive"],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(err.contains("another lookalike"), "{err}");
+    // B's store is untouched.
+    let f = b_finding().await;
+    assert_eq!(f["status"], "new", "{f}");
+    assert!(f["triage"].is_null(), "{f}");
+    let (_, service_a) = service_a.terminate().await;
+    drop(service_a);
+
+    // A with its API on another port: the CLI follows the address A published, whatever its
+    // config says, and works as before.
+    let port_a = free_port();
+    let a_run = config(a.path(), &format!("127.0.0.1:{port_a}"), "");
+    let service_a = Service::start(&a_run);
+    wait_listening(&service_a).await;
+    let published = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        published.contains(&format!("127.0.0.1:{port_a}")),
+        "{published}"
+    );
+    let o = cli(&a_cli, &["hits"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("paypa1-login.com") && !out.contains("0penai"),
+        "{out}"
+    );
+    let o = cli(
+        &a_cli,
+        &["triage", "paypa1-login.com", "--status", "confirmed"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r = reqwest::get(format!("http://127.0.0.1:{port_a}/healthz"))
+        .await
+        .unwrap();
+    let id = r.headers()["x-lookalike-instance"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(published.contains(&id), "{published} / {id}");
+    // A clean stop removes the file.
+    let (_, _service_a) = service_a.terminate().await;
+    assert!(!file.exists(), "the address file goes with the service");
+    assert_eq!(b_finding().await["status"], "new");
+    let (_, _service_b) = service_b.terminate().await;
 }

@@ -333,6 +333,23 @@ fn hits_lists_findings_and_triage_records_decisions() {
     assert_eq!(o.status.code(), Some(2), "bad usage");
 }
 
+/// Issue 19 item 4: a `--since` reaching before 1970 panicked (exit 101).
+#[test]
+fn issue19_since_before_the_epoch_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = store_with_findings(dir.path());
+    for since in ["100000d", "57y", "1000000000y"] {
+        let o = lookalike(&["hits", "--config", &config, "--since", since], None);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "--since {since}: {err}");
+        assert!(err.contains("before 1970"), "--since {since}: {err}");
+        assert!(!err.contains("panicked"), "--since {since}: {err}");
+    }
+    let o = lookalike(&["hits", "--config", &config, "--since", "20000d"], None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(stdout(&o).lines().count(), 2);
+}
+
 #[test]
 fn the_example_config_checks_and_secrets_stay_hidden() {
     let o = Command::new(env!("CARGO_BIN_EXE_lookalike"))
@@ -369,4 +386,138 @@ fn the_example_config_checks_and_secrets_stay_hidden() {
         err.contains("lookalike.example.toml:") && err.contains("LOOKALIKE_SMTP_PASSWORD"),
         "{err}"
     );
+}
+
+/// Issue 19 item 1: an empty `token_file` turned authentication off, and `config check` called
+/// the config valid. Every secret that is empty or only whitespace is refused, with the line of
+/// the key that names it.
+#[test]
+fn issue19_an_empty_secret_is_a_config_error_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.toml");
+    let check = |text: &str, env: &[(&str, &str)]| {
+        std::fs::write(&config, text).unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_lookalike"))
+            .args(["config", "check"])
+            .arg(&config)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let token = dir.path().join("token");
+    for content in ["", "\n", "\r\n", "  \t\n"] {
+        std::fs::write(&token, content).unwrap();
+        let (code, err) = check(
+            "[api]\nlisten = \"0.0.0.0:18080\"\ntoken_file = \"token\"\n",
+            &[],
+        );
+        assert_eq!(code, Some(1), "{content:?}: {err}");
+        assert!(
+            err.contains(&format!("config {}:3:", config.display())),
+            "{content:?}: {err}"
+        );
+        assert!(
+            err.contains("token") && err.contains("is empty"),
+            "{content:?}: {err}"
+        );
+    }
+    let (code, err) = check(
+        "[api]\nlisten = \"0.0.0.0:18080\"\ntoken_env = \"LOOKALIKE_TEST_BLANK_TOKEN\"\n",
+        &[("LOOKALIKE_TEST_BLANK_TOKEN", " \n")],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains(":3:") && err.contains("LOOKALIKE_TEST_BLANK_TOKEN") && err.contains("empty"),
+        "{err}"
+    );
+    // Not only the API token: a route's secret too.
+    std::fs::write(&token, "\n").unwrap();
+    let (code, err) = check(
+        "[[route]]\nname = \"hooks\"\ntype = \"webhook\"\nurl = \"https://hooks.example.org/x\"\nsecret_file = \"token\"\n",
+        &[],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains(":5:") && err.contains("webhook secret") && err.contains("is empty"),
+        "{err}"
+    );
+    // A real token passes.
+    std::fs::write(&token, "s3cret\n").unwrap();
+    let (code, err) = check(
+        "[api]\nlisten = \"0.0.0.0:18080\"\ntoken_file = \"token\"\n",
+        &[],
+    );
+    assert_eq!(code, Some(0), "{err}");
+}
+
+/// Issue 19 item 3: `lookalike scan FILE | head -1` hung for good once the findings outgrew the
+/// pipe. A reader that goes away ends the scan at once, with exit 0 and nothing on stderr.
+#[test]
+fn issue19_scan_into_a_closed_pipe_exits_0_promptly() {
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
+
+    // 40,000 distinct names, each a lookalike of `paypal` (a typo, on a subdomain of its own).
+    let dir = tempfile::tempdir().unwrap();
+    let names: String = (0..40_000)
+        .map(|i| format!("login{i}.paypa1-{}.com\n", i % 97))
+        .collect();
+    let file = dir.path().join("names.txt");
+    std::fs::write(&file, &names).unwrap();
+    let file = file.to_str().unwrap();
+    let cases: [(&[&str], bool); 4] = [
+        (&["scan", "--format", "text", file], false),
+        (
+            &["scan", "--format", "jsonl", "--threads", "1", file],
+            false,
+        ),
+        (&["scan", "--format", "csv", "-"], true),
+        (&["scan", "--format", "jsonl", "--threads", "1", "-"], true),
+    ];
+    for (args, stdin) in cases {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lookalike"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdin(if stdin { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(mut input) = child.stdin.take() {
+            let names = names.clone();
+            // The scan may go away before reading it all: a write error here is expected.
+            std::thread::spawn(move || {
+                let _ = input.write_all(names.as_bytes());
+            });
+        }
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).unwrap();
+        assert!(
+            first.contains("paypa1") || first.starts_with("domain,"),
+            "{args:?}: {first}"
+        );
+        drop(out);
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > Duration::from_secs(10) {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                panic!("{args:?}: still running 10 s after its stdout closed");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert_eq!(status.code(), Some(0), "{args:?}: {err}");
+        assert_eq!(err, "", "{args:?}: nothing on stderr");
+    }
 }

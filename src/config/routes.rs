@@ -91,7 +91,9 @@ pub(super) struct RawRoute {
 
 type Invalid<'a> = &'a dyn Fn(Range<usize>, String) -> ConfigError;
 
-/// Reads a secret from the environment variable or the file named by the config.
+/// Reads a secret from the environment variable or the file named by the config. An empty or
+/// whitespace-only secret is an error, never "no secret": an API token read from an empty file
+/// must not turn authentication off.
 pub(super) fn secret(
     env: Option<&Spanned<String>>,
     file: Option<&Spanned<String>>,
@@ -101,8 +103,15 @@ pub(super) fn secret(
 ) -> Result<Option<Secret>, ConfigError> {
     if let Some(var) = env {
         return match std::env::var(var.get_ref()) {
-            Ok(v) if !v.is_empty() => Ok(Some(Secret(v))),
-            _ => Err(invalid(
+            Ok(v) if !v.trim().is_empty() => Ok(Some(Secret(v))),
+            Ok(_) => Err(invalid(
+                var.span(),
+                format!(
+                    "environment variable {} ({what}) is empty or only whitespace",
+                    var.get_ref()
+                ),
+            )),
+            Err(_) => Err(invalid(
                 var.span(),
                 format!("environment variable {} ({what}) is not set", var.get_ref()),
             )),
@@ -111,7 +120,13 @@ pub(super) fn secret(
     if let Some(path) = file {
         let p = resolve(base, path.get_ref());
         return match std::fs::read_to_string(&p) {
-            Ok(v) => Ok(Some(Secret(v.trim_end_matches(['\n', '\r']).to_owned()))),
+            Ok(v) if !v.trim().is_empty() => {
+                Ok(Some(Secret(v.trim_end_matches(['\n', '\r']).to_owned())))
+            }
+            Ok(_) => Err(invalid(
+                path.span(),
+                format!("{} ({what}) is empty or only whitespace", p.display()),
+            )),
             Err(e) => Err(invalid(
                 path.span(),
                 format!("cannot read {} ({what}): {e}", p.display()),

@@ -125,16 +125,21 @@ impl Outbox {
                 return;
             }
             let now = crate::store::now_ms();
-            let (due, next) = match self.store.due(&route.name, now, limit) {
-                Ok(x) => x,
+            let name = route.name.clone();
+            let read = self
+                .store
+                .blocking(move |store| Ok((store.due(&name, now, limit)?, store.outbox_len())))
+                .await;
+            let (due, next) = match read {
+                Ok((due, depth)) => {
+                    self.metrics.outbox_depth.set(depth as i64);
+                    due
+                }
                 Err(e) => {
                     error!(route = %route.name, error = %e, "Reading the outbox failed.");
                     (Vec::new(), Some(now + 5_000))
                 }
             };
-            self.metrics
-                .outbox_depth
-                .set(self.store.outbox_len() as i64);
             if due.is_empty() {
                 let wait = next
                     .map(|at| Duration::from_millis(at.saturating_sub(now)))
@@ -175,10 +180,13 @@ impl Outbox {
         let result = deliver(route, &alerts, &self.ctx).await;
         for d in deliveries {
             let bookkeeping = match &result {
-                Ok(()) => self
-                    .store
-                    .delivered(&route.name, d.id)
-                    .map(|()| "delivered"),
+                Ok(()) => {
+                    let (name, id) = (route.name.clone(), d.id);
+                    self.store
+                        .blocking(move |store| store.delivered(&name, id))
+                        .await
+                        .map(|()| "delivered")
+                }
                 Err(e) => {
                     let attempts = d.attempts + 1;
                     let next = match e {
@@ -199,8 +207,10 @@ impl Outbox {
                     } else {
                         warn!(route = %route.name, delivery = d.id, attempts, error = %e, "Delivery failed; retrying later.");
                     }
+                    let (d, why) = (d.clone(), e.to_string());
                     self.store
-                        .failed(d, &e.to_string(), next)
+                        .blocking(move |store| store.failed(&d, &why, next))
+                        .await
                         .map(|_| if dead { "dead" } else { "retry" })
                 }
             };

@@ -133,7 +133,8 @@ impl Feed {
         let name = &self.source.name;
         let now = today();
         let first = now.saturating_sub(u64::from(self.config.backfill_days));
-        let mut next = match store.cursor(&self.source.id) {
+        let id = self.source.id.clone();
+        let mut next = match store.blocking(move |store| store.cursor(&id)).await {
             Ok(c) => c.map_or(first, |c| c.next),
             Err(error) => {
                 warn!(source = %name, %error, "Reading the cursor failed; starting as configured.");

@@ -24,18 +24,29 @@
 //! So is the first enrichment lookup of a domain seen for the first time (see [`enrichment`]):
 //! the two enrichment trees were added in schema 1 (a store without them gets them empty, and
 //! its findings are scheduled on start).
+//!
+//! Beside sled's files, the folder holds [`instance::FILE`] while a `lookalike run` with an API
+//! holds the store: where that API listens and the id it answers with.
+//!
+//! Flushes go through one thread ([`flusher`]): sled 0.34 deadlocks on concurrent
+//! `flush_async` calls. Async code calls the store through [`Store::blocking`], never on an
+//! async worker.
 
 mod enrichment;
+mod flusher;
+pub mod instance;
 mod outbox;
 mod triage;
 
 pub use enrichment::{
-    DnsInfo, DomainState, Enrichment, Escalation, MailReadiness, RdapInfo, WebInfo,
+    DnsInfo, DomainState, DueDomains, Enrichment, Escalation, MailReadiness, RdapInfo, WebInfo,
 };
+pub use instance::Instance;
 pub use outbox::{Delivery, DeliveryState, now_ms, severity};
 pub use triage::{Triage, TriageEvent, TriageStatus};
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -66,6 +77,9 @@ pub enum StoreError {
     Sled(sled::Error),
     #[error("store: corrupt record under {key}: {error}")]
     Corrupt { key: String, error: String },
+    /// A [`Store::blocking`] task panicked or was cancelled.
+    #[error("store: a store task failed: {0}")]
+    Task(String),
 }
 
 impl From<sled::Error> for StoreError {
@@ -164,6 +178,8 @@ pub struct Store {
     enrichment: sled::Tree,
     enrich_due: sled::Tree,
     path: PathBuf,
+    /// The one thread that flushes: sled 0.34 deadlocks on concurrent `flush_async` calls.
+    flusher: Arc<flusher::Flusher>,
 }
 
 impl Store {
@@ -203,7 +219,12 @@ impl Store {
                 });
             }
         }
+        let flusher = flusher::Flusher::start(db.clone()).map_err(|e| StoreError::Open {
+            path: path.to_owned(),
+            error: sled::Error::Io(e),
+        })?;
         Ok(Store {
+            flusher: Arc::new(flusher),
             findings: db.open_tree("findings")?,
             sightings: db.open_tree("sightings")?,
             cursors: db.open_tree("cursors")?,
@@ -219,6 +240,20 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Runs `work` on tokio's blocking pool and waits for it without holding an async worker:
+    /// how async code uses the store. A sled call can wait on the disk or on sled's own locks,
+    /// and an async worker that waits stalls everything scheduled on it.
+    pub async fn blocking<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || work(&store))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
     /// Applies a batch in one transaction and returns what each hit did, in order.
@@ -312,15 +347,16 @@ impl Store {
         }
     }
 
-    /// Makes everything applied so far durable (sled also flushes on its own every 200 ms).
+    /// Makes everything applied before the call durable (sled also flushes on its own every
+    /// 200 ms). Waits for the store's one flusher without holding a thread; concurrent callers
+    /// share flushes.
     pub async fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush_async().await?;
-        Ok(())
+        self.flusher.flush().await
     }
 
+    /// [`Store::flush`] for blocking code: the calling thread waits.
     pub fn flush_blocking(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
-        Ok(())
+        self.flusher.flush_blocking()
     }
 
     pub fn cursor(&self, source_id: &str) -> Result<Option<Cursor>, StoreError> {
@@ -454,15 +490,25 @@ fn merge(old: Option<Record>, hit: &Hit) -> (Record, bool) {
     }
 }
 
-/// RFC 3339 (UTC, seconds) for a time in milliseconds since the epoch.
+/// The last second RFC 3339 (four-digit years) can write: 9999-12-31T23:59:59Z.
+const LAST_RFC3339_SECOND: u64 = 253_402_300_799;
+
+/// RFC 3339 (UTC, seconds) for a time in milliseconds since the epoch; a time after year 9999
+/// (a log's timestamp is outside input) is written as the last second of 9999.
 pub fn rfc3339_ms(ms: u64) -> String {
-    let t = UNIX_EPOCH + std::time::Duration::from_millis(ms);
-    humantime::format_rfc3339_seconds(t).to_string()
+    let secs = (ms / 1000).min(LAST_RFC3339_SECOND);
+    rfc3339(UNIX_EPOCH + std::time::Duration::from_secs(secs))
+}
+
+/// RFC 3339 (UTC, seconds), clamped to 1970..=9999: humantime panics outside that range.
+pub fn rfc3339(t: SystemTime) -> String {
+    let last = UNIX_EPOCH + std::time::Duration::from_secs(LAST_RFC3339_SECOND);
+    humantime::format_rfc3339_seconds(t.clamp(UNIX_EPOCH, last)).to_string()
 }
 
 /// RFC 3339 (UTC, seconds) for now.
 pub fn now_rfc3339() -> String {
-    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+    rfc3339(SystemTime::now())
 }
 
 #[cfg(test)]
@@ -530,6 +576,74 @@ pub(super) mod tests {
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].count, 2);
         assert_eq!(store.cursor("ct:ab").unwrap(), Some(Cursor { next: 42 }));
+    }
+
+    #[test]
+    fn times_outside_rfc3339_are_clamped_not_a_panic() {
+        assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339_ms(1_790_000_000_123), "2026-09-21T14:13:20Z");
+        assert_eq!(rfc3339_ms(u64::MAX), "9999-12-31T23:59:59Z");
+        let before = UNIX_EPOCH - std::time::Duration::from_secs(1);
+        assert_eq!(rfc3339(before), "1970-01-01T00:00:00Z");
+    }
+
+    /// Issue 19 item 2: concurrent flushes (sled 0.34's `flush_async`) deadlocked, and took
+    /// the service with them. Hundreds of async and blocking callers, all answered.
+    #[test]
+    fn issue19_hundreds_of_concurrent_flushes_all_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(4)
+            .enable_all()
+            .build()
+            .unwrap();
+        let s = store.clone();
+        // On a thread of its own, so a deadlock fails the test instead of hanging it.
+        std::thread::spawn(move || {
+            runtime.block_on(async {
+                let mut tasks = tokio::task::JoinSet::new();
+                for i in 0..400u32 {
+                    let store = s.clone();
+                    tasks.spawn(async move {
+                        let batch = Batch {
+                            hits: vec![hit(
+                                &format!("paypa{i}.com"),
+                                "PayPal",
+                                70,
+                                "2026-01-01T00:00:00Z",
+                                None,
+                            )],
+                            cursors: vec![],
+                        };
+                        let writer = store.clone();
+                        tokio::task::spawn_blocking(move || writer.apply(&batch))
+                            .await
+                            .unwrap()
+                            .unwrap();
+                        store.flush().await.unwrap();
+                    });
+                }
+                for _ in 0..50 {
+                    let store = s.clone();
+                    tasks.spawn_blocking(move || store.flush_blocking().unwrap());
+                }
+                while let Some(done) = tasks.join_next().await {
+                    done.unwrap();
+                }
+            });
+            drop(runtime);
+            drop(s);
+            let _ = tx.send(());
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(60))
+            .expect("every flush caller is answered within a minute");
+        assert_eq!(store.finding_count(), 400);
+        drop(store);
+        // The flusher let go of the database with the last handle: it opens again at once.
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.finding_count(), 400);
     }
 
     #[test]

@@ -122,3 +122,13 @@ impl Service {
         self
     }
 }
+
+/// A test that fails half-way must not leave its service running.
+impl Drop for Service {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}

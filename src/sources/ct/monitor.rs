@@ -90,7 +90,8 @@ impl Follower {
         let cancel = self.client.cancel.clone();
         let log = &self.source.name;
         let metrics = &self.source.metrics;
-        let mut next = match self.store.cursor(&self.source.id) {
+        let id = self.source.id.clone();
+        let mut next = match self.store.blocking(move |store| store.cursor(&id)).await {
             Ok(c) => c.map(|c| c.next),
             Err(error) => {
                 warn!(%log, %error, "Reading the cursor failed; starting as configured.");

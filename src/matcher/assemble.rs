@@ -1,0 +1,162 @@
+//! Hits to findings: one per brand, the strongest hit's base score plus the modifiers, and
+//! the brand a term several brands share goes to.
+
+use super::{BrandInfo, Hit, Matcher, score, skeleton, tld};
+use crate::domain::Domain;
+use crate::finding::{Finding, SCHEMA_VERSION, Technique};
+
+impl Matcher {
+    /// Turns hits into one finding per brand.
+    pub(super) fn assemble(&self, d: &Domain, hits: Vec<Hit>) -> Vec<Finding> {
+        let mut per_brand: Vec<(u32, Vec<&Hit>)> = Vec::new();
+        for h in &hits {
+            let term = &self.terms[h.term as usize];
+            for b in self.claimants(d, &term.skeleton, &term.brands) {
+                match per_brand.iter_mut().find(|(id, _)| *id == b) {
+                    Some((_, list)) => list.push(h),
+                    None => per_brand.push((b, vec![h])),
+                }
+            }
+        }
+        let risky = score::is_risky_tld(d.suffix());
+        let mixed = skeleton::mixed_scripts(d.label_unicode());
+        let mut findings = Vec::with_capacity(per_brand.len());
+        for (bid, list) in per_brand {
+            let brand = &self.brands[bid as usize];
+            if brand.allow.iter().any(|rule| rule.allows(d)) {
+                continue;
+            }
+            // On equal bases, the hit that can still earn the keyword bonus.
+            let best = list
+                .iter()
+                .max_by_key(|h| (h.base, !h.keyword))
+                .expect("at least one hit");
+            let term = &self.terms[best.term as usize].text;
+            let mut techniques: Vec<Technique> = list
+                .iter()
+                .flat_map(|h| h.techniques.iter().copied())
+                .collect();
+            let mut reasons: Vec<String> = Vec::new();
+            for h in &list {
+                for r in &h.reasons {
+                    if !reasons.contains(r) {
+                        reasons.push(r.clone());
+                    }
+                }
+            }
+            let mut score = best.base;
+            if !best.keyword {
+                if let Some(k) = self.keyword_in(d, term, brand) {
+                    score += score::KEYWORD_BONUS;
+                    reasons.push(format!("the keyword '{k}' appears in the name"));
+                }
+            }
+            if risky {
+                score += score::RISKY_TLD_BONUS;
+                let tld = d.suffix().rsplit('.').next().unwrap_or_default();
+                reasons.push(format!(".{tld} is a TLD often used for abuse"));
+            }
+            if let Some(scripts) = &mixed {
+                techniques.push(Technique::MixedScript);
+                score += score::MIXED_SCRIPT_BONUS;
+                reasons.push(format!(
+                    "'{}' mixes {scripts} characters",
+                    d.label_unicode()
+                ));
+            }
+            let score = score.min(100);
+            if score < score::FLOOR {
+                continue;
+            }
+            techniques.sort_unstable();
+            techniques.dedup();
+            findings.push(Finding {
+                schema: SCHEMA_VERSION,
+                domain: d.ascii().to_string(),
+                unicode: d.unicode().to_string(),
+                registrable: d.registrable().to_string(),
+                brand: brand.name.clone(),
+                term: term.clone(),
+                techniques,
+                score,
+                reasons,
+            });
+        }
+        findings.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.brand.cmp(&b.brand)));
+        findings
+    }
+
+    /// The brands a name imitating a term shared by several brands goes to (Amazon and Amazon
+    /// Japan both have `amazon`): those with the strongest claim, by, in order, one of their
+    /// marks in the name (a keyword of their own, or an official suffix spelled out:
+    /// `amazon-jp-login.com`, `amazoncojp.com`), an official domain on the name's suffix
+    /// (`amazon-login.co.jp`) or else on its TLD (`amazon.jp`), an official `.com` domain.
+    /// Ties go to every tied brand.
+    pub(super) fn claimants(&self, d: &Domain, term: &str, brands: &[u32]) -> Vec<u32> {
+        if brands.len() < 2 {
+            return brands.to_vec();
+        }
+        let words = self.head_words(d);
+        // A suffix is spelled out only right after the term: `amazon-jp`, `amazonjp`,
+        // `amazoncojp` (`amazon-sign-in` says nothing about amazon.in).
+        let after_term: Vec<&str> = words
+            .iter()
+            .enumerate()
+            .filter_map(|(k, w)| match w.strip_prefix(term) {
+                Some("") => words.get(k + 1).map(String::as_str),
+                Some(rest) => Some(rest),
+                None => None,
+            })
+            .collect();
+        let claim = |b: u32| {
+            let brand = &self.brands[b as usize];
+            (
+                words
+                    .iter()
+                    .any(|w| brand.keywords.iter().any(|k| **k == **w))
+                    || after_term
+                        .iter()
+                        .any(|w| brand.marks.iter().any(|m| **m == **w)),
+                // The name's very suffix, else its TLD (`amazon.jp` for `amazon.co.jp`).
+                if brand.suffixes.iter().any(|s| s == d.suffix()) {
+                    2
+                } else if brand.suffixes.iter().any(|s| tld(s) == tld(d.suffix())) {
+                    1
+                } else {
+                    0
+                },
+                brand.suffixes.iter().any(|s| s == "com"),
+            )
+        };
+        let best = brands.iter().map(|&b| claim(b)).max();
+        brands
+            .iter()
+            .copied()
+            .filter(|&b| Some(claim(b)) == best)
+            .collect()
+    }
+
+    /// The skeletons of the words (split at dots and hyphens) left of the suffix.
+    pub(super) fn head_words(&self, d: &Domain) -> Vec<String> {
+        let head_len = d.unicode().len() - d.suffix_unicode().len();
+        d.unicode()[..head_len.saturating_sub(1)]
+            .split(['.', '-'])
+            .filter(|w| !w.is_empty())
+            .map(skeleton::skeleton)
+            .collect()
+    }
+
+    /// A keyword (default or the brand's own) among the words of the name, outside the suffix.
+    pub(super) fn keyword_in(&self, d: &Domain, term: &str, brand: &BrandInfo) -> Option<String> {
+        let head_len = d.unicode().len() - d.suffix_unicode().len();
+        let head = &d.unicode()[..head_len.saturating_sub(1)];
+        head.split(['.', '-']).find_map(|w| {
+            if w.is_empty() || term.contains(w) {
+                return None;
+            }
+            self.words
+                .is_keyword(&skeleton::skeleton(w), &brand.keywords)
+                .then(|| w.to_string())
+        })
+    }
+}

@@ -1,0 +1,198 @@
+//! Building the matcher's indexes from the watchlists, once.
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::combo::{self, Words};
+use super::typo::TypoIndex;
+use super::{BrandInfo, LengthSet, Matcher, Term, loose, skeleton, tld};
+use crate::domain::Domain;
+use crate::watchlist::{Brand, DEFAULT_KEYWORDS};
+
+impl Matcher {
+    /// Builds the indexes for `brands`. Cost is linear in the number of terms.
+    pub fn build(brands: &[Brand]) -> Matcher {
+        let mut infos = Vec::with_capacity(brands.len());
+        let mut terms: Vec<Term> = Vec::new();
+        let mut term_ids: FxHashMap<String, u32> = FxHashMap::default();
+        let mut official = FxHashSet::default();
+        let keywords: FxHashSet<Box<str>> = DEFAULT_KEYWORDS
+            .iter()
+            .flat_map(|k| skeleton::both_forms(k))
+            .flat_map(|k| combo::keyword_forms(&k))
+            .collect();
+        let common_tlds: FxHashSet<Box<str>> = combo::TLD_WORDS
+            .iter()
+            .flat_map(|t| skeleton::both_forms(t))
+            .collect();
+        let mut tlds = common_tlds.clone();
+
+        for (bid, brand) in brands.iter().enumerate() {
+            // Sorted, for `Words::is_keyword`'s binary search.
+            let mut own: Vec<Box<str>> = brand
+                .keywords
+                .iter()
+                .flat_map(|k| skeleton::both_forms(k))
+                .flat_map(|k| combo::keyword_forms(&k))
+                .collect();
+            own.sort_unstable();
+            own.dedup();
+            let official_suffixes: Vec<String> = brand
+                .domains
+                .iter()
+                .filter_map(|d| Domain::parse(d).ok())
+                .map(|d| d.suffix().to_string())
+                .collect();
+            let mut marks: Vec<Box<str>> = Vec::new();
+            for sfx in &official_suffixes {
+                for mark in [tld(sfx), &sfx.replace('.', "")] {
+                    let mark = skeleton::skeleton(mark).into_boxed_str();
+                    if !marks.contains(&mark) {
+                        marks.push(mark);
+                    }
+                }
+            }
+            infos.push(BrandInfo {
+                name: brand.name.clone(),
+                suffixes: official_suffixes,
+                marks,
+                keywords: own.clone(),
+                allow: brand.allow.clone(),
+            });
+            let mut suffixes: Vec<(Box<str>, Box<str>)> = Vec::new();
+            for d in &brand.domains {
+                official.insert(d.clone().into_boxed_str());
+                // The public suffix (`jp` of `bk.mufg.jp`, not `mufg.jp`); a domain that is on
+                // the list itself (`googleapis.com`) gives what follows its first label.
+                let suffix = match Domain::parse(d) {
+                    Ok(parsed) => Some(parsed.suffix().to_string()),
+                    Err(_) => d.split_once('.').map(|(_, rest)| rest.to_string()),
+                };
+                if let Some(suffix) = suffix.as_deref() {
+                    for joined in skeleton::both_forms(&suffix.replace('.', "")) {
+                        suffixes.push((joined, suffix.into()));
+                    }
+                    for label in suffix.split('.') {
+                        for form in skeleton::both_forms(label) {
+                            suffixes.push((form, label.into()));
+                        }
+                    }
+                }
+            }
+            for t in &brand.terms {
+                let id = *term_ids.entry(t.clone()).or_insert_with(|| {
+                    terms.push(Term {
+                        text: t.clone(),
+                        skeleton: skeleton::skeleton(t).into_boxed_str(),
+                        chars: t.chars().count(),
+                        brands: Vec::new(),
+                        keywords: Vec::new(),
+                        suffixes: Vec::new(),
+                    });
+                    terms.len() as u32 - 1
+                });
+                let term = &mut terms[id as usize];
+                if !term.brands.contains(&(bid as u32)) {
+                    term.brands.push(bid as u32);
+                }
+                for k in &own {
+                    if !term.keywords.contains(k) {
+                        term.keywords.push(k.clone());
+                    }
+                }
+                tlds.extend(suffixes.iter().map(|(key, _)| key.clone()));
+                for sfx in &suffixes {
+                    if !term.suffixes.contains(sfx) {
+                        term.suffixes.push(sfx.clone());
+                    }
+                }
+            }
+        }
+
+        for t in &mut terms {
+            t.keywords.sort_unstable();
+        }
+
+        let mut strict: FxHashMap<Box<str>, Vec<u32>> = FxHashMap::default();
+        let mut loose: FxHashMap<Box<str>, Vec<u32>> = FxHashMap::default();
+        let mut strict_lens = LengthSet::default();
+        let mut loose_lens = LengthSet::default();
+        for (id, t) in terms.iter().enumerate() {
+            let s = skeleton::skeleton(&t.text);
+            strict_lens.insert_range(s.len(), s.len());
+            if t.chars >= loose::MIN_CHARS && s.is_ascii() {
+                // A loose match is within two characters of the term, and the skeleton may
+                // spell a character with two (`m` → `rn`).
+                loose_lens.insert_range(s.len().saturating_sub(4), s.len() * 2 + 4);
+                // Keyed by the form without the tricks too: `1cioud` has no `cl` to become the
+                // `d` of `icloud`'s skeleton `idoud`.
+                for form in skeleton::both_forms(&t.text) {
+                    let mut key = String::new();
+                    loose::push_key(&form, &mut key);
+                    let ids = loose.entry(key.into_boxed_str()).or_default();
+                    if !ids.contains(&(id as u32)) {
+                        ids.push(id as u32);
+                    }
+                }
+            }
+            strict
+                .entry(s.into_boxed_str())
+                .or_default()
+                .push(id as u32);
+        }
+        // Names are scanned in their skeleton and, where the ASCII tricks changed it, also in
+        // the form without them (`smbclogin` is `smbdogin` with them), so each term is a
+        // pattern in both its forms.
+        let mut forms: FxHashMap<Box<str>, Vec<u32>> = FxHashMap::default();
+        for (id, t) in terms.iter().enumerate() {
+            for form in skeleton::both_forms(&t.text) {
+                let entry = forms.entry(form).or_default();
+                if !entry.contains(&(id as u32)) {
+                    entry.push(id as u32);
+                }
+            }
+        }
+        let mut patterns: Vec<&str> = forms.keys().map(|k| &**k).collect();
+        patterns.sort_unstable();
+        let ac_terms = patterns.iter().map(|p| forms[*p].clone()).collect();
+        let min_term_len = patterns.iter().map(|p| p.len()).min().unwrap_or(usize::MAX);
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&patterns)
+            .or_else(|_| {
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    .build(&patterns)
+            })
+            .expect("term skeletons are short literal strings");
+        let typo_terms: Vec<&str> = terms.iter().map(|t| t.text.as_str()).collect();
+        let typo = TypoIndex::build(&typo_terms);
+
+        let keyword_max_len = keywords
+            .iter()
+            .chain(terms.iter().flat_map(|t| t.keywords.iter()))
+            .map(|k| k.len())
+            .max()
+            .unwrap_or(0);
+        Matcher {
+            brands: infos,
+            terms,
+            strict,
+            loose,
+            typo,
+            ac,
+            ac_terms,
+            official,
+            words: Words {
+                keyword_max_len,
+                keywords,
+                tlds,
+                common_tlds,
+            },
+            loose_lens,
+            strict_lens,
+            min_term_len,
+        }
+    }
+}
