@@ -870,6 +870,39 @@ mod tests {
     }
 
     #[test]
+    fn an_escalation_by_enrichment_says_what_changed_and_what_the_domain_is() {
+        let mut a = alert("PayPal", "paypa1.com", 80);
+        a.reason = AlertReason::Escalated;
+        a.change =
+            Some("escalated by enrichment: now live: https://paypa1.com/ answers 200".into());
+        a.record.enrichment = Some(Box::new(crate::store::Enrichment {
+            state: Some(crate::store::DomainState::Live),
+            web: Some(crate::store::WebInfo {
+                status: Some(200),
+                title: Some("<b>Sign in</b>\nBcc: x@example.com".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }));
+        let r = render(&route(), &[a]);
+        assert!(
+            r.text.contains(
+                "  Alert        escalated by enrichment: now live: https[://]paypa1[.]com/ answers 200\n"
+            ),
+            "{}",
+            r.text
+        );
+        assert!(
+            r.text.contains(
+                "  Enrichment   state live; page title '<b>Sign in</b> Bcc: x@example[.]com'\n"
+            ),
+            "{}",
+            r.text
+        );
+        assert!(r.html.contains("&lt;b&gt;Sign in&lt;/b&gt;") && !r.html.contains("<b>Sign"));
+    }
+
+    #[test]
     fn hostile_values_are_escaped_and_never_break_lines() {
         let mut a = alert("Pay\r\nBcc: evil@example.com", "paypa1.com", 90);
         a.reason = AlertReason::Escalated;
