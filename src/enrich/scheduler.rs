@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info};
@@ -27,6 +28,8 @@ pub type Routes = Arc<dyn Fn(&Record) -> Vec<String> + Send + Sync>;
 
 /// How often the schedule is read when nothing finished.
 const POLL: Duration = Duration::from_millis(500);
+/// How long a domain whose lookup panicked waits.
+const PANIC_RETRY: Duration = Duration::from_secs(3600);
 /// Overflowed domains remembered (to count each once).
 const OVERFLOW_MEMORY: usize = 100_000;
 
@@ -89,7 +92,23 @@ impl Enricher {
                         let (this, permits) = (this.clone(), permits.clone());
                         tasks.spawn(async move {
                             let _permit = permits.acquire_owned().await;
-                            this.enrich_one(&domain).await;
+                            // A panic (a bug some answer found) costs that domain an hour, not a
+                            // crash loop: its schedule entry moves on.
+                            let done = std::panic::AssertUnwindSafe(this.enrich_one(&domain))
+                                .catch_unwind()
+                                .await;
+                            if done.is_err() {
+                                error!("Enriching a domain panicked; it is tried again in an hour (a bug: please report it).");
+                                let d = domain.clone();
+                                let later = now_ms() + PANIC_RETRY.as_millis() as u64;
+                                if let Err(e) = this
+                                    .store
+                                    .blocking(move |s| s.reschedule_enrichment(&d, later))
+                                    .await
+                                {
+                                    error!(error = %e, "Rescheduling an enrichment failed.");
+                                }
+                            }
                             domain
                         });
                     }
