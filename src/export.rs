@@ -188,6 +188,10 @@ pub struct Policy {
     pub min_score: u8,
     /// List domains marked taken down (default: yes — a taken-down domain may come back).
     pub include_taken_down: bool,
+    /// `[export] require`: untriaged findings are listed only once enrichment found their
+    /// domain at least this far along: `live` (a web site, or mail-ready), or `mail-ready`.
+    /// Confirmed and taken-down findings are listed regardless.
+    pub require: Option<crate::store::DomainState>,
 }
 
 impl Default for Policy {
@@ -195,6 +199,7 @@ impl Default for Policy {
         Policy {
             min_score: 60,
             include_taken_down: true,
+            require: None,
         }
     }
 }
@@ -614,7 +619,18 @@ pub fn from_store(
 ) -> Result<Export, crate::store::StoreError> {
     let hits = crate::hits::query(store, &crate::hits::Filter::default())?;
     let entries = select(
-        hits.iter().map(|h| Entry::from_record(&h.record, h.status)),
+        hits.iter()
+            .filter(|h| {
+                h.status != TriageStatus::New
+                    || policy.require.is_none_or(|required| {
+                        h.record
+                            .enrichment
+                            .as_ref()
+                            .and_then(|e| e.state)
+                            .is_some_and(|s| s >= required)
+                    })
+            })
+            .map(|h| Entry::from_record(&h.record, h.status)),
         policy,
     );
     let now = std::time::SystemTime::now()

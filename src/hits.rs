@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::finding::Technique;
-use crate::store::{Record, Store, StoreError, Triage, TriageStatus};
+use crate::store::{DomainState, MailReadiness, Record, Store, StoreError, Triage, TriageStatus};
 
 /// A finding and what people decided about it.
 #[derive(Debug, Clone, Serialize)]
@@ -14,6 +14,12 @@ pub struct Hit {
     pub status: TriageStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub triage: Option<Triage>,
+    /// The enrichment state (absent until the domain was looked up), and the score with
+    /// enrichment's bounded adjustment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<DomainState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enriched_score: Option<u8>,
 }
 
 /// Every criterion is optional; all given must hold.
@@ -27,6 +33,10 @@ pub struct Filter {
     pub technique: Option<Technique>,
     /// Registrable domain, exact.
     pub domain: Option<String>,
+    /// Enrichment state, exact (`live`, `mail-ready`, ...).
+    pub state: Option<DomainState>,
+    /// Only domains whose DNS makes them able to receive and send mail.
+    pub mail_ready: bool,
 }
 
 impl Filter {
@@ -43,7 +53,16 @@ impl Filter {
             && self.min_score.is_none_or(|m| f.score >= m)
             && self.technique.is_none_or(|t| f.techniques.contains(&t))
             && self.domain.as_ref().is_none_or(|d| d == &f.registrable)
+            && self.state.is_none_or(|s| state(&hit.record) == Some(s))
+            && (!self.mail_ready
+                || hit.record.enrichment.as_ref().and_then(|e| e.mail)
+                    == Some(MailReadiness::MailReady))
     }
+}
+
+/// The enrichment state of a record, when it has been looked up.
+pub fn state(record: &Record) -> Option<DomainState> {
+    record.enrichment.as_ref().and_then(|e| e.state)
 }
 
 /// The findings that pass `filter`, newest first.
@@ -53,11 +72,27 @@ pub fn query(store: &Store, filter: &Filter) -> Result<Vec<Hit>, StoreError> {
         None => store.records().collect::<Result<_, _>>()?,
     };
     let mut hits = Vec::new();
-    for record in records {
+    // One lookup per domain: its findings (one per brand) are next to each other.
+    let mut enrichment: Option<(String, Option<Box<crate::store::Enrichment>>)> = None;
+    for mut record in records {
+        let registrable = &record.finding.registrable;
+        if enrichment.as_ref().is_none_or(|(d, _)| d != registrable) {
+            enrichment = Some((
+                registrable.clone(),
+                store.enrichment(registrable)?.map(Box::new),
+            ));
+        }
+        record.enrichment = enrichment.as_ref().and_then(|(_, e)| e.clone());
         let triage = store.triage(&record.finding.registrable, &record.finding.brand)?;
         let hit = Hit {
             status: triage.as_ref().map_or(TriageStatus::New, |t| t.status),
             triage,
+            state: state(&record),
+            enriched_score: record
+                .enrichment
+                .as_deref()
+                .filter(|e| e.state.is_some())
+                .map(|e| crate::enrich::state::adjusted(record.finding.score, Some(e))),
             record,
         };
         if filter.accepts(&hit) {
@@ -121,5 +156,125 @@ mod tests {
         for s in ["yesterday", "99999999999999999999y", "1969-12-31", ""] {
             assert!(parse_since(s).is_err(), "{s}");
         }
+    }
+}
+
+#[cfg(test)]
+mod enrichment_tests {
+    use super::*;
+    use crate::export::{Format, Policy, ZoneOptions};
+    use crate::finding::{Finding, SCHEMA_VERSION};
+    use crate::store::{Batch, Enrichment, MailReadiness, Sighting};
+
+    fn hit(domain: &str) -> crate::store::Hit {
+        crate::store::Hit {
+            finding: Finding {
+                schema: SCHEMA_VERSION,
+                domain: domain.into(),
+                unicode: domain.into(),
+                registrable: domain.into(),
+                brand: "PayPal".into(),
+                term: "paypal".into(),
+                techniques: vec![Technique::Homoglyph],
+                score: 70,
+                reasons: vec![],
+            },
+            sighting: Sighting {
+                source: "ct".into(),
+                name: domain.into(),
+                seen: "2026-11-28T06:41:07Z".into(),
+                ..Sighting::default()
+            },
+            dedup: None,
+        }
+    }
+
+    /// `hits --state`, `--mail-ready` and `[export] require` read the enrichment.
+    #[test]
+    fn filters_and_exports_follow_the_enrichment_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let batch = Batch {
+            hits: vec![
+                hit("paypa1.com"),
+                hit("paypa1-mail.com"),
+                hit("paypa1-new.com"),
+            ],
+            cursors: vec![],
+        };
+        store.apply(&batch).unwrap();
+        let set = |d: &str, state: DomainState, mail: MailReadiness, adj: i8| {
+            let e = Enrichment {
+                state: Some(state),
+                mail: Some(mail),
+                score_adjustment: adj,
+                ..Enrichment::default()
+            };
+            let due = store.enrichment(d).unwrap().unwrap().due_ms;
+            store
+                .save_enrichment(d, &e, due, None, &|_| Vec::new())
+                .unwrap();
+        };
+        set("paypa1.com", DomainState::Live, MailReadiness::None, 15);
+        set(
+            "paypa1-mail.com",
+            DomainState::MailReady,
+            MailReadiness::MailReady,
+            10,
+        );
+        let names = |f: &Filter| -> Vec<String> {
+            query(&store, f)
+                .unwrap()
+                .into_iter()
+                .map(|h| h.record.finding.registrable)
+                .collect()
+        };
+        let live = Filter {
+            state: Some(DomainState::Live),
+            ..Filter::default()
+        };
+        assert_eq!(names(&live), ["paypa1.com"]);
+        let mail = Filter {
+            mail_ready: true,
+            ..Filter::default()
+        };
+        assert_eq!(names(&mail), ["paypa1-mail.com"]);
+        let all = query(&store, &Filter::default()).unwrap();
+        let pending = all
+            .iter()
+            .find(|h| h.record.finding.registrable == "paypa1-new.com")
+            .unwrap();
+        assert_eq!((pending.state, pending.enriched_score), (None, None));
+        let live = all
+            .iter()
+            .find(|h| h.record.finding.registrable == "paypa1.com")
+            .unwrap();
+        assert_eq!(live.enriched_score, Some(85));
+        let json = serde_json::to_value(live).unwrap();
+        assert_eq!(json["state"], "live");
+        assert_eq!(json["enrichment"]["score_adjustment"], 15);
+
+        let listed = |require| {
+            let policy = Policy {
+                require,
+                ..Policy::default()
+            };
+            crate::export::from_store(&store, Format::Plain, &policy, &ZoneOptions::default())
+                .unwrap()
+                .body
+        };
+        let everything = listed(None);
+        assert!(everything.contains("paypa1-new.com"), "{everything}");
+        let body = listed(Some(DomainState::Live));
+        assert!(
+            body.contains("paypa1.com") && body.contains("paypa1-mail.com"),
+            "{body}"
+        );
+        assert!(!body.contains("paypa1-new.com"), "{body}");
+        let body = listed(Some(DomainState::MailReady));
+        assert!(
+            body.contains("paypa1-mail.com") && !body.contains("paypa1.com\n"),
+            "{body}"
+        );
     }
 }
