@@ -222,6 +222,7 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
             token: config.api.token.clone(),
             ready: readiness(metrics.clone(), alive.clone()),
             instance: instance.instance.clone(),
+            limits: config.api.limits.clone(),
         };
         info!(listen = %listener.local_addr()?, instance = %instance.instance, "API listening.");
         let stop = cancel.clone();

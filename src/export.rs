@@ -177,6 +177,20 @@ impl Entry {
     }
 }
 
+impl Entry {
+    /// The entry for a stored finding's summary (what [`from_store`] reads).
+    pub fn from_summary(s: &crate::store::Summary, status: TriageStatus) -> Entry {
+        Entry {
+            domain: s.registrable.clone(),
+            brand: s.brand.clone(),
+            score: s.score,
+            status,
+            first_seen: s.first_seen.clone(),
+            techniques: s.techniques.iter().map(|t| t.name().to_owned()).collect(),
+        }
+    }
+}
+
 /// Which findings an export lists.
 ///
 /// `confirmed` always; `new` at or above `min_score`; `taken_down` when `include_taken_down`;
@@ -612,11 +626,19 @@ pub fn from_store(
     policy: &Policy,
     zone: &ZoneOptions,
 ) -> Result<Export, crate::store::StoreError> {
-    let hits = crate::hits::query(store, &crate::hits::Filter::default())?;
-    let entries = select(
-        hits.iter().map(|h| Entry::from_record(&h.record, h.status)),
-        policy,
-    );
+    // One summary at a time: only what the policy admits is kept, as small entries.
+    let mut admitted = Vec::new();
+    for summary in store.summaries() {
+        let s = summary?;
+        let status = store
+            .triage(&s.registrable, &s.brand)?
+            .map_or(TriageStatus::New, |t| t.status);
+        let entry = Entry::from_summary(&s, status);
+        if policy.admits(&entry) {
+            admitted.push(entry);
+        }
+    }
+    let entries = select(admitted, policy);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default()

@@ -68,6 +68,8 @@ pub struct ApiConfig {
     /// Whether the config named `listen`: then a taken port stops the start; the default
     /// address only warns (a fresh `lookalike run` must not fail because 8080 is taken).
     pub explicit: bool,
+    /// Connections, requests in flight and timeouts.
+    pub limits: crate::api::Limits,
 }
 
 impl Default for ApiConfig {
@@ -76,6 +78,7 @@ impl Default for ApiConfig {
             listen: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 8080))),
             token: None,
             explicit: false,
+            limits: crate::api::Limits::default(),
         }
     }
 }
@@ -201,6 +204,10 @@ struct RawApi {
     listen: Option<Spanned<String>>,
     token_env: Option<Spanned<String>>,
     token_file: Option<Spanned<String>>,
+    max_connections: Option<Spanned<usize>>,
+    max_requests: Option<Spanned<usize>>,
+    header_timeout: Option<Spanned<String>>,
+    request_timeout: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -418,6 +425,28 @@ impl Config {
                         )
                     })?)
                 };
+            }
+            let limits = &mut config.api.limits;
+            for (value, field, into) in [
+                (
+                    &api.max_connections,
+                    "max_connections",
+                    &mut limits.max_connections,
+                ),
+                (&api.max_requests, "max_requests", &mut limits.max_requests),
+            ] {
+                if let Some(v) = value {
+                    if *v.get_ref() == 0 {
+                        return Err(invalid(v.span(), format!("{field} must be at least 1")));
+                    }
+                    *into = *v.get_ref();
+                }
+            }
+            if let Some(t) = &api.header_timeout {
+                limits.header_timeout = duration(t, "header_timeout", &invalid)?;
+            }
+            if let Some(t) = &api.request_timeout {
+                limits.request_timeout = duration(t, "request_timeout", &invalid)?;
             }
             config.api.token = routes::secret(
                 api.token_env.as_ref(),
