@@ -39,8 +39,17 @@ const MAX_BODY: usize = 64 * 1024;
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 1000;
 
+/// What `/readyz` reports.
+#[derive(Debug, Clone, Default)]
+pub struct Ready {
+    /// Why the service is not ready; `None` when it is.
+    pub error: Option<String>,
+    /// Sources that cannot be reached now (the service may be ready without them).
+    pub unreachable: Vec<String>,
+}
+
 /// Whether the service is ready, as `/readyz` reports it.
-pub type Readiness = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
+pub type Readiness = Arc<dyn Fn() -> Ready + Send + Sync>;
 
 #[derive(Clone)]
 pub struct ApiState {
@@ -242,7 +251,7 @@ async fn auth(State(state): State<Ctx>, request: Request, next: Next) -> Respons
 /// Whether an `Authorization` header value carries `token` as a bearer token. The scheme is
 /// case-insensitive (RFC 9110 11.1); an empty or blank token never authorizes anything, even
 /// if one were configured (the config refuses those; this is the second lock).
-fn authorized(header: Option<&str>, token: &str) -> bool {
+pub(crate) fn authorized(header: Option<&str>, token: &str) -> bool {
     if token.trim().is_empty() {
         return false;
     }
@@ -439,8 +448,15 @@ async fn triage(
         Ok(s) => s,
         Err(e) => return error(StatusCode::BAD_REQUEST, &e),
     };
-    if body.note.as_ref().is_some_and(|n| n.len() > 4096) {
-        return error(StatusCode::BAD_REQUEST, "note is over 4096 bytes");
+    if body
+        .note
+        .as_ref()
+        .is_some_and(|n| n.len() > crate::store::MAX_NOTE_BYTES)
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            &format!("note is over {} bytes", crate::store::MAX_NOTE_BYTES),
+        );
     }
     let registrable = registrable(&domain);
     let by = body.by.unwrap_or_else(|| "api".to_owned());
@@ -579,14 +595,18 @@ async fn metrics(State(state): State<Ctx>) -> Response {
 }
 
 async fn readyz(State(state): State<Ctx>) -> Response {
-    match (state.ready)() {
-        Ok(()) => axum::Json(json!({ "ready": true })).into_response(),
-        Err(why) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(json!({ "ready": false, "error": why })),
-        )
-            .into_response(),
-    }
+    let ready = (state.ready)();
+    let body = json!({
+        "ready": ready.error.is_none(),
+        "error": ready.error,
+        "unreachable": ready.unreachable,
+    });
+    let status = if ready.error.is_none() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(body)).into_response()
 }
 
 /// `Sun, 06 Nov 1994 08:49:37 GMT`.
