@@ -303,11 +303,7 @@ fn issue19_export_output_syncs_the_file_and_its_folder() {
     let config = seeded_config(dir.path(), "");
     let out = dir.path().join("zone.rpz");
     let o = Command::new("strace")
-        .args([
-            "-f",
-            "-e",
-            "trace=fsync,fdatasync,rename,renameat,renameat2",
-        ])
+        .args(["-f", "-y", "-e", "trace=fsync,fdatasync,rename,renameat,renameat2"])
         .arg(env!("CARGO_BIN_EXE_lookalike"))
         .args(["export", "--format", "rpz", "--config"])
         .arg(&config)
@@ -317,20 +313,25 @@ fn issue19_export_output_syncs_the_file_and_its_folder() {
         .unwrap();
     assert!(o.status.success(), "{}", text(&o.stderr));
     let trace = text(&o.stderr);
-    let calls: Vec<&str> = trace
-        .lines()
-        .filter(|l| l.contains("sync(") || l.contains("rename"))
-        .map(|l| l.split('(').next().unwrap_or(""))
-        .map(|c| c.rsplit(' ').next().unwrap_or(c))
-        .collect();
-    let rename = calls.iter().position(|c| c.starts_with("rename"));
-    let syncs: Vec<usize> = (0..calls.len())
-        .filter(|&i| calls[i].contains("sync"))
-        .collect();
-    let rename = rename.unwrap_or_else(|| panic!("no rename: {trace}"));
+    // `-y` names each descriptor's file: `fsync(3</tmp/x/zone.lookalike-tmp>)`. The store's
+    // own syncs (sled) are other files.
+    let folder = dir.path().canonicalize().unwrap().display().to_string();
+    let lines: Vec<&str> = trace.lines().collect();
+    let rename = lines
+        .iter()
+        .position(|l| l.contains("rename") && l.contains("zone.lookalike-tmp"))
+        .unwrap_or_else(|| panic!("no rename: {trace}"));
+    let synced = |l: &str, path: &str| {
+        (l.contains("fsync(") || l.contains("fdatasync(")) && l.contains(&format!("<{path}>"))
+    };
+    let tmp = format!("{folder}/zone.lookalike-tmp");
     assert!(
-        syncs.iter().any(|&i| i < rename) && syncs.iter().any(|&i| i > rename),
-        "a sync before and after the rename: {calls:?}"
+        lines[..rename].iter().any(|l| synced(l, &tmp)),
+        "the file is synced before the rename: {trace}"
+    );
+    assert!(
+        lines[rename..].iter().any(|l| synced(l, &folder)),
+        "the folder is synced after the rename: {trace}"
     );
     assert!(std::fs::read_to_string(&out).unwrap().contains("CNAME ."));
 }
