@@ -1,6 +1,6 @@
-//! The API under load: resident memory of `lookalike run` idle, under 200 and 500 concurrent
-//! clients, and after, on a store of tens of thousands of findings; then 3,000 half-sent
-//! requests and how many are still held once the header timeout has passed.
+//! The API under load: resident memory of `lookalike run` idle, with 3,000 half-sent requests
+//! (and how many are still held once the header timeout has passed), under 200 and 500
+//! concurrent clients, and after, on a store of tens of thousands of findings.
 //!
 //! ```sh
 //! cargo build --release
@@ -10,7 +10,9 @@
 //! Each BINARY (default `target/release/lookalike`) is measured in turn on a fresh copy of
 //! the same store, so two builds compare in one run. Clients loop over a mix of requests: a
 //! page of 1,000 findings, a filtered page of 100, one domain, the RPZ and CSV blocklists.
-//! Everything runs on 127.0.0.1 and stops by itself.
+//! Everything runs on 127.0.0.1 and stops by itself. A service whose resident memory passes
+//! `--cap` MB (default 3000) is killed at once, so that a build without bounds cannot take the
+//! machine's memory; its figure then reads "over the cap".
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -25,6 +27,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 struct Args {
     findings: usize,
     seconds: u64,
+    cap_mb: f64,
     binaries: Vec<PathBuf>,
 }
 
@@ -32,6 +35,7 @@ fn args() -> Args {
     let mut a = Args {
         findings: 30_000,
         seconds: 15,
+        cap_mb: 3000.0,
         binaries: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
@@ -39,6 +43,7 @@ fn args() -> Args {
         match arg.as_str() {
             "--findings" => a.findings = it.next().and_then(|v| v.parse().ok()).expect("N"),
             "--seconds" => a.seconds = it.next().and_then(|v| v.parse().ok()).expect("N"),
+            "--cap" => a.cap_mb = it.next().and_then(|v| v.parse().ok()).expect("N"),
             other => a.binaries.push(PathBuf::from(other)),
         }
     }
@@ -149,7 +154,13 @@ struct Counts {
 
 /// `clients` loops of requests for `seconds`; returns the peak RSS seen (sampled every
 /// 100 ms) and the answers.
-async fn load(port: u16, pid: u32, clients: usize, seconds: u64) -> (f64, Arc<Counts>) {
+async fn load(
+    port: u16,
+    pid: u32,
+    clients: usize,
+    seconds: u64,
+    cap_mb: f64,
+) -> (f64, Arc<Counts>) {
     let counts = Arc::new(Counts::default());
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(clients)
@@ -205,6 +216,12 @@ async fn load(port: u16, pid: u32, clients: usize, seconds: u64) -> (f64, Arc<Co
     let mut peak: f64 = 0.0;
     while !tasks.is_empty() {
         peak = peak.max(rss_mb(pid));
+        if peak > cap_mb {
+            // Over the cap: stop the service before it takes the machine's memory.
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            tasks.abort_all();
+            break;
+        }
         tokio::select! {
             _ = tasks.join_next() => {}
             () = tokio::time::sleep(Duration::from_millis(100)) => {}
@@ -244,6 +261,7 @@ async fn half_sent(port: u16, pid: u32, n: usize, wait: Duration) -> (usize, f64
 
 fn main() {
     let args = args();
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -277,8 +295,21 @@ fn main() {
         let idle = rss_mb(pid);
         println!("\n{}", binary.display());
         println!("  idle                 {idle:7.1} MB");
+        // Half-sent requests first: a build without bounds may not survive the load phases.
+        let (open, rss) = runtime.block_on(half_sent(port, pid, 3000, Duration::from_secs(14)));
+        println!("  3000 half-sent requests: {rss:.1} MB with them, {open} still held after 15 s");
+        std::thread::sleep(Duration::from_secs(3));
+        let mut killed = false;
         for clients in [200, 500] {
-            let (peak, c) = runtime.block_on(load(port, pid, clients, args.seconds));
+            let (peak, c) = runtime.block_on(load(port, pid, clients, args.seconds, args.cap_mb));
+            if peak > args.cap_mb {
+                println!(
+                    "  {clients} clients: over the cap of {:.0} MB within the phase; the service was killed",
+                    args.cap_mb
+                );
+                killed = true;
+                break;
+            }
             println!(
                 "  {clients} clients, {}s    peak {peak:7.1} MB   200: {}  503: {}  other: {}  failed: {}  ({} MB sent)",
                 args.seconds,
@@ -289,10 +320,12 @@ fn main() {
                 c.bytes.load(Ordering::Relaxed) >> 20,
             );
         }
+        if killed {
+            let _ = child.wait();
+            continue;
+        }
         std::thread::sleep(Duration::from_secs(10));
         println!("  10 s after the load  {:7.1} MB", rss_mb(pid));
-        let (open, rss) = runtime.block_on(half_sent(port, pid, 3000, Duration::from_secs(14)));
-        println!("  3000 half-sent requests: {rss:.1} MB with them, {open} still held after 15 s");
         let _ = child.kill();
         let _ = child.wait();
     }
