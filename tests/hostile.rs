@@ -303,7 +303,12 @@ fn issue19_export_output_syncs_the_file_and_its_folder() {
     let config = seeded_config(dir.path(), "");
     let out = dir.path().join("zone.rpz");
     let o = Command::new("strace")
-        .args(["-f", "-y", "-e", "trace=fsync,fdatasync,rename,renameat,renameat2"])
+        .args([
+            "-f",
+            "-y",
+            "-e",
+            "trace=fsync,fdatasync,rename,renameat,renameat2",
+        ])
         .arg(env!("CARGO_BIN_EXE_lookalike"))
         .args(["export", "--format", "rpz", "--config"])
         .arg(&config)
