@@ -1123,6 +1123,212 @@ fn pipeline_section(cache: &Path) {
     );
 }
 
+/// One pipeline run over the cached log, with the enrichment service running beside it when
+/// `enrich` is given: (entries/s, lookups the enricher made meanwhile, findings stored).
+fn timed_pipeline(
+    cache: &Path,
+    detector: &Arc<Detector>,
+    router: &Arc<Router>,
+    enrich: Option<&lookalike::config::EnrichConfig>,
+) -> (f64, u64, usize) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(dir.path()).expect("store");
+    let metrics = Metrics::new();
+    let source = Arc::new(SourceInfo {
+        id: format!("ct:{}", "be".repeat(32)),
+        kind: "ct",
+        name: "lookalike bench log".into(),
+        url: "https://ct.bench.invalid/".into(),
+        tiled: false,
+        metrics: metrics.log("lookalike bench log"),
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let started = Instant::now();
+    rt.block_on(async {
+        let cancel = CancellationToken::new();
+        let enricher = match enrich {
+            Some(config) => {
+                let (lookups, _) =
+                    lookalike::enrich::Lookups::build(config, &reqwest::Client::new())
+                        .await
+                        .expect("lookups");
+                let e = lookalike::enrich::scheduler::Enricher {
+                    lookups: Arc::new(lookups),
+                    store: store.clone(),
+                    routes: Arc::new(|_| Vec::new()),
+                    metrics: metrics.clone(),
+                    outbox_wake: Arc::new(Notify::new()),
+                    recheck: config.recheck.clone(),
+                    concurrency: config.concurrency,
+                    queue: config.queue,
+                };
+                Some(tokio::spawn(e.run(cancel.clone())))
+            }
+            None => None,
+        };
+        let (tx, rx) = mpsc::channel::<Work>(WORK_QUEUE);
+        let (event_tx, mut event_rx) = mpsc::channel::<Event>(1024);
+        let drain = tokio::spawn(async move { while event_rx.recv().await.is_some() {} });
+        let producer = tokio::task::spawn_blocking({
+            let source = source.clone();
+            let cache = cache.to_owned();
+            move || {
+                let mut reader = TileReader::open(&cache).expect("tile cache");
+                let mut start = 0u64;
+                while let Some(tile) = reader.next_tile() {
+                    let count = (ENTRIES - start).min(TILE_WIDTH);
+                    let work = Work {
+                        source: source.clone(),
+                        start,
+                        next: Some(start + count),
+                        payload: Payload::Tile {
+                            data: Bytes::from(tile),
+                            skip: 0,
+                            count: count as usize,
+                        },
+                    };
+                    if tx.blocking_send(work).is_err() {
+                        break;
+                    }
+                    start += count;
+                }
+            }
+        });
+        let pipeline = Pipeline {
+            detector: Arc::new(RwLock::new(detector.clone())),
+            router: Arc::new(RwLock::new(router.clone())),
+            alive: Arc::new(AtomicU64::new(0)),
+            outbox_wake: Arc::new(Notify::new()),
+            certs: None,
+            store: store.clone(),
+            metrics: metrics.clone(),
+            events: event_tx,
+        };
+        pipeline.run(rx, CancellationToken::new()).await;
+        producer.await.expect("producer");
+        drain.await.expect("event drain");
+        cancel.cancel();
+        if let Some(e) = enricher {
+            let _ = e.await;
+        }
+    });
+    let secs = started.elapsed().as_secs_f64();
+    assert_eq!(source.metrics.decoded.get(), ENTRIES);
+    (
+        ENTRIES as f64 / secs,
+        metrics.enrich_checks.get(),
+        store.finding_count(),
+    )
+}
+
+/// Pipeline throughput with enrichment off and on, in one run. "On" is the real enrichment
+/// service beside the pipeline, looking up every new finding against a local Unbound (which
+/// answers NXDOMAIN for everything: no query leaves the machine) and a local RDAP server that
+/// every TLD of the bundled bootstrap points to.
+fn enrich_section(cache: &Path) {
+    println!();
+    println!("== 4. Pipeline with enrichment on vs off (ingest must not slow down) ==");
+    let Some(unbound) = find_unbound() else {
+        println!("skipped: `unbound` not found (apt-get install unbound)");
+        return;
+    };
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let brands = watchlist::load(&[]).expect("watchlists");
+    let detector = Arc::new(Detector::new(&brands, DEFAULT_MIN_SCORE));
+    let router = Arc::new(Router::new(&[], &Alerts::default(), &brands).expect("router"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let servers = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let rdap_port = servers.block_on(async {
+        let app = axum::Router::new()
+            .fallback(|| async { (axum::http::StatusCode::NOT_FOUND, r#"{"errorCode":404}"#) });
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+        port
+    });
+    let tlds: Vec<String> = {
+        let v: serde_json::Value =
+            serde_json::from_str(lookalike::enrich::bootstrap::SNAPSHOT).unwrap();
+        v["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s[0].as_array().unwrap().iter())
+            .map(|t| t.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let bootstrap = dir.path().join("dns.json");
+    std::fs::write(
+        &bootstrap,
+        serde_json::json!({"services": [[tlds, [format!("http://127.0.0.1:{rdap_port}/")]]]})
+            .to_string(),
+    )
+    .unwrap();
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let d = dir.path().display();
+    let conf = dir.path().join("unbound.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "server:\n  interface: 127.0.0.1\n  port: {port}\n  do-ip6: no\n  do-daemonize: no\n  \
+             use-syslog: no\n  logfile: \"{d}/unbound.log\"\n  username: \"\"\n  chroot: \"\"\n  \
+             directory: \"{d}\"\n  pidfile: \"{d}/unbound.pid\"\n  num-threads: 1\n  \
+             access-control: 127.0.0.0/8 allow\n  module-config: \"iterator\"\n  local-zone: \".\" static\n"
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(unbound)
+        .args(["-d", "-c"])
+        .arg(&conf)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("unbound starts");
+    std::thread::sleep(Duration::from_millis(500));
+    let config = lookalike::config::EnrichConfig {
+        resolvers: vec![std::net::SocketAddr::from(([127, 0, 0, 1], port))],
+        rdap_bootstrap: lookalike::config::RdapBootstrap::Path(bootstrap),
+        timeout: Duration::from_secs(2),
+        rdap_requests_per_second: 10_000.0,
+        ..Default::default()
+    };
+    let (off, _, findings_off) = timed_pipeline(cache, &detector, &router, None);
+    let (on, checks, findings_on) = timed_pipeline(cache, &detector, &router, Some(&config));
+    let _ = child.kill();
+    let _ = child.wait();
+    println!("enrichment off           {off:>10.0} entries/s ({findings_off} findings)");
+    println!(
+        "enrichment on            {on:>10.0} entries/s ({findings_on} findings; {checks} domains \
+         looked up meanwhile: DNS and RDAP against loopback)"
+    );
+    println!(
+        "on / off                 {:>10.2} (the same run, same data; the shared machine moves this by a few %)",
+        on / off
+    );
+}
+
+fn find_unbound() -> Option<PathBuf> {
+    [
+        "/usr/sbin/unbound",
+        "/usr/local/sbin/unbound",
+        "/usr/bin/unbound",
+    ]
+    .into_iter()
+    .map(PathBuf::from)
+    .find(|p| p.is_file())
+}
+
 fn main() {
     let total = Instant::now();
     let cache = manifest_path(CACHE_DIR).join(CACHE_FILE);
@@ -1136,6 +1342,7 @@ fn main() {
     }
     decode_section(&cache);
     pipeline_section(&cache);
+    enrich_section(&cache);
     println!();
     println!("bench total {:.1} s", total.elapsed().as_secs_f64());
 }

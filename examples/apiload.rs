@@ -118,29 +118,39 @@ fn rss_mb(pid: u32) -> f64 {
 }
 
 fn start(binary: &Path, dir: &Path, port: u16) -> Child {
-    let config = dir.join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[store]\npath = \"store\"\n[api]\nlisten = \"127.0.0.1:{port}\"\n\
-             [[source]]\ntype = \"ct\"\nlists = \"none\"\n"
-        ),
-    )
-    .unwrap();
-    let child = Command::new(binary)
-        .args(["run", "--config"])
-        .arg(&config)
-        .env("LOOKALIKE_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the binary");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the API never listened");
-        std::thread::sleep(Duration::from_millis(100));
+    // Without enrichment (no lookups leave the machine); a build from before enrichment
+    // does not know the section, and is started without it.
+    for enrich in ["[enrich]\nenabled = false\n", ""] {
+        let config = dir.join("config.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[store]\npath = \"store\"\n{enrich}[api]\nlisten = \"127.0.0.1:{port}\"\n\
+                 [[source]]\ntype = \"ct\"\nlists = \"none\"\n"
+            ),
+        )
+        .unwrap();
+        let mut child = Command::new(binary)
+            .args(["run", "--config"])
+            .arg(&config)
+            .env("LOOKALIKE_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the binary");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return child;
+            }
+            if let Ok(Some(_)) = child.try_wait() {
+                break; // the config was refused: try the next one
+            }
+            assert!(Instant::now() < deadline, "the API never listened");
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
-    child
+    panic!("{} would not start", binary.display());
 }
 
 #[derive(Default)]

@@ -162,14 +162,15 @@ async fn soak(args: Args) {
         .sum();
     let drain = Instant::now();
     while drain.elapsed() < Duration::from_secs(120) {
-        let i = inbox.lock().unwrap();
-        if stored.lock().unwrap().len() as u64 >= expected
-            && i.webhook.len() as u64 >= expected
-            && i.mail.len() as u64 >= expected
-        {
+        let done = {
+            let i = inbox.lock().unwrap();
+            stored.lock().unwrap().len() as u64 >= expected
+                && i.webhook.len() as u64 >= expected
+                && i.mail.len() as u64 >= expected
+        };
+        if done {
             break;
         }
-        drop(i);
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let _ = Command::new("kill")

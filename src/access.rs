@@ -113,6 +113,12 @@ impl Access {
                     if let Some(t) = filter.technique {
                         q.push(("technique", t.name().into()));
                     }
+                    if let Some(s) = filter.state {
+                        q.push(("state", s.as_str().into()));
+                    }
+                    if filter.mail_ready {
+                        q.push(("mail_ready", "true".into()));
+                    }
                     if let Some(c) = &cursor {
                         q.push(("cursor", c.clone()));
                     }

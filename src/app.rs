@@ -4,7 +4,8 @@
 //! ```text
 //!  CT followers ──Work──► pipeline (decode, match, store) ──Event──► printer (stdout)
 //!        ▲                        │
-//!        └──── cursors ◄── store ◄┘                       status line (stderr, periodic)
+//!        └──── cursors ◄── store ◄┘ ◄── enricher (DNS, RDAP, web; rechecks) ─► outbox
+//!                                                         status line (stderr, periodic)
 //! ```
 //!
 //! Shutdown (SIGINT, SIGTERM, or the `shutdown` future): followers stop fetching, the pipeline
@@ -25,6 +26,8 @@ use tracing::{error, info, warn};
 use crate::api::{self, ApiState};
 use crate::certstream_server;
 use crate::config::Config;
+use crate::enrich::scheduler::Enricher;
+use crate::enrich::{Lookups, bootstrap};
 use crate::metrics::Metrics;
 use crate::pipeline::{CertEvent, Detector, Event, Pipeline, Swap, current};
 use crate::sinks::SinkContext;
@@ -137,6 +140,34 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
 
     let mut tasks = tokio::task::JoinSet::new();
     let outbox_wake = Arc::new(Notify::new());
+    if config.enrich.enabled {
+        let e = &config.enrich;
+        let (lookups, bootstrap) = Lookups::build(e, &http)
+            .await
+            .context("setting up enrichment ([enrich])")?;
+        if let Some(shared) = bootstrap {
+            tasks.spawn(bootstrap::refresh(
+                e.rdap_bootstrap.clone(),
+                shared,
+                http.clone(),
+                e.bootstrap_refresh,
+                cancel.clone(),
+            ));
+        }
+        let swap = router.clone();
+        let enricher = Enricher {
+            lookups: Arc::new(lookups),
+            store: store.clone(),
+            routes: Arc::new(move |r: &Record| current(&swap).routes_for(r)),
+            metrics: metrics.clone(),
+            outbox_wake: outbox_wake.clone(),
+            recheck: e.recheck.clone(),
+            concurrency: e.concurrency,
+            queue: e.queue,
+        };
+        info!(web = e.web, rdap = e.rdap, "Enrichment on.");
+        tasks.spawn(enricher.run(cancel.clone()));
+    }
     let alive = Arc::new(AtomicU64::new(crate::store::now_ms()));
     let pipeline = Pipeline {
         detector: detector.clone(),

@@ -202,6 +202,10 @@ pub struct Policy {
     pub min_score: u8,
     /// List domains marked taken down (default: yes — a taken-down domain may come back).
     pub include_taken_down: bool,
+    /// `[export] require`: untriaged findings are listed only once enrichment found their
+    /// domain at least this far along: `live` (a web site, or mail-ready), or `mail-ready`.
+    /// Confirmed and taken-down findings are listed regardless.
+    pub require: Option<crate::store::DomainState>,
 }
 
 impl Default for Policy {
@@ -209,6 +213,7 @@ impl Default for Policy {
         Policy {
             min_score: 60,
             include_taken_down: true,
+            require: None,
         }
     }
 }
@@ -650,9 +655,19 @@ pub fn from_store(
             .triage(&s.registrable, &s.brand)?
             .map_or(TriageStatus::New, |t| t.status);
         let entry = Entry::from_summary(&s, status);
-        if policy.admits(&entry) {
-            admitted.push(entry);
+        if !policy.admits(&entry) {
+            continue;
         }
+        // `[export] require`: an untriaged finding waits for its domain's enrichment.
+        if let (TriageStatus::New, Some(required)) = (status, policy.require)
+            && store
+                .enrichment(&s.registrable)?
+                .and_then(|e| e.state)
+                .is_none_or(|state| state < required)
+        {
+            continue;
+        }
+        admitted.push(entry);
     }
     let entries = select(admitted, policy);
     let now = std::time::SystemTime::now()

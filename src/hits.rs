@@ -4,7 +4,10 @@
 use serde::Serialize;
 
 use crate::finding::Technique;
-use crate::store::{Record, Store, StoreError, Summary, Triage, TriageStatus};
+use crate::store::{
+    DomainState, Enrichment, MailReadiness, Record, Store, StoreError, Summary, Triage,
+    TriageStatus,
+};
 
 /// A finding and what people decided about it.
 #[derive(Debug, Clone, Serialize)]
@@ -14,6 +17,12 @@ pub struct Hit {
     pub status: TriageStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub triage: Option<Triage>,
+    /// The enrichment state (absent until the domain was looked up), and the score with
+    /// enrichment's bounded adjustment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<DomainState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enriched_score: Option<u8>,
 }
 
 /// Every criterion is optional; all given must hold.
@@ -27,6 +36,10 @@ pub struct Filter {
     pub technique: Option<Technique>,
     /// Registrable domain, exact.
     pub domain: Option<String>,
+    /// Enrichment state, exact (`live`, `mail-ready`, ...).
+    pub state: Option<DomainState>,
+    /// Only domains whose DNS makes them able to receive and send mail.
+    pub mail_ready: bool,
 }
 
 impl Filter {
@@ -43,6 +56,22 @@ impl Filter {
             && self.technique.is_none_or(|t| s.techniques.contains(&t))
             && self.domain.as_ref().is_none_or(|d| d == &s.registrable)
     }
+
+    /// Whether the criteria on the domain's enrichment hold (state, mail readiness).
+    fn accepts_enrichment(&self, e: Option<&Enrichment>) -> bool {
+        self.state
+            .is_none_or(|s| e.and_then(|e| e.state) == Some(s))
+            && (!self.mail_ready || e.and_then(|e| e.mail) == Some(MailReadiness::MailReady))
+    }
+
+    fn needs_enrichment(&self) -> bool {
+        self.state.is_some() || self.mail_ready
+    }
+}
+
+/// The enrichment state of a record, when it has been looked up.
+pub fn state(record: &Record) -> Option<DomainState> {
+    record.enrichment.as_ref().and_then(|e| e.state)
 }
 
 /// A place in the order hits are listed in: newest first (`first_seen` descending), then
@@ -122,6 +151,8 @@ pub fn page_positions(
 ) -> Result<(Vec<Position>, bool), StoreError> {
     let mut best: std::collections::BinaryHeap<Position> = std::collections::BinaryHeap::new();
     let mut more = false;
+    // One enrichment lookup per domain: its findings (one per brand) come one after another.
+    let mut enrichment: Option<(String, Option<Enrichment>)> = None;
     let mut consider = |s: Summary| -> Result<(), StoreError> {
         if !filter.accepts(&s) {
             return Ok(());
@@ -129,6 +160,15 @@ pub fn page_positions(
         let p = Position::of(&s);
         if after.is_some_and(|a| p <= *a) {
             return Ok(());
+        }
+        if filter.needs_enrichment() {
+            if enrichment.as_ref().is_none_or(|(d, _)| d != &s.registrable) {
+                enrichment = Some((s.registrable.clone(), store.enrichment(&s.registrable)?));
+            }
+            let e = enrichment.as_ref().and_then(|(_, e)| e.as_ref());
+            if !filter.accepts_enrichment(e) {
+                return Ok(());
+            }
         }
         if let Some(wanted) = filter.status {
             let status = store
@@ -167,13 +207,20 @@ pub fn page_positions(
 /// The hit at a position, with its triage; `None` when it is gone or moved (a later
 /// sighting changed `first_seen`) since the position was taken.
 pub fn hit_at(store: &Store, p: &Position) -> Result<Option<Hit>, StoreError> {
-    let Some(record) = store.record(&p.registrable, &p.brand)? else {
+    let Some(mut record) = store.record(&p.registrable, &p.brand)? else {
         return Ok(None);
     };
+    record.enrichment = store.enrichment(&p.registrable)?.map(Box::new);
     let triage = store.triage(&p.registrable, &p.brand)?;
     Ok(Some(Hit {
         status: triage.as_ref().map_or(TriageStatus::New, |t| t.status),
         triage,
+        state: state(&record),
+        enriched_score: record
+            .enrichment
+            .as_deref()
+            .filter(|e| e.state.is_some())
+            .map(|e| crate::enrich::state::adjusted(record.finding.score, Some(e))),
         record,
     }))
 }
@@ -353,5 +400,125 @@ mod tests {
         for s in ["yesterday", "99999999999999999999y", "1969-12-31", ""] {
             assert!(parse_since(s).is_err(), "{s}");
         }
+    }
+}
+
+#[cfg(test)]
+mod enrichment_tests {
+    use super::*;
+    use crate::export::{Format, Policy, ZoneOptions};
+    use crate::finding::{Finding, SCHEMA_VERSION};
+    use crate::store::{Batch, Enrichment, MailReadiness, Sighting};
+
+    fn hit(domain: &str) -> crate::store::Hit {
+        crate::store::Hit {
+            finding: Finding {
+                schema: SCHEMA_VERSION,
+                domain: domain.into(),
+                unicode: domain.into(),
+                registrable: domain.into(),
+                brand: "PayPal".into(),
+                term: "paypal".into(),
+                techniques: vec![Technique::Homoglyph],
+                score: 70,
+                reasons: vec![],
+            },
+            sighting: Sighting {
+                source: "ct".into(),
+                name: domain.into(),
+                seen: "2026-11-28T06:41:07Z".into(),
+                ..Sighting::default()
+            },
+            dedup: None,
+        }
+    }
+
+    /// `hits --state`, `--mail-ready` and `[export] require` read the enrichment.
+    #[test]
+    fn filters_and_exports_follow_the_enrichment_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let batch = Batch {
+            hits: vec![
+                hit("paypa1.com"),
+                hit("paypa1-mail.com"),
+                hit("paypa1-new.com"),
+            ],
+            cursors: vec![],
+        };
+        store.apply(&batch).unwrap();
+        let set = |d: &str, state: DomainState, mail: MailReadiness, adj: i8| {
+            let e = Enrichment {
+                state: Some(state),
+                mail: Some(mail),
+                score_adjustment: adj,
+                ..Enrichment::default()
+            };
+            let due = store.enrichment(d).unwrap().unwrap().due_ms;
+            store
+                .save_enrichment(d, &e, due, None, &|_| Vec::new())
+                .unwrap();
+        };
+        set("paypa1.com", DomainState::Live, MailReadiness::None, 15);
+        set(
+            "paypa1-mail.com",
+            DomainState::MailReady,
+            MailReadiness::MailReady,
+            10,
+        );
+        let names = |f: &Filter| -> Vec<String> {
+            query(&store, f)
+                .unwrap()
+                .into_iter()
+                .map(|h| h.record.finding.registrable)
+                .collect()
+        };
+        let live = Filter {
+            state: Some(DomainState::Live),
+            ..Filter::default()
+        };
+        assert_eq!(names(&live), ["paypa1.com"]);
+        let mail = Filter {
+            mail_ready: true,
+            ..Filter::default()
+        };
+        assert_eq!(names(&mail), ["paypa1-mail.com"]);
+        let all = query(&store, &Filter::default()).unwrap();
+        let pending = all
+            .iter()
+            .find(|h| h.record.finding.registrable == "paypa1-new.com")
+            .unwrap();
+        assert_eq!((pending.state, pending.enriched_score), (None, None));
+        let live = all
+            .iter()
+            .find(|h| h.record.finding.registrable == "paypa1.com")
+            .unwrap();
+        assert_eq!(live.enriched_score, Some(85));
+        let json = serde_json::to_value(live).unwrap();
+        assert_eq!(json["state"], "live");
+        assert_eq!(json["enrichment"]["score_adjustment"], 15);
+
+        let listed = |require| {
+            let policy = Policy {
+                require,
+                ..Policy::default()
+            };
+            crate::export::from_store(&store, Format::Plain, &policy, &ZoneOptions::default())
+                .unwrap()
+                .body
+        };
+        let everything = listed(None);
+        assert!(everything.contains("paypa1-new.com"), "{everything}");
+        let body = listed(Some(DomainState::Live));
+        assert!(
+            body.contains("paypa1.com") && body.contains("paypa1-mail.com"),
+            "{body}"
+        );
+        assert!(!body.contains("paypa1-new.com"), "{body}");
+        let body = listed(Some(DomainState::MailReady));
+        assert!(
+            body.contains("paypa1-mail.com") && !body.contains("paypa1.com\n"),
+            "{body}"
+        );
     }
 }

@@ -9,6 +9,7 @@
 //! - [`watchlist`]: brands from TOML files, with file:line errors.
 //! - [`matcher`]: the immutable index of brand terms and `check`, the hot path.
 //! - [`finding`]: the versioned JSON schema of a finding.
+//! - [`enrich`]: DNS, mail, RDAP and web lookups of each finding's domain, and rechecks.
 //! - [`scan`]: batch matching of files and streams on every core (`lookalike scan`).
 //! - [`permute`]: candidates to pre-register or pre-block (`lookalike permute`).
 
@@ -18,6 +19,7 @@ pub mod app;
 pub mod certstream_server;
 pub mod config;
 pub mod domain;
+pub mod enrich;
 pub mod export;
 pub mod finding;
 pub mod hits;

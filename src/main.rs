@@ -16,7 +16,7 @@ use lookalike::config::Config;
 use lookalike::hits;
 use lookalike::matcher::score::DEFAULT_MIN_SCORE;
 use lookalike::scan::{self, Format};
-use lookalike::store::TriageStatus;
+use lookalike::store::{DomainState, TriageStatus};
 use lookalike::{Domain, Matcher, Technique, app, permute, watchlist};
 
 /// Catch brand-impersonation domains: homoglyphs, typos, combosquats, level-squats, TLD swaps.
@@ -50,6 +50,13 @@ enum Command {
         /// One JSON finding per line instead of text.
         #[arg(long)]
         json: bool,
+        /// Also look each matching domain up now (DNS, mail readiness, RDAP, web probe), as
+        /// `[enrich]` in --config says (default: the system resolver, the bundled bootstrap).
+        #[arg(long)]
+        enrich: bool,
+        /// Service config whose `[enrich]` section --enrich follows.
+        #[arg(long, short = 'c', requires = "enrich")]
+        config: Option<PathBuf>,
         /// Domain names to check.
         #[arg(required = true)]
         domains: Vec<String>,
@@ -97,6 +104,12 @@ enum Command {
         min_score: Option<u8>,
         #[arg(long)]
         technique: Option<Technique>,
+        /// Enrichment state: unregistered, registered, parked, live or mail-ready.
+        #[arg(long)]
+        state: Option<DomainState>,
+        /// Only domains that can receive and send mail.
+        #[arg(long)]
+        mail_ready: bool,
         /// At most this many (newest first).
         #[arg(long, default_value_t = 100, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
         limit: usize,
@@ -356,6 +369,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             status,
             min_score,
             technique,
+            state,
+            mail_ready,
             limit,
             json,
         } => {
@@ -372,6 +387,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 min_score,
                 technique,
                 domain: None,
+                state,
+                mail_ready,
             };
             let found = access.hits(&filter, limit)?;
             // An unknown brand with no stored findings is a typo, not an empty result. (One
@@ -393,11 +410,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         .as_array()
                         .map(|a| a.iter().filter_map(|t| t.as_str()).collect())
                         .unwrap_or_default();
+                    let score = h["enriched_score"]
+                        .as_u64()
+                        .or(h["score"].as_u64())
+                        .unwrap_or(0);
                     let line = format!(
-                        "{}  {:>3}  {:<14}  {:<12}  {:<22}  {}",
+                        "{}  {:>3}  {:<14}  {:<12}  {:<12}  {:<22}  {}",
                         h["first_seen"].as_str().unwrap_or(""),
-                        h["score"].as_u64().unwrap_or(0),
+                        score,
                         h["status"].as_str().unwrap_or(""),
+                        h["state"].as_str().unwrap_or("-"),
                         h["brand"].as_str().unwrap_or(""),
                         techniques.join(","),
                         hit_names(h)
@@ -521,8 +543,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Check {
             watchlist,
             json,
+            enrich,
+            config,
             domains,
-        } => check(&watchlist, json, &domains),
+        } => {
+            let lookups = if enrich {
+                let config = load_config(config.as_deref())?;
+                Some(enrich_lookups(&config)?)
+            } else {
+                None
+            };
+            check(&watchlist, json, lookups.as_ref(), &domains)
+        }
         Command::Scan {
             watchlist,
             format,
@@ -550,7 +582,34 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn check(paths: &[PathBuf], json: bool, domains: &[String]) -> Result<ExitCode> {
+/// The lookups `check --enrich` makes, with a runtime to run them on.
+struct CheckLookups {
+    runtime: tokio::runtime::Runtime,
+    lookups: lookalike::enrich::Lookups,
+}
+
+fn enrich_lookups(config: &Config) -> Result<CheckLookups> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .context("building the HTTP client")?;
+    let (lookups, _) =
+        runtime.block_on(lookalike::enrich::Lookups::build(&config.enrich, &http))?;
+    Ok(CheckLookups { runtime, lookups })
+}
+
+fn check(
+    paths: &[PathBuf],
+    json: bool,
+    lookups: Option<&CheckLookups>,
+    domains: &[String],
+) -> Result<ExitCode> {
     let (_, matcher) = load_matcher(paths)?;
     let mut out = io::stdout().lock();
     let mut bad = false;
@@ -567,9 +626,30 @@ fn check(paths: &[PathBuf], json: bool, domains: &[String]) -> Result<ExitCode> 
             }
         };
         let findings = matcher.check(&d);
+        let enrichment = match (lookups, findings.is_empty()) {
+            (Some(l), false) => {
+                let mut terms: Vec<String> = Vec::new();
+                for f in &findings {
+                    terms.push(f.term.to_lowercase());
+                    terms.push(f.brand.to_lowercase());
+                }
+                let outcome = l
+                    .runtime
+                    .block_on(l.lookups.lookup(d.registrable(), &terms, None));
+                Some(outcome.enrichment)
+            }
+            _ => None,
+        };
         if json {
             for f in &findings {
-                serde_json::to_writer(&mut out, f)?;
+                let mut v = serde_json::to_value(f)?;
+                if let Some(e) = &enrichment {
+                    v["state"] = serde_json::to_value(e.state)?;
+                    v["enriched_score"] =
+                        lookalike::enrich::state::adjusted(f.score, Some(e)).into();
+                    v["enrichment"] = serde_json::to_value(e)?;
+                }
+                serde_json::to_writer(&mut out, &v)?;
                 writeln!(out)?;
             }
             continue;
@@ -599,6 +679,18 @@ fn check(paths: &[PathBuf], json: bool, domains: &[String]) -> Result<ExitCode> 
             )?;
             for r in &f.reasons {
                 writeln!(out, "  - {r}")?;
+            }
+            if let Some(e) = &enrichment {
+                writeln!(
+                    out,
+                    "  enrichment: {} (score {} → {})",
+                    lookalike::enrich::summary(e, std::time::SystemTime::now()),
+                    f.score,
+                    lookalike::enrich::state::adjusted(f.score, Some(e))
+                )?;
+                for err in &e.errors {
+                    writeln!(out, "  lookup failed: {err}")?;
+                }
             }
         }
     }

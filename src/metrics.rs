@@ -33,6 +33,19 @@ pub struct OutcomeLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LookupLabel {
+    /// `dns`, `rdap` or `web`.
+    pub kind: String,
+    /// `ok`, `error`, `refused` (the SSRF rule), `throttled` (429), `malformed`, `no_server`.
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WhatLabel {
+    pub what: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct LogLabel {
     pub log: String,
 }
@@ -72,6 +85,19 @@ pub struct Metrics {
     /// Deliveries waiting or dead in the outbox.
     pub outbox_depth: Gauge,
     deliveries: Family<RouteOutcome, Counter>,
+    enrich_lookups: Family<LookupLabel, Counter>,
+    enrich_hostile: Family<WhatLabel, Counter>,
+    /// Domains looked up (first lookups and rechecks).
+    pub enrich_checks: Counter,
+    /// Escalations queued (a domain became live or mail-ready, or its A/MX/NS changed).
+    pub enrich_escalations: Counter,
+    /// Domains that were due while the queue was full (each counted once; caught up later).
+    pub enrich_overflow: Counter,
+    /// Web probes refused by the SSRF rule.
+    pub enrich_refused: Counter,
+    /// Domains queued or being looked up, and domains in the schedule.
+    pub enrich_in_flight: Gauge,
+    pub enrich_scheduled: Gauge,
     /// The logs followed now, for the status line.
     logs: Arc<Mutex<BTreeMap<String, LogMetrics>>>,
 }
@@ -108,6 +134,14 @@ impl Metrics {
             api_requests: Family::default(),
             outbox_depth: Gauge::default(),
             deliveries: Family::default(),
+            enrich_lookups: Family::default(),
+            enrich_hostile: Family::default(),
+            enrich_checks: Counter::default(),
+            enrich_escalations: Counter::default(),
+            enrich_overflow: Counter::default(),
+            enrich_refused: Counter::default(),
+            enrich_in_flight: Gauge::default(),
+            enrich_scheduled: Gauge::default(),
             logs: Default::default(),
         };
         let r = &mut registry;
@@ -212,6 +246,46 @@ impl Metrics {
             "Alert delivery attempts by route and outcome",
             m.deliveries.clone(),
         );
+        r.register(
+            "enrich_lookups",
+            "Enrichment lookups by kind (dns, rdap, web) and outcome",
+            m.enrich_lookups.clone(),
+        );
+        r.register(
+            "enrich_hostile",
+            "Hostile answers capped by enrichment (dns_capped, page_truncated)",
+            m.enrich_hostile.clone(),
+        );
+        r.register(
+            "enrich_checks",
+            "Domains looked up by enrichment",
+            m.enrich_checks.clone(),
+        );
+        r.register(
+            "enrich_escalations",
+            "Escalations queued by enrichment",
+            m.enrich_escalations.clone(),
+        );
+        r.register(
+            "enrich_overflow",
+            "Domains due while the enrichment queue was full (caught up later)",
+            m.enrich_overflow.clone(),
+        );
+        r.register(
+            "enrich_refused",
+            "Web probes refused by the SSRF rule",
+            m.enrich_refused.clone(),
+        );
+        r.register(
+            "enrich_in_flight",
+            "Domains queued or being looked up",
+            m.enrich_in_flight.clone(),
+        );
+        r.register(
+            "enrich_scheduled",
+            "Domains in the enrichment schedule",
+            m.enrich_scheduled.clone(),
+        );
         Metrics {
             registry: Arc::new(registry),
             ..m
@@ -245,6 +319,27 @@ impl Metrics {
                 outcome: outcome.to_owned(),
             })
             .inc();
+    }
+
+    /// Counts one enrichment lookup's outcome.
+    pub fn enrich_lookup(&self, kind: &str, outcome: &str) {
+        self.enrich_lookups
+            .get_or_create(&LookupLabel {
+                kind: kind.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts hostile answers that were capped.
+    pub fn enrich_hostile(&self, what: &str, n: u64) {
+        if n > 0 {
+            self.enrich_hostile
+                .get_or_create(&WhatLabel {
+                    what: what.to_owned(),
+                })
+                .inc_by(n);
+        }
     }
 
     /// Handles for one log, taken once.

@@ -181,6 +181,66 @@ pub const DEFAULT_KEYWORDS: &[&str] = &[
     "zahlung",
 ];
 
+/// The default keywords that also name ordinary things on the web (`app`, `online`, `team`,
+/// `service`, `mail`): weaker evidence than the words of an account, a payment or a login.
+/// Next to a coined term (`paypal-online`) any keyword counts; a generic or four-character
+/// term (`outlook.berghoff-online.de`, `metaweb`, `apple-service`) needs one of the others, or
+/// one of the brand's own keywords, to reach the alert threshold.
+pub const WEAK_KEYWORDS: &[&str] = &[
+    "admin",
+    "agree",
+    "api",
+    "app",
+    "blue",
+    "business",
+    "careers",
+    "cdn",
+    "check",
+    "choose",
+    "click",
+    "client",
+    "cliente",
+    "clienti",
+    "connect",
+    "dashboard",
+    "docs",
+    "download",
+    "find",
+    "free",
+    "group",
+    "http",
+    "https",
+    "info",
+    "install",
+    "job",
+    "jobs",
+    "mail",
+    "member",
+    "members",
+    "mobile",
+    "my",
+    "notice",
+    "notification",
+    "official",
+    "online",
+    "order",
+    "pass",
+    "portal",
+    "service",
+    "services",
+    "servizi",
+    "servizio",
+    "ssl",
+    "staff",
+    "summary",
+    "team",
+    "ticket",
+    "token",
+    "user",
+    "view",
+    "web",
+];
+
 /// One watched brand, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Brand {

@@ -146,6 +146,9 @@ fn config(dir: &Path, log: &FakeLog, hook_port: u16) -> PathBuf {
         r#"watchlists = ["{watchlists}"]
 [store]
 path = "{store}"
+# Enrichment has its own tests; these must not look anything up on the internet.
+[enrich]
+enabled = false
 
 [api]
 listen = ""

@@ -53,6 +53,9 @@ fn config(dir: &Path, listen: &str, extra: &str) -> PathBuf {
     let text = format!(
         r#"[store]
 path = "store"
+# Enrichment has its own tests; these must not look anything up on the internet.
+[enrich]
+enabled = false
 
 [api]
 listen = "{listen}"
@@ -438,7 +441,7 @@ async fn issue19_a_triage_storm_does_not_freeze_the_service() {
     std::fs::write(
         &config,
         format!(
-            "[store]\npath = \"store\"\n[api]\nlisten = \"127.0.0.1:{port}\"\n\
+            "[store]\npath = \"store\"\n[enrich]\nenabled = false\n[api]\nlisten = \"127.0.0.1:{port}\"\n\
              [[source]]\ntype = \"nrd\"\nname = \"test-feed\"\npath = \"feed.txt\"\npoll = \"200ms\"\n"
         ),
     )
@@ -594,7 +597,7 @@ async fn issue19_the_cli_talks_only_to_the_service_holding_its_store() {
     let a_cli = a.path().join("cli.toml");
     std::fs::write(
         &a_cli,
-        format!("[store]\npath = \"store\"\n[api]\nlisten = \"127.0.0.1:{port_b}\"\n"),
+        format!("[store]\npath = \"store\"\n[enrich]\nenabled = false\n[api]\nlisten = \"127.0.0.1:{port_b}\"\n"),
     )
     .unwrap();
     let service_a = Service::start(&a_run);

@@ -21,7 +21,7 @@ fn free_port() -> u16 {
 
 fn config(dir: &Path, port: u16, extra: &str) -> PathBuf {
     let text = format!(
-        "[store]\npath = \"store\"\n\n[api]\nlisten = \"127.0.0.1:{port}\"\n{extra}\n\n\
+        "[store]\npath = \"store\"\n[enrich]\nenabled = false\n\n[api]\nlisten = \"127.0.0.1:{port}\"\n{extra}\n\n\
          [[source]]\ntype = \"ct\"\nlists = \"none\"\n"
     );
     let path = dir.join("config.toml");

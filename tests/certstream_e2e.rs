@@ -32,7 +32,7 @@ async fn certstream_clients_receive_the_logs_new_certificates() {
     std::fs::write(
         &config,
         format!(
-            "watchlists = [\"{}/watchlists\"]\n[store]\npath = \"store\"\n[api]\nlisten = \"\"\n\
+            "watchlists = [\"{}/watchlists\"]\n[store]\npath = \"store\"\n[enrich]\nenabled = false\n[api]\nlisten = \"\"\n\
              [certstream_server]\nlisten = \"127.0.0.1:{port}\"\n\
              [[source]]\ntype = \"ct\"\nlists = \"none\"\nstart = \"head\"\npoll = \"200ms\"\n\
              [[source.log]]\nname = \"Fake 'Log'\"\nurl = \"{}\"\n",

@@ -368,6 +368,10 @@ fn the_example_config_checks_and_secrets_stay_hidden() {
         "{out}"
     );
     assert!(!out.contains("smtp-pass-123") && !out.contains("hook-secret-456"));
+    assert!(
+        out.contains("enrich: DNS via the system resolver, RDAP (bundled bootstrap"),
+        "{out}"
+    );
 
     // Without the environment variable, the route and field are named.
     let o = Command::new(env!("CARGO_BIN_EXE_lookalike"))

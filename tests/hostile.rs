@@ -251,7 +251,7 @@ fn seeded_config(dir: &Path, extra: &str) -> std::path::PathBuf {
     std::fs::write(
         &config,
         format!(
-            "watchlists = [\"{}/watchlists\"]\n[store]\npath = \"store\"\n{extra}",
+            "watchlists = [\"{}/watchlists\"]\n[store]\npath = \"store\"\n[enrich]\nenabled = false\n{extra}",
             env!("CARGO_MANIFEST_DIR")
         ),
     )
@@ -408,7 +408,7 @@ fn issue19_zero_brands_is_a_startup_error() {
     let config = dir.path().join("config.toml");
     std::fs::write(
         &config,
-        "watchlists = [\"empty.toml\"]\n[store]\npath = \"store\"\n[api]\nlisten = \"\"\n\
+        "watchlists = [\"empty.toml\"]\n[store]\npath = \"store\"\n[enrich]\nenabled = false\n[api]\nlisten = \"\"\n\
          [[source]]\ntype = \"ct\"\nlists = \"none\"\n",
     )
     .unwrap();
@@ -454,7 +454,7 @@ async fn issue19_an_offline_start_summarises_unreachable_logs() {
         .collect();
     let api = ports[5];
     let mut text = format!(
-        "[store]\npath = \"store\"\n[api]\nlisten = \"127.0.0.1:{api}\"\n\
+        "[store]\npath = \"store\"\n[enrich]\nenabled = false\n[api]\nlisten = \"127.0.0.1:{api}\"\n\
          [[source]]\ntype = \"ct\"\nlists = \"none\"\n"
     );
     for (i, port) in ports[..5].iter().enumerate() {
@@ -510,7 +510,7 @@ async fn issue19_the_certstream_server_wants_its_token() {
     std::fs::write(
         &config,
         format!(
-            "[store]\npath = \"store\"\n[api]\nlisten = \"\"\n\
+            "[store]\npath = \"store\"\n[enrich]\nenabled = false\n[api]\nlisten = \"\"\n\
              [certstream_server]\nlisten = \"127.0.0.1:{port}\"\ntoken_file = \"token\"\n\
              [[source]]\ntype = \"ct\"\nlists = \"none\"\n"
         ),

@@ -11,7 +11,7 @@ fn config(dir: &std::path::Path) -> std::path::PathBuf {
     std::fs::write(
         &path,
         format!(
-            "watchlists = [\"{}/watchlists\"]\n[store]\npath = \"store\"\n[api]\nlisten = \"\"\n\
+            "watchlists = [\"{}/watchlists\"]\n[store]\npath = \"store\"\n[enrich]\nenabled = false\n[api]\nlisten = \"\"\n\
              [[source]]\ntype = \"nrd\"\nname = \"test-feed\"\npath = \"feed.txt\"\npoll = \"300ms\"\n",
             env!("CARGO_MANIFEST_DIR")
         ),

@@ -68,7 +68,7 @@ async fn a_valid_watchlist_change_applies_and_an_invalid_one_is_refused() {
     std::fs::write(
         &config,
         format!(
-            "watchlists = [\"watchlists\"]\n[store]\npath = \"store\"\n[api]\nlisten = \"127.0.0.1:{port}\"\n\
+            "watchlists = [\"watchlists\"]\n[store]\npath = \"store\"\n[enrich]\nenabled = false\n[api]\nlisten = \"127.0.0.1:{port}\"\n\
              [[source]]\ntype = \"ct\"\nlists = \"none\"\nstart = \"index:0\"\npoll = \"200ms\"\n\
              [[source.log]]\nname = \"fake\"\nurl = \"{}\"\n",
             log.rfc6962_url()

@@ -60,6 +60,7 @@ fn record() -> Record {
             }))
             .unwrap(),
         ],
+        enrichment: None,
     }
 }
 
@@ -81,6 +82,7 @@ fn alert(key: &str, record: Record) -> Alert {
         route: "test".into(),
         reason: AlertReason::New,
         record,
+        change: None,
     }
 }
 

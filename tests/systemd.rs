@@ -81,7 +81,7 @@ async fn the_service_tells_systemd_ready_watchdog_and_stopping() {
     let config = dir.path().join("config.toml");
     std::fs::write(
         &config,
-        "[store]\npath = \"store\"\n[api]\nlisten = \"\"\n[[source]]\ntype = \"ct\"\nlists = \"none\"\n",
+        "[store]\npath = \"store\"\n[enrich]\nenabled = false\n[api]\nlisten = \"\"\n[[source]]\ntype = \"ct\"\nlists = \"none\"\n",
     )
     .unwrap();
     let service = service::Service::start_with_env(

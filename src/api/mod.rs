@@ -282,6 +282,9 @@ struct FindingsQuery {
     technique: Option<String>,
     limit: Option<usize>,
     cursor: Option<String>,
+    /// Enrichment state: unregistered, registered, parked, live, mail-ready.
+    state: Option<String>,
+    mail_ready: Option<bool>,
 }
 
 async fn list_findings(
@@ -308,6 +311,13 @@ async fn list_findings(
             Err(e) => return error(StatusCode::BAD_REQUEST, &e),
         }
     }
+    if let Some(s) = &q.state {
+        match s.parse() {
+            Ok(s) => filter.state = Some(s),
+            Err(e) => return error(StatusCode::BAD_REQUEST, &e),
+        }
+    }
+    filter.mail_ready = q.mail_ready.unwrap_or(false);
     if let Some(s) = &q.since {
         match hits::parse_since(s) {
             Ok(s) => filter.since = Some(s),

@@ -185,8 +185,52 @@ impl Config {
             zone.ns,
             zone.ttl
         ));
+        line(format!("enrich: {}", enrich_line(&self.enrich)));
         out
     }
+}
+
+fn enrich_line(e: &super::EnrichConfig) -> String {
+    if !e.enabled {
+        return "off".to_owned();
+    }
+    let dns = if e.resolvers.is_empty() {
+        "the system resolver".to_owned()
+    } else {
+        list(e.resolvers.iter().map(ToString::to_string))
+    };
+    let rdap = match (&e.rdap, &e.rdap_bootstrap) {
+        (false, _) => "no RDAP".to_owned(),
+        (true, super::RdapBootstrap::Bundled) => {
+            "RDAP (bundled bootstrap, IANA's once it loads)".to_owned()
+        }
+        (true, super::RdapBootstrap::Path(p)) => format!("RDAP (bootstrap {})", p.display()),
+        (true, super::RdapBootstrap::Url(u)) => format!("RDAP (bootstrap {u})"),
+    };
+    let web = if !e.web {
+        "no web probe".to_owned()
+    } else {
+        let reach = if e.allow_private {
+            "private addresses allowed".to_owned()
+        } else if e.allow_networks.is_empty() {
+            "public addresses only".to_owned()
+        } else {
+            format!(
+                "public addresses and {}",
+                list(e.allow_networks.iter().map(ToString::to_string))
+            )
+        };
+        match &e.proxy {
+            Some(_) => format!("web probe via a proxy ({reach})"),
+            None => format!("web probe ({reach})"),
+        }
+    };
+    format!(
+        "DNS via {dns}, {rdap}, {web}; rechecks after {}; {} at once, queue {}",
+        list(e.recheck.iter().map(|d| secs(*d))),
+        e.concurrency,
+        e.queue
+    )
 }
 
 fn ct_line(ct: &CtConfig) -> String {

@@ -21,8 +21,10 @@ use crate::sources::ct::monitor::Start;
 use crate::watchlist::line_of;
 
 mod describe;
+mod enrich;
 mod routes;
 mod sources;
+pub use enrich::{EnrichConfig, Network, RdapBootstrap, default_recheck};
 pub use routes::Alerts;
 pub use sources::{CertstreamConfig, FeedFormat, NrdConfig, NrdKind};
 
@@ -56,6 +58,8 @@ pub struct Config {
     pub api: ApiConfig,
     /// `[export]`: what blocklists list and the RPZ zone's parameters.
     pub export: (crate::export::Policy, crate::export::ZoneOptions),
+    /// `[enrich]`: lookups of each finding's domain and the recheck schedule.
+    pub enrich: EnrichConfig,
 }
 
 /// `[certstream_server]`.
@@ -188,6 +192,7 @@ impl Default for Config {
             routes: Vec::new(),
             api: ApiConfig::default(),
             export: Default::default(),
+            enrich: EnrichConfig::default(),
         }
     }
 }
@@ -205,6 +210,7 @@ struct RawConfig {
     export: Option<Spanned<RawExport>>,
     #[serde(default)]
     route: Vec<Spanned<routes::RawRoute>>,
+    enrich: Option<enrich::RawEnrich>,
 }
 
 #[derive(Deserialize)]
@@ -227,6 +233,7 @@ struct RawExport {
     origin: Option<String>,
     ns: Option<String>,
     ttl: Option<u32>,
+    require: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -538,7 +545,25 @@ impl Config {
             if let Some(t) = e.ttl {
                 zone.ttl = t;
             }
+            if let Some(r) = &e.require {
+                policy.require = match r.get_ref().as_str() {
+                    "live" => Some(crate::store::DomainState::Live),
+                    "mail-ready" => Some(crate::store::DomainState::MailReady),
+                    "" | "any" => None,
+                    other => {
+                        return Err(invalid(
+                            r.span(),
+                            format!(
+                                "require = \"{other}\": expected \"live\", \"mail-ready\" or \"any\""
+                            ),
+                        ));
+                    }
+                };
+            }
             zone.validate().map_err(|m| invalid(span, m))?;
+        }
+        if let Some(e) = raw.enrich {
+            config.enrich = enrich::enrich(e, base, &invalid)?;
         }
         config.routes = routes::routes(raw.route, base, route_secrets, &invalid)?;
         config.alerts = routes::alerts(raw.alerts, &config.routes, &invalid)?;

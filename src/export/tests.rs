@@ -405,7 +405,8 @@ fn select_applies_the_policy() {
     assert_eq!(
         domains(&Policy {
             min_score: 0,
-            include_taken_down: true
+            include_taken_down: true,
+            ..Policy::default()
         }),
         [
             "confirmed-low.com",
@@ -417,7 +418,8 @@ fn select_applies_the_policy() {
     assert_eq!(
         domains(&Policy {
             min_score: 100,
-            include_taken_down: false
+            include_taken_down: false,
+            ..Policy::default()
         }),
         ["confirmed-low.com"]
     );
@@ -577,6 +579,7 @@ fn entries_come_from_store_records() {
         last_seen: "2026-11-28T07:00:00Z".into(),
         count: 3,
         sources: vec![],
+        enrichment: None,
     };
     let e = Entry::from_record(&record, TriageStatus::Confirmed);
     assert_eq!(e.domain, "paypa1.com");

@@ -1,7 +1,7 @@
 //! Hits to findings: one per brand, the strongest hit's base score plus the modifiers, and
 //! the brand a term several brands share goes to.
 
-use super::{BrandInfo, Hit, Matcher, score, skeleton, tld};
+use super::{BrandInfo, Hit, Matcher, score, skeleton, tld, typo};
 use crate::domain::Domain;
 use crate::finding::{Finding, SCHEMA_VERSION, Technique};
 
@@ -45,11 +45,11 @@ impl Matcher {
                 }
             }
             let mut score = best.base;
-            if !best.keyword {
-                if let Some(k) = self.keyword_in(d, term, brand) {
-                    score += score::KEYWORD_BONUS;
-                    reasons.push(format!("the keyword '{k}' appears in the name"));
-                }
+            if !best.keyword
+                && let Some(k) = self.keyword_in(d, term, brand)
+            {
+                score += score::KEYWORD_BONUS;
+                reasons.push(format!("the keyword '{k}' appears in the name"));
             }
             if risky {
                 score += score::RISKY_TLD_BONUS;
@@ -151,7 +151,11 @@ impl Matcher {
         let head_len = d.unicode().len() - d.suffix_unicode().len();
         let head = &d.unicode()[..head_len.saturating_sub(1)];
         head.split(['.', '-']).find_map(|w| {
-            if w.is_empty() || term.contains(w) {
+            // The term's own words, and the lookalike itself (`apply` for `apple`).
+            if w.is_empty()
+                || term.contains(w)
+                || typo::osa_distance(w.as_bytes(), term.as_bytes(), 2) <= typo_budget(term)
+            {
                 return None;
             }
             self.words
@@ -159,4 +163,10 @@ impl Matcher {
                 .then(|| w.to_string())
         })
     }
+}
+
+/// How many edits a lookalike of `term` may have made (one, two for terms of 8 characters or
+/// more).
+fn typo_budget(term: &str) -> usize {
+    if term.len() >= 8 { 2 } else { 1 }
 }

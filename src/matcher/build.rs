@@ -5,9 +5,9 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::combo::{self, Words};
 use super::typo::TypoIndex;
-use super::{BrandInfo, LengthSet, Matcher, Term, loose, skeleton, tld};
+use super::{BrandInfo, LengthSet, Matcher, Term, lexicon, loose, skeleton, tld};
 use crate::domain::Domain;
-use crate::watchlist::{Brand, DEFAULT_KEYWORDS};
+use crate::watchlist::{Brand, DEFAULT_KEYWORDS, WEAK_KEYWORDS};
 
 impl Matcher {
     /// Builds the indexes for `brands`. Cost is linear in the number of terms.
@@ -17,6 +17,11 @@ impl Matcher {
         let mut term_ids: FxHashMap<String, u32> = FxHashMap::default();
         let mut official = FxHashSet::default();
         let keywords: FxHashSet<Box<str>> = DEFAULT_KEYWORDS
+            .iter()
+            .flat_map(|k| skeleton::both_forms(k))
+            .flat_map(|k| combo::keyword_forms(&k))
+            .collect();
+        let weak: FxHashSet<Box<str>> = WEAK_KEYWORDS
             .iter()
             .flat_map(|k| skeleton::both_forms(k))
             .flat_map(|k| combo::keyword_forms(&k))
@@ -85,6 +90,8 @@ impl Matcher {
                         text: t.clone(),
                         skeleton: skeleton::skeleton(t).into_boxed_str(),
                         chars: t.chars().count(),
+                        generic: lexicon::is_generic(t),
+                        lettered: t.len() >= 5 && t.is_ascii() && lexicon::is_common_word(&t[1..]),
                         brands: Vec::new(),
                         keywords: Vec::new(),
                         suffixes: Vec::new(),
@@ -114,6 +121,7 @@ impl Matcher {
         }
 
         let mut strict: FxHashMap<Box<str>, Vec<u32>> = FxHashMap::default();
+        let mut plurals: FxHashMap<Box<str>, Vec<u32>> = FxHashMap::default();
         let mut loose: FxHashMap<Box<str>, Vec<u32>> = FxHashMap::default();
         let mut strict_lens = LengthSet::default();
         let mut loose_lens = LengthSet::default();
@@ -130,6 +138,16 @@ impl Matcher {
                     let mut key = String::new();
                     loose::push_key(&form, &mut key);
                     let ids = loose.entry(key.into_boxed_str()).or_default();
+                    if !ids.contains(&(id as u32)) {
+                        ids.push(id as u32);
+                    }
+                }
+            }
+            if t.chars >= 5 && t.text.is_ascii() {
+                for plural in plural_forms(&t.text) {
+                    let ids = plurals
+                        .entry(skeleton::skeleton(&plural).into_boxed_str())
+                        .or_default();
                     if !ids.contains(&(id as u32)) {
                         ids.push(id as u32);
                     }
@@ -179,6 +197,7 @@ impl Matcher {
             brands: infos,
             terms,
             strict,
+            plurals,
             loose,
             typo,
             ac,
@@ -187,6 +206,7 @@ impl Matcher {
             words: Words {
                 keyword_max_len,
                 keywords,
+                weak,
                 tlds,
                 common_tlds,
             },
@@ -195,4 +215,13 @@ impl Matcher {
             min_term_len,
         }
     }
+}
+
+/// The English plurals of a term: `paypals`, `netflixes`, `shopifies`.
+fn plural_forms(term: &str) -> Vec<String> {
+    let mut forms = vec![format!("{term}s"), format!("{term}es")];
+    if let Some(stem) = term.strip_suffix('y') {
+        forms.push(format!("{stem}ies"));
+    }
+    forms
 }

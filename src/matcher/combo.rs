@@ -7,7 +7,7 @@
 
 use rustc_hash::FxHashSet;
 
-use super::score;
+use super::{lexicon, score};
 use crate::finding::Technique;
 
 /// Labels that stand for a TLD when they follow a term: `paypal.com.evil.xyz`,
@@ -21,6 +21,8 @@ pub struct RunIn {
     pub reason: String,
     /// The base score already counts a keyword next to the term.
     pub keyword: bool,
+    /// How much the words next to the term say, when they are keywords, digits or `www`.
+    pub strength: Option<Strength>,
 }
 
 /// Sets of words, in skeleton form, that give meaning to the text next to a term.
@@ -28,6 +30,9 @@ pub struct Words {
     /// The default keywords ([`DEFAULT_KEYWORDS`](crate::watchlist::DEFAULT_KEYWORDS)); a
     /// term's brands add their own ([`Own`]).
     pub keywords: FxHashSet<Box<str>>,
+    /// The forms of [`WEAK_KEYWORDS`](crate::watchlist::WEAK_KEYWORDS), a subset of
+    /// `keywords`.
+    pub weak: FxHashSet<Box<str>>,
     /// [`TLD_WORDS`] plus the labels of every brand's official suffixes, and the suffixes run
     /// together (`cojp` for `co.jp`): what may follow a term in a subdomain level-squat.
     pub tlds: FxHashSet<Box<str>>,
@@ -46,6 +51,32 @@ pub struct Own<'a> {
     pub suffixes: &'a [(Box<str>, Box<str>)],
     /// Their own keywords, in skeleton form.
     pub keywords: &'a [Box<str>],
+    /// The term is a generic word ([`super::lexicon::is_generic`]).
+    pub generic: bool,
+    /// The term is one letter in front of a common word (`icloud`, `itunes`, `gmail`): with
+    /// other letters in front of it, it is as likely that word (`huaweicloud`, `forticloud`).
+    pub lettered: bool,
+}
+
+/// How much the words next to a term say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Strength {
+    /// Digits only (`paypal24`): a number, not a word.
+    Filler,
+    /// Only [`WEAK_KEYWORDS`](crate::watchlist::WEAK_KEYWORDS) (`metaweb`, `apple-service`).
+    Weak,
+    /// `ww` or `www` run into the term (`wwpaypal`, `paypalwww`): only a lookalike writes the
+    /// host name into the registrable label.
+    Www,
+    /// A keyword of an account, a payment or a login, or one of the brand's own.
+    Strong,
+}
+
+/// Keywords read in a piece of text: where they meet, and how strong the strongest is.
+#[derive(Debug)]
+pub struct Explained {
+    pub splits: Vec<usize>,
+    pub strength: Strength,
 }
 
 impl Words {
@@ -53,27 +84,72 @@ impl Words {
     /// stands, inflected (both sets hold the [`keyword_forms`]: `alerts`, `secured`,
     /// `verified`) or numbered (`secure07`, `1secure`, `update2018`).
     pub fn is_keyword(&self, word: &str, own: &[Box<str>]) -> bool {
-        let exact =
-            |w: &str| self.keywords.contains(w) || own.binary_search_by(|k| (**k).cmp(w)).is_ok();
-        if exact(word) {
-            return true;
-        }
-        let stem = strip_number(word);
-        stem.len() < word.len() && exact(stem)
+        self.keyword(word, own).is_some()
     }
 
-    /// Whether `piece` is a keyword (or digits, or `ww`/`www`): `Some([])`, or up to four
-    /// keywords run together (`verifymyaccount`): `Some(where they meet)`.
-    fn explains(&self, piece: &str, own: &[Box<str>]) -> Option<Vec<usize>> {
+    /// The strength of `word` as a keyword ([`Words::is_keyword`]): `Strong` for the brand's
+    /// own and for the defaults that are not weak, `Weak` for the others, `None` when it is
+    /// none.
+    pub fn keyword(&self, word: &str, own: &[Box<str>]) -> Option<Strength> {
+        let exact = |w: &str| {
+            if own.binary_search_by(|k| (**k).cmp(w)).is_ok() {
+                Some(Strength::Strong)
+            } else if self.weak.contains(w) {
+                Some(Strength::Weak)
+            } else if self.keywords.contains(w) {
+                Some(Strength::Strong)
+            } else {
+                None
+            }
+        };
+        if let Some(s) = exact(word) {
+            return Some(s);
+        }
+        let stem = strip_number(word);
+        if stem.len() < word.len()
+            && let Some(s) = exact(stem)
+        {
+            return Some(s);
+        }
+        // A long keyword with a short tag that is no word (`securityabf`, `updatexq`): kits
+        // tag their names as they number them. A word of its own (`accountant`) is not one.
+        let letters = word.len()
+            - word
+                .trim_end_matches(|c: char| c.is_ascii_lowercase())
+                .len();
+        if letters != word.len() || word.len() < 7 || super::lexicon::is_common_word(word) {
+            return None;
+        }
+        (1..=3).filter(|&n| word.len() - n >= 6).find_map(|n| {
+            let tail = &word[word.len() - n..];
+            exact(&word[..word.len() - n])
+                .filter(|_| exact(tail).is_none() && !super::lexicon::is_common_word(tail))
+        })
+    }
+
+    /// Whether `piece` is a keyword (or digits, or `ww`/`www`), or up to four keywords run
+    /// together (`verifymyaccount`): where they meet, and how strong they are.
+    fn explains(&self, piece: &str, own: &[Box<str>]) -> Option<Explained> {
         if piece.is_empty() {
             return None;
         }
-        if self.is_keyword(piece, own)
-            || piece.bytes().all(|b| b.is_ascii_digit())
-            || (piece.len() >= 2 && piece.bytes().all(|b| b == b'w'))
-        {
-            // A keyword, a number, or `www` (`paypalwww`, `wwpaypal`): not a word of its own.
-            return Some(Vec::new());
+        if let Some(strength) = self.keyword(piece, own) {
+            return Some(Explained {
+                splits: Vec::new(),
+                strength,
+            });
+        }
+        if piece.bytes().all(|b| b.is_ascii_digit()) {
+            return Some(Explained {
+                splits: Vec::new(),
+                strength: Strength::Filler,
+            });
+        }
+        if piece.len() >= 2 && piece.bytes().all(|b| b == b'w') {
+            return Some(Explained {
+                splits: Vec::new(),
+                strength: Strength::Www,
+            });
         }
         const MOST: usize = 4;
         let max = self.keyword_max_len;
@@ -81,34 +157,37 @@ impl Words {
         if n > MOST * max {
             return None;
         }
-        // Word break: `from[j]` is where the keyword ending at `j` starts, and how many
-        // keywords reach `j`; the first way found wins.
-        let mut from: Vec<Option<(usize, usize)>> = vec![None; n + 1];
-        from[0] = Some((0, 0));
+        // Word break: `from[j]` is where the keyword ending at `j` starts, how many keywords
+        // reach `j`, and the strongest of them; the first way found wins.
+        let mut from: Vec<Option<(usize, usize, Strength)>> = vec![None; n + 1];
+        from[0] = Some((0, 0, Strength::Filler));
         for i in 0..n {
-            let Some((_, parts)) = from[i] else { continue };
+            let Some((_, parts, strength)) = from[i] else {
+                continue;
+            };
             if parts == MOST || !piece.is_char_boundary(i) {
                 continue;
             }
             for j in (i + 2)..=(i + max).min(n) {
-                if from[j].is_none()
-                    && piece.is_char_boundary(j)
-                    && self.is_keyword(&piece[i..j], own)
-                {
-                    from[j] = Some((i, parts + 1));
+                if from[j].is_some() || !piece.is_char_boundary(j) {
+                    continue;
+                }
+                if let Some(k) = self.keyword(&piece[i..j], own) {
+                    from[j] = Some((i, parts + 1, strength.max(k)));
                 }
             }
         }
+        let strength = from[n]?.2;
         let (mut at, mut splits) = (n, Vec::new());
         while at > 0 {
-            let (start, _) = from[at]?;
+            let (start, _, _) = from[at]?;
             if start > 0 {
                 splits.push(start);
             }
             at = start;
         }
         splits.reverse();
-        Some(splits)
+        Some(Explained { splits, strength })
     }
 
     pub fn is_tld(&self, s: &str) -> bool {
@@ -191,6 +270,7 @@ enum Meaning<'w> {
     Keywords {
         pre: Option<Vec<usize>>,
         post: Option<Vec<usize>>,
+        strength: Strength,
     },
     /// Other letters around a long term.
     Inside,
@@ -229,8 +309,38 @@ pub fn run_in<'a>(
             (false, Some(split)) => Ok(Some(split)),
             (false, None) => Err(()),
         };
-        match (explain(pre), explain(post)) {
-            (Ok(pre), Ok(post)) => Meaning::Keywords { pre, post },
+        // A plural of the term before what follows (`paypalsverify`): the plural ending is
+        // one more piece.
+        let inflected = |p: &str| {
+            explain(p).or_else(|()| match p.strip_prefix("es").or(p.strip_prefix('s')) {
+                Some(rest) if term_chars >= 5 && !rest.is_empty() => {
+                    let ending = p.len() - rest.len();
+                    explain(rest).map(|e| {
+                        e.map(|mut e| {
+                            e.splits.iter_mut().for_each(|i| *i += ending);
+                            e.splits.insert(0, ending);
+                            e
+                        })
+                    })
+                }
+                _ => Err(()),
+            })
+        };
+        match (explain(pre), inflected(post)) {
+            (Ok(None), Ok(None)) => return None,
+            (Ok(pre), Ok(post)) => {
+                let strength = [&pre, &post]
+                    .into_iter()
+                    .flatten()
+                    .map(|e| e.strength)
+                    .max()
+                    .unwrap_or(Strength::Filler);
+                Meaning::Keywords {
+                    pre: pre.map(|e| e.splits),
+                    post: post.map(|e| e.splits),
+                    strength,
+                }
+            }
             _ if term_chars >= 6 => Meaning::Inside,
             _ => return None,
         }
@@ -251,6 +361,7 @@ pub fn run_in<'a>(
             base,
             reason,
             keyword,
+            strength: None,
         })
     };
     match meaning {
@@ -272,6 +383,7 @@ pub fn run_in<'a>(
         Meaning::Keywords {
             pre: pre_split,
             post: post_split,
+            strength,
         } => {
             // The words of a piece as written, or in skeleton form where offsets do not map.
             let describe =
@@ -299,24 +411,49 @@ pub fn run_in<'a>(
             if let Some(splits) = &post_split {
                 explained.push(describe(post, b, show_post, rb, splits));
             }
-            let base = if term_chars <= 4 {
-                score::COMBO_SHORT_KEYWORD
-            } else {
-                score::COMBO_KEYWORD
+            let (base, keyword) = match strength {
+                Strength::Filler => (score::token(term_chars, own.generic), false),
+                Strength::Weak if term_chars <= 4 && lexicon::is_common_word(term) => {
+                    (score::COMBO_SHORT_WORD_WEAK, true)
+                }
+                Strength::Weak | Strength::Www | Strength::Strong => {
+                    (score::with_keyword(term_chars), true)
+                }
             };
             run_in(
                 Technique::Combosquat,
                 base,
                 format!("'{term}' run together with '{}'", explained.join("' and '")),
-                true,
+                keyword,
+            )
+            .map(|r| RunIn {
+                strength: Some(strength),
+                ..r
+            })
+        }
+        Meaning::Inside => {
+            // Other letters: a finding only where the term reads as a word of its own
+            // (`cashpaypal`), not where the letters make other words (`openairfestival`).
+            // The term exactly as written: a look-alike letter among other letters (`idoudi`,
+            // `d` for `cl`) is too weak a trick to read a term into.
+            if shown.is_none()
+                || show_mid != term
+                || !text.is_ascii()
+                || !lexicon::reads_as_term(text, ra, rb)
+            {
+                return None;
+            }
+            let around: Vec<&str> = [show_pre, show_post]
+                .into_iter()
+                .filter(|p| !p.is_empty())
+                .collect();
+            run_in(
+                Technique::Combosquat,
+                score::run_in(own.generic || own.lettered && !pre.is_empty()),
+                format!("'{term}' run together with '{}'", around.join("' and '")),
+                false,
             )
         }
-        Meaning::Inside => run_in(
-            Technique::Combosquat,
-            score::COMBO_RUN_IN,
-            format!("'{term}' inside '{text}'"),
-            false,
-        ),
     }
 }
 
@@ -330,6 +467,7 @@ mod tests {
                 .iter()
                 .flat_map(|s| keyword_forms(s))
                 .collect(),
+            weak: ["my"].iter().flat_map(|s| keyword_forms(s)).collect(),
             tlds: ["corn", "net"].iter().map(|s| (*s).into()).collect(),
             common_tlds: ["corn", "net"].iter().map(|s| (*s).into()).collect(),
             keyword_max_len: 6,
@@ -358,7 +496,20 @@ mod tests {
         ] {
             assert!(w.is_keyword(word, &own), "{word}");
         }
-        for word in ["idol", "lid", "se", "sure", "insecure", "loginx", "ol", ""] {
+        for word in ["secureabf", "secureqx", "loginsxq"] {
+            assert!(w.is_keyword(word, &own), "{word}");
+        }
+        for word in [
+            "idol",
+            "lid",
+            "se",
+            "sure",
+            "insecure",
+            "ol",
+            "",
+            "loginx",
+            "securely2x",
+        ] {
             assert!(!w.is_keyword(word, &own), "{word}");
         }
     }
@@ -371,7 +522,7 @@ mod tests {
             run_in(
                 &w,
                 token,
-                || None,
+                || super::super::shown_token(token, token),
                 a,
                 a + term.len(),
                 term,
@@ -379,6 +530,8 @@ mod tests {
                 Own {
                     suffixes: &[("cojp".into(), "co.jp".into())],
                     keywords: &["pay".into()],
+                    generic: term == "apple",
+                    lettered: false,
                 },
             )
             .map(|r| (r.technique, r.base))
@@ -405,11 +558,12 @@ mod tests {
         );
         assert_eq!(
             t("paypal24", "paypal"),
-            Some((Technique::Combosquat, score::COMBO_KEYWORD))
+            Some((Technique::Combosquat, score::token(6, false))),
+            "a number is no keyword"
         );
         assert_eq!(
             t("paypalshopping", "paypal"),
-            Some((Technique::Combosquat, score::COMBO_RUN_IN))
+            Some((Technique::Combosquat, score::run_in(false)))
         );
         assert_eq!(t("pineapple", "apple"), None, "short terms need a keyword");
         assert_eq!(

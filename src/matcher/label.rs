@@ -2,7 +2,7 @@
 //! key (ASCII look-alike letters), a typo of a term (one or two edits), a plural.
 
 use super::typo::{self, Edit};
-use super::{Hit, Matcher, Scratch, homoglyph_reasons, loose, score, skeleton};
+use super::{Hit, Matcher, Scratch, homoglyph_reasons, lexicon, loose, score, skeleton};
 use crate::domain::Domain;
 use crate::finding::Technique;
 
@@ -84,11 +84,20 @@ impl Matcher {
             let t = &self.terms[id as usize];
             let mut techniques = typo::techniques(t.text.as_bytes(), &edit);
             let mut reasons = vec![typo::describe(&t.text, label_u, &edit)];
+            // The label as plain letters: disguised ones replaced by what they look like.
+            let plain = if idn { s.joined.as_str() } else { d.label() };
+            let mut base = typo_score(t.chars, &edit, self.on_own_suffix(d, id));
+            if let Some(word) = collision(plain, &t.text, &edit, &techniques) {
+                base = score::COLLISION;
+                if idn {
+                    base += score::COLLISION_DISGUISED_BONUS;
+                }
+                reasons.push(word);
+            }
             if idn {
                 techniques.insert(0, Technique::Homoglyph);
                 reasons.extend(homoglyph_reasons(label_u, &t.text).into_iter().skip(1));
             }
-            let base = typo_score(t.chars, &edit, &techniques);
             hits.push(Hit {
                 term: id,
                 techniques,
@@ -96,6 +105,21 @@ impl Matcher {
                 reasons,
                 keyword: false,
             });
+        }
+        if !idn && hits.is_empty() {
+            // A plural of a term: `paypals`, `netflixes`, `shopifies`.
+            if let Some(ids) = self.plurals.get(sl) {
+                for &id in ids {
+                    let t = &self.terms[id as usize];
+                    hits.push(Hit {
+                        term: id,
+                        techniques: vec![Technique::Addition],
+                        base: score::typo(t.chars, false),
+                        reasons: vec![format!("'{label_u}' is the plural of '{}'", t.text)],
+                        keyword: false,
+                    });
+                }
+            }
         }
 
         // A plural `es` after s, x or z inside the term (`amazeson`): two letters added.
@@ -113,7 +137,7 @@ impl Matcher {
                         hits.push(Hit {
                             term: id,
                             techniques: vec![Technique::Addition],
-                            base: score::typo(t.chars),
+                            base: score::typo(t.chars, false),
                             reasons: vec![format!(
                                 "'{label_u}' is '{}' with a plural 'es' added",
                                 t.text
@@ -140,6 +164,10 @@ impl Matcher {
         let mut techniques = vec![Technique::Homoglyph];
         let mut base = score::loose_homoglyph(t.chars);
         let mut reasons = vec![format!("'{label_u}' looks like '{}'", t.text)];
+        if label_u.is_ascii() && lexicon::is_common_word(label_u) {
+            base = score::COLLISION;
+            reasons.push(common_word(label_u));
+        }
         if raw {
             for (a, b) in &alignment.swaps {
                 reasons.push(format!("'{a}' looks like '{b}'"));
@@ -148,7 +176,7 @@ impl Matcher {
             reasons.extend(homoglyph_reasons(label_u, &t.text).into_iter().skip(1));
         }
         if let Some((in_label, c)) = alignment.doubled {
-            base -= score::LOOSE_DOUBLED_PENALTY;
+            base = base.saturating_sub(score::LOOSE_DOUBLED_PENALTY);
             if in_label {
                 techniques.push(Technique::Repetition);
                 reasons.push(format!("'{c}' is doubled"));
@@ -163,6 +191,17 @@ impl Matcher {
             base,
             reasons,
             keyword: false,
+        })
+    }
+
+    /// Whether `d` is on an official suffix of one of the term's brands (`metq.com` for Meta,
+    /// `mufq.jp` for MUFG): what a mistyped address keeps.
+    pub(super) fn on_own_suffix(&self, d: &Domain, id: u32) -> bool {
+        self.terms[id as usize].brands.iter().any(|&b| {
+            self.brands[b as usize]
+                .suffixes
+                .iter()
+                .any(|s| s == d.suffix())
         })
     }
 
@@ -190,39 +229,70 @@ impl Matcher {
         if t.chars <= 4 {
             base -= score::SHORT_HOMOGLYPH_PENALTY;
         }
+        let mut reasons = homoglyph_reasons(label_u, &t.text);
+        if label_u.is_ascii() && lexicon::is_common_word(label_u) {
+            base = score::COLLISION;
+            reasons.push(common_word(label_u));
+        }
         Hit {
             term: id,
             techniques: vec![Technique::Homoglyph],
             base,
-            reasons: homoglyph_reasons(label_u, &t.text),
+            reasons,
             keyword: false,
         }
     }
 }
 
-/// Base score of a typo (`edit`, classified as `techniques`) of a term of `chars` characters.
-pub(super) fn typo_score(chars: usize, edit: &Edit, techniques: &[Technique]) -> u8 {
+/// Base score of a typo (`edit`) of a term of `chars` characters; `own_suffix`: the name is
+/// on an official suffix of the term's brands.
+pub(super) fn typo_score(chars: usize, edit: &Edit, own_suffix: bool) -> u8 {
     if *edit == Edit::Two {
-        return score::TYPO2;
+        return score::typo2(chars);
     }
-    let mut penalty = 0;
-    if techniques == [Technique::Bitsquatting] {
-        penalty += score::BITSQUAT_PENALTY;
+    score::typo(chars, own_suffix)
+}
+
+/// Why `label`, a typo of a term made by `edit` (classified as `techniques`), is an ordinary
+/// word rather than evidence: it is a common word (`goggle`, `apply`, `cloud`), or the typo
+/// replaced the term's first letter with one that does not look like it and what follows is a
+/// common word (`pcloud`, `vcloud` for `icloud`: the way products are named). `None` when it
+/// is neither.
+pub(super) fn collision(
+    label: &str,
+    term: &str,
+    edit: &Edit,
+    techniques: &[Technique],
+) -> Option<String> {
+    // A coined term's own plural is the term, not another word (`amazons`, `paypals`); a
+    // generic term's is as generic as the term (`apples`).
+    let plural = label
+        .strip_prefix(term)
+        .is_some_and(|rest| rest == "s" || rest == "es");
+    if plural {
+        return lexicon::is_generic(term).then(|| common_word(label));
     }
-    if techniques == [Technique::Substitution] {
-        // Neither a neighbouring key nor a look-alike: a deliberate squat less often.
-        penalty += score::SUBSTITUTION_PENALTY;
+    if lexicon::is_common_word(label) {
+        return Some(common_word(label));
     }
-    if edit.at_start() && chars <= 7 {
-        // `cloud` for `icloud`, `oogle`: a changed first letter of a short term makes an
-        // ordinary word more often than a typo, and a first letter replaced by one that does
-        // not look like it makes another name (`pcloud`, `vcloud`).
-        penalty += match edit {
-            Edit::Replace { .. } if !techniques.contains(&Technique::Homoglyph) => {
-                score::FIRST_LETTER_REPLACED_PENALTY
-            }
-            _ => score::FIRST_LETTER_PENALTY,
-        };
+    if lexicon::reads_as_words(label) {
+        // `openair` for `openai`, `micropost` for `microsoft`: ordinary words run together.
+        return Some(format!("'{label}' reads as ordinary words run together"));
     }
-    score::typo(chars).saturating_sub(penalty).max(score::FLOOR)
+    let renamed = matches!(edit, Edit::Replace { pos: 0, .. })
+        && !techniques.contains(&Technique::Homoglyph)
+        && label.len() > 3
+        && label.is_ascii();
+    (renamed && lexicon::is_common_word(&label[1..])).then(|| {
+        format!(
+            "'{label}' is '{}' in front of the word '{}', the way products are named",
+            &label[..1],
+            &label[1..]
+        )
+    })
+}
+
+/// The reason a lookalike that spells a common word scores low.
+pub(super) fn common_word(word: &str) -> String {
+    format!("'{word}' is a common word")
 }

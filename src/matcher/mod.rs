@@ -68,6 +68,11 @@ struct Term {
     /// Its confusable skeleton.
     skeleton: Box<str>,
     chars: usize,
+    /// A word of core English vocabulary (`apple`, `outlook`), not a coined name: among other
+    /// words it says less ([`lexicon::is_generic`]).
+    generic: bool,
+    /// One letter in front of a common word (`icloud`, `gmail`), see [`combo::Own`].
+    lettered: bool,
     brands: Vec<u32>,
     /// Keywords of the term's brands and their forms (skeleton form, sorted), beside the
     /// defaults in `Matcher::words`.
@@ -84,6 +89,9 @@ pub struct Matcher {
     terms: Vec<Term>,
     /// Skeleton → terms with that skeleton.
     strict: FxHashMap<Box<str>, Vec<u32>>,
+    /// Skeletons of the plurals of terms of 5+ characters (`paypals`, `netflixes`,
+    /// `shopifies`) → those terms.
+    plurals: FxHashMap<Box<str>, Vec<u32>>,
     /// Loose skeleton → terms of 5+ characters with that loose skeleton.
     loose: FxHashMap<Box<str>, Vec<u32>>,
     typo: TypoIndex,
@@ -127,6 +135,10 @@ struct Scratch {
     loose: String,
     lookup: typo::Scratch,
     typos: Vec<(u32, Edit)>,
+    /// The words of the label being split at hyphens.
+    words: Vec<tokens::Word>,
+    /// Every word left of the suffix, with the index of its label.
+    name_words: Vec<(usize, tokens::Word)>,
 }
 
 thread_local! {
@@ -223,6 +235,9 @@ impl Matcher {
         self.run_in_terms(d, &s.skel, &s.bounds, reg, hits);
         self.subdomain_terms(d, s, reg, hits);
         self.dot_splits(d, s, reg, suffix_labels, hits);
+        if reg > 0 || hyphens {
+            self.joined_terms(d, s, reg, hits);
+        }
     }
 }
 

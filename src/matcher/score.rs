@@ -1,4 +1,6 @@
-//! Scores (0–100): how sure we are that a name imitates a brand on purpose.
+//! Scores (0–100): how sure we are that a name imitates a brand on purpose, calibrated so that
+//! the default alert threshold (60) means "an analyst should look at this now" and the store
+//! floor (40) "worth keeping for triage".
 //!
 //! A finding's score is the strongest of its hits' base scores plus modifiers, capped at 100:
 //!
@@ -7,26 +9,26 @@
 //! | homoglyph with non-ASCII characters (IDN homograph) | 90 |
 //! | level-squat (`paypal.com.verify.xyz`) | 85 |
 //! | homoglyph in ASCII (`paypa1`, `rnicrosoft`) | 80 |
-//! | missing-dot (`wwwpaypal.com`, `paypalcom.net`) | 75 |
-//! | combosquat next to a keyword in the registrable label | 70 |
-//! | subdomain split (`pay.pal.com`) | 70 |
-//! | single-edit typo of a term of 7+ characters | 70 (6: 60, 5: 45, 4: 30) |
-//! | looser homoglyph (`c`/`e`, `q`/`g`, `n`/`m` …) | 70 for 6+ characters, 50 for 5 |
-//! | tld-swap (the term exactly, on another suffix) | 55 |
-//! | two-edit typo of a term of 8+ characters | 50 |
-//! | combosquat: a term of 4 characters run into a keyword (`smbclogin`) | 55 |
-//! | combosquat: the term as its own token, no keyword | 50 (terms of ≤ 5 characters: 40) |
-//! | combosquat inside a subdomain label, with a keyword (also run into one) | 50 |
-//! | combosquat: term run into other letters, no keyword | 35 |
-//! | combosquat inside a subdomain label, no keyword | 30 |
+//! | missing-dot (`wwwpaypal.com`, `paypalcom.net`, `paypal-com.xyz`) | 75 |
+//! | the term next to a keyword (`paypal-secure-login`, `paypallogin`); `www-paypal`; subdomain split (`pay.pal.com`) | 70 |
+//! | single-edit typo: 7+ / 6 / 5 characters | 70 / 65 / 60 |
+//! | looser homoglyph (`c`/`e`, `q`/`g`, `n`/`m` …): 6+ / 5 characters | 70 / 60 |
+//! | tld-swap (the term exactly, on another suffix) | 60 |
+//! | two-edit typo of a term of 9+ characters (8: 50) | 60 |
+//! | a coined term (not an English word) as a word among others, no keyword (`paypal-gestito`, `cashpaypal`) | 60 |
+//! | a term in the subdomain part with a keyword (`paypal.update-account.info`, `paypal-login.blogspot.lt`) | 60 (a generic term with the keyword only in the subdomain part: 50) |
+//! | a term of 4 characters next to a keyword (`smbclogin`) | 60 |
+//! | a generic term (an English word: `apple`, `outlook`) as a word among others, no keyword | 45 |
+//! | a typo that is itself a common word (`goggle`, `apply`, `cloud`, `pcloud`): a word collision | 40 |
+//! | a coined term in the subdomain part, no keyword | 40 |
+//! | single-edit typo of a 4-character term (60 on the brand's own suffix: `metq.com`, `mufq.jp`) | 35 |
+//! | a term of 4 characters as a word among others, no keyword; a generic term run into other letters | 35 |
+//! | a generic or 4-character term in the subdomain part, no keyword | 30 |
 //!
 //! Modifiers: a keyword anywhere else in the name +10; a TLD often used for abuse
-//! ([`RISKY_TLDS`]) +10; mixed scripts in the label +5; bit flips −10 (rarely deliberate); a
-//! substitution that is neither a neighbouring key, a look-alike, a vowel nor a bit flip −10;
-//! homoglyphs of terms of 4 characters or fewer −15 (they collide with real words); a typo in
-//! the first letter of a term of 7 characters or fewer −10, −20 when the first letter is
-//! replaced by one that does not look like it (`cloud`, `pcloud` are not `icloud`); a loose
-//! homoglyph that also doubles or undoubles a letter (`rnicrosofft`) −10.
+//! ([`RISKY_TLDS`]) +10; mixed scripts in the label +5; disguised letters in a word collision
+//! +20; homoglyphs of terms of 4 characters or fewer −15 (they collide with real words); a
+//! loose homoglyph that also doubles or undoubles a letter (`rnicrosofft`) −10.
 //! Findings under [`FLOOR`] are not reported at all.
 
 /// Scores below this are not findings.
@@ -34,6 +36,9 @@ pub const FLOOR: u8 = 25;
 
 /// The default alert threshold (`[alerts] min_score`), and `scan`'s default `--min-score`.
 pub const DEFAULT_MIN_SCORE: u8 = 60;
+
+/// The default store floor (`[store] min_score`): findings from here on are kept for triage.
+pub const DEFAULT_STORE_MIN_SCORE: u8 = 40;
 
 /// TLDs with a high share of abuse in public reports (Spamhaus, Interisle, APWG), where a
 /// brand term is rarely legitimate. A lookalike on one of them scores +10.
@@ -49,38 +54,86 @@ pub const LEVEL_SQUAT: u8 = 85;
 pub const ASCII_HOMOGLYPH: u8 = 80;
 pub const MISSING_DOT: u8 = 75;
 pub const COMBO_KEYWORD: u8 = 70;
+pub const WWW_HYPHEN: u8 = 70;
 pub const SUBDOMAIN_SPLIT: u8 = 70;
-pub const TLD_SWAP: u8 = 55;
-pub const TYPO2: u8 = 50;
-pub const COMBO_TOKEN: u8 = 50;
-pub const COMBO_SHORT_TOKEN: u8 = 40;
-pub const COMBO_SHORT_KEYWORD: u8 = 55;
-pub const COMBO_SUBDOMAIN_KEYWORD: u8 = 50;
-pub const COMBO_RUN_IN: u8 = 35;
-pub const COMBO_SUBDOMAIN: u8 = 30;
+pub const TLD_SWAP: u8 = 60;
+pub const COMBO_SHORT_KEYWORD: u8 = 60;
+pub const COMBO_SUBDOMAIN_KEYWORD: u8 = 60;
+pub const COMBO_SUBDOMAIN_GENERIC_KEYWORD: u8 = 50;
+pub const COLLISION: u8 = 40;
+pub const COMBO_SUBDOMAIN: u8 = 40;
+pub const COMBO_SUBDOMAIN_GENERIC: u8 = 30;
 pub const KEYWORD_BONUS: u8 = 10;
 pub const RISKY_TLD_BONUS: u8 = 10;
 pub const MIXED_SCRIPT_BONUS: u8 = 5;
-pub const BITSQUAT_PENALTY: u8 = 10;
+pub const COLLISION_DISGUISED_BONUS: u8 = 20;
 pub const SHORT_HOMOGLYPH_PENALTY: u8 = 15;
-pub const FIRST_LETTER_PENALTY: u8 = 10;
-pub const FIRST_LETTER_REPLACED_PENALTY: u8 = 20;
-pub const SUBSTITUTION_PENALTY: u8 = 10;
 pub const LOOSE_DOUBLED_PENALTY: u8 = 10;
 
-/// Base score of a single-edit typo of a term with `len` characters.
-pub fn typo(len: usize) -> u8 {
+/// Base score of a single-edit typo of a term with `len` characters; `own_suffix`: the name
+/// is on an official suffix of the term's brands (`metq.com` for `meta.com`), which is what
+/// a mistyped address keeps, and what makes a one-letter change of a short term stand out.
+pub fn typo(len: usize, own_suffix: bool) -> u8 {
     match len {
-        0..=4 => 30,
-        5 => 45,
-        6 => 60,
+        0..=4 if own_suffix => 60,
+        0..=4 => 35,
+        5 => 60,
+        6 => 65,
         _ => 70,
     }
 }
 
+/// Base score of a two-edit typo of a term with `len` characters (8 or more).
+pub fn typo2(len: usize) -> u8 {
+    if len >= 9 { 60 } else { 50 }
+}
+
 /// Base score of a loose (ASCII look-alike letters) homoglyph of a term with `len` characters.
 pub fn loose_homoglyph(len: usize) -> u8 {
-    if len >= 6 { 70 } else { 50 }
+    if len >= 6 { 70 } else { 60 }
+}
+
+/// Base score of a term standing as a word among other words, with no keyword: coined names
+/// say more than English words, and 4-character terms least.
+pub fn token(len: usize, generic: bool) -> u8 {
+    match (len, generic) {
+        (0..=4, _) => 35,
+        (_, true) => 45,
+        (_, false) => 60,
+    }
+}
+
+/// Base score of a term next to keywords (`paypal-secure-login`, `paypallogin`,
+/// `smbclogin`): 70, 60 for a term of four characters.
+pub fn with_keyword(len: usize) -> u8 {
+    if len <= 4 {
+        COMBO_SHORT_KEYWORD
+    } else {
+        COMBO_KEYWORD
+    }
+}
+
+/// Base score of a four-character term that is a common word run into weak keywords only
+/// (`metaweb`, `groupmeta`): there it is more often the word (a prefix) than the brand.
+pub const COMBO_SHORT_WORD_WEAK: u8 = 45;
+
+/// Base score of a term in the subdomain part, by the keywords in its own label (`strong`:
+/// one that is not weak; `None`: no keyword): a strong keyword brings any term to the
+/// threshold, a weak one only a coined term near it.
+pub fn in_subdomain(keyword: Option<bool>, len: usize, generic: bool) -> u8 {
+    let plain = generic || len <= 4;
+    match (keyword, plain) {
+        (Some(true), _) => COMBO_SUBDOMAIN_KEYWORD,
+        (Some(false), false) => COMBO_SUBDOMAIN_GENERIC_KEYWORD,
+        (Some(false), true) | (None, false) => COMBO_SUBDOMAIN,
+        (None, true) => COMBO_SUBDOMAIN_GENERIC,
+    }
+}
+
+/// Base score of a term run into other letters (`cashpaypal`), when it reads as a word of its
+/// own there (see [`super::lexicon::reads_as_term`]).
+pub fn run_in(generic: bool) -> u8 {
+    if generic { 35 } else { 60 }
 }
 
 /// Whether the last label of `suffix` is in [`RISKY_TLDS`].
@@ -99,5 +152,19 @@ mod tests {
         assert!(is_risky_tld("xyz"));
         assert!(is_risky_tld("com.cn") == is_risky_tld("cn"));
         assert!(!is_risky_tld("com"));
+    }
+
+    #[test]
+    fn bands_follow_the_issue_of_length() {
+        // One edit of a 5+ character term and two of a 9+ character one reach the threshold.
+        for len in 5..20 {
+            assert!(typo(len, false) >= DEFAULT_MIN_SCORE);
+        }
+        assert!(typo2(9) >= DEFAULT_MIN_SCORE);
+        assert!(typo2(8) < DEFAULT_MIN_SCORE);
+        assert!(typo(4, false) < DEFAULT_STORE_MIN_SCORE);
+        assert!(typo(4, true) >= DEFAULT_MIN_SCORE);
+        assert!(COLLISION >= DEFAULT_STORE_MIN_SCORE && COLLISION < DEFAULT_MIN_SCORE);
+        assert!(COLLISION + COLLISION_DISGUISED_BONUS >= DEFAULT_MIN_SCORE);
     }
 }

@@ -2,6 +2,7 @@
 //! `paypal.com.verify.xyz`), run into keywords (`paypallogin.weebly.com`), or split from the
 //! registrable label by a dot (`pay.pal.com`).
 
+use super::combo::Strength;
 use super::{
     Hit, Matcher, Scratch, combo, homoglyph_reasons, push_unique, score, shown_token, skeleton,
 };
@@ -26,7 +27,8 @@ impl Matcher {
                     self.strict.get(tok)
                 } else {
                     None
-                };
+                }
+                .or_else(|| self.plurals.get(tok));
                 if exact.is_none() && tok.len() <= self.min_term_len {
                     continue;
                 }
@@ -43,7 +45,13 @@ impl Matcher {
                 match exact {
                     Some(ids) => {
                         for &id in ids {
-                            self.subdomain_hit(d, shown, next, label_end, id, hits);
+                            let at = Place {
+                                label: &uni[rs..re],
+                                token: shown,
+                                next,
+                                label_end,
+                            };
+                            push_unique(hits, self.subdomain_term_hit(d, &at, id));
                         }
                     }
                     None => self.subdomain_run_in(d, tok, shown, next, label_end, hits),
@@ -83,6 +91,8 @@ impl Matcher {
                     combo::Own {
                         suffixes: &t.suffixes,
                         keywords: &t.keywords,
+                        generic: t.generic,
+                        lettered: t.lettered,
                     },
                 ) else {
                     continue;
@@ -119,11 +129,17 @@ impl Matcher {
                         ],
                         keyword: r.keyword,
                     }
-                } else if r.keyword {
+                } else if let Some(strength @ (Strength::Weak | Strength::Strong)) = r.strength {
+                    // A term run into keywords in a subdomain label (`paypallogin.weebly.com`);
+                    // digits and `www` there are just host names (`meta2`, `wwwinstagram`).
                     Hit {
                         term: id,
                         techniques: vec![Technique::Combosquat],
-                        base: score::COMBO_SUBDOMAIN_KEYWORD,
+                        base: score::in_subdomain(
+                            Some(strength == Strength::Strong),
+                            t.chars,
+                            t.generic,
+                        ),
                         reasons: vec![format!(
                             "{}, in the subdomain part, in front of {reg}",
                             r.reason
@@ -138,49 +154,71 @@ impl Matcher {
         }
     }
 
-    /// A term as a label or token of the subdomain part; `next` is the label (when the term
-    /// ends its label, `label_end`) or the token after it.
-    pub(super) fn subdomain_hit(
-        &self,
-        d: &Domain,
-        token: &str,
-        next: Option<&str>,
-        label_end: bool,
-        id: u32,
-        hits: &mut Vec<Hit>,
-    ) {
-        let t = &self.terms[id as usize].text;
+    /// A term as a label or token of the subdomain part (`at`). A term in front of a TLD word
+    /// is a level-squat; otherwise the keywords around decide: one in the registrable label
+    /// (`paypal.update-account.info`) or, for a coined term, anywhere in the subdomain part
+    /// (`paypal-login.blogspot.lt`) brings it to the alert threshold.
+    fn subdomain_term_hit(&self, d: &Domain, at: &Place<'_>, id: u32) -> Hit {
+        let Place {
+            label,
+            token,
+            next,
+            label_end,
+        } = *at;
+        let term = &self.terms[id as usize];
+        let t = &term.text;
+        // The term's letters as written (`pay-pal`, `pay.pal`: joined words).
+        let plain: String = token.chars().filter(|c| *c != '-' && *c != '.').collect();
         if let Some(next) = next.filter(|n| self.words.is_tld(&skeleton::skeleton(n))) {
             let sep = if label_end { "." } else { "-" };
             let mut reasons = vec![format!(
                 "'{token}{sep}{next}' placed in front of another domain, {}",
                 d.registrable_unicode()
             )];
-            if token != t {
-                reasons.extend(homoglyph_reasons(token, t));
+            if plain != *t {
+                reasons.extend(homoglyph_reasons(&plain, t));
             }
-            push_unique(
-                hits,
-                Hit {
-                    term: id,
-                    techniques: vec![Technique::LevelSquat],
-                    base: score::LEVEL_SQUAT,
-                    reasons,
-                    keyword: false,
-                },
-            );
-            return;
+            return Hit {
+                term: id,
+                techniques: vec![Technique::LevelSquat],
+                base: score::LEVEL_SQUAT,
+                reasons,
+                keyword: false,
+            };
         }
-        let own = &self.terms[id as usize].keywords;
-        let keyword_word = d
-            .subdomain_unicode()
-            .split(['.', '-'])
-            .find(|w| *w != token && self.words.is_keyword(&skeleton::skeleton(w), own));
-        let keyword = keyword_word.is_some();
-        let base = if keyword {
-            score::COMBO_SUBDOMAIN_KEYWORD
+        // Keywords in the term's own label (`paypal-login.blogspot.lt`,
+        // `google-jobs-verify.example.de`) say the label was made for the brand; other labels of
+        // the subdomain part are host names (`mail.google.example.de`, `api.openai.example.ru`).
+        // A registrable label made of keywords alone (`update-account`, `billing-portal`) is
+        // a phishing domain whatever the term.
+        let own = &term.keywords;
+        let keyword = |w: &str| {
+            if w == token || t.contains(w) {
+                None
+            } else {
+                self.words.keyword(&skeleton::skeleton(w), own)
+            }
+        };
+        let registrable = d.label_unicode();
+        let all_keywords = registrable.split('-').all(|w| keyword(w).is_some());
+        let in_label = label
+            .split('-')
+            .filter_map(|w| Some((keyword(w)?, w)))
+            .max_by_key(|&(strength, _)| strength);
+        let (base, keyword_word) = if all_keywords {
+            (score::COMBO_SUBDOMAIN_KEYWORD, Some(registrable))
         } else {
-            score::COMBO_SUBDOMAIN
+            match in_label {
+                Some((strength, w)) => (
+                    score::in_subdomain(
+                        Some(strength == Strength::Strong),
+                        term.chars,
+                        term.generic,
+                    ),
+                    Some(w),
+                ),
+                None => (score::in_subdomain(None, term.chars, term.generic), None),
+            }
         };
         let next_to = keyword_word
             .map(|w| format!(", with '{w}'"))
@@ -189,19 +227,108 @@ impl Matcher {
             "'{token}' in the subdomain part, in front of {}{next_to}",
             d.registrable_unicode()
         )];
-        if token != t {
-            reasons.extend(homoglyph_reasons(token, t));
+        if plain != *t && skeleton::skeleton(&plain) == *term.skeleton {
+            reasons.extend(homoglyph_reasons(&plain, t));
         }
-        push_unique(
-            hits,
-            Hit {
-                term: id,
-                techniques: vec![Technique::Combosquat],
-                base,
-                reasons,
-                keyword,
-            },
-        );
+        Hit {
+            term: id,
+            techniques: vec![Technique::Combosquat],
+            base,
+            reasons,
+            keyword: keyword_word.is_some(),
+        }
+    }
+
+    /// A term written across a dot or hyphens outside the registrable label's own words, at
+    /// any split: `pay.pal-login.com` (a dot inside the term, the rest in the registrable
+    /// label), `micro-soft.account-verify.xyz`, `pay-pal.com.evil.xyz` (in the subdomain part).
+    /// Runs of two to four words are joined and looked up as terms.
+    pub(super) fn joined_terms(
+        &self,
+        d: &Domain,
+        s: &mut Scratch,
+        reg: usize,
+        hits: &mut Vec<Hit>,
+    ) {
+        let uni = d.unicode();
+        // Every word left of the suffix: (label, skeleton span, written span).
+        s.name_words.clear();
+        for j in 0..=reg {
+            let (st, en) = s.bounds[j];
+            let (rs, re) = s.raw_bounds[j];
+            let (mut k, mut r) = (st, rs);
+            for (tok, raw) in s.skel[st..en].split('-').zip(uni[rs..re].split('-')) {
+                s.name_words
+                    .push((j, ((k, k + tok.len()), (r, r + raw.len()))));
+                k += tok.len() + 1;
+                r += raw.len() + 1;
+            }
+        }
+        let n = s.name_words.len();
+        for a in 0..n {
+            let mut len = 0;
+            for b in a..n.min(a + 4) {
+                let (lb, ((ks, ke), _)) = s.name_words[b];
+                len += ke - ks;
+                let la = s.name_words[a].0;
+                if b == a || la == reg || ks == ke {
+                    continue; // one word, or all in the registrable label: `word_hits`
+                }
+                if !self.strict_lens.contains(len) {
+                    continue;
+                }
+                s.joined.clear();
+                for w in &s.name_words[a..=b] {
+                    s.joined.push_str(&s.skel[w.1.0.0..w.1.0.1]);
+                }
+                let Some(ids) = self.strict.get(s.joined.as_str()) else {
+                    continue;
+                };
+                let written = &uni[s.name_words[a].1.1.0..s.name_words[b].1.1.1];
+                let dotted = la != lb;
+                for &id in ids {
+                    let t = &self.terms[id as usize].text;
+                    let hit = if lb == reg {
+                        // The term's start in the subdomain part, its end in the registrable
+                        // label: a dot inside the term.
+                        Hit {
+                            term: id,
+                            techniques: vec![Technique::Subdomain],
+                            base: score::SUBDOMAIN_SPLIT,
+                            reasons: vec![format!("'{written}' is '{t}' split by a dot")],
+                            keyword: false,
+                        }
+                    } else {
+                        // All in the subdomain part: a term there, judged by what follows.
+                        let label_end = s.name_words.get(b + 1).is_none_or(|w| w.0 != lb);
+                        let next = s.name_words.get(b + 1).map(|w| &uni[w.1.1.0..w.1.1.1]);
+                        let (ls, le) = s.raw_bounds[lb];
+                        let at = Place {
+                            label: &uni[ls..le],
+                            token: written,
+                            next,
+                            label_end,
+                        };
+                        let mut hit = self.subdomain_term_hit(d, &at, id);
+                        hit.techniques.push(if dotted {
+                            Technique::Subdomain
+                        } else {
+                            Technique::Hyphenation
+                        });
+                        hit.reasons.insert(
+                            1,
+                            if dotted {
+                                format!("'{written}' is '{t}' split by a dot")
+                            } else {
+                                format!("'{written}' is '{t}' with hyphens added")
+                            },
+                        );
+                        hit
+                    };
+                    push_unique(hits, hit);
+                }
+            }
+        }
     }
 
     /// A dot inserted into a term: `pay.pal.com`, or `amaz.on.ca` where `on.ca` is a suffix.
@@ -261,4 +388,15 @@ impl Matcher {
             }
         }
     }
+}
+
+/// Where a term stands in the subdomain part.
+struct Place<'a> {
+    /// The label that holds it, as written.
+    label: &'a str,
+    /// The term's words as written (`paypal`, `pay-pal`).
+    token: &'a str,
+    /// The token after it, or the first word of the next label when it ends its label.
+    next: Option<&'a str>,
+    label_end: bool,
 }

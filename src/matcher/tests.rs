@@ -295,7 +295,7 @@ fn reasons_quote_the_name_as_written_not_its_skeleton() {
             .contains(&"'googlecom' is 'google.com' without the dot".to_string()),
         "{f:?}"
     );
-    let f = t!(m, "amazon-mobile-pay.shop", "Amazon", 60, [Combosquat]);
+    let f = t!(m, "amazon-mobile.shop", "Amazon", 60, [Combosquat]);
     assert!(f.reasons[0].ends_with("next to 'mobile'"), "{f:?}");
     let f = t!(m, "amazonmobile.net", "Amazon", 60, [Combosquat]);
     assert_eq!(f.reasons[0], "'amazon' run together with 'mobile'");

@@ -141,6 +141,8 @@ pub struct TypoIndex {
     /// keep the first character, so a label skips the `k = 2` probes unless some such term
     /// starts with its first byte and is within two of its length.
     typo2_lens: Box<[(u8, u8); 256]>,
+    /// Bit `n` set: some term is one edit from a string of `n` bytes.
+    one_lens: u128,
 }
 
 /// A verified edit from a term to an observed label.
@@ -177,11 +179,15 @@ impl TypoIndex {
         let mut pairs: Vec<(u64, u32)> = Vec::new();
         let mut stored = Vec::with_capacity(terms.len());
         let mut typo2_lens = Box::new([(u8::MAX, 0u8); 256]);
+        let mut one_lens = 0u128;
         for (id, t) in terms.iter().enumerate() {
             let b = t.as_bytes();
             if !t.is_ascii() || b.len() < MIN_TYPO_LEN || b.len() > MAX_LEN {
                 stored.push(None);
                 continue;
+            }
+            for n in b.len() - 1..=b.len() + 1 {
+                one_lens |= 1 << n;
             }
             stored.push(Some(b.to_vec().into_boxed_slice()));
             let id = id as u32;
@@ -235,7 +241,13 @@ impl TypoIndex {
             postings,
             terms: stored,
             typo2_lens,
+            one_lens,
         }
+    }
+
+    /// Whether a string of `len` bytes may be one edit from an indexed term.
+    pub fn may_hold(&self, len: usize) -> bool {
+        len < 128 && self.one_lens & (1 << len) != 0
     }
 
     /// Whether some indexed string may have hash `h` (no false negatives).
@@ -370,7 +382,7 @@ pub fn classify(term: &[u8], s: &[u8], budget: usize) -> Option<Edit> {
 
 /// Optimal-string-alignment distance, giving up (returning `cap + 1`) past `cap`. Both
 /// strings are at most [`MAX_LEN`] bytes (callers check); three rolling rows, no allocation.
-fn osa_distance(a: &[u8], b: &[u8], cap: usize) -> usize {
+pub fn osa_distance(a: &[u8], b: &[u8], cap: usize) -> usize {
     if a.len().abs_diff(b.len()) > cap || a.len() > MAX_LEN || b.len() > MAX_LEN {
         return cap + 1;
     }

@@ -324,11 +324,21 @@ fn triage_command(alert: &Alert) -> String {
     )
 }
 
-fn reason_text(reason: AlertReason) -> &'static str {
-    match reason {
-        AlertReason::New => "new finding",
-        AlertReason::Escalated => "escalated: the score rose into a higher severity band",
+fn reason_text(alert: &Alert) -> String {
+    match (alert.reason, &alert.change) {
+        (AlertReason::New, _) => "new finding".into(),
+        (AlertReason::Escalated, Some(change)) => change.clone(),
+        (AlertReason::Escalated, None) => {
+            "escalated: the score rose into a higher severity band".into()
+        }
     }
+}
+
+/// The enrichment in one line ("state live; MX mx.example (can receive); ..."), when known.
+fn enrichment_text(out: &Out, alert: &Alert) -> Option<String> {
+    let e = alert.record.enrichment.as_deref()?;
+    let line = crate::enrich::summary(e, std::time::SystemTime::now());
+    Some(out.value(&line, REASON_MAX))
 }
 
 /// A CT sighting's certificate on crt.sh, when the hash is a well-formed SHA-256.
@@ -375,7 +385,10 @@ fn finding_text(text: &mut String, out: &Out, alert: &Alert, number: Option<usiz
     );
     row("Techniques", &techniques(alert));
     row("Score", &format!("{} / 100", f.score));
-    row("Alert", reason_text(alert.reason));
+    row("Alert", &out.value(&reason_text(alert), REASON_MAX));
+    if let Some(e) = enrichment_text(out, alert) {
+        row("Enrichment", &e);
+    }
     row("First seen", &clean(&r.first_seen, VALUE_MAX));
     row(
         "Last seen",
@@ -485,7 +498,10 @@ fn finding_html(html: &mut String, out: &Out, alert: &Alert, number: Option<usiz
     );
     row("Techniques", &esc(&techniques(alert)));
     row("Score", &format!("<b>{}</b> / 100", f.score));
-    row("Alert", &esc(reason_text(alert.reason)));
+    row("Alert", &esc(&out.value(&reason_text(alert), REASON_MAX)));
+    if let Some(e) = enrichment_text(out, alert) {
+        row("Enrichment", &esc(&e));
+    }
     row("First seen", &esc(&clean(&r.first_seen, VALUE_MAX)));
     row(
         "Last seen",
@@ -808,7 +824,9 @@ mod tests {
                 last_seen: "2026-11-28T06:41:07Z".into(),
                 count: 1,
                 sources: vec![sighting],
+                enrichment: None,
             },
+            change: None,
         }
     }
 
@@ -849,6 +867,39 @@ mod tests {
         let r = render(&route, &[alert("PayPal", "login.paypa1.com", 80)]);
         assert!(r.subject.contains("— login.paypa1.com (score 80)"));
         assert!(r.text.contains("  Domain       login.paypa1.com\n"));
+    }
+
+    #[test]
+    fn an_escalation_by_enrichment_says_what_changed_and_what_the_domain_is() {
+        let mut a = alert("PayPal", "paypa1.com", 80);
+        a.reason = AlertReason::Escalated;
+        a.change =
+            Some("escalated by enrichment: now live: https://paypa1.com/ answers 200".into());
+        a.record.enrichment = Some(Box::new(crate::store::Enrichment {
+            state: Some(crate::store::DomainState::Live),
+            web: Some(crate::store::WebInfo {
+                status: Some(200),
+                title: Some("<b>Sign in</b>\nBcc: x@example.com".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }));
+        let r = render(&route(), &[a]);
+        assert!(
+            r.text.contains(
+                "  Alert        escalated by enrichment: now live: https[://]paypa1[.]com/ answers 200\n"
+            ),
+            "{}",
+            r.text
+        );
+        assert!(
+            r.text.contains(
+                "  Enrichment   state live; page title '<b>Sign in</b> Bcc: x@example[.]com'\n"
+            ),
+            "{}",
+            r.text
+        );
+        assert!(r.html.contains("&lt;b&gt;Sign in&lt;/b&gt;") && !r.html.contains("<b>Sign"));
     }
 
     #[test]

@@ -153,7 +153,8 @@ pub struct CommandRoute {
 pub enum AlertReason {
     /// The (registrable, brand) pair was seen for the first time.
     New,
-    /// A later sighting raised the score into a higher severity band.
+    /// A later sighting raised the score into a higher severity band, or enrichment found the
+    /// domain became live or mail-ready, or its A/MX/NS records changed (`Alert::change`).
     Escalated,
 }
 
@@ -165,6 +166,10 @@ pub struct Alert {
     pub route: String,
     pub reason: AlertReason,
     pub record: Record,
+    /// For an escalation found by enrichment: what changed ("now live: ..."). Also the first
+    /// of the record's reasons.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<String>,
 }
 
 /// What the sinks share: one HTTP client.

@@ -595,6 +595,12 @@ impl Summary<'_> {
             ),
             ("Domain", escape(&f.domain)),
         ];
+        if let Some(e) = self.record.enrichment.as_deref() {
+            facts.push((
+                "Enrichment",
+                escape(&crate::enrich::summary(e, SystemTime::now())),
+            ));
+        }
         if f.unicode != f.domain {
             facts.push(("Unicode", escape(&f.unicode)));
         }

@@ -11,6 +11,8 @@
 //! | `outbox`    | route `\0` sequence (8 B, big-endian)       | [`Delivery`] as JSON           |
 //! | `alerted`   | registrable `\0` brand `\0` route            | severity band alerted (1 B)    |
 //! | `triage`    | registrable `\0` brand                      | [`Triage`] as JSON             |
+//! | `enrichment`| registrable                                 | [`Enrichment`] as JSON         |
+//! | `enrich_due`| due time (Unix ms, 8 B big-endian) registrable | empty                       |
 //!
 //! `findings` keys sort by registrable domain, so one domain's findings (one per brand) are a
 //! prefix scan. `sightings` remembers which certificates were already counted, so a
@@ -19,6 +21,9 @@
 //! advances) is applied in one transaction: after a crash either both are there or neither is,
 //! so work is neither skipped nor counted twice. The alerts a batch causes are written to the
 //! `outbox` in the same transaction (see [`outbox`]), so none is lost and none is planned twice.
+//! So is the first enrichment lookup of a domain seen for the first time (see [`enrichment`]):
+//! the two enrichment trees were added in schema 1 (a store without them gets them empty, and
+//! its findings are scheduled on start).
 //!
 //! Beside sled's files, the folder holds [`instance::FILE`] while a `lookalike run` with an API
 //! holds the store: where that API listens and the id it answers with.
@@ -27,12 +32,16 @@
 //! `flush_async` calls. Async code calls the store through [`Store::blocking`], never on an
 //! async worker.
 
+mod enrichment;
 mod flusher;
 pub mod instance;
 mod outbox;
 mod summary;
 mod triage;
 
+pub use enrichment::{
+    DnsInfo, DomainState, DueDomains, Enrichment, Escalation, MailReadiness, RdapInfo, WebInfo,
+};
 pub use instance::Instance;
 pub use outbox::{Delivery, DeliveryState, now_ms, severity};
 pub use summary::Summary;
@@ -124,6 +133,10 @@ pub struct Record {
     pub count: u64,
     /// The most recent sightings, oldest first, at most [`MAX_SOURCES`].
     pub sources: Vec<Sighting>,
+    /// The domain's enrichment where it is shown (API, `hits`, alerts); never stored in
+    /// `findings` (it lives in `enrichment`, per registrable domain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrichment: Option<Box<Enrichment>>,
 }
 
 /// One matched name to record.
@@ -168,6 +181,8 @@ pub struct Store {
     outbox: sled::Tree,
     alerted: sled::Tree,
     triage: sled::Tree,
+    enrichment: sled::Tree,
+    enrich_due: sled::Tree,
     path: PathBuf,
     /// The one thread that flushes: sled 0.34 deadlocks on concurrent `flush_async` calls.
     flusher: Arc<flusher::Flusher>,
@@ -179,6 +194,21 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the store at `path`. Only one process may hold it.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        // A store this process has just let go of can stay locked for a moment while sled's
+        // own threads wind down: a few short retries, then the lock is someone else's.
+        let mut attempts = 0;
+        loop {
+            match Store::open_once(path) {
+                Err(StoreError::Locked { .. }) if attempts < 10 => {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(25));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_once(path: &Path) -> Result<Store, StoreError> {
         let db = sled::Config::new()
             .path(path)
             // sled's default page cache is 1 GiB; findings and cursors are small and the hot
@@ -226,6 +256,8 @@ impl Store {
             outbox: db.open_tree("outbox")?,
             alerted: db.open_tree("alerted")?,
             triage: db.open_tree("triage")?,
+            enrichment: db.open_tree("enrichment")?,
+            enrich_due: db.open_tree("enrich_due")?,
             db,
             path: path.to_owned(),
         })
@@ -271,41 +303,60 @@ impl Store {
             &self.outbox,
             &self.alerted,
             &self.triage,
+            &self.enrichment,
+            &self.enrich_due,
         )
-            .transaction(|(findings, sightings, cursors, outbox, alerted, triage)| {
-                let mut applied = Vec::with_capacity(batch.hits.len());
-                let mut queued = 0;
-                for hit in &batch.hits {
-                    let key = finding_key(&hit.finding.registrable, &hit.finding.brand);
-                    if let Some(dedup) = hit.dedup {
-                        let mut skey = key.clone();
-                        skey.push(0);
-                        skey.extend_from_slice(&dedup);
-                        if sightings.insert(skey, &[] as &[u8])?.is_some() {
-                            applied.push(Applied::Duplicate);
-                            continue;
+            .transaction(
+                |(findings, sightings, cursors, outbox, alerted, triage, enrichment, due)| {
+                    let mut applied = Vec::with_capacity(batch.hits.len());
+                    let mut queued = 0;
+                    let now = now_ms();
+                    for hit in &batch.hits {
+                        let key = finding_key(&hit.finding.registrable, &hit.finding.brand);
+                        if let Some(dedup) = hit.dedup {
+                            let mut skey = key.clone();
+                            skey.push(0);
+                            skey.extend_from_slice(&dedup);
+                            if sightings.insert(skey, &[] as &[u8])?.is_some() {
+                                applied.push(Applied::Duplicate);
+                                continue;
+                            }
                         }
+                        let old = match findings.get(&key)? {
+                            Some(raw) => Some(decode_record(&key, &raw).map_err(abort)?),
+                            None => None,
+                        };
+                        let (record, new) = merge(old, hit);
+                        let raw = serde_json::to_vec(&record).expect("records serialize");
+                        findings.insert(key.as_slice(), raw)?;
+                        if new {
+                            let base = humantime::parse_rfc3339_weak(&record.first_seen)
+                                .ok()
+                                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                                .map_or(now, |d| d.as_millis() as u64);
+                            enrichment::plan_first_lookup(
+                                &record.finding.registrable,
+                                base,
+                                now,
+                                enrichment,
+                                due,
+                            )?;
+                        }
+                        queued +=
+                            outbox::plan(&key, &record, new, routes, outbox, alerted, triage)?;
+                        applied.push(if new {
+                            Applied::New(record)
+                        } else {
+                            Applied::Seen(record)
+                        });
                     }
-                    let old = match findings.get(&key)? {
-                        Some(raw) => Some(decode_record(&key, &raw).map_err(abort)?),
-                        None => None,
-                    };
-                    let (record, new) = merge(old, hit);
-                    let raw = serde_json::to_vec(&record).expect("records serialize");
-                    findings.insert(key.as_slice(), raw)?;
-                    queued += outbox::plan(&key, &record, new, routes, outbox, alerted, triage)?;
-                    applied.push(if new {
-                        Applied::New(record)
-                    } else {
-                        Applied::Seen(record)
-                    });
-                }
-                for (id, cursor) in &batch.cursors {
-                    let raw = serde_json::to_vec(cursor).expect("cursors serialize");
-                    cursors.insert(id.as_bytes(), raw)?;
-                }
-                Ok((applied, queued))
-            });
+                    for (id, cursor) in &batch.cursors {
+                        let raw = serde_json::to_vec(cursor).expect("cursors serialize");
+                        cursors.insert(id.as_bytes(), raw)?;
+                    }
+                    Ok((applied, queued))
+                },
+            );
         // Bumped whether or not it committed: a reader that sees an old generation rebuilds.
         self.changed();
         result.map_err(|e| match e {
@@ -320,7 +371,7 @@ impl Store {
         self.generation.load(Ordering::Acquire)
     }
 
-    fn changed(&self) {
+    pub(crate) fn changed(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
@@ -450,6 +501,7 @@ fn merge(old: Option<Record>, hit: &Hit) -> (Record, bool) {
                 last_seen: seen.clone(),
                 count: 1,
                 sources: vec![hit.sighting.clone()],
+                enrichment: None,
             },
             true,
         ),

@@ -50,7 +50,7 @@ pub struct Delivery {
     pub created: String,
 }
 
-fn outbox_key(route: &str, id: u64) -> Vec<u8> {
+pub(super) fn outbox_key(route: &str, id: u64) -> Vec<u8> {
     let mut key = Vec::with_capacity(route.len() + 9);
     key.extend_from_slice(route.as_bytes());
     key.push(0);
@@ -122,6 +122,7 @@ pub(super) fn plan(
                 route: route.clone(),
                 reason,
                 record: record.clone(),
+                change: None,
             },
             state: DeliveryState::Pending,
             attempts: 0,

@@ -1,0 +1,258 @@
+//! Word lists that tell a lookalike from an ordinary word, and a coined brand name from a
+//! generic one. Both are generated from maintained packages by `scripts/gen_lexicon.py`
+//! (sources and licences in `lexicon/README.md`) and compiled into the binary as sorted,
+//! newline-separated text, searched in place: nothing is loaded or allocated.
+//!
+//! - [`is_common_word`]: a word common in English, German, French, Spanish, Italian,
+//!   Portuguese or Dutch (wordfreq). A typo, bit flip or look-alike of a term that spells
+//!   such a word (`apply`, `goggle`, `mega`) is a word collision, not evidence by itself.
+//! - [`reads_as_term`], [`reads_as_words`]: whether run-together text reads as frequent
+//!   English words (`openairfestival` is `open air festival`, not `openai` and a stray `r`;
+//!   `micropost` is not a typo of `microsoft`).
+//! - [`is_generic`]: a word of core English vocabulary (SCOWL size 35). A term that is one
+//!   (`apple`, `outlook`, `delta`) names many things besides the brand, so finding it among
+//!   other words is weaker evidence than finding a coined name (`paypal`, `netflix`).
+
+static COMMON_WORDS: &str = include_str!("lexicon/common-words.txt");
+static ENGLISH_CORE: &str = include_str!("lexicon/english-core.txt");
+
+/// Whether `word` (lowercase ASCII) is a common word of a major language written in Latin
+/// letters.
+pub fn is_common_word(word: &str) -> bool {
+    find(COMMON_WORDS, word).is_some()
+}
+
+/// Whether `term` (lowercase) is a word of core English vocabulary.
+pub fn is_generic(term: &str) -> bool {
+    find(ENGLISH_CORE, term).is_some()
+}
+
+/// The Zipf frequencies (times ten) of a common word: the highest in the seven languages,
+/// and the English one (0 when it is not an English word of the list).
+fn zipf10(word: &str) -> Option<(u8, u8)> {
+    let (top, en) = find(COMMON_WORDS, word)?.split_once('\t')?;
+    Some((top.parse().ok()?, en.parse().ok()?))
+}
+
+/// A piece of run-together text in any of the languages: a word of three letters or more
+/// with a Zipf frequency of at least 4 (`wein`, `turm`, `open`, `air`).
+fn frequent_piece(word: &str) -> bool {
+    zipf10(word).is_some_and(|(top, _)| top >= 40)
+}
+
+/// A piece of run-together English: four letters or more with a Zipf frequency of at least 4
+/// (`micro`, `post`), or three letters and at least 5 (`air`, `got`; not `ame` or `mai`,
+/// frequent only in French or Italian, which would read nearly any short typo as words).
+fn english_piece(word: &str) -> bool {
+    zipf10(word).is_some_and(|(_, en)| match word.len() {
+        0..=2 => false,
+        3 => en >= 50,
+        _ => en >= 40,
+    })
+}
+
+/// Binary search in a sorted list of newline-terminated lines, each a word optionally
+/// followed by a tab and a value: the value (empty when there is none) of `word`'s line.
+fn find<'a>(list: &'a str, word: &str) -> Option<&'a str> {
+    if word.len() < 3 || word.contains(['\n', '\t']) {
+        return None;
+    }
+    let bytes = list.as_bytes();
+    let (mut lo, mut hi) = (0usize, bytes.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        // The line holding `mid`.
+        let start = bytes[..mid]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let end = bytes[mid..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |i| mid + i);
+        let line = &list[start..end];
+        let (key, value) = line.split_once('\t').unwrap_or((line, ""));
+        match key.cmp(word) {
+            std::cmp::Ordering::Equal => return Some(value),
+            std::cmp::Ordering::Less => lo = end + 1,
+            std::cmp::Ordering::Greater => hi = start,
+        }
+    }
+    None
+}
+
+/// Whether `text[a..b]`, a term found inside a run of letters, reads as the term there. It
+/// does not when the run is a common word of its own (`amazonas`, `pineapple`), or reads as
+/// frequent words without it (`openairfestival` is `open air festival`) and the
+/// reading with the term leaves
+/// letters unexplained or needs as many words or more (`openai` and a stray `r`; `magic loud`
+/// against `mag icloud`); otherwise it does
+/// (`cashpaypal`, `paypallo`, `lautanpaypal`: nothing reads better).
+pub fn reads_as_term(text: &str, a: usize, b: usize) -> bool {
+    if is_common_word(text) {
+        return false; // a word of its own (`amazonas`, `pineapple`)
+    }
+    let (Some(with), Some(without)) = (
+        segment(text, (a, b), true, frequent_piece),
+        segment(text, (a, b), false, frequent_piece),
+    ) else {
+        return true;
+    };
+    let explained = |cost: usize| cost < UNKNOWN;
+    !(explained(without) && (!explained(with) || without <= with))
+}
+
+/// Whether `text` reads as frequent English words run together, with no letter left over
+/// (`openair`, `micropost`, `shareporn`).
+pub fn reads_as_words(text: &str) -> bool {
+    segment(text, (usize::MAX, usize::MAX), false, english_piece).is_some_and(|cost| cost < UNKNOWN)
+}
+
+/// The cost of the best reading of `text` as words that pass `piece`, one unexplained letter
+/// costing [`UNKNOWN`] and a piece 1: with `span` read as one piece (`force`), or with no
+/// piece being exactly `span`. `None` for text this does not read (too long, not ASCII).
+fn segment(
+    text: &str,
+    span: (usize, usize),
+    force: bool,
+    piece: fn(&str) -> bool,
+) -> Option<usize> {
+    let n = text.len();
+    if n == 0 || n > MAX_TEXT || !text.is_ascii() {
+        return None;
+    }
+    let (a, b) = span;
+    // best[i]: cost of the best reading of text[..i].
+    let mut best = [usize::MAX; MAX_TEXT + 1];
+    best[0] = 0;
+    for i in 0..n {
+        let here = best[i];
+        if here == usize::MAX {
+            continue;
+        }
+        if force && i == a {
+            relax(&mut best, b, here + 1);
+            continue;
+        }
+        if force && i > a && i < b {
+            continue;
+        }
+        relax(&mut best, i + 1, here + UNKNOWN);
+        for j in (i + 3)..=n.min(i + 30) {
+            if force && i < a && j > a {
+                break; // a word may not run into the span
+            }
+            if !force && (i, j) == span {
+                continue;
+            }
+            if piece(&text[i..j]) {
+                relax(&mut best, j, here + 1);
+            }
+        }
+    }
+    (best[n] != usize::MAX).then_some(best[n])
+}
+
+/// The cost of one unexplained letter in a reading; a piece costs 1.
+const UNKNOWN: usize = 16;
+/// Longest text read.
+const MAX_TEXT: usize = 64;
+
+fn relax(best: &mut [usize; MAX_TEXT + 1], at: usize, cost: usize) {
+    if cost < best[at] {
+        best[at] = cost;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_are_sorted_lowercase_ascii() {
+        for list in [COMMON_WORDS, ENGLISH_CORE] {
+            let words: Vec<&str> = list
+                .lines()
+                .map(|l| l.split('\t').next().unwrap())
+                .collect();
+            assert!(words.len() > 10_000);
+            assert!(
+                words.windows(2).all(|w| w[0] < w[1]),
+                "sorted, no duplicates"
+            );
+            assert!(
+                words
+                    .iter()
+                    .all(|w| w.len() >= 3 && w.bytes().all(|b| b.is_ascii_lowercase()))
+            );
+        }
+    }
+
+    #[test]
+    fn words_and_names() {
+        for w in [
+            "goggle", "apply", "ample", "mega", "beta", "cloud", "mail", "appel",
+        ] {
+            assert!(is_common_word(w), "{w}");
+        }
+        for w in [
+            "paypa1",
+            "gmial",
+            "micorosoft",
+            "outloock",
+            "pcloud",
+            "",
+            "ab",
+            "zzzzq",
+        ] {
+            assert!(!is_common_word(w), "{w}");
+        }
+        for w in ["apple", "outlook", "delta", "orange", "steam"] {
+            assert!(is_generic(w), "{w}");
+        }
+        for w in [
+            "paypal",
+            "google",
+            "netflix",
+            "microsoft",
+            "facebook",
+            "openai",
+        ] {
+            assert!(!is_generic(w), "{w}");
+        }
+    }
+
+    #[test]
+    fn readings_of_run_together_words() {
+        let t = |text: &str, term: &str| {
+            let a = text.find(term).unwrap();
+            reads_as_term(text, a, a + term.len())
+        };
+        for (text, term) in [
+            ("openairfestival", "openai"),
+            ("weinturmopenair", "openai"),
+            ("magicloud", "icloud"),
+            ("amazonas", "amazon"),
+            ("teleamazonas", "amazon"),
+        ] {
+            assert!(!t(text, term), "{text} reads as other words");
+        }
+        for (text, term) in [
+            ("cashpaypal", "paypal"),
+            ("paypalshop", "paypal"),
+            ("paypallo", "paypal"),
+            ("lautanpaypal", "paypal"),
+            ("paypalmanagment", "paypal"),
+            ("googleplusinside", "google"),
+            ("chatgptopenai", "openai"),
+        ] {
+            assert!(t(text, term), "{text} holds the term");
+        }
+        for text in ["openair", "micropost", "shareporn", "smartpoint"] {
+            assert!(reads_as_words(text), "{text}");
+        }
+        for text in ["paypall", "gmaill", "micosoft", "opena", "faceboook"] {
+            assert!(!reads_as_words(text), "{text}");
+        }
+    }
+}
