@@ -155,6 +155,10 @@ async fn issue19_slow_bodies_time_out_and_connections_are_capped() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("\"error\""), "{answer}");
 
+    // The timed-out connection's slot is free once a request is answered again.
+    let answer = exchange(port, &get("/api/v1/brands")).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let mut idle = Vec::new();
     for _ in 0..3 {
         idle.push(TcpStream::connect(("127.0.0.1", port)).await.unwrap());
