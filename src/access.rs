@@ -57,7 +57,10 @@ impl Access {
                 })?;
                 let Some(instance) = published else {
                     bail!(
-                        "the store {} is held by a running lookalike whose API is not reachable:                          it published no API address ({} is missing: its API is off, or could                          not bind its port — see its log). Give it a free [api] listen, or stop                          it, and try again",
+                        "the store {} is held by a running lookalike whose API is not reachable: \
+                         it published no API address ({} is missing: its API is off, or could \
+                         not bind its port — see its log). Give it a free [api] listen, or stop \
+                         it, and try again",
                         path.display(),
                         Instance::path(&path).display()
                     );
@@ -278,7 +281,9 @@ impl Remote {
             .and_then(|v| v.to_str().ok());
         if answered != Some(self.instance.as_str()) {
             bail!(
-                "{} answers as another lookalike (instance {}), not the one holding the store {}                  (instance {}); nothing was read or written there. The service holding the store                  has no reachable API: check its log",
+                "{} answers as another lookalike (instance {}), not the one holding the store {} \
+                 (instance {}); nothing was read or written there. The service holding the store \
+                 has no reachable API: check its log",
                 self.base,
                 answered.unwrap_or("unnamed"),
                 self.store.display(),
