@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use lookalike::config::Alerts;
-use lookalike::matcher::score::DEFAULT_MIN_SCORE;
+use lookalike::matcher::score::{DEFAULT_MIN_SCORE, DEFAULT_STORE_MIN_SCORE};
 use lookalike::metrics::Metrics;
 use lookalike::pipeline::{Detector, Event, Payload, Pipeline, SourceInfo, Work};
 use lookalike::sinks::outbox::Router;
@@ -959,11 +959,15 @@ fn pipeline_section(cache: &Path) {
         "bundled"
     };
     let brands = watchlist::load(&[]).expect("watchlists");
-    let detector = Arc::new(Detector::new(&brands, DEFAULT_MIN_SCORE));
+    let detector = Arc::new(Detector::new(
+        &brands,
+        DEFAULT_STORE_MIN_SCORE,
+        DEFAULT_MIN_SCORE,
+    ));
     let router = Arc::new(Router::new(&[], &Alerts::default(), &brands).expect("router"));
     println!(
         "data: {} ({} tiles of {TILE_WIDTH}), watchlists {watchlists} ({} brands, {} terms), \
-         min score {DEFAULT_MIN_SCORE}",
+         stored from score {DEFAULT_STORE_MIN_SCORE}, alerted from {DEFAULT_MIN_SCORE}",
         cache.display(),
         tile_count(),
         brands.len(),
@@ -1237,7 +1241,11 @@ fn enrich_section(cache: &Path) {
     };
     let _ = rustls::crypto::ring::default_provider().install_default();
     let brands = watchlist::load(&[]).expect("watchlists");
-    let detector = Arc::new(Detector::new(&brands, DEFAULT_MIN_SCORE));
+    let detector = Arc::new(Detector::new(
+        &brands,
+        DEFAULT_STORE_MIN_SCORE,
+        DEFAULT_MIN_SCORE,
+    ));
     let router = Arc::new(Router::new(&[], &Alerts::default(), &brands).expect("router"));
     let dir = tempfile::tempdir().expect("temp dir");
     let servers = tokio::runtime::Builder::new_multi_thread()

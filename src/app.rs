@@ -60,7 +60,7 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
     let metrics = Metrics::new();
     let started = Instant::now();
     let brands = watchlist::load_some(&config.watchlists).context("loading the watchlists")?;
-    let detector = Detector::new(&brands, config.alerts.min_score);
+    let detector = Detector::new(&brands, config.store_min_score, config.alerts.min_score);
     metrics
         .matcher_build_seconds
         .set(started.elapsed().as_secs_f64());
@@ -461,11 +461,12 @@ async fn reloader(
         };
         let paths = config.watchlists.clone();
         let (routes, alerts) = (config.routes.clone(), config.alerts.clone());
+        let store_min_score = config.store_min_score;
         let started = Instant::now();
         let built = tokio::task::spawn_blocking(move || -> Result<_, String> {
             let brands = watchlist::load_some(&paths).map_err(|e| e.to_string())?;
             let router = Router::new(&routes, &alerts, &brands).map_err(|e| e.to_string())?;
-            let detector = Detector::new(&brands, alerts.min_score);
+            let detector = Detector::new(&brands, store_min_score, alerts.min_score);
             Ok((brands, detector, router))
         })
         .await;

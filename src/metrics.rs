@@ -73,6 +73,8 @@ pub struct Metrics {
     pub names_public_suffix: Counter,
     /// New (registrable, brand) pairs, and every counted sighting.
     pub findings: Counter,
+    /// Findings that reached their brand's alert threshold (new, or lifted there later).
+    pub findings_alerting: Counter,
     pub sightings: Counter,
     /// Batches waiting in the pipeline (sources → match → store).
     pub pipeline_queue: Gauge,
@@ -126,6 +128,7 @@ impl Metrics {
             names_invalid: Counter::default(),
             names_public_suffix: Counter::default(),
             findings: Counter::default(),
+            findings_alerting: Counter::default(),
             sightings: Counter::default(),
             pipeline_queue: Gauge::default(),
             store_commit_seconds: FloatGauge::default(),
@@ -203,8 +206,13 @@ impl Metrics {
         );
         r.register(
             "findings",
-            "New (registrable domain, brand) findings",
+            "New (registrable domain, brand) findings stored (from the store floor)",
             m.findings.clone(),
+        );
+        r.register(
+            "findings_alerting",
+            "Findings that reached their brand's alert threshold",
+            m.findings_alerting.clone(),
         );
         r.register(
             "sightings",

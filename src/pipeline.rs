@@ -102,7 +102,8 @@ pub struct CertEvent {
 /// What the pipeline tells the rest of the service.
 #[derive(Debug, Clone)]
 pub enum Event {
-    /// A (registrable, brand) pair seen for the first time, stored and flushed.
+    /// A finding that reached its brand's alert threshold for the first time (new, or a
+    /// stored one lifted there by a later sighting), stored and flushed.
     NewFinding(Box<Record>),
 }
 
@@ -136,16 +137,21 @@ impl Processed {
     }
 }
 
-/// The matcher and the score each brand's findings must reach to be kept.
+/// The matcher and the scores that decide what is kept and what is alerted.
 pub struct Detector {
     pub matcher: Matcher,
-    /// Per-brand `min_score` from the watchlist; brands without one use `default_min_score`.
+    /// Per-brand alert threshold (`min_score` in the watchlist); brands without one use
+    /// `default_min_score` (`[alerts] min_score`).
     pub min_scores: std::collections::HashMap<String, u8>,
     pub default_min_score: u8,
+    /// The store floor (`[store] min_score`): findings from here on are stored for triage, and
+    /// alerted only from their brand's threshold. A brand whose threshold is lower is stored
+    /// from its threshold.
+    pub store_min_score: u8,
 }
 
 impl Detector {
-    pub fn new(brands: &[crate::Brand], default_min_score: u8) -> Detector {
+    pub fn new(brands: &[crate::Brand], store_min_score: u8, default_min_score: u8) -> Detector {
         Detector {
             matcher: Matcher::build(brands),
             min_scores: brands
@@ -153,16 +159,26 @@ impl Detector {
                 .filter_map(|b| b.min_score.map(|s| (b.name.clone(), s)))
                 .collect(),
             default_min_score,
+            store_min_score,
         }
     }
 
+    /// The alert threshold of `brand`.
+    pub fn threshold(&self, brand: &str) -> u8 {
+        self.min_scores
+            .get(brand)
+            .copied()
+            .unwrap_or(self.default_min_score)
+    }
+
+    /// Whether a finding is stored.
     fn keeps(&self, f: &crate::Finding) -> bool {
-        f.score
-            >= self
-                .min_scores
-                .get(&f.brand)
-                .copied()
-                .unwrap_or(self.default_min_score)
+        f.score >= self.store_min_score.min(self.threshold(&f.brand))
+    }
+
+    /// Whether a stored record is at its brand's alert threshold.
+    pub fn alerts(&self, r: &Record) -> bool {
+        r.finding.score >= self.threshold(&r.finding.brand)
     }
 }
 
@@ -272,25 +288,35 @@ impl Pipeline {
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
         };
-        let mut new = Vec::new();
+        // What reached its brand's alert threshold for the first time: a new finding at it, or
+        // a stored one (from the store floor) that a later sighting lifted to it.
+        let detector = current(&self.detector);
+        let (mut stored, mut alerting) = (0, Vec::new());
         for a in applied {
             match a {
                 Applied::New(r) => {
                     self.metrics.sightings.inc();
-                    new.push(r);
+                    stored += 1;
+                    if detector.alerts(&r) {
+                        alerting.push(r);
+                    }
                 }
-                Applied::Seen(_) => {
+                Applied::Seen(r, previous) => {
                     self.metrics.sightings.inc();
+                    if detector.alerts(&r) && previous < detector.threshold(&r.finding.brand) {
+                        alerting.push(r);
+                    }
                 }
                 Applied::Duplicate => {}
             }
         }
-        if !new.is_empty() {
+        if stored > 0 || !alerting.is_empty() {
             if let Err(e) = self.store.flush().await {
                 error!(error = %e, "Flushing the store failed.");
             }
-            self.metrics.findings.inc_by(new.len() as u64);
-            for r in new {
+            self.metrics.findings.inc_by(stored);
+            self.metrics.findings_alerting.inc_by(alerting.len() as u64);
+            for r in alerting {
                 // The receiver going away (shutdown) must not stop commits.
                 let _ = self.events.send(Event::NewFinding(Box::new(r))).await;
             }
@@ -555,7 +581,7 @@ mod tests {
     /// A public suffix is counted apart from names the normaliser rejects.
     #[test]
     fn public_suffixes_are_not_counted_as_invalid() {
-        let detector = Detector::new(&crate::watchlist::bundled().unwrap(), 60);
+        let detector = Detector::new(&crate::watchlist::bundled().unwrap(), 40, 60);
         let mut p = Processed::new(test_source(), Vec::new());
         for name in ["*.github.io", "co.uk", "pay pal.com", "paypa1-login.com"] {
             match_name(&detector, name, &Sighting::default, None, &mut p);

@@ -306,3 +306,105 @@ async fn alerts_pending_at_a_kill_are_delivered_after_restart_once_each() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("0 deliveries"));
 }
+
+/// Issue 13: the store floor and the alert threshold are two things. A finding scoring 45 is
+/// stored (in `hits`), never printed or alerted; one scoring 65 is alerted once; a stored one
+/// that a later certificate lifts over the threshold is alerted then, once, as `new`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn findings_are_stored_from_the_floor_and_alerted_from_the_threshold() {
+    let log = FakeLog::start(FakeLogOptions::default()).await;
+    let mut entries = filler(3);
+    entries.push(cert("apple-cider.de")); // a generic term among other words: 45
+    entries.push(cert("paypals.com")); // one letter added to a 6-letter term: 65
+    entries.extend(filler(2));
+    log.append(entries);
+    let port = free_port();
+    let receiver = Receiver::start(port, 0).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), &log, port);
+    let service = Service::start_with_env(&config, ENV);
+    service
+        .wait_for("the finding at the threshold", |f| !f.is_empty())
+        .await;
+    receiver.wait_accepted(1).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let printed: Vec<String> = service
+        .findings()
+        .iter()
+        .map(|f| f["registrable"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(printed, ["paypals.com"], "only what alerts is printed");
+    assert_eq!(receiver.accepted().len(), 1, "the 45 is not alerted");
+
+    // A later certificate puts the same registrable domain in front of another, as a
+    // level-squat: the stored 45 becomes 85 and is alerted now, once.
+    log.append(vec![cert("apple.com.apple-cider.de")]);
+    receiver.wait_accepted(2).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (_, service) = service.terminate().await;
+    assert_eq!(service.findings().len(), 2, "{:?}", service.findings());
+    assert_eq!(receiver.accepted().len(), 2, "each alerted once");
+    {
+        let seen = receiver.seen.lock().unwrap();
+        let lifted = seen
+            .bodies
+            .values()
+            .find(|b| b["finding"]["registrable"] == "apple-cider.de")
+            .expect("the lifted finding was alerted");
+        assert_eq!(lifted["reason"], "new", "its first alert: {lifted}");
+        assert!(
+            lifted["finding"]["score"].as_u64().unwrap() >= 80,
+            "{lifted}"
+        );
+    }
+
+    // Both are in the store for triage, with their scores.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lookalike"))
+        .args(["hits", "--json", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hits: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut stored: Vec<(String, u64)> = hits
+        .iter()
+        .map(|h| {
+            (
+                h["registrable"].as_str().unwrap().to_owned(),
+                h["score"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    stored.sort();
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    assert_eq!(stored[0].0, "apple-cider.de");
+    assert_eq!(stored[1], ("paypals.com".to_owned(), 65));
+}
+
+/// The store floor alone: a config with `[store] min_score` above the alert threshold is
+/// refused at its line.
+#[test]
+fn a_store_floor_above_the_alert_threshold_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    std::fs::write(&path, "[store]\nmin_score = 70\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lookalike"))
+        .args(["config", "check"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("c.toml:2") && err.contains("above [alerts] `min_score` 60"),
+        "{err}"
+    );
+}

@@ -27,7 +27,12 @@ impl Config {
             "watchlists: {watchlists} ({})",
             crate::count(brands, "brand")
         ));
-        line(format!("store: {}", self.store.display()));
+        line(format!(
+            "store: {} (findings from score {}; alerts from {})",
+            self.store.display(),
+            self.store_min_score,
+            self.alerts.min_score
+        ));
         for ct in &self.ct {
             line(format!("ct: {}", ct_line(ct)));
             for log in &ct.logs {

@@ -48,6 +48,9 @@ pub struct Config {
     pub watchlists: Vec<PathBuf>,
     /// The sled store folder.
     pub store: PathBuf,
+    /// `[store] min_score`: findings from this score on are stored for triage; routes alert
+    /// from `[alerts] min_score` (or the brand's own `min_score`).
+    pub store_min_score: u8,
     pub ct: Vec<CtConfig>,
     pub certstream: Vec<CertstreamConfig>,
     pub nrd: Vec<NrdConfig>,
@@ -184,6 +187,7 @@ impl Default for Config {
         Config {
             watchlists: Vec::new(),
             store: PathBuf::from("./lookalike-data"),
+            store_min_score: crate::matcher::score::DEFAULT_STORE_MIN_SCORE,
             ct: vec![CtConfig::default()],
             certstream: Vec::new(),
             nrd: Vec::new(),
@@ -248,6 +252,7 @@ struct RawCertstreamServer {
 #[serde(deny_unknown_fields)]
 struct RawStore {
     path: Option<Spanned<String>>,
+    min_score: Option<Spanned<u8>>,
 }
 
 #[derive(Deserialize)]
@@ -376,6 +381,7 @@ impl Config {
         if let Some(w) = raw.watchlists {
             config.watchlists = w.iter().map(|p| resolve(p)).collect();
         }
+        let store_min_score = raw.store.as_ref().and_then(|s| s.min_score.clone());
         config.store = match raw.store.and_then(|s| s.path) {
             // "" would put sled's files next to the config, mixed with whatever is there.
             Some(p) if p.get_ref().trim().is_empty() => {
@@ -567,6 +573,25 @@ impl Config {
         }
         config.routes = routes::routes(raw.route, base, route_secrets, &invalid)?;
         config.alerts = routes::alerts(raw.alerts, &config.routes, &invalid)?;
+        if let Some(m) = store_min_score {
+            let floor = *m.get_ref();
+            if floor > 100 {
+                return Err(invalid(
+                    m.span(),
+                    format!("[store] `min_score`: {floor} is outside 0–100"),
+                ));
+            }
+            if floor > config.alerts.min_score {
+                return Err(invalid(
+                    m.span(),
+                    format!(
+                        "[store] `min_score` {floor} is above [alerts] `min_score` {}: findings in between would alert but never be stored",
+                        config.alerts.min_score
+                    ),
+                ));
+            }
+            config.store_min_score = floor;
+        }
         Ok(config)
     }
 }

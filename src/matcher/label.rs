@@ -279,17 +279,35 @@ pub(super) fn collision(
         // `openair` for `openai`, `micropost` for `microsoft`: ordinary words run together.
         return Some(format!("'{label}' reads as ordinary words run together"));
     }
-    let renamed = matches!(edit, Edit::Replace { pos: 0, .. })
-        && !techniques.contains(&Technique::Homoglyph)
-        && label.len() > 3
-        && label.is_ascii();
-    (renamed && lexicon::is_common_word(&label[1..])).then(|| {
-        format!(
-            "'{label}' is '{}' in front of the word '{}', the way products are named",
-            &label[..1],
-            &label[1..]
-        )
-    })
+    if !label.is_ascii() || label.len() <= 3 || techniques.contains(&Technique::Homoglyph) {
+        return None;
+    }
+    let products = |prefix: &str, word: &str| {
+        format!("'{label}' is '{prefix}' in front of the word '{word}', the way products are named")
+    };
+    if matches!(edit, Edit::Replace { pos: 0, .. }) && lexicon::is_common_word(&label[1..]) {
+        return Some(products(&label[..1], &label[1..]));
+    }
+    // A term that is itself one letter and a word (`icloud`, `vpass`): other letters in front
+    // of the word make another such name (`bicloud`, `cvpass`).
+    let word = &term[1..];
+    if term.len() >= 5 && lexicon::is_common_word(word) && edit_at_front(edit) {
+        if let Some(prefix) = label
+            .strip_suffix(word)
+            .filter(|p| p.len() <= 2 && *p != &term[..1])
+        {
+            return Some(products(prefix, word));
+        }
+    }
+    None
+}
+
+/// Whether the edit falls on the first two characters of the term.
+fn edit_at_front(edit: &Edit) -> bool {
+    matches!(
+        edit,
+        Edit::Insert { pos: 0 | 1, .. } | Edit::Replace { pos: 0, .. } | Edit::Omit { pos: 0, .. }
+    )
 }
 
 /// The reason a lookalike that spells a common word scores low.

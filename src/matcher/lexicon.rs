@@ -92,6 +92,9 @@ pub fn reads_as_term(text: &str, a: usize, b: usize) -> bool {
     if is_common_word(text) {
         return false; // a word of its own (`amazonas`, `pineapple`)
     }
+    if bridged(text, a, b) {
+        return false;
+    }
     let (Some(with), Some(without)) = (
         segment(text, (a, b), true, frequent_piece),
         segment(text, (a, b), false, frequent_piece),
@@ -100,6 +103,44 @@ pub fn reads_as_term(text: &str, a: usize, b: usize) -> bool {
     };
     let explained = |cost: usize| cost < UNKNOWN;
     !(explained(without) && (!explained(with) || without <= with))
+}
+
+/// Whether one of the commonest English words runs across an end of the term at
+/// `text[a..b]`, the rest of the term being English words too: `open|air|aben` (`air` starts
+/// inside `openai` and runs past it). `paypal|lo` has no such word (`all` would leave `payp`),
+/// nor `amazonao` (`zona` is not English).
+fn bridged(text: &str, a: usize, b: usize) -> bool {
+    let n = text.len();
+    if !text.is_ascii() || n > MAX_TEXT {
+        return false;
+    }
+    let explained = |part: &str| {
+        segment(part, (usize::MAX, usize::MAX), false, english_piece)
+            .is_some_and(|cost| cost < UNKNOWN)
+    };
+    let very_frequent = |w: &str| zipf10(w).is_some_and(|(_, en)| en >= 50);
+    if explained(&text[a..b]) {
+        // A term made of English words (`face|book`): a word running past it is the term's
+        // own word inflected (`facebookseiten` is `facebook`, `books` no other reading).
+        return false;
+    }
+    // Starting inside, ending after.
+    for s in (a + 1)..b {
+        for e in (b + 1)..=n.min(s + 12) {
+            if very_frequent(&text[s..e]) && explained(&text[a..s]) {
+                return true;
+            }
+        }
+    }
+    // Starting before, ending inside.
+    for s in a.saturating_sub(12)..a {
+        for e in (a + 1)..b {
+            if very_frequent(&text[s..e]) && explained(&text[e..b]) {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// Whether `text` reads as frequent English words run together, with no letter left over
@@ -229,6 +270,8 @@ mod tests {
             reads_as_term(text, a, a + term.len())
         };
         for (text, term) in [
+            ("openairaben", "openai"),
+            ("ruegkampopenair", "openai"),
             ("openairfestival", "openai"),
             ("weinturmopenair", "openai"),
             ("magicloud", "icloud"),
@@ -241,6 +284,9 @@ mod tests {
             ("cashpaypal", "paypal"),
             ("paypalshop", "paypal"),
             ("paypallo", "paypal"),
+            ("paypalent", "paypal"),
+            ("facebookseiten", "facebook"),
+            ("amazonao", "amazon"),
             ("lautanpaypal", "paypal"),
             ("paypalmanagment", "paypal"),
             ("googleplusinside", "google"),

@@ -139,9 +139,11 @@ impl Matcher {
                         continue;
                     }
                     let t = &self.terms[id as usize];
-                    if i < j && (t.chars < 6 || t.generic || t.lettered) {
+                    let single = s.words[i..=j].iter().any(|w| w.0.1 - w.0.0 < 2);
+                    if i < j && (t.chars < 6 || t.generic || t.lettered || single) {
                         // Words that happen to join into a typo of a short, generic or
-                        // one-letter-and-a-word term (`it-cloud`) are just words.
+                        // one-letter-and-a-word term (`it-cloud`), or with a one-letter word
+                        // among them (`open-a`), are just words.
                         continue;
                     }
                     let ctx = self.context(sl, label_u, &s.words, (i, j), id);

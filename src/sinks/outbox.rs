@@ -35,6 +35,10 @@ pub struct Router {
     routes: Vec<Route>,
     brand_routes: HashMap<String, Vec<String>>,
     default_routes: Vec<String>,
+    /// Alert thresholds: the brand's `min_score`, else `[alerts] min_score`. Findings under
+    /// them are stored (from the store floor) but alert no route.
+    brand_min_scores: HashMap<String, u8>,
+    min_score: u8,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -67,10 +71,23 @@ impl Router {
             routes: routes.to_vec(),
             brand_routes,
             default_routes,
+            brand_min_scores: brands
+                .iter()
+                .filter_map(|b| Some((b.name.clone(), b.min_score?)))
+                .collect(),
+            min_score: alerts.min_score,
         })
     }
 
     pub fn routes_for(&self, record: &Record) -> Vec<String> {
+        let threshold = self
+            .brand_min_scores
+            .get(&record.finding.brand)
+            .copied()
+            .unwrap_or(self.min_score);
+        if record.finding.score < threshold {
+            return Vec::new();
+        }
         let names = self
             .brand_routes
             .get(&record.finding.brand)

@@ -166,8 +166,8 @@ pub struct Batch {
 pub enum Applied {
     /// A (registrable, brand) pair seen for the first time.
     New(Record),
-    /// A new sighting of a known pair.
-    Seen(Record),
+    /// A new sighting of a known pair, with the score the record had before it.
+    Seen(Record, u8),
     /// The same certificate again (other log, or precert/final pair): nothing changed.
     Duplicate,
 }
@@ -326,6 +326,7 @@ impl Store {
                             Some(raw) => Some(decode_record(&key, &raw).map_err(abort)?),
                             None => None,
                         };
+                        let previous_score = old.as_ref().map_or(0, |r| r.finding.score);
                         let (record, new) = merge(old, hit);
                         let raw = serde_json::to_vec(&record).expect("records serialize");
                         findings.insert(key.as_slice(), raw)?;
@@ -342,12 +343,11 @@ impl Store {
                                 due,
                             )?;
                         }
-                        queued +=
-                            outbox::plan(&key, &record, new, routes, outbox, alerted, triage)?;
+                        queued += outbox::plan(&key, &record, routes, outbox, alerted, triage)?;
                         applied.push(if new {
                             Applied::New(record)
                         } else {
-                            Applied::Seen(record)
+                            Applied::Seen(record, previous_score)
                         });
                     }
                     for (id, cursor) in &batch.cursors {
@@ -596,7 +596,7 @@ pub(super) mod tests {
         let applied = store.apply(&batch).unwrap();
         assert!(matches!(applied[0], Applied::New(_)));
         assert_eq!(applied[1], Applied::Duplicate);
-        let Applied::Seen(record) = &applied[2] else {
+        let Applied::Seen(record, 70) = &applied[2] else {
             panic!("{applied:?}")
         };
         assert_eq!(record.count, 2);

@@ -69,7 +69,6 @@ pub fn now_ms() -> u64 {
 pub(super) fn plan(
     key: &[u8],
     record: &Record,
-    new: bool,
     routes: &(dyn Fn(&Record) -> Vec<String> + Sync),
     outbox: &TransactionalTree,
     alerted: &TransactionalTree,
@@ -104,7 +103,9 @@ pub(super) fn plan(
             continue;
         }
         alerted.insert(akey.as_slice(), &[band][..])?;
-        let reason = if previous.is_none() && new {
+        // The first alert of a pair on a route is `new`, also when the finding was stored
+        // under the alert threshold before and a later sighting lifted it there.
+        let reason = if previous.is_none() {
             AlertReason::New
         } else {
             AlertReason::Escalated
