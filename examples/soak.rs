@@ -112,7 +112,7 @@ async fn soak(args: Args) {
         logs.iter().filter(|l| l.kind == Kind::Static).count(),
         logs.iter().filter(|l| l.kind == Kind::Rfc6962).count(),
         per_log * logs.len() as u64,
-        synthlog::LOOKALIKE_EVERY,
+        synthlog::lookalike_every(),
         args.minutes
     );
     println!(
@@ -158,7 +158,7 @@ async fn soak(args: Args) {
     }
     let expected: u64 = logs
         .iter()
-        .map(|l| (l.size() + synthlog::LOOKALIKE_EVERY - 8) / synthlog::LOOKALIKE_EVERY)
+        .map(|l| (l.size() + synthlog::lookalike_every() - 8) / synthlog::lookalike_every())
         .sum();
     let drain = Instant::now();
     while drain.elapsed() < Duration::from_secs(120) {

@@ -98,7 +98,7 @@ pub async fn kill9(args: Args) -> bool {
         .flat_map(|l| {
             let size = sizes[&l.letter];
             (0..size)
-                .filter(|i| i % synthlog::LOOKALIKE_EVERY == 7)
+                .filter(|i| i % synthlog::lookalike_every() == 7)
                 .map(move |i| synthlog::name_of(l.letter, i))
         })
         .collect();

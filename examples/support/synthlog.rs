@@ -7,7 +7,7 @@
 //! partial until 256 entries exist). Entries are made on request from their index: a real
 //! certificate made once by rcgen, whose name placeholder is overwritten with the log's letter
 //! and the index, so that the log keeps no entries and the same index always gives the same
-//! bytes. Every `LOOKALIKE_EVERY`th entry names `paypa1-login-<log><index>.com`, which the
+//! bytes. Every [`lookalike_every`]th entry names `paypa1-login-<log><index>.com`, which the
 //! shipped watchlist finds (PayPal); the rest are `host-<log><index>.example.net`.
 //!
 //! Tree heads are not signed (the service is given no key) and roots are not real Merkle
@@ -29,8 +29,17 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
-/// One entry in this many is a lookalike.
-pub const LOOKALIKE_EVERY: u64 = 200;
+/// One entry in this many is a lookalike: 200, or `SYNTH_LOOKALIKE_EVERY` (at least 8).
+pub fn lookalike_every() -> u64 {
+    static N: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *N.get_or_init(|| {
+        std::env::var("SYNTH_LOOKALIKE_EVERY")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(200u64)
+            .max(8)
+    })
+}
 const PLACEHOLDER: &[u8] = b"QQQQQQQQQQQ";
 
 pub fn now_ms() -> u64 {
@@ -48,7 +57,7 @@ pub enum Kind {
 
 /// The name entry `index` of log `letter` carries.
 pub fn name_of(letter: char, index: u64) -> String {
-    if index % LOOKALIKE_EVERY == 7 {
+    if index % lookalike_every() == 7 {
         format!("paypa1-login-{letter}{index:010}.com")
     } else {
         format!("host-{letter}{index:010}.example.net")
@@ -93,7 +102,7 @@ fn templates() -> &'static Templates {
 /// The DER of entry `index` of log `letter`.
 pub fn cert_of(letter: char, index: u64) -> Vec<u8> {
     let t = templates();
-    let mut der = if index % LOOKALIKE_EVERY == 7 {
+    let mut der = if index % lookalike_every() == 7 {
         t.lookalike.clone()
     } else {
         t.filler.clone()
