@@ -21,7 +21,7 @@ ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
 ap.add_argument('--tsv', default=str(evalkit.CORPUS / 'phishtank-brand-in-domain.tsv'))
 ap.add_argument('--bin', default='target/release/lookalike')
 ap.add_argument('--watchlist', default='watchlists/')
-ap.add_argument('--targets', help='extra PhishTank target=brand pairs, comma-separated')
+ap.add_argument('--targets', help='extra PhishTank target=brand pairs, separated by semicolons')
 ap.add_argument('--misses', type=int, default=0, metavar='N', help='list N rows not found at all')
 ap.add_argument('--below', type=int, default=0, metavar='N',
                 help='list N rows found under the alert threshold, with their scores')
@@ -29,7 +29,7 @@ args = ap.parse_args()
 if not Path(args.tsv).is_file():
     sys.exit(f'skipped: {args.tsv} is absent (the corpus is not part of the project)')
 targets = dict(TARGETS)
-for pair in filter(None, (args.targets or '').split(',')):
+for pair in filter(None, (args.targets or '').split(';')):
     k, v = pair.split('=', 1)
     targets[k] = v
 

@@ -313,6 +313,8 @@ pub fn run_in<'a>(
         // one more piece.
         let inflected = |p: &str| {
             explain(p).or_else(|()| match p.strip_prefix("es").or(p.strip_prefix('s')) {
+                // The plural alone, after keywords (`signinebays`).
+                Some("") if term_chars >= 4 && !pre.is_empty() => Ok(None),
                 Some(rest) if term_chars >= 5 && !rest.is_empty() => {
                     let ending = p.len() - rest.len();
                     explain(rest).map(|e| {
@@ -341,7 +343,7 @@ pub fn run_in<'a>(
                     strength,
                 }
             }
-            _ if term_chars >= 6 => Meaning::Inside,
+            _ if term_chars >= 5 => Meaning::Inside,
             _ => return None,
         }
     };
