@@ -262,8 +262,12 @@ fn ct_line(ct: &CtConfig) -> String {
     } else {
         format!(", excluding {}", list(ct.exclude.iter().cloned()))
     };
+    let shard = ct
+        .shard
+        .map(|s| format!(" (shard {s}: the logs whose id hashes to it)"))
+        .unwrap_or_default();
     format!(
-        "{lists}; logs that are {states}{exclude}; {start} on the first start; polled every {}, {} logs fetched at once, at most {} requests/s per log",
+        "{lists}; logs that are {states}{exclude}{shard}; {start} on the first start; polled every {}, {} logs fetched at once, at most {} requests/s per log",
         secs(ct.poll),
         ct.parallel,
         ct.requests_per_second
