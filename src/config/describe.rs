@@ -119,13 +119,55 @@ impl Config {
                         e.port
                     )
                 }
-                RouteKind::Webhook(w) => format!(
-                    "webhook {} ({})",
-                    w.url,
-                    if w.secret.is_some() {
-                        "signed"
+                RouteKind::Webhook(w) => {
+                    let signed = match (&w.secret, w.signing) {
+                        (None, _) => "unsigned",
+                        (Some(_), crate::sinks::Signing::Lookalike) => "signed",
+                        (Some(_), crate::sinks::Signing::Standard) => "signed, Standard Webhooks",
+                    };
+                    let body = match w.format {
+                        crate::sinks::BodyFormat::Lookalike => "",
+                        crate::sinks::BodyFormat::Ecs => ", ECS documents",
+                    };
+                    format!("webhook {} ({signed}{body})", w.url)
+                }
+                RouteKind::Splunk(s) => format!(
+                    "Splunk HEC {} (token set; index {}, sourcetype {}{})",
+                    crate::sinks::splunk::endpoint(&s.url),
+                    s.index.as_deref().unwrap_or("the token's default"),
+                    s.sourcetype,
+                    if s.format == crate::sinks::BodyFormat::Ecs {
+                        ", ECS documents"
                     } else {
-                        "unsigned"
+                        ""
+                    }
+                ),
+                RouteKind::Syslog(l) => format!(
+                    "syslog (RFC 5424) to {}:{} over {}, facility {}, structured data [{}]",
+                    l.host,
+                    l.port,
+                    match l.transport {
+                        crate::sinks::SyslogTransport::Tcp => "TCP",
+                        crate::sinks::SyslogTransport::Udp => "UDP",
+                    },
+                    l.facility,
+                    l.sd_id
+                ),
+                RouteKind::Nats(n) => format!(
+                    "NATS JetStream {} subject {}{}{}",
+                    n.url,
+                    n.subject,
+                    match &n.stream {
+                        Some(st) => format!(
+                            " (stream {st}, created if missing, dedup window {})",
+                            secs(n.duplicate_window)
+                        ),
+                        None => " (an existing stream)".to_owned(),
+                    },
+                    match (&n.token, &n.password) {
+                        (Some(_), _) => ", token set",
+                        (None, Some(_)) => ", password set",
+                        _ => "",
                     }
                 ),
                 RouteKind::Slack(_) => "Slack incoming webhook (URL set)".to_owned(),
