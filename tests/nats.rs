@@ -53,6 +53,10 @@ struct NatsServer {
 
 impl NatsServer {
     fn start(store: &Path) -> Option<NatsServer> {
+        Self::start_with(store, &[])
+    }
+
+    fn start_with(store: &Path, extra: &[&str]) -> Option<NatsServer> {
         let binary = nats_server_binary()?;
         let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .unwrap()
@@ -65,7 +69,7 @@ impl NatsServer {
             store: store.to_owned(),
             child: None,
         };
-        s.restart();
+        s.restart_with(extra);
         Some(s)
     }
 
@@ -74,6 +78,10 @@ impl NatsServer {
     }
 
     fn restart(&mut self) {
+        self.restart_with(&[]);
+    }
+
+    fn restart_with(&mut self, extra: &[&str]) {
         assert!(self.child.is_none());
         let child = Command::new(&self.binary)
             .args([
@@ -85,6 +93,7 @@ impl NatsServer {
                 "-sd",
             ])
             .arg(&self.store)
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -406,4 +415,74 @@ timeout = "2s"
         "{}",
         service.stderr()
     );
+}
+
+/// A CA and a certificate for 127.0.0.1 signed by it: (CA PEM, certificate PEM, key PEM).
+fn pki() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, SanType};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_pem = ca.self_signed(&ca_key).unwrap().pem();
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let mut leaf = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    leaf.subject_alt_names
+        .push(SanType::IpAddress(std::net::IpAddr::V4(
+            Ipv4Addr::LOCALHOST,
+        )));
+    let cert_pem = leaf.signed_by(&key, &issuer).unwrap().pem();
+    (ca_pem, cert_pem, key.serialize_pem())
+}
+
+/// `tls://` with a private CA and a token: rustls (ring) end to end, the token sent.
+#[tokio::test]
+async fn tls_with_a_private_ca_and_a_token() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = pki();
+    for (name, pem) in [("ca.pem", &ca), ("cert.pem", &cert), ("key.pem", &key)] {
+        std::fs::write(dir.path().join(name), pem).unwrap();
+    }
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let Some(server) = NatsServer::start_with(
+        &dir.path().join("jetstream"),
+        &[
+            "--tls",
+            "--tlscert",
+            cert_path.to_str().unwrap(),
+            "--tlskey",
+            key_path.to_str().unwrap(),
+            "--auth",
+            "s3cret-token",
+        ],
+    ) else {
+        return;
+    };
+    let url = format!("tls://127.0.0.1:{}", server.port);
+    let mut r = route(&url, Some(STREAM));
+    r.ca_file = Some(dir.path().join("ca.pem"));
+    r.token = Some(lookalike::sinks::Secret("s3cret-token".into()));
+    nats::deliver(&r, &[alert("k1", "paypa1.com")])
+        .await
+        .unwrap();
+
+    let mut wrong_token = route(&url, Some(STREAM));
+    wrong_token.ca_file = r.ca_file.clone();
+    wrong_token.token = Some(lookalike::sinks::Secret("nope-wrong".into()));
+    let err = nats::deliver(&wrong_token, &[alert("k2", "paypa1.com")])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DeliveryError::Transient(_)), "{err}");
+    assert!(
+        !err.to_string().contains("nope-wrong"),
+        "the token never shows: {err}"
+    );
+
+    let mut unknown_ca = route(&url, Some(STREAM));
+    unknown_ca.token = r.token.clone();
+    let err = nats::deliver(&unknown_ca, &[alert("k3", "paypa1.com")])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("cannot connect"), "{err}");
 }
