@@ -32,6 +32,7 @@ pub mod sinks;
 pub mod sources;
 pub mod store;
 pub mod systemd;
+pub mod text;
 pub mod watchlist;
 
 pub use domain::{Domain, DomainError};

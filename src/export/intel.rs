@@ -46,19 +46,35 @@ pub fn select(hits: Vec<Hit>, policy: &Policy) -> (Vec<Hit>, usize) {
 }
 
 /// The findings in the store an export carries ([`select`]), with `[export] require`
-/// applied as for blocklists.
+/// applied as for blocklists. Walks the store one summary at a time, as the blocklists do,
+/// and reads the full finding (sightings, triage, enrichment) only for those admitted.
 pub fn from_store(store: &Store, policy: &Policy) -> Result<(Vec<Hit>, usize), StoreError> {
-    let hits = crate::hits::query(store, &crate::hits::Filter::default())?;
-    let hits = hits
-        .into_iter()
-        .filter(|h| {
-            h.status != TriageStatus::New
-                || policy
-                    .require
-                    .is_none_or(|required| h.state.is_some_and(|s| s >= required))
-        })
-        .collect();
-    Ok(select(hits, policy))
+    let mut admitted = Vec::new();
+    for summary in store.summaries() {
+        let s = summary?;
+        let status = store
+            .triage(&s.registrable, &s.brand)?
+            .map_or(TriageStatus::New, |t| t.status);
+        if !policy.admits(&Entry::from_summary(&s, status)) {
+            continue;
+        }
+        let position = crate::hits::Position {
+            first_seen: s.first_seen,
+            registrable: s.registrable,
+            brand: s.brand,
+        };
+        let Some(hit) = crate::hits::hit_at(store, &position)? else {
+            continue;
+        };
+        // `[export] require`: an untriaged finding waits for its domain's enrichment.
+        if let (TriageStatus::New, Some(required)) = (status, policy.require)
+            && hit.state.is_none_or(|state| state < required)
+        {
+            continue;
+        }
+        admitted.push(hit);
+    }
+    Ok(select(admitted, policy))
 }
 
 /// An RFC 3339 time as the store writes it (`2026-11-28T06:41:07Z`, fractions allowed).
