@@ -10,7 +10,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde_json::Value;
 
 use crate::config::Config;
-use crate::export::{self, Format};
+use crate::export::{self, Document};
 use crate::hits::{self, Filter};
 use crate::sinks::Secret;
 use crate::store::instance::HEADER as INSTANCE_HEADER;
@@ -191,12 +191,12 @@ impl Access {
         }
     }
 
-    /// A blocklist in `format`, as the config's `[export]` says.
-    pub fn export(&self, config: &Config, format: Format) -> Result<String> {
+    /// A blocklist or the STIX bundle, as the config's `[export]` says.
+    pub fn export(&self, config: &Config, document: Document) -> Result<String> {
         match self {
             Access::Local(store) => {
                 let (policy, zone) = &config.export;
-                let out = export::from_store(store, format, policy, zone)?;
+                let out = export::document_from_store(store, document, policy, zone)?;
                 store.flush_blocking()?;
                 if out.skipped > 0 {
                     eprintln!(
@@ -207,11 +207,57 @@ impl Access {
                 Ok(out.body)
             }
             Access::Remote(r) => {
-                let resp = r.send(
-                    r.http
-                        .get(format!("{}/blocklist/{}", r.base, format.name())),
-                )?;
+                let resp = r.send(r.http.get(format!(
+                    "{}/blocklist/{}",
+                    r.base,
+                    document.name()
+                )))?;
                 Ok(resp.1)
+            }
+        }
+    }
+
+    /// The MISP feed, as the config's `[export]` says: from the store, or file by file from
+    /// the service's `/feeds/misp/`.
+    pub fn misp(&self, config: &Config) -> Result<export::misp::Feed> {
+        match self {
+            Access::Local(store) => {
+                let (policy, _) = &config.export;
+                Ok(export::misp_from_store(store, policy)?)
+            }
+            Access::Remote(r) => {
+                let get = |name: &str| -> Result<String> {
+                    let resp = r.send(r.http.get(format!("{}/feeds/misp/{name}", r.base)))?;
+                    if resp.0 != 200 {
+                        bail!(
+                            "the service's API answered {} for /feeds/misp/{name}",
+                            resp.0
+                        );
+                    }
+                    Ok(resp.1)
+                };
+                let manifest = get("manifest.json")?;
+                let uuids: Vec<String> =
+                    serde_json::from_str::<serde_json::Map<String, Value>>(&manifest)
+                        .context("the service's MISP manifest is not a JSON object")?
+                        .keys()
+                        .filter(|u| export::misp::is_event_file(&format!("{u}.json")))
+                        .cloned()
+                        .collect();
+                let mut files = vec![
+                    ("manifest.json".to_owned(), manifest),
+                    ("hashes.csv".to_owned(), get("hashes.csv")?),
+                ];
+                for uuid in &uuids {
+                    let name = format!("{uuid}.json");
+                    files.push((name.clone(), get(&name)?));
+                }
+                Ok(export::misp::Feed {
+                    files,
+                    events: uuids.len(),
+                    attributes: 0,
+                    skipped: 0,
+                })
             }
         }
     }

@@ -38,6 +38,10 @@
 //! Bodies are deterministic: the same entries and options give the same bytes, so the
 //! [`Export::etag`] is stable. The header comment shows the count and the serial, never the
 //! wall clock.
+//!
+//! Threat-intelligence platforms get the findings themselves, one per (domain, brand), with
+//! their reasons and enrichment: a STIX 2.1 bundle ([`stix`], a [`Document`] like the
+//! blocklists) and a MISP feed ([`misp`], a folder of files). [`intel`] is what they share.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt::{self, Write as _};
@@ -48,6 +52,10 @@ use sha2::{Digest, Sha256};
 use crate::domain::Domain;
 use crate::finding::Technique;
 use crate::store::Record;
+
+pub mod intel;
+pub mod misp;
+pub mod stix;
 
 /// An export format. See the [module docs](self) for what each looks like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -123,6 +131,76 @@ impl std::str::FromStr for Format {
                 let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
                 format!("unknown export format '{s}' (one of {})", names.join(", "))
             })
+    }
+}
+
+/// One body served or written whole: a blocklist, or the STIX bundle
+/// (`GET /blocklist/{name}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Document {
+    List(Format),
+    Stix,
+}
+
+impl Document {
+    pub fn name(self) -> &'static str {
+        match self {
+            Document::List(f) => f.name(),
+            Document::Stix => "stix",
+        }
+    }
+
+    /// The HTTP `Content-Type`; the STIX bundle's is the TAXII 2.1 media type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Document::List(f) => f.content_type(),
+            Document::Stix => "application/stix+json;version=2.1",
+        }
+    }
+
+    /// Every document, in the order the docs list them.
+    pub fn all() -> impl Iterator<Item = Document> {
+        Format::ALL
+            .into_iter()
+            .map(Document::List)
+            .chain([Document::Stix])
+    }
+}
+
+impl std::str::FromStr for Document {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "stix" => Ok(Document::Stix),
+            "misp" => Err("the MISP feed is a folder of files: `lookalike export --format misp --output DIR`, or GET /feeds/misp/manifest.json".into()),
+            _ => s.parse::<Format>().map(Document::List).map_err(|_| {
+                let names: Vec<&str> = Document::all().map(Document::name).collect();
+                format!("unknown export format '{s}' (one of {})", names.join(", "))
+            }),
+        }
+    }
+}
+
+/// What `lookalike export --format` names: one document, or the MISP feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Output {
+    Document(Document),
+    Misp,
+}
+
+impl std::str::FromStr for Output {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "misp" {
+            return Ok(Output::Misp);
+        }
+        s.parse::<Document>().map(Output::Document).map_err(|_| {
+            let names: Vec<&str> = Document::all().map(Document::name).collect();
+            format!(
+                "unknown export format '{s}' (one of {}, misp)",
+                names.join(", ")
+            )
+        })
     }
 }
 
@@ -680,4 +758,30 @@ pub fn from_store(
         ..zone.clone()
     };
     Ok(render(format, &entries, &zone))
+}
+
+/// One document from everything in the store that `policy` admits: a blocklist
+/// ([`from_store`]) or the STIX bundle.
+pub fn document_from_store(
+    store: &crate::store::Store,
+    document: Document,
+    policy: &Policy,
+    zone: &ZoneOptions,
+) -> Result<Export, crate::store::StoreError> {
+    match document {
+        Document::List(format) => from_store(store, format, policy, zone),
+        Document::Stix => {
+            let (hits, skipped) = intel::from_store(store, policy)?;
+            Ok(stix::render(&hits, skipped))
+        }
+    }
+}
+
+/// The MISP feed of everything in the store that `policy` admits.
+pub fn misp_from_store(
+    store: &crate::store::Store,
+    policy: &Policy,
+) -> Result<misp::Feed, crate::store::StoreError> {
+    let (hits, skipped) = intel::from_store(store, policy)?;
+    Ok(misp::feed(&hits, skipped))
 }

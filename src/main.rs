@@ -132,14 +132,14 @@ enum Command {
         #[arg(long, value_parser = triage_note)]
         note: Option<String>,
     },
-    /// Write a blocklist for mail and DNS filters from the findings.
+    /// Write a blocklist for mail and DNS filters, a STIX bundle or a MISP feed from the findings.
     Export {
         #[arg(long, short = 'c')]
         config: Option<PathBuf>,
-        /// rpz, hosts, plain, adguard, unbound, dnsmasq, postfix, rspamd, csv or json.
+        /// rpz, hosts, plain, adguard, unbound, dnsmasq, postfix, rspamd, csv, json, stix or misp.
         #[arg(long)]
-        format: lookalike::export::Format,
-        /// Write to this file (atomically) instead of stdout.
+        format: lookalike::export::Output,
+        /// Write to this file (atomically) instead of stdout; for misp, the feed's folder.
         #[arg(long, short = 'o')]
         output: Option<PathBuf>,
     },
@@ -475,7 +475,41 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let config = load_config(config.as_deref())?;
             let access = Access::open(&config)?;
-            let body = access.export(&config, format)?;
+            let document = match format {
+                lookalike::export::Output::Document(d) => d,
+                lookalike::export::Output::Misp => {
+                    let Some(dir) = output else {
+                        eprintln!(
+                            "lookalike: --format misp writes a feed folder: give it with --output DIR"
+                        );
+                        return Ok(ExitCode::from(2));
+                    };
+                    let feed = access.misp(&config)?;
+                    let removed = lookalike::export::misp::write_dir(&feed, &dir)
+                        .with_context(|| format!("writing the MISP feed to {}", dir.display()))?;
+                    eprintln!(
+                        "MISP feed in {}: {}{}",
+                        dir.display(),
+                        lookalike::count(feed.events, "event"),
+                        if removed > 0 {
+                            format!(
+                                " ({} no longer listed, removed)",
+                                lookalike::count(removed, "old event file")
+                            )
+                        } else {
+                            String::new()
+                        }
+                    );
+                    if feed.skipped > 0 {
+                        eprintln!(
+                            "{} left out: their names or times cannot be exported",
+                            lookalike::count(feed.skipped, "finding")
+                        );
+                    }
+                    return Ok(ExitCode::SUCCESS);
+                }
+            };
+            let body = access.export(&config, document)?;
             match output {
                 Some(path) => write_durably(&path, body.as_bytes())?,
                 None => io::stdout().lock().write_all(body.as_bytes())?,

@@ -215,6 +215,8 @@ fn webhook_route(url: &str, secret: Option<&str>) -> WebhookRoute {
         url: url.into(),
         secret: secret.map(|s| Secret(s.into())),
         timeout: Duration::from_secs(5),
+        format: Default::default(),
+        signing: Default::default(),
     }
 }
 

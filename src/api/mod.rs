@@ -26,7 +26,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::domain::Domain;
-use crate::export::{Format, Policy, ZoneOptions};
+use crate::export::{self, Document, Policy, ZoneOptions};
 use crate::hits::{self, Filter, Position};
 use crate::metrics::Metrics;
 use crate::sinks::Secret;
@@ -102,6 +102,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/brands", get(brands))
         .route("/api/v1/outbox", get(outbox))
         .route("/blocklist/{format}", get(blocklist))
+        .route("/feeds/misp/{file}", get(misp_feed))
         .route("/metrics", get(metrics))
         .route("/readyz", get(readyz))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth));
@@ -545,15 +546,9 @@ async fn blocklist(
     Path(format): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let format: Format = match format.parse() {
+    let format: Document = match format.parse() {
         Ok(f) => f,
-        Err(_) => {
-            let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
-            return error(
-                StatusCode::NOT_FOUND,
-                &format!("unknown format (one of: {})", names.join(", ")),
-            );
-        }
+        Err(e) => return error(StatusCode::NOT_FOUND, &e),
     };
     let built = match state.blocklists.get(&state, format).await {
         Ok(b) => b,
@@ -593,6 +588,45 @@ async fn blocklist(
         h.insert(header::LAST_MODIFIED, v);
     }
     response
+}
+
+/// The MISP feed (`export::misp`): `manifest.json`, `hashes.csv` and `<uuid>.json` per
+/// event, so a MISP instance can add `http://HOST/feeds/misp/` as a feed (with the API token
+/// as an `Authorization` header when one is set). Each file carries an `ETag`.
+async fn misp_feed(
+    State(state): State<Ctx>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let (policy, _) = state.export.clone();
+    let feed = match with_store(&state, move |store| export::misp_from_store(store, &policy)).await
+    {
+        Ok(f) => f,
+        Err(response) => return response,
+    };
+    let Some(body) = feed.file(&file) else {
+        return error(StatusCode::NOT_FOUND, "no such file in the MISP feed");
+    };
+    let etag = format!("\"{}\"", hex::encode(Sha256::digest(body.as_bytes())));
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+    {
+        return StatusCode::NOT_MODIFIED.into_response();
+    }
+    let content_type = if file.ends_with(".csv") {
+        "text/csv; charset=utf-8"
+    } else {
+        "application/json"
+    };
+    let mut r = body.to_owned().into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    r
 }
 
 async fn metrics(State(state): State<Ctx>) -> Response {

@@ -127,13 +127,55 @@ impl Config {
                         e.port
                     )
                 }
-                RouteKind::Webhook(w) => format!(
-                    "webhook {} ({})",
-                    w.url,
-                    if w.secret.is_some() {
-                        "signed"
+                RouteKind::Webhook(w) => {
+                    let signed = match (&w.secret, w.signing) {
+                        (None, _) => "unsigned",
+                        (Some(_), crate::sinks::Signing::Lookalike) => "signed",
+                        (Some(_), crate::sinks::Signing::Standard) => "signed, Standard Webhooks",
+                    };
+                    let body = match w.format {
+                        crate::sinks::BodyFormat::Lookalike => "",
+                        crate::sinks::BodyFormat::Ecs => ", ECS documents",
+                    };
+                    format!("webhook {} ({signed}{body})", w.url)
+                }
+                RouteKind::Splunk(s) => format!(
+                    "Splunk HEC {} (token set; index {}, sourcetype {}{})",
+                    crate::sinks::splunk::endpoint(&s.url),
+                    s.index.as_deref().unwrap_or("the token's default"),
+                    s.sourcetype,
+                    if s.format == crate::sinks::BodyFormat::Ecs {
+                        ", ECS documents"
                     } else {
-                        "unsigned"
+                        ""
+                    }
+                ),
+                RouteKind::Syslog(l) => format!(
+                    "syslog (RFC 5424) to {}:{} over {}, facility {}, structured data [{}]",
+                    l.host,
+                    l.port,
+                    match l.transport {
+                        crate::sinks::SyslogTransport::Tcp => "TCP",
+                        crate::sinks::SyslogTransport::Udp => "UDP",
+                    },
+                    l.facility,
+                    l.sd_id
+                ),
+                RouteKind::Nats(n) => format!(
+                    "NATS JetStream {} subject {}{}{}",
+                    n.url,
+                    n.subject,
+                    match &n.stream {
+                        Some(st) => format!(
+                            " (stream {st}, created if missing, dedup window {})",
+                            secs(n.duplicate_window)
+                        ),
+                        None => " (an existing stream)".to_owned(),
+                    },
+                    match (&n.token, &n.password) {
+                        (Some(_), _) => ", token set",
+                        (None, Some(_)) => ", password set",
+                        _ => "",
                     }
                 ),
                 RouteKind::Slack(_) => "Slack incoming webhook (URL set)".to_owned(),
@@ -270,8 +312,12 @@ fn ct_line(ct: &CtConfig) -> String {
     } else {
         format!(", excluding {}", list(ct.exclude.iter().cloned()))
     };
+    let shard = ct
+        .shard
+        .map(|s| format!(" (shard {s}: the logs whose id hashes to it)"))
+        .unwrap_or_default();
     format!(
-        "{lists}; logs that are {states}{exclude}; {start} on the first start; polled every {}, {} logs fetched at once, at most {} requests/s per log",
+        "{lists}; logs that are {states}{exclude}{shard}; {start} on the first start; polled every {}, {} logs fetched at once, at most {} requests/s per log",
         secs(ct.poll),
         ct.parallel,
         ct.requests_per_second

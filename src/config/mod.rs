@@ -125,6 +125,8 @@ pub struct CtConfig {
     /// (a mirror, a private list) replace them, and then the bundled snapshot (a copy of
     /// Chrome's and Apple's) is not used.
     pub list_urls: Vec<String>,
+    /// `shard = "K/N"`: follow only this instance's share of the logs (config logs included).
+    pub shard: Option<loglist::Shard>,
 }
 
 impl CtConfig {
@@ -178,6 +180,7 @@ impl Default for CtConfig {
             requests_per_second: 8.0,
             list_refresh: Duration::from_secs(3600),
             list_urls: default_list_urls(),
+            shard: None,
         }
     }
 }
@@ -272,6 +275,7 @@ struct RawSource {
     requests_per_second: Option<Spanned<f64>>,
     list_refresh: Option<Spanned<String>>,
     list_urls: Option<Spanned<Vec<String>>>,
+    shard: Option<Spanned<String>>,
     // certstream and nrd
     name: Option<Spanned<String>>,
     url: Option<Spanned<String>>,
@@ -307,7 +311,7 @@ impl RawSource {
         }
         check!(
             lists: ct, states: ct, start: ct, parallel: ct, requests_per_second: ct,
-            list_refresh: ct, list_urls: ct,
+            list_refresh: ct, list_urls: ct, shard: ct,
             name: cs || nrd, url: cs || nrd, urls: cs, stall_timeout: cs, ping_interval: cs,
             max_message_bytes: cs, preset: nrd, url_template: nrd, path: nrd, format: nrd,
             member: nrd, column: nrd, backfill_days: nrd, poll: ct || nrd,
@@ -660,6 +664,17 @@ fn ct_source(
         })?;
     }
     ct.exclude = s.exclude;
+    if let Some(shard) = s.shard {
+        ct.shard = Some(loglist::Shard::parse(shard.get_ref()).ok_or_else(|| {
+            invalid(
+                shard.span(),
+                format!(
+                    "shard = \"{}\": expected \"K/N\" with 1 <= K <= N (this instance's share of N)",
+                    shard.get_ref()
+                ),
+            )
+        })?);
+    }
     if let Some(poll) = s.poll {
         ct.poll = duration(&poll, "poll", invalid)?;
     }
@@ -764,6 +779,7 @@ lists = "none"
 start = "backfill:100"
 exclude = ["Google 'Argon2026h1' log"]
 poll = "1s"
+shard = "2/3"
   [[source.log]]
   name = "local"
   url = "http://127.0.0.1:9000/static"
@@ -776,6 +792,7 @@ poll = "1s"
         assert_eq!(ct.lists, Lists::None);
         assert_eq!(ct.start, Start::Backfill(100));
         assert_eq!(ct.poll, Duration::from_secs(1));
+        assert_eq!(ct.shard, Some(loglist::Shard { index: 2, count: 3 }));
         assert_eq!(ct.logs[0].url, "http://127.0.0.1:9000/static/");
         assert_eq!(ct.logs[0].api, Api::Static);
         assert_eq!(ct.logs[0].key.as_deref(), Some(&[0x30, 0x59, 0x30][..]));
@@ -815,6 +832,16 @@ poll = "1s"
                 "[[source]]\ntype = \"ct\"\npoll = \"soon\"\n",
                 "c.toml:3:",
                 "duration",
+            ),
+            (
+                "[[source]]\ntype = \"ct\"\nshard = \"3/2\"\n",
+                "c.toml:3:",
+                "1 <= K <= N",
+            ),
+            (
+                "[[source]]\ntype = \"nrd\"\nname = \"x\"\npath = \"f\"\nshard = \"1/2\"\n",
+                "c.toml:5:",
+                "shard",
             ),
         ];
         for (text, location, needle) in cases {

@@ -14,8 +14,8 @@ use super::{ConfigError, duration};
 use crate::finding::Technique;
 use crate::matcher::score::DEFAULT_MIN_SCORE;
 use crate::sinks::{
-    ChatRoute, CommandRoute, EmailRoute, Route, RouteFilter, RouteKind, Secret, SmtpSecurity,
-    WebhookRoute,
+    BodyFormat, ChatRoute, CommandRoute, EmailRoute, NatsRoute, Route, RouteFilter, RouteKind,
+    Secret, Signing, SmtpSecurity, SplunkRoute, SyslogRoute, SyslogTransport, WebhookRoute,
 };
 
 /// `[alerts]`.
@@ -87,6 +87,24 @@ pub(super) struct RawRoute {
     secret_file: Option<Spanned<String>>,
     // command
     argv: Option<Spanned<Vec<String>>>,
+    // webhook, splunk, nats: the body; webhook: the signature headers
+    format: Option<Spanned<String>>,
+    signing: Option<Spanned<String>>,
+    // splunk, nats
+    token_env: Option<Spanned<String>>,
+    token_file: Option<Spanned<String>>,
+    // splunk
+    index: Option<String>,
+    source: Option<String>,
+    sourcetype: Option<String>,
+    // syslog
+    facility: Option<Spanned<String>>,
+    app_name: Option<String>,
+    sd_id: Option<String>,
+    // nats
+    subject: Option<Spanned<String>>,
+    stream: Option<Spanned<String>>,
+    duplicate_window: Option<Spanned<String>>,
 }
 
 type Invalid<'a> = &'a dyn Fn(Range<usize>, String) -> ConfigError;
@@ -284,17 +302,177 @@ pub(super) fn routes(
                     timeout,
                 })
             }
-            "webhook" => RouteKind::Webhook(WebhookRoute {
-                url: http_url("url", need(&r.url, "url")?)?,
-                secret: secret(
+            "webhook" => {
+                let signing = match r.signing.as_ref().map(|s| s.get_ref().as_str()) {
+                    None | Some("lookalike") => Signing::Lookalike,
+                    Some("standard") => Signing::Standard,
+                    Some(other) => {
+                        return Err(invalid(
+                            r.signing.as_ref().expect("set").span(),
+                            format!(
+                                "signing = \"{other}\": expected \"lookalike\" or \"standard\" (Standard Webhooks)"
+                            ),
+                        ));
+                    }
+                };
+                let secret = secret(
                     r.secret_env.as_ref(),
                     r.secret_file.as_ref(),
                     base,
                     "webhook secret",
                     invalid,
-                )?,
-                timeout,
-            }),
+                )?;
+                if let (Some(s), Signing::Standard) = (&secret, signing) {
+                    crate::sinks::webhook::standard_key(s.expose()).map_err(|e| {
+                        let at = r.secret_env.as_ref().or(r.secret_file.as_ref());
+                        invalid(at.map_or(span.clone(), |a| a.span()), e)
+                    })?;
+                }
+                RouteKind::Webhook(WebhookRoute {
+                    url: http_url("url", need(&r.url, "url")?)?,
+                    secret,
+                    timeout,
+                    format: body_format(&r.format, invalid)?,
+                    signing,
+                })
+            }
+            "splunk" => {
+                let token = secret(
+                    r.token_env.as_ref(),
+                    r.token_file.as_ref(),
+                    base,
+                    "HEC token",
+                    invalid,
+                )?;
+                let token = match token {
+                    Some(t) => t,
+                    // Secrets not read (a store command): the route is never used.
+                    None if r.token_env.is_some() || r.token_file.is_some() => {
+                        Secret(String::new())
+                    }
+                    None => {
+                        return Err(invalid(
+                            span.clone(),
+                            format!(
+                                "route \"{name}\" (type splunk) needs `token_env` or `token_file` (the HEC token)"
+                            ),
+                        ));
+                    }
+                };
+                RouteKind::Splunk(SplunkRoute {
+                    url: http_url("url", need(&r.url, "url")?)?,
+                    token,
+                    index: r.index.clone().filter(|i| !i.trim().is_empty()),
+                    source: r.source.clone().unwrap_or_else(|| "lookalike".into()),
+                    sourcetype: r
+                        .sourcetype
+                        .clone()
+                        .unwrap_or_else(|| "lookalike:finding".into()),
+                    format: body_format(&r.format, invalid)?,
+                    timeout,
+                })
+            }
+            "syslog" => {
+                let url = need(&r.url, "url")?;
+                let (transport, host, port) = parse_syslog(&url).ok_or_else(|| {
+                    invalid(
+                        r.url.as_ref().map_or(span.clone(), |u| u.span()),
+                        format!("url = \"{url}\": expected tcp://HOST[:PORT] or udp://HOST[:PORT] (port 514 by default)"),
+                    )
+                })?;
+                let facility = match &r.facility {
+                    None => 16,
+                    Some(f) => crate::sinks::syslog::parse_facility(f.get_ref()).ok_or_else(|| {
+                        invalid(
+                            f.span(),
+                            format!("facility = \"{}\": expected a name (local0 … local7, user, daemon, auth, …) or 0–23", f.get_ref()),
+                        )
+                    })?,
+                };
+                RouteKind::Syslog(SyslogRoute {
+                    transport,
+                    host,
+                    port,
+                    facility,
+                    app_name: r.app_name.clone().unwrap_or_else(|| "lookalike".into()),
+                    sd_id: r
+                        .sd_id
+                        .clone()
+                        .unwrap_or_else(|| crate::sinks::syslog::DEFAULT_SD_ID.into()),
+                    timeout,
+                })
+            }
+            "nats" => {
+                let url = need(&r.url, "url")?;
+                if !url.split(',').all(|u| {
+                    let u = u.trim();
+                    u.starts_with("nats://") || u.starts_with("tls://")
+                }) {
+                    return Err(invalid(
+                        r.url.as_ref().map_or(span.clone(), |u| u.span()),
+                        format!(
+                            "url = \"{url}\": expected nats://HOST:PORT or tls://HOST:PORT (several comma-separated)"
+                        ),
+                    ));
+                }
+                let subject = need(&r.subject, "subject")?;
+                if subject.contains([' ', '\t', '*', '>'])
+                    || subject.starts_with('.')
+                    || subject.ends_with('.')
+                    || subject.contains("..")
+                {
+                    return Err(invalid(
+                        r.subject.as_ref().map_or(span.clone(), |s| s.span()),
+                        format!(
+                            "subject = \"{subject}\": a NATS subject to publish to has no spaces, wildcards or empty tokens"
+                        ),
+                    ));
+                }
+                let stream = match &r.stream {
+                    Some(st) => {
+                        let v = st.get_ref().trim();
+                        if v.is_empty() || v.contains(['.', ' ', '\t', '*', '>', '/', '\\']) {
+                            return Err(invalid(
+                                st.span(),
+                                format!(
+                                    "stream = \"{v}\": a stream name has no dots, spaces, wildcards or slashes"
+                                ),
+                            ));
+                        }
+                        Some(v.to_owned())
+                    }
+                    None => None,
+                };
+                let duplicate_window = match &r.duplicate_window {
+                    Some(d) => duration(d, "duplicate_window", invalid)?,
+                    None => Duration::from_secs(120),
+                };
+                RouteKind::Nats(NatsRoute {
+                    url,
+                    subject,
+                    stream,
+                    duplicate_window,
+                    token: secret(
+                        r.token_env.as_ref(),
+                        r.token_file.as_ref(),
+                        base,
+                        "NATS token",
+                        invalid,
+                    )?,
+                    username: r.username.clone(),
+                    password: secret(
+                        r.password_env.as_ref(),
+                        r.password_file.as_ref(),
+                        base,
+                        "NATS password",
+                        invalid,
+                    )?,
+                    ca_file: r.ca_file.as_deref().map(|p| resolve(base, p)),
+                    format: body_format(&r.format, invalid)?,
+                    timeout,
+                    connection: Default::default(),
+                })
+            }
             "slack" | "teams" => {
                 let url = match secret(r.url_env.as_ref(), None, base, "webhook URL", invalid)? {
                     Some(s) => s.0,
@@ -332,7 +510,7 @@ pub(super) fn routes(
                 return Err(invalid(
                     r.kind.span(),
                     format!(
-                        "unknown route type \"{other}\" (expected email, webhook, slack, teams or command)"
+                        "unknown route type \"{other}\" (expected email, webhook, slack, teams, command, splunk, syslog or nats)"
                     ),
                 ));
             }
@@ -340,6 +518,49 @@ pub(super) fn routes(
         routes.push(Route { name, kind, filter });
     }
     Ok(routes)
+}
+
+/// `format = "lookalike" | "ecs"`.
+fn body_format(v: &Option<Spanned<String>>, invalid: Invalid) -> Result<BodyFormat, ConfigError> {
+    match v.as_ref().map(|f| f.get_ref().as_str()) {
+        None | Some("lookalike") => Ok(BodyFormat::Lookalike),
+        Some("ecs") => Ok(BodyFormat::Ecs),
+        Some(other) => Err(invalid(
+            v.as_ref().expect("set").span(),
+            format!(
+                "format = \"{other}\": expected \"lookalike\" or \"ecs\" (Elastic Common Schema)"
+            ),
+        )),
+    }
+}
+
+/// `tcp://host[:port]` or `udp://host[:port]`, port 514 by default.
+fn parse_syslog(url: &str) -> Option<(SyslogTransport, String, u16)> {
+    let (transport, rest) = if let Some(r) = url.strip_prefix("tcp://") {
+        (SyslogTransport::Tcp, r)
+    } else if let Some(r) = url.strip_prefix("udp://") {
+        (SyslogTransport::Udp, r)
+    } else {
+        return None;
+    };
+    let rest = rest.trim_end_matches('/');
+    let (host, port) = if let Some(inner) = rest.strip_prefix('[') {
+        let (host, after) = inner.split_once(']')?;
+        let port = match after {
+            "" => 514,
+            p => p.strip_prefix(':')?.parse().ok()?,
+        };
+        (host, port)
+    } else {
+        match rest.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse().ok()?),
+            None => (rest, 514),
+        }
+    };
+    if host.is_empty() || host.contains(['/', '@', ' ', '[', ']']) {
+        return None;
+    }
+    Some((transport, host.to_owned(), port))
 }
 
 /// `smtp://host[:port]` (plain, 25), `smtp+starttls://host[:port]` (587), `smtps://host[:port]`
@@ -445,6 +666,159 @@ mod tests {
         );
         assert_eq!(parse_smtp("http://x"), None);
         assert_eq!(parse_smtp("smtp://:25"), None);
+    }
+
+    #[test]
+    fn syslog_urls() {
+        assert_eq!(
+            parse_syslog("tcp://127.0.0.1:6514"),
+            Some((SyslogTransport::Tcp, "127.0.0.1".into(), 6514))
+        );
+        assert_eq!(
+            parse_syslog("udp://logs.example.org"),
+            Some((SyslogTransport::Udp, "logs.example.org".into(), 514))
+        );
+        assert_eq!(
+            parse_syslog("udp://[::1]:5514"),
+            Some((SyslogTransport::Udp, "::1".into(), 5514))
+        );
+        assert_eq!(
+            parse_syslog("tcp://[::1]"),
+            Some((SyslogTransport::Tcp, "::1".into(), 514))
+        );
+        for bad in [
+            "syslog://x",
+            "tcp://",
+            "tcp://x:port",
+            "udp://[::1",
+            "tcp://a b",
+        ] {
+            assert_eq!(parse_syslog(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn siem_and_bus_routes_parse() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("hec"), "0000-1111\n").unwrap();
+        std::fs::write(
+            dir.path().join("whsec"),
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n",
+        )
+        .unwrap();
+        let text = r#"
+[[route]]
+name = "splunk"
+type = "splunk"
+url = "https://splunk.example:8088"
+token_file = "hec"
+index = "threat"
+format = "ecs"
+
+[[route]]
+name = "siem"
+type = "syslog"
+url = "udp://127.0.0.1:5514"
+facility = "local3"
+
+[[route]]
+name = "bus"
+type = "nats"
+url = "nats://127.0.0.1:4222"
+subject = "lookalike.findings"
+stream = "LOOKALIKE"
+duplicate_window = "1h"
+
+[[route]]
+name = "elastic"
+type = "webhook"
+url = "https://elastic.example/ingest"
+format = "ecs"
+signing = "standard"
+secret_file = "whsec"
+"#;
+        let c = Config::parse("c.toml", text, dir.path()).unwrap();
+        let RouteKind::Splunk(s) = &c.routes[0].kind else {
+            panic!()
+        };
+        assert_eq!(s.token.expose(), "0000-1111");
+        assert_eq!(s.index.as_deref(), Some("threat"));
+        assert_eq!(s.sourcetype, "lookalike:finding");
+        assert_eq!(s.format, BodyFormat::Ecs);
+        assert!(
+            !format!("{s:?}").contains("0000-1111"),
+            "secrets never print"
+        );
+        let RouteKind::Syslog(l) = &c.routes[1].kind else {
+            panic!()
+        };
+        assert_eq!(
+            (l.transport, l.port, l.facility),
+            (SyslogTransport::Udp, 5514, 19)
+        );
+        assert_eq!(l.sd_id, "lookalike@32473");
+        let RouteKind::Nats(n) = &c.routes[2].kind else {
+            panic!()
+        };
+        assert_eq!(n.stream.as_deref(), Some("LOOKALIKE"));
+        assert_eq!(n.duplicate_window, Duration::from_secs(3600));
+        let RouteKind::Webhook(w) = &c.routes[3].kind else {
+            panic!()
+        };
+        assert_eq!((w.format, w.signing), (BodyFormat::Ecs, Signing::Standard));
+
+        let bad = [
+            (
+                "[[route]]\nname = \"a\"\ntype = \"splunk\"\nurl = \"https://x\"\n",
+                "c.toml:1:",
+                "token_env",
+            ),
+            (
+                "[[route]]\nname = \"a\"\ntype = \"syslog\"\nurl = \"syslog://x\"\n",
+                "c.toml:4:",
+                "tcp://",
+            ),
+            (
+                "[[route]]\nname = \"a\"\ntype = \"syslog\"\nurl = \"tcp://x\"\nfacility = \"local9\"\n",
+                "c.toml:5:",
+                "local0",
+            ),
+            (
+                "[[route]]\nname = \"a\"\ntype = \"nats\"\nurl = \"http://x\"\nsubject = \"a\"\n",
+                "c.toml:4:",
+                "nats://",
+            ),
+            (
+                "[[route]]\nname = \"a\"\ntype = \"nats\"\nurl = \"nats://x\"\nsubject = \"a.>\"\n",
+                "c.toml:5:",
+                "wildcards",
+            ),
+            (
+                "[[route]]\nname = \"a\"\ntype = \"nats\"\nurl = \"nats://x\"\nsubject = \"a\"\nstream = \"a.b\"\n",
+                "c.toml:6:",
+                "stream name",
+            ),
+            (
+                "[[route]]\nname = \"a\"\ntype = \"webhook\"\nurl = \"https://x\"\nformat = \"cef\"\n",
+                "c.toml:5:",
+                "ecs",
+            ),
+            (
+                "[[route]]\nname = \"a\"\ntype = \"webhook\"\nurl = \"https://x\"\nsigning = \"pgp\"\n",
+                "c.toml:5:",
+                "standard",
+            ),
+        ];
+        for (text, location, needle) in bad {
+            let err = Config::parse("c.toml", text, dir.path())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with(&format!("config {location}")),
+                "{text:?}: {err}"
+            );
+            assert!(err.contains(needle), "{text:?}: {err}");
+        }
     }
 
     #[test]

@@ -8,8 +8,12 @@
 //! permanently (dead-lettered at once: a bad address, a rejected payload).
 
 pub mod command;
+pub mod ecs;
 pub mod email;
+pub mod nats;
 pub mod outbox;
+pub mod splunk;
+pub mod syslog;
 pub mod webhook;
 
 use std::fmt;
@@ -72,6 +76,9 @@ pub enum RouteKind {
     Slack(ChatRoute),
     Teams(ChatRoute),
     Command(CommandRoute),
+    Splunk(SplunkRoute),
+    Syslog(SyslogRoute),
+    Nats(NatsRoute),
 }
 
 impl RouteKind {
@@ -82,6 +89,9 @@ impl RouteKind {
             RouteKind::Slack(_) => "slack",
             RouteKind::Teams(_) => "teams",
             RouteKind::Command(_) => "command",
+            RouteKind::Splunk(_) => "splunk",
+            RouteKind::Syslog(_) => "syslog",
+            RouteKind::Nats(_) => "nats",
         }
     }
 
@@ -131,6 +141,111 @@ pub struct WebhookRoute {
     /// HMAC-SHA256 key for `X-Lookalike-Signature`; unsigned without one.
     pub secret: Option<Secret>,
     pub timeout: Duration,
+    /// The body: lookalike's JSON, or an Elastic Common Schema document.
+    pub format: BodyFormat,
+    /// Which signature headers a secret produces.
+    pub signing: Signing,
+}
+
+/// What a JSON route sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BodyFormat {
+    /// `{"schema": 1, "delivery", "reason", "finding"}` (see [`webhook::payload`]).
+    #[default]
+    Lookalike,
+    /// An Elastic Common Schema document ([`ecs::document`]).
+    Ecs,
+}
+
+impl BodyFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            BodyFormat::Lookalike => "lookalike",
+            BodyFormat::Ecs => "ecs",
+        }
+    }
+
+    /// The body of one alert in this format.
+    pub fn body(self, alert: &Alert) -> Vec<u8> {
+        match self {
+            BodyFormat::Lookalike => webhook::payload(alert),
+            BodyFormat::Ecs => ecs::body(alert),
+        }
+    }
+}
+
+/// How a signed webhook proves where it comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Signing {
+    /// `X-Lookalike-Timestamp` and `X-Lookalike-Signature: sha256=<hex>`.
+    #[default]
+    Lookalike,
+    /// Standard Webhooks (standardwebhooks.com): `webhook-id`, `webhook-timestamp`,
+    /// `webhook-signature: v1,<base64>`; the secret is `whsec_` and base64.
+    Standard,
+}
+
+/// Splunk's HTTP Event Collector.
+#[derive(Debug, Clone)]
+pub struct SplunkRoute {
+    /// The event endpoint, `https://HOST:8088/services/collector/event` (a URL without a
+    /// path gets that path).
+    pub url: String,
+    /// The HEC token, sent as `Authorization: Splunk <token>`.
+    pub token: Secret,
+    /// Event metadata; `index` unset lets the token's default index decide.
+    pub index: Option<String>,
+    pub source: String,
+    pub sourcetype: String,
+    pub format: BodyFormat,
+    pub timeout: Duration,
+}
+
+/// How syslog messages travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyslogTransport {
+    /// RFC 6587 octet counting over TCP: delivery fails if the receiver cannot be reached.
+    Tcp,
+    /// RFC 5426, one message per datagram: sent, never confirmed.
+    Udp,
+}
+
+/// RFC 5424 syslog.
+#[derive(Debug, Clone)]
+pub struct SyslogRoute {
+    pub transport: SyslogTransport,
+    pub host: String,
+    pub port: u16,
+    /// 0–23; default 16 (local0).
+    pub facility: u8,
+    /// APP-NAME; default `lookalike`.
+    pub app_name: String,
+    /// The structured-data element's id; default `lookalike@32473` (32473 is the private
+    /// enterprise number RFC 5612 reserves for examples: use your own if you have one).
+    pub sd_id: String,
+    pub timeout: Duration,
+}
+
+/// NATS JetStream.
+#[derive(Debug, Clone)]
+pub struct NatsRoute {
+    /// `nats://HOST:4222` or `tls://HOST:4222`; several comma-separated for a cluster.
+    pub url: String,
+    pub subject: String,
+    /// A stream lookalike creates (or finds) to capture `subject`; unset: the stream must
+    /// exist on the server.
+    pub stream: Option<String>,
+    /// The stream's de-duplication window when lookalike creates it.
+    pub duplicate_window: Duration,
+    pub token: Option<Secret>,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    /// Extra CA certificate(s), PEM, for a `tls://` server.
+    pub ca_file: Option<PathBuf>,
+    pub format: BodyFormat,
+    pub timeout: Duration,
+    /// The connection, made at the first delivery and kept (shared by clones of the route).
+    pub connection: nats::Connection,
 }
 
 /// Slack incoming webhook or Teams workflow webhook: the URL is the secret.
@@ -172,6 +287,25 @@ pub struct Alert {
     pub change: Option<String>,
 }
 
+impl Alert {
+    /// When what the alert reports happened: the first sighting for a new finding, the
+    /// lookup (or the latest sighting) that escalated it.
+    pub fn event_time(&self) -> std::time::SystemTime {
+        let r = &self.record;
+        let when = match self.reason {
+            AlertReason::New => Some(r.first_seen.as_str()),
+            AlertReason::Escalated => self
+                .change
+                .as_ref()
+                .and(r.enrichment.as_ref())
+                .and_then(|e| e.checked.as_deref())
+                .or(Some(r.last_seen.as_str())),
+        };
+        when.and_then(|t| humantime::parse_rfc3339_weak(t).ok())
+            .unwrap_or_else(std::time::SystemTime::now)
+    }
+}
+
 /// What the sinks share: one HTTP client.
 #[derive(Clone)]
 pub struct SinkContext {
@@ -200,5 +334,8 @@ pub async fn deliver(
         RouteKind::Slack(r) => webhook::deliver_slack(r, alerts, ctx).await,
         RouteKind::Teams(r) => webhook::deliver_teams(r, alerts, ctx).await,
         RouteKind::Command(r) => command::deliver(r, alerts).await,
+        RouteKind::Splunk(r) => splunk::deliver(r, alerts, ctx).await,
+        RouteKind::Syslog(r) => syslog::deliver(r, alerts).await,
+        RouteKind::Nats(r) => nats::deliver(r, alerts).await,
     }
 }

@@ -42,7 +42,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use super::{Alert, AlertReason, ChatRoute, DeliveryError, SinkContext, WebhookRoute};
+use super::{Alert, AlertReason, ChatRoute, DeliveryError, Signing, SinkContext, WebhookRoute};
 use crate::store::Record;
 
 /// Version of the generic webhook body (`"schema"`); bumped on any incompatible change.
@@ -164,6 +164,37 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// The key of a Standard Webhooks secret: the base64 after the `whsec_` prefix (the prefix
+/// is optional, as in the reference libraries).
+pub fn standard_key(secret: &str) -> Result<Vec<u8>, String> {
+    use base64::Engine as _;
+    let b64 = secret.trim();
+    let b64 = b64.strip_prefix("whsec_").unwrap_or(b64);
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .ok()
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| {
+            "a Standard Webhooks secret is `whsec_` followed by base64 (e.g. `whsec_` + `openssl rand -base64 32`)".to_owned()
+        })
+}
+
+/// The `webhook-signature` value of Standard Webhooks: `v1,` and the base64 HMAC-SHA256 of
+/// `"<id>.<timestamp>.<body>"` keyed with [`standard_key`].
+pub fn standard_signature(key: &[u8], id: &str, timestamp: u64, body: &[u8]) -> String {
+    use base64::Engine as _;
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC accepts keys of any length");
+    mac.update(id.as_bytes());
+    mac.update(b".");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    )
+}
+
 /// One attempt per alert, in order; stops at the first failure.
 pub async fn deliver_generic(
     route: &WebhookRoute,
@@ -171,17 +202,30 @@ pub async fn deliver_generic(
     ctx: &SinkContext,
 ) -> Result<(), DeliveryError> {
     for alert in alerts {
-        let body = payload(alert);
+        let body = route.format.body(alert);
         let timestamp = unix_now();
         let mut headers = vec![
             (TIMESTAMP_HEADER, timestamp.to_string()),
             (DELIVERY_HEADER, alert.key.clone()),
         ];
-        if let Some(secret) = &route.secret {
-            headers.push((
+        match (&route.secret, route.signing) {
+            (Some(secret), Signing::Lookalike) => headers.push((
                 SIGNATURE_HEADER,
                 sign(secret.expose().as_bytes(), timestamp, &body),
-            ));
+            )),
+            (secret, Signing::Standard) => {
+                headers.push(("webhook-id", alert.key.clone()));
+                headers.push(("webhook-timestamp", timestamp.to_string()));
+                if let Some(secret) = secret {
+                    let key = standard_key(secret.expose())
+                        .map_err(|e| DeliveryError::Permanent(format!("webhook: {e}")))?;
+                    headers.push((
+                        "webhook-signature",
+                        standard_signature(&key, &alert.key, timestamp, &body),
+                    ));
+                }
+            }
+            (None, Signing::Lookalike) => {}
         }
         post_json(
             &ctx.http,
@@ -237,7 +281,7 @@ pub async fn deliver_teams(
 }
 
 /// One JSON `POST`; `what` names the sink in error messages (the URL never appears).
-async fn post_json(
+pub(super) async fn post_json(
     http: &reqwest::Client,
     url: &str,
     timeout: Duration,
@@ -816,6 +860,26 @@ mod tests {
         let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
         assert_eq!(sig, expected);
         assert_eq!(sig.len(), "sha256=".len() + 64);
+    }
+
+    #[test]
+    fn standard_webhooks_signature_matches_the_specification_example() {
+        // The example of the Standard Webhooks specification (and of its reference
+        // libraries' tests).
+        let key = standard_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let sig = standard_signature(
+            &key,
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265330,
+            br#"{"test": 2432232314}"#,
+        );
+        assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+        assert_eq!(
+            key,
+            standard_key("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap()
+        );
+        assert!(standard_key("whsec_").is_err());
+        assert!(standard_key("whsec_!!!").is_err());
     }
 
     #[test]

@@ -142,6 +142,7 @@ impl CtSource {
         let selection = Selection {
             states: self.config.states.clone(),
             exclude: self.config.exclude.clone(),
+            shard: self.config.shard,
         };
         let mut logs: Vec<Log> = selection.select(lists).into_iter().cloned().collect();
         for extra in &self.config.logs {
@@ -162,6 +163,9 @@ impl CtSource {
                 mmd: None,
                 temporal_interval: None,
             });
+        }
+        if let Some(shard) = self.config.shard {
+            logs.retain(|l| shard.owns(&l.id));
         }
         logs
     }

@@ -217,7 +217,7 @@ fn default_selection_keeps_monitorable_states() {
     }
     let with_retired = Selection {
         states: vec![LogState::Usable, LogState::Retired],
-        exclude: vec![],
+        ..Selection::default()
     };
     let selected = with_retired.select(&list);
     assert_eq!(selected.len(), 35 + 30 + 6);
@@ -517,4 +517,45 @@ async fn fetch_errors_name_the_url() {
         e.to_string().starts_with(&format!("log list {url}: ")),
         "{e}"
     );
+}
+
+#[test]
+fn shards_split_the_logs_disjointly_and_cover_them_all() {
+    let list = LogList::bundled();
+    let all: Vec<[u8; 32]> = Selection::default()
+        .select(&list)
+        .iter()
+        .map(|l| l.id)
+        .collect();
+    for n in 1..=4 {
+        let mut owner: HashMap<[u8; 32], u32> = HashMap::new();
+        for k in 1..=n {
+            let selection = Selection {
+                shard: Some(Shard { index: k, count: n }),
+                ..Selection::default()
+            };
+            let mine = selection.select(&list);
+            if n == 2 {
+                // The split is even enough to be worth it: neither half is tiny.
+                assert!(mine.len() * 4 > all.len(), "shard {k}/{n}: {}", mine.len());
+            }
+            for log in mine {
+                assert!(all.contains(&log.id), "{}", log.name);
+                if let Some(other) = owner.insert(log.id, k) {
+                    panic!("{} is in shards {other}/{n} and {k}/{n}", log.name);
+                }
+            }
+        }
+        assert_eq!(owner.len(), all.len(), "the {n} shards cover every log");
+    }
+}
+
+#[test]
+fn shard_syntax() {
+    assert_eq!(Shard::parse("1/2"), Some(Shard { index: 1, count: 2 }));
+    assert_eq!(Shard::parse(" 3 / 3 "), Some(Shard { index: 3, count: 3 }));
+    for bad in ["0/2", "3/2", "1/0", "1", "a/b", "1/2/3", "-1/2", ""] {
+        assert_eq!(Shard::parse(bad), None, "{bad}");
+    }
+    assert_eq!(Shard { index: 2, count: 5 }.to_string(), "2/5");
 }
