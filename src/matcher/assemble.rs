@@ -140,7 +140,7 @@ impl Matcher {
     pub(super) fn head_words(&self, d: &Domain) -> Vec<String> {
         let head_len = d.unicode().len() - d.suffix_unicode().len();
         d.unicode()[..head_len.saturating_sub(1)]
-            .split(['.', '-'])
+            .split(['.', '-', '_'])
             .filter(|w| !w.is_empty())
             .map(skeleton::skeleton)
             .collect()
@@ -150,7 +150,7 @@ impl Matcher {
     pub(super) fn keyword_in(&self, d: &Domain, term: &str, brand: &BrandInfo) -> Option<String> {
         let head_len = d.unicode().len() - d.suffix_unicode().len();
         let head = &d.unicode()[..head_len.saturating_sub(1)];
-        head.split(['.', '-']).find_map(|w| {
+        head.split(['.', '-', '_']).find_map(|w| {
             // The term's own words, and the lookalike itself (`apply` for `apple`).
             if w.is_empty()
                 || term.contains(w)

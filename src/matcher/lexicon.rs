@@ -1,7 +1,7 @@
 //! Word lists that tell a lookalike from an ordinary word, and a coined brand name from a
 //! generic one. Both are generated from maintained packages by `scripts/gen_lexicon.py`
 //! (sources and licences in `lexicon/README.md`) and compiled into the binary as sorted,
-//! newline-separated text, searched in place: nothing is loaded or allocated.
+//! newline-separated text; the common words are put in a hash map on first use.
 //!
 //! - [`is_common_word`]: a word common in English, German, French, Spanish, Italian,
 //!   Portuguese or Dutch (wordfreq). A typo, bit flip or look-alike of a term that spells
@@ -13,13 +13,37 @@
 //!   (`apple`, `outlook`, `delta`) names many things besides the brand, so finding it among
 //!   other words is weaker evidence than finding a coined name (`paypal`, `netflix`).
 
+use std::sync::OnceLock;
+
+use rustc_hash::FxHashMap;
+
 static COMMON_WORDS: &str = include_str!("lexicon/common-words.txt");
 static ENGLISH_CORE: &str = include_str!("lexicon/english-core.txt");
+
+/// [`COMMON_WORDS`] as a hash map (word → its two Zipf frequencies times ten), built on first
+/// use: readings of run-together text look up every piece of it, and a binary search over
+/// the text per piece costs too much when a watchlist of thousands of terms finds many
+/// candidates.
+fn common_words() -> &'static FxHashMap<&'static str, (u8, u8)> {
+    static MAP: OnceLock<FxHashMap<&'static str, (u8, u8)>> = OnceLock::new();
+    MAP.get_or_init(|| {
+        COMMON_WORDS
+            .lines()
+            .filter_map(|line| {
+                let mut fields = line.split('\t');
+                let word = fields.next()?;
+                let top = fields.next()?.parse().ok()?;
+                let en = fields.next()?.parse().ok()?;
+                Some((word, (top, en)))
+            })
+            .collect()
+    })
+}
 
 /// Whether `word` (lowercase ASCII) is a common word of a major language written in Latin
 /// letters.
 pub fn is_common_word(word: &str) -> bool {
-    find(COMMON_WORDS, word).is_some()
+    common_words().contains_key(word)
 }
 
 /// Whether `term` (lowercase) is a word of core English vocabulary.
@@ -30,8 +54,7 @@ pub fn is_generic(term: &str) -> bool {
 /// The Zipf frequencies (times ten) of a common word: the highest in the seven languages,
 /// and the English one (0 when it is not an English word of the list).
 fn zipf10(word: &str) -> Option<(u8, u8)> {
-    let (top, en) = find(COMMON_WORDS, word)?.split_once('\t')?;
-    Some((top.parse().ok()?, en.parse().ok()?))
+    common_words().get(word).copied()
 }
 
 /// A piece of run-together text in any of the languages: a word of three letters or more

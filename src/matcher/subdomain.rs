@@ -20,8 +20,8 @@ impl Matcher {
             let (rs, re) = s.raw_bounds[j];
             // The skeleton and the name have the same tokens (`skeleton::push_char` keeps a
             // letter that looks like `-`); the name's are quoted in reasons (`com`, not `corn`).
-            let mut tokens = s.skel[st..en].split('-').peekable();
-            let mut raw = uni[rs..re].split('-').peekable();
+            let mut tokens = s.skel[st..en].split(WORD_BREAKS).peekable();
+            let mut raw = uni[rs..re].split(WORD_BREAKS).peekable();
             while let (Some(tok), Some(shown)) = (tokens.next(), raw.next()) {
                 let exact = if self.strict_lens.contains(tok.len()) {
                     self.strict.get(tok)
@@ -38,7 +38,7 @@ impl Matcher {
                 let next = if label_end {
                     s.raw_bounds
                         .get(j + 1)
-                        .and_then(|&(ns, ne)| uni[ns..ne].split('-').next())
+                        .and_then(|&(ns, ne)| uni[ns..ne].split(WORD_BREAKS).next())
                 } else {
                     raw.peek().copied()
                 };
@@ -115,6 +115,7 @@ impl Matcher {
                     }
                 } else if tld_next && (r.keyword || r.technique == Technique::MissingDot) {
                     // `securepaypal.com.evil.top`, `wwwpaypal.com.evil.top`.
+                    // The separator as written after the term (`paypal-com`, `amazon_ca`).
                     let sep = if label_end { "." } else { "-" };
                     Hit {
                         term: id,
@@ -170,7 +171,15 @@ impl Matcher {
         // The term's letters as written (`pay-pal`, `pay.pal`: joined words).
         let plain: String = token.chars().filter(|c| *c != '-' && *c != '.').collect();
         if let Some(next) = next.filter(|n| self.words.is_tld(&skeleton::skeleton(n))) {
-            let sep = if label_end { "." } else { "-" };
+            // The separator as written after the term (`paypal-com`, `amazon_ca`).
+            let sep = if label_end {
+                "."
+            } else {
+                label
+                    .find(token)
+                    .and_then(|i| label.get(i + token.len()..i + token.len() + 1))
+                    .unwrap_or("-")
+            };
             let mut reasons = vec![format!(
                 "'{token}{sep}{next}' placed in front of another domain, {}",
                 d.registrable_unicode()
@@ -202,7 +211,7 @@ impl Matcher {
         let registrable = d.label_unicode();
         let all_keywords = registrable.split('-').all(|w| keyword(w).is_some());
         let in_label = label
-            .split('-')
+            .split(WORD_BREAKS)
             .filter_map(|w| Some((keyword(w)?, w)))
             .max_by_key(|&(strength, _)| strength);
         let (base, keyword_word) = if all_keywords {
@@ -257,7 +266,10 @@ impl Matcher {
             let (st, en) = s.bounds[j];
             let (rs, re) = s.raw_bounds[j];
             let (mut k, mut r) = (st, rs);
-            for (tok, raw) in s.skel[st..en].split('-').zip(uni[rs..re].split('-')) {
+            for (tok, raw) in s.skel[st..en]
+                .split(WORD_BREAKS)
+                .zip(uni[rs..re].split(WORD_BREAKS))
+            {
                 s.name_words
                     .push((j, ((k, k + tok.len()), (r, r + raw.len()))));
                 k += tok.len() + 1;
@@ -400,3 +412,7 @@ struct Place<'a> {
     next: Option<&'a str>,
     label_end: bool,
 }
+
+/// What separates words in a subdomain label: hyphens, and underscores, which host names
+/// below the registrable domain may hold (`amazon_ca.example.com`).
+const WORD_BREAKS: [char; 2] = ['-', '_'];
