@@ -222,6 +222,7 @@ fn chat_route(url: &str) -> ChatRoute {
     ChatRoute {
         url: Secret(url.into()),
         timeout: Duration::from_secs(5),
+        locale: Default::default(),
     }
 }
 

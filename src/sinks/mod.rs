@@ -9,6 +9,7 @@
 
 pub mod command;
 pub mod email;
+pub mod locale;
 pub mod outbox;
 pub mod webhook;
 
@@ -123,6 +124,8 @@ pub struct EmailRoute {
     /// Write domains as `paypa1[.]com` in human-facing text (default true).
     pub defang: bool,
     pub timeout: Duration,
+    /// The language (`language`) and time zone (`[alerts] timezone`) of the mail.
+    pub locale: locale::Locale,
 }
 
 #[derive(Debug, Clone)]
@@ -138,6 +141,8 @@ pub struct WebhookRoute {
 pub struct ChatRoute {
     pub url: Secret,
     pub timeout: Duration,
+    /// The language (`language`) and time zone (`[alerts] timezone`) of the message.
+    pub locale: locale::Locale,
 }
 
 #[derive(Debug, Clone)]
