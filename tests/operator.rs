@@ -120,7 +120,12 @@ fn help_lists_values_and_examples_and_errors_list_values() {
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("taken_down"), "{}", err(&o));
     // Both spellings a chat message or a person uses.
-    let o = run(repo(), &["hits", "--status", "false-positive", "--help"], &[], None);
+    let o = run(
+        repo(),
+        &["hits", "--status", "false-positive", "--help"],
+        &[],
+        None,
+    );
     assert!(o.status.success());
 }
 
@@ -152,7 +157,12 @@ fn permute_output_pipes_into_scan_and_check_reads_stdin() {
     assert_eq!(found.len(), candidates, "{}", out(&o));
     assert!(err(&o).contains("0 unreadable lines"), "{}", err(&o));
 
-    let o = run(repo(), &["check", "-"], &[], Some("# from a file\npaypa1.com\n\n"));
+    let o = run(
+        repo(),
+        &["check", "-"],
+        &[],
+        Some("# from a file\npaypa1.com\n\n"),
+    );
     assert!(o.status.success(), "{}", err(&o));
     assert!(out(&o).contains("paypa1.com: PayPal"), "{}", out(&o));
 }
@@ -221,7 +231,9 @@ fn run_briefly(args: &[&str], env: &[(&str, &str)], stderr: Stdio) -> std::proce
 
 fn stop(mut child: std::process::Child, log: &Path) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !std::fs::read_to_string(log).unwrap_or_default().contains("Status")
+    while !std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .contains("Status")
         && !std::fs::read_to_string(log)
             .unwrap_or_default()
             .contains("Store open")

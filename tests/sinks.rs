@@ -953,17 +953,22 @@ fn slack_and_teams_speak_japanese_with_jst_times() {
     ] {
         assert!(fields.contains(needle), "{needle}: {fields}");
     }
-    assert!(slack["text"]
-        .as_str()
-        .unwrap()
-        .starts_with("PayPal の類似ドメイン: login[.]paypa1[.]com、スコア 80"));
+    assert!(
+        slack["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("PayPal の類似ドメイン: login[.]paypa1[.]com、スコア 80")
+    );
     assert!(!slack.to_string().contains("<@U123>"), "still escaped");
 
     let teams = webhook::teams_payload_in(&a, &ja);
     let body = &teams["attachments"][0]["content"]["body"];
     assert_eq!(body[0]["text"], "PayPal の類似ドメイン");
     let facts = body[2]["facts"].to_string();
-    assert!(facts.contains("\"title\":\"初回観測\",\"value\":\"2026年11月28日 15:41:07 JST\""), "{facts}");
+    assert!(
+        facts.contains("\"title\":\"初回観測\",\"value\":\"2026年11月28日 15:41:07 JST\""),
+        "{facts}"
+    );
     assert!(facts.contains("\"title\":\"配信 ID\""), "{facts}");
     assert!(teams.to_string().contains("検出の理由"));
 
