@@ -4,11 +4,15 @@
 Rows whose target brand label is a term of a watched brand are fed to `scan --min-score 0`
 as punycode `.com` names; a row is found when a finding names a brand with that term.
 Rows held by the brand itself (first column 1) are included: they are still lookalikes.
+Prints how many are found at any score and at each band floor, and recall at the alert
+threshold.
 
     python3 scripts/eval_idn.py [--csv ../shared/corpus/idn-homographs-2017.csv] [--misses]
 """
 import argparse, csv, json, subprocess, sys, tempfile, tomllib
 from pathlib import Path
+
+import evalkit
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--csv', default=str(Path(__file__).resolve().parents[2] / 'shared/corpus/idn-homographs-2017.csv'))
@@ -35,10 +39,14 @@ with tempfile.NamedTemporaryFile('w', suffix='.txt') as tmp:
 found = {}
 for line in out.splitlines():
     f = json.loads(line)
-    found.setdefault(f['domain'], set()).add(f['brand'])
-hit = [n for n, t in names.items() if found.get(n, set()) & terms[t]]
-print(f'{len(rows)} rows on watched terms ({len(names)} names): {len(hit)} found, '
-      f'recall {100 * len(hit) / max(1, len(names)):.2f}%')
+    found.setdefault(f['domain'], {})
+    found[f['domain']][f['brand']] = max(f['score'], found[f['domain']].get(f['brand'], 0))
+best = {n: max((s for b, s in found.get(n, {}).items() if b in terms[t]), default=None)
+        for n, t in names.items()}
+hit = [n for n, s in best.items() if s is not None]
+print(f'{len(rows)} rows on watched terms ({len(names)} names): {len(hit)} found at any score')
+print(evalkit.band_header('IDN homographs', width=16))
+print(evalkit.band_row('names', [best[n] for n in hit], len(names), width=16))
 if args.misses:
     for n, t in names.items():
         if n not in hit:

@@ -77,7 +77,8 @@ def is_collision(finding):
     """Whether the matcher judged the name a word collision (a lookalike that spells a common
     word: `goggle`, `cloud`, `pcloud`), which is kept under the alert threshold by design."""
     return any(r.endswith(' is a common word') or r.endswith(', the way products are named')
-               or r.endswith(' reads as ordinary words run together') for r in finding['reasons'])
+               or r.endswith(' reads as ordinary words run together')
+               or r.endswith(', another name made the same way') for r in finding['reasons'])
 
 
 def band_header(label='', width=14, extra=''):

@@ -59,7 +59,10 @@ impl Access {
                 })?;
                 let Some(instance) = published else {
                     bail!(
-                        "the store {} is held by a running lookalike whose API is not reachable:                          it published no API address ({} is missing: its API is off, or could                          not bind its port — see its log). Give it a free [api] listen, or stop                          it, and try again",
+                        "the store {} is held by a running lookalike whose API is not reachable: \
+                         it published no API address ({} is missing: its API is off, or could \
+                         not bind its port — see its log). Give it a free [api] listen, or stop \
+                         it, and try again",
                         path.display(),
                         Instance::path(&path).display()
                     );
@@ -90,9 +93,9 @@ impl Access {
     /// `triage`), newest first, at most `limit`.
     pub fn hits(&self, filter: &Filter, limit: usize) -> Result<Vec<Value>> {
         match self {
-            Access::Local(store) => hits::query(store, filter)?
+            Access::Local(store) => hits::page(store, filter, None, limit)?
+                .0
                 .iter()
-                .take(limit)
                 .map(|h| Ok(serde_json::to_value(h)?))
                 .collect(),
             Access::Remote(r) => {
@@ -281,7 +284,9 @@ impl Remote {
             .and_then(|v| v.to_str().ok());
         if answered != Some(self.instance.as_str()) {
             bail!(
-                "{} answers as another lookalike (instance {}), not the one holding the store {}                  (instance {}); nothing was read or written there. The service holding the store                  has no reachable API: check its log",
+                "{} answers as another lookalike (instance {}), not the one holding the store {} \
+                 (instance {}); nothing was read or written there. The service holding the store \
+                 has no reachable API: check its log",
                 self.base,
                 answered.unwrap_or("unnamed"),
                 self.store.display(),
@@ -298,12 +303,30 @@ impl Remote {
             req = req.bearer_auth(t.expose());
         }
         self.runtime.block_on(async {
-            let resp = req.send().await.with_context(|| {
-                format!(
-                    "the store is in use, and its service's API at {} does not answer",
-                    self.base
-                )
-            })?;
+            // A busy service sheds requests (503 with Retry-After): wait and ask again, a few
+            // times, before giving up.
+            let mut attempts = 0;
+            let resp = loop {
+                let attempt = req.try_clone().expect("API requests have plain bodies");
+                let resp = attempt.send().await.with_context(|| {
+                    format!(
+                        "the store is in use, and its service's API at {} does not answer",
+                        self.base
+                    )
+                })?;
+                attempts += 1;
+                if resp.status() != reqwest::StatusCode::SERVICE_UNAVAILABLE || attempts == 10 {
+                    break resp;
+                }
+                let wait = resp
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .unwrap_or(1)
+                    .clamp(1, 10);
+                tokio::time::sleep(Duration::from_secs(wait)).await;
+            };
             self.same_instance(&resp)?;
             let status = resp.status().as_u16();
             let body = resp.text().await?;

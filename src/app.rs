@@ -61,7 +61,7 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
     let config = &options.config;
     let metrics = Metrics::new();
     let started = Instant::now();
-    let brands = watchlist::load(&config.watchlists).context("loading the watchlists")?;
+    let brands = watchlist::load_some(&config.watchlists).context("loading the watchlists")?;
     let detector = Detector::new(&brands, config.store_min_score, config.alerts.min_score);
     metrics
         .matcher_build_seconds
@@ -126,15 +126,19 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
     // listens. New findings for `/findings/stream`.
     let certs_tx = config
         .certstream_server
+        .as_ref()
         .map(|_| broadcast::channel::<Arc<CertEvent>>(4096).0);
     let (findings_tx, _) = broadcast::channel::<Arc<Record>>(1024);
-    let certstream_listener =
-        match config.certstream_server {
-            Some(addr) => Some(tokio::net::TcpListener::bind(addr).await.with_context(|| {
-                format!("cannot listen on {addr} ([certstream_server] listen)")
-            })?),
-            None => None,
-        };
+    let certstream_listener = match &config.certstream_server {
+        Some(c) => Some(
+            tokio::net::TcpListener::bind(c.listen)
+                .await
+                .with_context(|| {
+                    format!("cannot listen on {} ([certstream_server] listen)", c.listen)
+                })?,
+        ),
+        None => None,
+    };
 
     let mut tasks = tokio::task::JoinSet::new();
     let outbox_wake = Arc::new(Notify::new());
@@ -235,8 +239,18 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
     if let (Some(listener), Some(certs)) = (certstream_listener, certs_tx) {
         info!(listen = %listener.local_addr()?, "Certstream server listening.");
         let (findings, stop) = (findings_tx.clone(), cancel.clone());
+        let config_token = config
+            .certstream_server
+            .as_ref()
+            .and_then(|c| c.token.clone());
         tasks.spawn(async move {
-            if let Err(error) = certstream_server::serve(listener, certs, findings, stop).await {
+            let options = certstream_server::ServerOptions {
+                token: config_token,
+                ..certstream_server::ServerOptions::default()
+            };
+            if let Err(error) =
+                certstream_server::serve_with(listener, certs, findings, options, stop).await
+            {
                 warn!(%error, "The certstream server stopped.");
             }
         });
@@ -260,6 +274,7 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
             token: config.api.token.clone(),
             ready: readiness(metrics.clone(), alive.clone()),
             instance: instance.instance.clone(),
+            limits: config.api.limits.clone(),
         };
         info!(listen = %listener.local_addr()?, instance = %instance.instance, "API listening.");
         let stop = cancel.clone();
@@ -334,15 +349,22 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
 /// Ready when the pipeline turns and, if CT logs are followed, at least one answers.
 fn readiness(metrics: Metrics, alive: Arc<AtomicU64>) -> api::Readiness {
     Arc::new(move || {
-        let idle = crate::store::now_ms().saturating_sub(alive.load(Ordering::Relaxed));
-        if idle > 30_000 {
-            return Err(format!("the pipeline has not turned for {} s", idle / 1000));
-        }
         let logs = metrics.logs();
-        if !logs.is_empty() && !logs.iter().any(|(_, m)| m.up.get() == 1) {
-            return Err(format!("none of {} sources is reachable", logs.len()));
-        }
-        Ok(())
+        let mut unreachable: Vec<String> = logs
+            .iter()
+            .filter(|(_, m)| m.up.get() != 1 && m.fetch_errors.get() > 0)
+            .map(|(name, _)| name.clone())
+            .collect();
+        unreachable.sort();
+        let idle = crate::store::now_ms().saturating_sub(alive.load(Ordering::Relaxed));
+        let error = if idle > 30_000 {
+            Some(format!("the pipeline has not turned for {} s", idle / 1000))
+        } else if !logs.is_empty() && !logs.iter().any(|(_, m)| m.up.get() == 1) {
+            Some(format!("none of {} sources is reachable", logs.len()))
+        } else {
+            None
+        };
+        api::Ready { error, unreachable }
     })
 }
 
@@ -395,6 +417,25 @@ fn watchlist_fingerprint(
     files
 }
 
+/// How long watchlist files must stay unchanged before a change is reloaded.
+const WATCHLIST_SETTLE: Duration = Duration::from_millis(500);
+/// A file that keeps changing for this long is reloaded as it is.
+const WATCHLIST_SETTLE_MAX: Duration = Duration::from_secs(10);
+
+/// Waits until `fingerprint` gives the same answer twice [`WATCHLIST_SETTLE`] apart (or
+/// [`WATCHLIST_SETTLE_MAX`] has passed) and returns that answer; `now` is the first changed one.
+async fn settled<T: PartialEq>(mut fingerprint: impl FnMut() -> T, mut now: T) -> T {
+    let started = tokio::time::Instant::now();
+    loop {
+        tokio::time::sleep(WATCHLIST_SETTLE).await;
+        let again = fingerprint();
+        if again == now || started.elapsed() >= WATCHLIST_SETTLE_MAX {
+            return again;
+        }
+        now = again;
+    }
+}
+
 /// What a reload replaces, and what it reads.
 struct Reload {
     /// The config in force (the last one that loaded).
@@ -439,7 +480,13 @@ async fn reloader(mut r: Reload, cancel: CancellationToken) {
                 if now == seen {
                     continue;
                 }
-                seen = now;
+                // An editor may be half-way through saving: reload once the files stay the
+                // same for a moment, not the half-written file.
+                let paths = r.config.watchlists.clone();
+                tokio::select! {
+                    now = settled(move || watchlist_fingerprint(&paths), now) => seen = now,
+                    () = cancel.cancelled() => return,
+                }
                 "a watchlist file changed"
             }
             () = cancel.cancelled() => return,
@@ -463,7 +510,7 @@ async fn reloader(mut r: Reload, cancel: CancellationToken) {
                 }
                 None => running,
             };
-            let brands = watchlist::load(&config.watchlists).map_err(|e| e.to_string())?;
+            let brands = watchlist::load_some(&config.watchlists).map_err(|e| e.to_string())?;
             let router =
                 Router::new(&config.routes, &config.alerts, &brands).map_err(|e| e.to_string())?;
             let detector = Detector::new(&brands, config.store_min_score, config.alerts.min_score);
@@ -561,7 +608,9 @@ async fn print_findings(
         let line = if json {
             serde_json::to_string(record.as_ref()).expect("records serialize")
         } else {
-            human_line(&record)
+            // Brand names (watchlists), log and feed names come from outside: never raw to
+            // a terminal.
+            crate::text::terminal(&human_line(&record), 2000).into_owned()
         };
         let written = {
             let mut out = std::io::stdout().lock();
@@ -725,5 +774,22 @@ async fn status_line(
                 "No source is reachable; check network access (proxy, firewall). Retrying with backoff."
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 19 item 8: the watchlist poller reloaded whatever it saw, a file caught half-way
+    /// through an editor's save included. A change is taken once the files stay the same.
+    #[tokio::test]
+    async fn issue19_a_watchlist_change_is_taken_once_the_files_settle() {
+        // The poller saw the file half written; by the next look it is whole, then stays.
+        let mut looks = ["whole", "whole", "whole"].into_iter();
+        let started = tokio::time::Instant::now();
+        let seen = settled(move || looks.next().unwrap_or("whole"), "half").await;
+        assert_eq!(seen, "whole");
+        assert!(started.elapsed() >= WATCHLIST_SETTLE * 2);
     }
 }

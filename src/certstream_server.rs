@@ -30,8 +30,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::response::Response;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::StreamExt;
 use serde::Serialize;
@@ -60,6 +60,8 @@ pub struct ServerOptions {
     pub heartbeat: Duration,
     /// A send that waits this long (the client's socket buffer is full) drops the client.
     pub send_timeout: Duration,
+    /// When set, every request must carry `Authorization: Bearer <token>` (401 otherwise).
+    pub token: Option<crate::sinks::Secret>,
 }
 
 impl Default for ServerOptions {
@@ -67,6 +69,7 @@ impl Default for ServerOptions {
         ServerOptions {
             heartbeat: Duration::from_secs(30),
             send_timeout: Duration::from_secs(10),
+            token: None,
         }
     }
 }
@@ -106,10 +109,34 @@ pub async fn serve_with(
         .route("/full-stream", get(full))
         .route("/domains-only", get(domains_only))
         .route("/findings/stream", get(findings_sse))
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), auth))
         .with_state(shared);
     axum::serve(listener, app)
         .with_graceful_shutdown(cancel.cancelled_owned())
         .await
+}
+
+/// With a token configured, a request without it is refused before any upgrade.
+async fn auth(
+    State(s): State<Arc<Shared>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if let Some(token) = &s.options.token {
+        let given = request
+            .headers()
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        if !crate::api::authorized(given, token.expose()) {
+            return (
+                axum::http::StatusCode::UNAUTHORIZED,
+                [(axum::http::header::WWW_AUTHENTICATE, "Bearer")],
+                "missing or wrong bearer token\n",
+            )
+                .into_response();
+        }
+    }
+    next.run(request).await
 }
 
 async fn lite(ws: WebSocketUpgrade, State(s): State<Arc<Shared>>) -> Response {

@@ -59,8 +59,8 @@ SIGTERM stop it after saving what is in flight.")]
         /// Print each new finding as one JSON line on stdout (the finding schema).
         #[arg(long)]
         json: bool,
-        /// How often to log the status line (and tell systemd the status).
-        #[arg(long, default_value = "30s", value_parser = positive_duration)]
+        /// How often to log the status line and tell systemd the status (at least 1s).
+        #[arg(long, default_value = "30s", value_parser = status_interval)]
         status_interval: Duration,
         /// Log lines as text, or as one JSON object per line for log shippers. Under systemd
         /// (JOURNAL_STREAM set) text lines carry journald priorities.
@@ -201,8 +201,8 @@ Examples:
         /// Only this brand's finding (default: every brand the domain matched).
         #[arg(long)]
         brand: Option<String>,
-        /// Why (kept with the decision, who and when).
-        #[arg(long)]
+        /// Why (kept with the decision, who and when; at most 4096 bytes).
+        #[arg(long, value_parser = triage_note)]
         note: Option<String>,
     },
     /// Write a blocklist for mail and DNS filters from the findings.
@@ -305,6 +305,28 @@ fn positive_duration(text: &str) -> Result<Duration, String> {
         Ok(d) => Ok(d),
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// `--status-interval`: a status line more often than every second only floods the log.
+fn status_interval(text: &str) -> Result<Duration, String> {
+    let d = positive_duration(text)?;
+    if d < Duration::from_secs(1) {
+        return Err(format!("{text} is under the minimum of 1s"));
+    }
+    Ok(d)
+}
+
+/// `triage --note`: the store keeps notes up to [`lookalike::store::MAX_NOTE_BYTES`], the
+/// API's limit too.
+fn triage_note(text: &str) -> Result<String, String> {
+    if text.len() > lookalike::store::MAX_NOTE_BYTES {
+        return Err(format!(
+            "{} bytes is over the limit of {} bytes",
+            text.len(),
+            lookalike::store::MAX_NOTE_BYTES
+        ));
+    }
+    Ok(text.to_owned())
 }
 
 /// A parser that accepts exactly `all`'s names (listed in `--help`, in errors and in the

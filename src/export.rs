@@ -177,6 +177,20 @@ impl Entry {
     }
 }
 
+impl Entry {
+    /// The entry for a stored finding's summary (what [`from_store`] reads).
+    pub fn from_summary(s: &crate::store::Summary, status: TriageStatus) -> Entry {
+        Entry {
+            domain: s.registrable.clone(),
+            brand: s.brand.clone(),
+            score: s.score,
+            status,
+            first_seen: s.first_seen.clone(),
+            techniques: s.techniques.iter().map(|t| t.name().to_owned()).collect(),
+        }
+    }
+}
+
 /// Which findings an export lists.
 ///
 /// `confirmed` always; `new` at or above `min_score`; `taken_down` when `include_taken_down`;
@@ -359,6 +373,23 @@ fn serial_newer(a: u32, b: u32) -> bool {
     a != b && a.wrapping_sub(b) < 1 << 31
 }
 
+/// Top-level names reserved for special use, never delegated in the public DNS: blocking a
+/// name under them blocks nothing real, and on a local network can block a real local host
+/// (`.local`: mDNS, RFC 6762; `.onion`: Tor, RFC 7686; `.invalid`, `.test`, `.localhost`,
+/// `.example`: RFC 6761; `.alt`: RFC 9476; `.internal`: ICANN, 2024; `.home.arpa` and the rest
+/// of `.arpa`: infrastructure, RFC 8375).
+pub const SPECIAL_USE_TLDS: &[&str] = &[
+    "alt",
+    "arpa",
+    "example",
+    "internal",
+    "invalid",
+    "local",
+    "localhost",
+    "onion",
+    "test",
+];
+
 /// Whether `name` may be written into an export.
 ///
 /// The A-label form only: lowercase ASCII letters, digits, `-` and `.`; labels of 1–63
@@ -377,7 +408,7 @@ pub fn is_valid_name(name: &str) -> bool {
     }
     let tld = labels[labels.len() - 1];
     let tld_ok = tld.starts_with("xn--") || tld.bytes().all(|b| b.is_ascii_lowercase());
-    if !tld_ok || tld.len() < 2 {
+    if !tld_ok || tld.len() < 2 || SPECIAL_USE_TLDS.contains(&tld) {
         return false;
     }
     let Ok(d) = Domain::parse(name) else {
@@ -540,44 +571,43 @@ fn postfix_reason(e: &Entry) -> String {
 }
 
 fn render_csv(listed: &[&Entry]) -> String {
-    let mut out = String::from("domain,brand,score,status,first_seen,techniques\n");
+    let mut out = Vec::new();
+    crate::text::csv_row(
+        &mut out,
+        &[
+            "domain",
+            "brand",
+            "score",
+            "status",
+            "first_seen",
+            "techniques",
+        ],
+    );
     for e in listed {
-        let fields = [
-            csv_field(&e.domain),
-            csv_field(&e.brand),
-            e.score.to_string(),
-            e.status.as_str().to_owned(),
-            csv_field(&e.first_seen),
-            csv_field(&e.techniques.join(";")),
-        ];
-        out += &fields.join(",");
-        out.push('\n');
+        crate::text::csv_row(
+            &mut out,
+            &[
+                e.domain.as_str(),
+                &e.brand,
+                &e.score.to_string(),
+                e.status.as_str(),
+                &e.first_seen,
+                &e.techniques.join(";"),
+            ],
+        );
     }
-    out
+    // Every field went in as UTF-8 and the writer adds only ASCII.
+    String::from_utf8(out).unwrap_or_default()
 }
 
-/// Control characters and the Unicode line and paragraph separators: what some reader could
-/// take for the end of a line.
-fn is_line_breaking(c: char) -> bool {
-    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
-}
-
-/// One CSV field (RFC 4180 quoting). Control characters and line separators become spaces, so a record is always
-/// one line; a value starting with `=`, `+`, `-` or `@` gets a leading `'` so spreadsheets do
-/// not run it as a formula.
+/// One CSV field as [`crate::text::csv_row`] writes it (RFC 4180 quoting, formula guard).
+#[cfg(test)]
 fn csv_field(value: &str) -> String {
-    let mut v: String = value
-        .chars()
-        .map(|c| if is_line_breaking(c) { ' ' } else { c })
-        .collect();
-    if v.starts_with(['=', '+', '-', '@']) {
-        v.insert(0, '\'');
-    }
-    if v.contains([',', '"']) || v.starts_with(' ') || v.ends_with(' ') {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v
-    }
+    let mut out = Vec::new();
+    crate::text::csv_row(&mut out, &[value]);
+    let mut s = String::from_utf8(out).unwrap();
+    s.pop();
+    s
 }
 
 fn render_json(listed: &[&Entry], serial: u32) -> String {
@@ -617,22 +647,29 @@ pub fn from_store(
     policy: &Policy,
     zone: &ZoneOptions,
 ) -> Result<Export, crate::store::StoreError> {
-    let hits = crate::hits::query(store, &crate::hits::Filter::default())?;
-    let entries = select(
-        hits.iter()
-            .filter(|h| {
-                h.status != TriageStatus::New
-                    || policy.require.is_none_or(|required| {
-                        h.record
-                            .enrichment
-                            .as_ref()
-                            .and_then(|e| e.state)
-                            .is_some_and(|s| s >= required)
-                    })
-            })
-            .map(|h| Entry::from_record(&h.record, h.status)),
-        policy,
-    );
+    // One summary at a time: only what the policy admits is kept, as small entries.
+    let mut admitted = Vec::new();
+    for summary in store.summaries() {
+        let s = summary?;
+        let status = store
+            .triage(&s.registrable, &s.brand)?
+            .map_or(TriageStatus::New, |t| t.status);
+        let entry = Entry::from_summary(&s, status);
+        if !policy.admits(&entry) {
+            continue;
+        }
+        // `[export] require`: an untriaged finding waits for its domain's enrichment.
+        if let (TriageStatus::New, Some(required)) = (status, policy.require)
+            && store
+                .enrichment(&s.registrable)?
+                .and_then(|e| e.state)
+                .is_none_or(|state| state < required)
+        {
+            continue;
+        }
+        admitted.push(entry);
+    }
+    let entries = select(admitted, policy);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default()

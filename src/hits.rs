@@ -4,7 +4,10 @@
 use serde::Serialize;
 
 use crate::finding::Technique;
-use crate::store::{DomainState, MailReadiness, Record, Store, StoreError, Triage, TriageStatus};
+use crate::store::{
+    DomainState, Enrichment, MailReadiness, Record, Store, StoreError, Summary, Triage,
+    TriageStatus,
+};
 
 /// A finding and what people decided about it.
 #[derive(Debug, Clone, Serialize)]
@@ -40,23 +43,29 @@ pub struct Filter {
 }
 
 impl Filter {
-    fn accepts(&self, hit: &Hit) -> bool {
-        let f = &hit.record.finding;
+    /// Whether a finding passes everything but the status (which needs its triage).
+    fn accepts(&self, s: &Summary) -> bool {
         self.brand
             .as_ref()
-            .is_none_or(|b| b.eq_ignore_ascii_case(&f.brand))
+            .is_none_or(|b| b.eq_ignore_ascii_case(&s.brand))
             && self
                 .since
                 .as_ref()
-                .is_none_or(|s| hit.record.first_seen.as_str() >= s.as_str())
-            && self.status.is_none_or(|s| s == hit.status)
-            && self.min_score.is_none_or(|m| f.score >= m)
-            && self.technique.is_none_or(|t| f.techniques.contains(&t))
-            && self.domain.as_ref().is_none_or(|d| d == &f.registrable)
-            && self.state.is_none_or(|s| state(&hit.record) == Some(s))
-            && (!self.mail_ready
-                || hit.record.enrichment.as_ref().and_then(|e| e.mail)
-                    == Some(MailReadiness::MailReady))
+                .is_none_or(|since| s.first_seen.as_str() >= since.as_str())
+            && self.min_score.is_none_or(|m| s.score >= m)
+            && self.technique.is_none_or(|t| s.techniques.contains(&t))
+            && self.domain.as_ref().is_none_or(|d| d == &s.registrable)
+    }
+
+    /// Whether the criteria on the domain's enrichment hold (state, mail readiness).
+    fn accepts_enrichment(&self, e: Option<&Enrichment>) -> bool {
+        self.state
+            .is_none_or(|s| e.and_then(|e| e.state) == Some(s))
+            && (!self.mail_ready || e.and_then(|e| e.mail) == Some(MailReadiness::MailReady))
+    }
+
+    fn needs_enrichment(&self) -> bool {
+        self.state.is_some() || self.mail_ready
     }
 }
 
@@ -65,49 +74,182 @@ pub fn state(record: &Record) -> Option<DomainState> {
     record.enrichment.as_ref().and_then(|e| e.state)
 }
 
-/// The findings that pass `filter`, newest first.
-pub fn query(store: &Store, filter: &Filter) -> Result<Vec<Hit>, StoreError> {
-    let records: Vec<Record> = match &filter.domain {
-        Some(d) => store.records_for(d)?,
-        None => store.records().collect::<Result<_, _>>()?,
-    };
-    let mut hits = Vec::new();
-    // One lookup per domain: its findings (one per brand) are next to each other.
-    let mut enrichment: Option<(String, Option<Box<crate::store::Enrichment>>)> = None;
-    for mut record in records {
-        let registrable = &record.finding.registrable;
-        if enrichment.as_ref().is_none_or(|(d, _)| d != registrable) {
-            enrichment = Some((
-                registrable.clone(),
-                store.enrichment(registrable)?.map(Box::new),
-            ));
-        }
-        record.enrichment = enrichment.as_ref().and_then(|(_, e)| e.clone());
-        let triage = store.triage(&record.finding.registrable, &record.finding.brand)?;
-        let hit = Hit {
-            status: triage.as_ref().map_or(TriageStatus::New, |t| t.status),
-            triage,
-            state: state(&record),
-            enriched_score: record
-                .enrichment
-                .as_deref()
-                .filter(|e| e.state.is_some())
-                .map(|e| crate::enrich::state::adjusted(record.finding.score, Some(e))),
-            record,
-        };
-        if filter.accepts(&hit) {
-            hits.push(hit);
+/// A place in the order hits are listed in: newest first (`first_seen` descending), then
+/// registrable domain and brand ascending. A page ends at one; the next starts after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    pub first_seen: String,
+    pub registrable: String,
+    pub brand: String,
+}
+
+impl Position {
+    fn of(s: &Summary) -> Position {
+        Position {
+            first_seen: s.first_seen.clone(),
+            registrable: s.registrable.clone(),
+            brand: s.brand.clone(),
         }
     }
-    hits.sort_by(|a, b| {
-        b.record.first_seen.cmp(&a.record.first_seen).then_with(|| {
-            a.record
-                .finding
-                .registrable
-                .cmp(&b.record.finding.registrable)
-        })
-    });
-    Ok(hits)
+
+    /// The sort key: earlier in the list is smaller.
+    fn key(&self) -> (std::cmp::Reverse<&str>, &str, &str) {
+        (
+            std::cmp::Reverse(self.first_seen.as_str()),
+            &self.registrable,
+            &self.brand,
+        )
+    }
+
+    /// The opaque cursor the API hands out (URL-safe base64 of the three fields).
+    pub fn encode(&self) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
+            "{}\t{}\t{}",
+            self.first_seen, self.registrable, self.brand
+        ))
+    }
+
+    pub fn decode(cursor: &str) -> Option<Position> {
+        use base64::Engine;
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(cursor)
+            .ok()?;
+        let text = String::from_utf8(raw).ok()?;
+        let mut parts = text.split('\t');
+        let p = Position {
+            first_seen: parts.next()?.to_owned(),
+            registrable: parts.next()?.to_owned(),
+            brand: parts.next()?.to_owned(),
+        };
+        parts.next().is_none().then_some(p)
+    }
+}
+
+impl Ord for Position {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+impl PartialOrd for Position {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The positions of the first `limit` findings that pass `filter` after `after` (from the
+/// start without one), in list order, and whether more follow.
+///
+/// Walks the store one summary at a time and keeps only the best `limit` positions (a
+/// bounded heap), so a page costs memory for its own length, whatever the store holds.
+pub fn page_positions(
+    store: &Store,
+    filter: &Filter,
+    after: Option<&Position>,
+    limit: usize,
+) -> Result<(Vec<Position>, bool), StoreError> {
+    let mut best: std::collections::BinaryHeap<Position> = std::collections::BinaryHeap::new();
+    let mut more = false;
+    // One enrichment lookup per domain: its findings (one per brand) come one after another.
+    let mut enrichment: Option<(String, Option<Enrichment>)> = None;
+    let mut consider = |s: Summary| -> Result<(), StoreError> {
+        if !filter.accepts(&s) {
+            return Ok(());
+        }
+        let p = Position::of(&s);
+        if after.is_some_and(|a| p <= *a) {
+            return Ok(());
+        }
+        if filter.needs_enrichment() {
+            if enrichment.as_ref().is_none_or(|(d, _)| d != &s.registrable) {
+                enrichment = Some((s.registrable.clone(), store.enrichment(&s.registrable)?));
+            }
+            let e = enrichment.as_ref().and_then(|(_, e)| e.as_ref());
+            if !filter.accepts_enrichment(e) {
+                return Ok(());
+            }
+        }
+        if let Some(wanted) = filter.status {
+            let status = store
+                .triage(&s.registrable, &s.brand)?
+                .map_or(TriageStatus::New, |t| t.status);
+            if status != wanted {
+                return Ok(());
+            }
+        }
+        if best.len() == limit && best.peek().is_none_or(|worst| p >= *worst) {
+            more = true;
+            return Ok(());
+        }
+        best.push(p);
+        if best.len() > limit {
+            best.pop();
+            more = true;
+        }
+        Ok(())
+    };
+    match &filter.domain {
+        Some(d) => {
+            for r in store.records_for(d)? {
+                consider(Summary::of(&r))?;
+            }
+        }
+        None => {
+            for s in store.summaries() {
+                consider(s?)?;
+            }
+        }
+    }
+    Ok((best.into_sorted_vec(), more))
+}
+
+/// The hit at a position, with its triage; `None` when it is gone or moved (a later
+/// sighting changed `first_seen`) since the position was taken.
+pub fn hit_at(store: &Store, p: &Position) -> Result<Option<Hit>, StoreError> {
+    let Some(mut record) = store.record(&p.registrable, &p.brand)? else {
+        return Ok(None);
+    };
+    record.enrichment = store.enrichment(&p.registrable)?.map(Box::new);
+    let triage = store.triage(&p.registrable, &p.brand)?;
+    Ok(Some(Hit {
+        status: triage.as_ref().map_or(TriageStatus::New, |t| t.status),
+        triage,
+        state: state(&record),
+        enriched_score: record
+            .enrichment
+            .as_deref()
+            .filter(|e| e.state.is_some())
+            .map(|e| crate::enrich::state::adjusted(record.finding.score, Some(e))),
+        record,
+    }))
+}
+
+/// Up to `limit` findings that pass `filter`, newest first, after `after`; and the position
+/// to continue from when more follow.
+pub fn page(
+    store: &Store,
+    filter: &Filter,
+    after: Option<&Position>,
+    limit: usize,
+) -> Result<(Vec<Hit>, Option<Position>), StoreError> {
+    let (positions, more) = page_positions(store, filter, after, limit)?;
+    let next = if more {
+        positions.last().cloned()
+    } else {
+        None
+    };
+    let mut hits = Vec::with_capacity(positions.len());
+    for p in &positions {
+        hits.extend(hit_at(store, p)?);
+    }
+    Ok((hits, next))
+}
+
+/// The findings that pass `filter`, newest first (every one: for small stores and tests;
+/// lists use [`page`]).
+pub fn query(store: &Store, filter: &Filter) -> Result<Vec<Hit>, StoreError> {
+    Ok(page(store, filter, None, usize::MAX)?.0)
 }
 
 /// `since` as given on the command line or in the API: RFC 3339, a date, or a duration back
@@ -145,7 +287,109 @@ pub fn parse_since(s: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_since;
+    use super::*;
+    use crate::finding::{Finding, SCHEMA_VERSION};
+    use crate::store::{Batch, Sighting};
+
+    fn store_with(n: usize) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let hits = (0..n)
+            .map(|i| crate::store::Hit {
+                finding: Finding {
+                    schema: SCHEMA_VERSION,
+                    domain: format!("paypa{i}.com"),
+                    unicode: format!("paypa{i}.com"),
+                    registrable: format!("paypa{i}.com"),
+                    brand: if i % 3 == 0 { "PayPal" } else { "Apple" }.into(),
+                    term: "paypal".into(),
+                    techniques: vec![Technique::Replacement],
+                    score: 50 + (i % 50) as u8,
+                    reasons: vec![],
+                },
+                sighting: Sighting {
+                    source: "ct".into(),
+                    name: format!("paypa{i}.com"),
+                    // Ties on purpose: pages must break them by domain.
+                    seen: format!("2026-01-{:02}T00:00:00Z", 1 + i % 7),
+                    ..Default::default()
+                },
+                dedup: None,
+            })
+            .collect();
+        store
+            .apply(&Batch {
+                hits,
+                cursors: vec![],
+            })
+            .unwrap();
+        (dir, store)
+    }
+
+    /// Issue 19 item 6: lists are read a page at a time (a bounded heap over summaries),
+    /// not by loading every record; pages of any size walk the same order as one big page.
+    #[test]
+    fn pages_walk_every_finding_once_in_order() {
+        let (_dir, store) = store_with(100);
+        store
+            .set_triage("paypa3.com", None, TriageStatus::Confirmed, None, "t")
+            .unwrap();
+        for filter in [
+            Filter::default(),
+            Filter {
+                brand: Some("paypal".into()),
+                ..Filter::default()
+            },
+            Filter {
+                status: Some(TriageStatus::New),
+                min_score: Some(70),
+                ..Filter::default()
+            },
+        ] {
+            let all = query(&store, &filter).unwrap();
+            let mut sorted = all.clone();
+            sorted.sort_by(|a, b| {
+                (
+                    std::cmp::Reverse(&a.record.first_seen),
+                    &a.record.finding.registrable,
+                )
+                    .cmp(&(
+                        std::cmp::Reverse(&b.record.first_seen),
+                        &b.record.finding.registrable,
+                    ))
+            });
+            let names = |h: &[Hit]| -> Vec<String> {
+                h.iter()
+                    .map(|h| h.record.finding.registrable.clone())
+                    .collect()
+            };
+            assert_eq!(names(&all), names(&sorted));
+            for size in [1, 7, 33, 1000] {
+                let mut walked = Vec::new();
+                let mut after: Option<Position> = None;
+                loop {
+                    let (page, next) = page(&store, &filter, after.as_ref(), size).unwrap();
+                    assert!(page.len() <= size);
+                    walked.extend(page);
+                    match next {
+                        Some(n) => after = Some(Position::decode(&n.encode()).unwrap()),
+                        None => break,
+                    }
+                }
+                assert_eq!(names(&walked), names(&all), "pages of {size}");
+            }
+        }
+        let confirmed = query(
+            &store,
+            &Filter {
+                status: Some(TriageStatus::Confirmed),
+                ..Filter::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(confirmed.len(), 1);
+        assert_eq!(confirmed[0].record.finding.registrable, "paypa3.com");
+    }
 
     #[test]
     fn since_takes_times_dates_and_durations_but_nothing_before_1970() {

@@ -33,6 +33,7 @@ pub mod sinks;
 pub mod sources;
 pub mod store;
 pub mod systemd;
+pub mod text;
 pub mod watchlist;
 
 pub use domain::{Domain, DomainError};

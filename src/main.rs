@@ -50,6 +50,20 @@ fn hit_names(h: &serde_json::Value) -> String {
     s
 }
 
+/// Whether `brand` names a brand of the config's watchlists (any case); else the names of
+/// those it has, for the message.
+fn known_brand(config: &Config, brand: &str) -> Result<Result<(), String>> {
+    let brands = watchlist::load(&config.watchlists).context("loading the watchlists")?;
+    if brands.iter().any(|b| b.name.eq_ignore_ascii_case(brand)) {
+        return Ok(Ok(()));
+    }
+    let names: Vec<String> = brands
+        .iter()
+        .map(|b| lookalike::text::terminal(&b.name, 100).into_owned())
+        .collect();
+    Ok(Err(names.join(", ")))
+}
+
 /// The config a command uses (`--config`, else `$LOOKALIKE_CONFIG`, else the system file
 /// when present, else the defaults), read without the routes' secrets; an API token that
 /// cannot be read only matters if the store is held by a running service.
@@ -110,8 +124,39 @@ fn run_service(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Writes `path` whole or not at all, and durably: the content goes to a file beside it,
+/// which is synced before it is renamed over `path`, and the folder is synced after, so a
+/// resolver reloading the file never sees half of it, and a crash after the command never
+/// leaves an empty or missing file.
+fn write_durably(path: &std::path::Path, body: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("lookalike-tmp");
+    let written = (|| -> io::Result<()> {
+        let mut file = File::create(&tmp)?;
+        file.write_all(body)?;
+        file.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("writing {}", tmp.display()));
+    }
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    File::open(folder)
+        .and_then(|f| f.sync_all())
+        .with_context(|| format!("syncing the folder {}", folder.display()))?;
+    Ok(())
+}
+
 fn load_matcher(paths: &[PathBuf]) -> Result<(Vec<lookalike::Brand>, Matcher)> {
     let brands = watchlist::load(paths).context("loading the watchlist")?;
+    if brands.is_empty() {
+        eprintln!(
+            "lookalike: warning: the watchlists define no brand, so nothing will match (watchlists/README.example.toml explains how to add one)"
+        );
+    }
     let matcher = Matcher::build(&brands);
     Ok((brands, matcher))
 }
@@ -149,6 +194,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let config = load_config(config.as_deref())?;
             let access = Access::open(&config)?;
+            let known = brand
+                .as_ref()
+                .map(|b| known_brand(&config, b))
+                .transpose()?;
             let filter = hits::Filter {
                 brand,
                 since,
@@ -160,6 +209,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 mail_ready,
             };
             let found = access.hits(&filter, limit)?;
+            // An unknown brand with no stored findings is a typo, not an empty result. (One
+            // that left the watchlist keeps its findings, and they are shown.)
+            if let (Some(Err(brands)), true) = (&known, found.is_empty()) {
+                eprintln!(
+                    "lookalike: no brand named '{}' (the watchlists have: {})",
+                    lookalike::text::terminal(filter.brand.as_deref().unwrap_or(""), 100),
+                    brands
+                );
+                return Ok(ExitCode::from(2));
+            }
             let mut out = io::stdout().lock();
             for h in &found {
                 if json {
@@ -173,8 +232,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         .as_u64()
                         .or(h["score"].as_u64())
                         .unwrap_or(0);
-                    writeln!(
-                        out,
+                    let line = format!(
                         "{}  {:>3}  {:<14}  {:<12}  {:<12}  {:<22}  {}",
                         h["first_seen"].as_str().unwrap_or(""),
                         score,
@@ -183,7 +241,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         h["brand"].as_str().unwrap_or(""),
                         techniques.join(","),
                         hit_names(h)
-                    )?;
+                    );
+                    writeln!(out, "{}", lookalike::text::terminal(&line, 1000))?;
                 }
             }
             out.flush()?;
@@ -208,17 +267,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let done =
                 access.triage(&registrable, brand.as_deref(), status, note.as_deref(), &by)?;
             if done.is_empty() {
-                eprintln!(
-                    "lookalike: no finding for {registrable}{}",
+                let what = format!(
+                    "{registrable}{}",
                     brand.map(|b| format!(" and brand {b}")).unwrap_or_default()
+                );
+                eprintln!(
+                    "lookalike: no finding for {}",
+                    lookalike::text::terminal(&what, lookalike::text::ECHO_MAX)
                 );
                 return Ok(ExitCode::FAILURE);
             }
             for (registrable, brand, status, decisions) in done {
-                println!(
+                let line = format!(
                     "{registrable} {brand}: {status} ({} so far)",
                     lookalike::count(decisions, "decision")
                 );
+                println!("{}", lookalike::text::terminal(&line, 1000));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -231,14 +295,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let access = Access::open(&config)?;
             let body = access.export(&config, format)?;
             match output {
-                Some(path) => {
-                    // Write beside and rename: a resolver reloading the file never sees half.
-                    let tmp = path.with_extension("lookalike-tmp");
-                    std::fs::write(&tmp, &body)
-                        .with_context(|| format!("writing {}", tmp.display()))?;
-                    std::fs::rename(&tmp, &path)
-                        .with_context(|| format!("writing {}", path.display()))?;
-                }
+                Some(path) => write_durably(&path, body.as_bytes())?,
                 None => io::stdout().lock().write_all(body.as_bytes())?,
             }
             Ok(ExitCode::SUCCESS)
@@ -296,7 +353,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "no config file to check: name one, set LOOKALIKE_CONFIG, or install /etc/lookalike/lookalike.toml",
             )?;
             let config = Config::load(&file)?;
-            let brands = watchlist::load(&config.watchlists)
+            let brands = watchlist::load_some(&config.watchlists)
                 .with_context(|| format!("loading the watchlists {} names", file.display()))?;
             lookalike::sinks::outbox::Router::new(&config.routes, &config.alerts, &brands)?;
             // The effective config, in words; secrets only say whether they are set.
@@ -355,7 +412,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let brands = watchlist::load(&paths)?;
             for b in &brands {
-                println!("{}: {} — terms: {}", b.origin, b, b.terms.join(", "));
+                let line = format!("{}: {} — terms: {}", b.origin, b, b.terms.join(", "));
+                println!("{}", lookalike::text::terminal(&line, 2000));
             }
             eprintln!("{}, valid", lookalike::count(brands.len(), "brand"));
             Ok(ExitCode::SUCCESS)
@@ -399,7 +457,10 @@ fn check(
         let d = match Domain::parse(raw) {
             Ok(d) => d,
             Err(e) => {
-                eprintln!("lookalike: '{raw}': {e}");
+                eprintln!(
+                    "lookalike: '{}': {e}",
+                    lookalike::text::terminal(raw, lookalike::text::ECHO_MAX)
+                );
                 bad = true;
                 continue;
             }
@@ -555,7 +616,14 @@ fn scan_files(
                 eprint!("\r\x1b[K");
             });
         }
-        let r = scan::run(&matcher, inputs, &mut out, &opts, &progress);
+        let r = scan::run_reporting(
+            &matcher,
+            inputs,
+            &mut out,
+            &mut io::stderr(),
+            &opts,
+            &progress,
+        );
         done.store(true, Ordering::Relaxed);
         r
     });
@@ -565,9 +633,6 @@ fn scan_files(
         Err(e) => bail!("scanning: {e}"),
     };
     let secs = started.elapsed().as_secs_f64();
-    for (file, line, why) in &summary.errors {
-        eprintln!("{file}:{line}: {why}");
-    }
     eprintln!(
         "scanned {} names in {:.2}s ({:.0}/s): {} at score >= {min_score}, {}{}{}",
         summary.names,
@@ -623,18 +688,26 @@ fn permute_cmd(paths: &[PathBuf], techniques: &[Technique], target: &str) -> Res
         })?;
         pairs.push((d.label_unicode().to_string(), d.suffix().to_string()));
     }
-    let mut out = io::stdout().lock();
-    for (term, suffix) in pairs {
-        for (t, name) in permute::candidates(&term, &suffix, techniques) {
-            // Official domains (the brand's own suffixes among the TLD swaps) are not
-            // lookalikes, and a name on the Public Suffix List (chatgpt.site) is not registrable.
-            if Domain::parse(&name).map_or(true, |d| matcher.is_official(&d)) {
-                continue;
-            }
-            if writeln!(out, "{}\t{name}", t.name()).is_err() {
-                return Ok(ExitCode::SUCCESS);
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let written = (|| -> io::Result<()> {
+        for (term, suffix) in pairs {
+            for (t, name) in permute::candidates(&term, &suffix, techniques) {
+                // Official domains (the brand's own suffixes among the TLD swaps) are not
+                // lookalikes, and a name on the Public Suffix List (chatgpt.site) is not
+                // registrable.
+                if Domain::parse(&name).map_or(true, |d| matcher.is_official(&d)) {
+                    continue;
+                }
+                writeln!(out, "{}\t{name}", t.name())?;
             }
         }
+        out.flush()
+    })();
+    match written {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        // A reader that went away (`| head`) is no failure, as for `grep`.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        // A full disk is: the list is incomplete.
+        Err(e) => bail!("writing the candidates: {e}"),
     }
-    Ok(ExitCode::SUCCESS)
 }

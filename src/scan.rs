@@ -1,9 +1,12 @@
 //! Batch matching: names from files or a stream → findings, on every core, in input order,
 //! with bounded memory (`lookalike scan`).
 //!
-//! A reader thread cuts the input into chunks of lines; workers parse, match and format each
-//! chunk; a writer puts the chunks back in order. Channels are bounded, so a slow writer
-//! (a pipe) slows the reader instead of growing memory.
+//! A reader thread reads the input as it comes; a chunker cuts it into chunks of lines;
+//! workers parse, match and format each chunk; a writer puts the chunks back in order, and
+//! writes each chunk's findings (and, with `--verbose`, its bad lines) as soon as it is its
+//! turn. Channels are bounded, so a slow writer (a pipe) slows the reader instead of growing
+//! memory. On a live pipe (`tail -f | lookalike scan`) a chunk does not wait to fill: lines
+//! that waited [`CHUNK_WAIT`] are sent on, so each name is answered within about that time.
 //!
 //! Input lines: one name per line; blank lines and `#` comments are skipped; a CSV line gives
 //! its first field that is a domain name (`1,google.com`); a certstream JSON message gives its
@@ -11,12 +14,14 @@
 
 use std::io::{self, BufRead, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::domain::{Domain, DomainError};
 use crate::finding::Finding;
 use crate::matcher::Matcher;
+use crate::text;
 
 /// Output format of `scan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -35,7 +40,7 @@ pub struct Options {
     pub min_score: u8,
     /// Worker threads; 0 means one per core.
     pub threads: usize,
-    /// Keep the location of every bad line (for `--verbose`).
+    /// Report every bad line with its location (for `--verbose`), as the scan goes.
     pub keep_errors: bool,
 }
 
@@ -48,8 +53,6 @@ pub struct Summary {
     /// Names that are a public suffix themselves (`googleapis.com`, `s3.amazonaws.com`):
     /// nobody registers those, so they are skipped, not counted as bad lines.
     pub suffixes: u64,
-    /// `(input name, line number, what is wrong)` of bad lines, when `keep_errors` is set.
-    pub errors: Vec<(String, u64, String)>,
 }
 
 /// Live counters, readable while a scan runs (for progress on a terminal).
@@ -61,12 +64,28 @@ pub struct Progress {
 }
 
 const CHUNK_LINES: usize = 4096;
+/// How long read lines wait for their chunk to fill before it is sent anyway.
+pub const CHUNK_WAIT: Duration = Duration::from_millis(100);
+/// Bytes asked for per read: a read returns what is there, up to this.
+const BLOCK_BYTES: usize = 64 * 1024;
+/// The longest line read; a longer one is a bad line, and is not kept in memory.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
 
 struct Chunk {
     seq: u64,
     input: Arc<str>,
     first_line: u64,
-    lines: Vec<String>,
+    /// `None`: a line over [`MAX_LINE_BYTES`].
+    lines: Vec<Option<String>>,
+}
+
+/// What the reader thread hands the chunker.
+enum Block {
+    /// Bytes of input `.0`, as a read returned them.
+    Data(usize, Vec<u8>),
+    /// Input `.0` ended.
+    End(usize),
+    Failed(io::Error),
 }
 
 struct Done {
@@ -79,11 +98,25 @@ struct Done {
     suffixes: u64,
 }
 
-/// Scans every `(name, reader)` input in turn and writes findings to `out`.
+/// Scans every `(name, reader)` input in turn and writes findings to `out`; bad lines are
+/// counted (see [`run_reporting`] to list them).
 pub fn run(
     matcher: &Matcher,
     inputs: Vec<(String, Box<dyn BufRead + Send>)>,
     out: &mut dyn Write,
+    opts: &Options,
+    progress: &Progress,
+) -> io::Result<Summary> {
+    run_reporting(matcher, inputs, out, &mut io::sink(), opts, progress)
+}
+
+/// [`run`], writing each bad line (`file:line: what is wrong`, escaped for a terminal) to
+/// `bad_lines` in input order as the scan reaches it, when `opts.keep_errors` is set.
+pub fn run_reporting(
+    matcher: &Matcher,
+    inputs: Vec<(String, Box<dyn BufRead + Send>)>,
+    out: &mut dyn Write,
+    bad_lines: &mut dyn Write,
     opts: &Options,
     progress: &Progress,
 ) -> io::Result<Summary> {
@@ -95,9 +128,14 @@ pub fn run(
     let (chunk_tx, chunk_rx) = sync_channel::<Chunk>(threads * 2);
     let chunk_rx = Arc::new(Mutex::new(chunk_rx));
     let (done_tx, done_rx) = sync_channel::<Done>(threads * 2);
+    let names: Vec<Arc<str>> = inputs.iter().map(|(n, _)| n.as_str().into()).collect();
+    // Not a scoped thread: it may wait on a read from a pipe that never ends, and must not
+    // hold the scan's end (a closed stdout) back. It ends at its next read or send.
+    let (block_tx, block_rx) = sync_channel::<Block>(4);
+    std::thread::spawn(move || read_blocks(inputs, block_tx));
 
     std::thread::scope(|scope| {
-        let reader = scope.spawn(move || read_chunks(inputs, chunk_tx, progress));
+        let reader = scope.spawn(move || read_chunks(&names, block_rx, chunk_tx, progress));
         for _ in 0..threads {
             let rx = Arc::clone(&chunk_rx);
             let tx = done_tx.clone();
@@ -109,7 +147,7 @@ pub fn run(
         // channel nobody drains.
         drop(chunk_rx);
         drop(done_tx);
-        let written = write_in_order(done_rx, out, opts);
+        let written = write_in_order(done_rx, out, bad_lines, opts);
         let read = reader
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("reader thread panicked")));
@@ -119,66 +157,168 @@ pub fn run(
     })
 }
 
+/// Reads every input in turn, handing on what each read returns.
+fn read_blocks(inputs: Vec<(String, Box<dyn BufRead + Send>)>, tx: SyncSender<Block>) {
+    for (i, (name, mut reader)) in inputs.into_iter().enumerate() {
+        loop {
+            let mut block = vec![0u8; BLOCK_BYTES];
+            let sent = match reader.read(&mut block) {
+                Ok(0) => {
+                    let _ = tx.send(Block::End(i));
+                    break;
+                }
+                Ok(n) => {
+                    block.truncate(n);
+                    tx.send(Block::Data(i, block))
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let _ = tx.send(Block::Failed(io::Error::new(
+                        e.kind(),
+                        format!("{}: {e}", text::terminal(&name, text::ECHO_MAX)),
+                    )));
+                    return;
+                }
+            };
+            if sent.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Cuts blocks into chunks of lines, one input at a time.
+struct Chunker<'a> {
+    tx: SyncSender<Chunk>,
+    progress: &'a Progress,
+    seq: u64,
+    line_no: u64,
+    first_line: u64,
+    lines: Vec<Option<String>>,
+    /// The start of a line whose end has not come yet.
+    partial: Vec<u8>,
+    /// The partial line is over [`MAX_LINE_BYTES`]: the rest of it is dropped.
+    overlong: bool,
+    /// When the oldest line of `lines` was read.
+    since: Option<Instant>,
+}
+
+impl Chunker<'_> {
+    fn line(&mut self, bytes: &[u8]) {
+        self.line_no += 1;
+        let line = if self.overlong || self.partial.len() + bytes.len() > MAX_LINE_BYTES {
+            None
+        } else if self.partial.is_empty() {
+            // Invalid UTF-8 is kept (lossily) so the line is reported, not silently dropped.
+            Some(String::from_utf8_lossy(bytes).into_owned())
+        } else {
+            self.partial.extend_from_slice(bytes);
+            Some(String::from_utf8_lossy(&self.partial).into_owned())
+        };
+        self.partial.clear();
+        self.overlong = false;
+        self.lines.push(line);
+        self.since.get_or_insert_with(Instant::now);
+    }
+
+    fn data(&mut self, input: &Arc<str>, bytes: &[u8]) -> bool {
+        for piece in bytes.split_inclusive(|b| *b == b'\n') {
+            if piece.ends_with(b"\n") {
+                self.line(piece);
+                if self.lines.len() == CHUNK_LINES && !self.send(input) {
+                    return false;
+                }
+            } else if self.partial.len() + piece.len() > MAX_LINE_BYTES {
+                self.overlong = true;
+                self.partial.clear();
+            } else if !self.overlong {
+                self.partial.extend_from_slice(piece);
+            }
+        }
+        true
+    }
+
+    /// The input ended: its last line (without a newline) and whatever waits.
+    fn end(&mut self, input: &Arc<str>) -> bool {
+        if !self.partial.is_empty() || self.overlong {
+            self.line(&[]);
+        }
+        let sent = self.send(input);
+        self.line_no = 0;
+        self.first_line = 1;
+        sent
+    }
+
+    /// Sends the lines read so far as a chunk; false when nobody takes chunks any more.
+    fn send(&mut self, input: &Arc<str>) -> bool {
+        self.since = None;
+        if self.lines.is_empty() {
+            return true;
+        }
+        self.progress
+            .lines
+            .fetch_add(self.lines.len() as u64, Ordering::Relaxed);
+        let chunk = Chunk {
+            seq: self.seq,
+            input: Arc::clone(input),
+            first_line: self.first_line,
+            lines: std::mem::replace(&mut self.lines, Vec::with_capacity(CHUNK_LINES)),
+        };
+        self.seq += 1;
+        self.first_line = self.line_no + 1;
+        self.tx.send(chunk).is_ok()
+    }
+}
+
 fn read_chunks(
-    inputs: Vec<(String, Box<dyn BufRead + Send>)>,
+    names: &[Arc<str>],
+    blocks: Receiver<Block>,
     tx: SyncSender<Chunk>,
     progress: &Progress,
 ) -> io::Result<()> {
-    let mut seq = 0;
-    for (name, mut reader) in inputs {
-        let input: Arc<str> = name.into();
-        let mut line_no = 0u64;
-        let mut lines = Vec::with_capacity(CHUNK_LINES);
-        let mut first_line = 1;
-        let mut buf = Vec::new();
-        loop {
-            buf.clear();
-            let n = reader
-                .read_until(b'\n', &mut buf)
-                .map_err(|e| io::Error::new(e.kind(), format!("{input}: {e}")))?;
-            if n == 0 {
-                break;
-            }
-            line_no += 1;
-            // Invalid UTF-8 is kept (lossily) so the line is reported, not silently dropped.
-            lines.push(String::from_utf8_lossy(&buf).into_owned());
-            if lines.len() == CHUNK_LINES {
-                progress
-                    .lines
-                    .fetch_add(lines.len() as u64, Ordering::Relaxed);
-                let chunk = Chunk {
-                    seq,
-                    input: Arc::clone(&input),
-                    first_line,
-                    lines: std::mem::take(&mut lines),
-                };
-                if tx.send(chunk).is_err() {
-                    return Ok(());
+    let mut c = Chunker {
+        tx,
+        progress,
+        seq: 0,
+        line_no: 0,
+        first_line: 1,
+        lines: Vec::with_capacity(CHUNK_LINES),
+        partial: Vec::new(),
+        overlong: false,
+        since: None,
+    };
+    // The input the lines being collected come from.
+    let mut current = 0;
+    loop {
+        let block = match c.since {
+            None => match blocks.recv() {
+                Ok(b) => b,
+                Err(_) => return Ok(()),
+            },
+            Some(since) => match blocks.recv_timeout(CHUNK_WAIT.saturating_sub(since.elapsed())) {
+                Ok(b) => b,
+                Err(RecvTimeoutError::Timeout) => {
+                    // Nothing more for a while (a live pipe): send what there is.
+                    if !c.send(&names[current]) {
+                        return Ok(());
+                    }
+                    continue;
                 }
-                seq += 1;
-                first_line = line_no + 1;
-                lines.reserve(CHUNK_LINES);
+                Err(RecvTimeoutError::Disconnected) => return Ok(()),
+            },
+        };
+        let going = match block {
+            Block::Data(i, bytes) => {
+                current = i;
+                c.data(&names[i], &bytes)
             }
-        }
-        if !lines.is_empty() {
-            progress
-                .lines
-                .fetch_add(lines.len() as u64, Ordering::Relaxed);
-            if tx
-                .send(Chunk {
-                    seq,
-                    input,
-                    first_line,
-                    lines,
-                })
-                .is_err()
-            {
-                return Ok(());
-            }
-            seq += 1;
+            Block::End(i) => c.end(&names[i]),
+            Block::Failed(e) => return Err(e),
+        };
+        if !going {
+            return Ok(());
         }
     }
-    Ok(())
 }
 
 fn work(
@@ -208,6 +348,17 @@ fn work(
         };
         for (i, line) in chunk.lines.iter().enumerate() {
             names_buf.clear();
+            let Some(line) = line else {
+                done.invalid += 1;
+                if opts.keep_errors {
+                    done.errors.push((
+                        chunk.input.to_string(),
+                        chunk.first_line + i as u64,
+                        format!("a line longer than {} MiB", MAX_LINE_BYTES >> 20),
+                    ));
+                }
+                continue;
+            };
             if let Err(why) = names_in_line(line, &mut names_buf) {
                 done.invalid += 1;
                 if opts.keep_errors {
@@ -231,7 +382,7 @@ fn work(
                                     chunk.first_line + i as u64,
                                     format!(
                                         "'{}': matching it failed (a bug: please report the name)",
-                                        raw.trim()
+                                        text::terminal(raw.trim(), text::ECHO_MAX)
                                     ),
                                 ));
                             }
@@ -251,7 +402,7 @@ fn work(
                             done.errors.push((
                                 chunk.input.to_string(),
                                 chunk.first_line + i as u64,
-                                format!("'{}': {e}", raw.trim()),
+                                format!("'{}': {e}", text::terminal(raw.trim(), text::ECHO_MAX)),
                             ));
                         }
                     }
@@ -318,23 +469,19 @@ pub fn write_finding(out: &mut Vec<u8>, f: &Finding, format: Format) {
         }
         Format::Csv => {
             let techniques: Vec<&str> = f.techniques.iter().map(|t| t.name()).collect();
-            let fields = [
-                f.domain.as_str(),
-                f.unicode.as_str(),
-                f.registrable.as_str(),
-                f.brand.as_str(),
-                f.term.as_str(),
-                &f.score.to_string(),
-                &techniques.join(";"),
-                &f.reasons.join(" | "),
-            ];
-            for (i, field) in fields.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                csv_field(out, field);
-            }
-            out.push(b'\n');
+            text::csv_row(
+                out,
+                &[
+                    f.domain.as_str(),
+                    &f.unicode,
+                    &f.registrable,
+                    &f.brand,
+                    &f.term,
+                    &f.score.to_string(),
+                    &techniques.join(";"),
+                    &f.reasons.join(" | "),
+                ],
+            );
         }
         Format::Text => {
             let _ = writeln!(out, "{}", text_line(f));
@@ -362,42 +509,46 @@ pub fn text_line(f: &Finding) -> String {
 
 pub const CSV_HEADER: &str = "domain,unicode,registrable,brand,term,score,techniques,reasons\n";
 
-fn csv_field(out: &mut Vec<u8>, field: &str) {
-    if field.contains([',', '"', '\n', '\r']) {
-        out.push(b'"');
-        out.extend_from_slice(field.replace('"', "\"\"").as_bytes());
-        out.push(b'"');
-    } else {
-        out.extend_from_slice(field.as_bytes());
-    }
-}
-
-fn write_in_order(rx: Receiver<Done>, out: &mut dyn Write, opts: &Options) -> io::Result<Summary> {
+/// Writes each chunk's findings as soon as every chunk before it is written, and flushes:
+/// findings reach a pipe a chunk at a time, not when a buffer fills.
+fn write_in_order(
+    rx: Receiver<Done>,
+    out: &mut dyn Write,
+    bad_lines: &mut dyn Write,
+    opts: &Options,
+) -> io::Result<Summary> {
     let mut summary = Summary::default();
     let mut pending: std::collections::BTreeMap<u64, Done> = std::collections::BTreeMap::new();
     let mut next = 0;
     if opts.format == Format::Csv {
         out.write_all(CSV_HEADER.as_bytes())?;
     }
-    for done in rx {
-        pending.insert(done.seq, done);
-        while let Some(done) = pending.remove(&next) {
-            out.write_all(&done.out)?;
-            summary.names += done.names;
-            summary.findings += done.findings;
-            summary.invalid += done.invalid;
-            summary.suffixes += done.suffixes;
-            summary.errors.extend(done.errors);
-            next += 1;
-        }
-    }
-    for (_, done) in pending {
+    let mut write = |done: Done, summary: &mut Summary| -> io::Result<()> {
         out.write_all(&done.out)?;
+        out.flush()?;
         summary.names += done.names;
         summary.findings += done.findings;
         summary.invalid += done.invalid;
         summary.suffixes += done.suffixes;
-        summary.errors.extend(done.errors);
+        for (file, line, why) in done.errors {
+            // A bad-line report that cannot be written (stderr closed) is not worth stopping for.
+            let _ = writeln!(
+                bad_lines,
+                "{}:{line}: {why}",
+                text::terminal(&file, text::ECHO_MAX)
+            );
+        }
+        Ok(())
+    };
+    for done in rx {
+        pending.insert(done.seq, done);
+        while let Some(done) = pending.remove(&next) {
+            write(done, &mut summary)?;
+            next += 1;
+        }
+    }
+    for (_, done) in pending {
+        write(done, &mut summary)?;
     }
     out.flush()?;
     Ok(summary)
@@ -429,12 +580,5 @@ mod tests {
         );
         assert!(names("{not json").is_err());
         assert!(names("a,b,c").is_err());
-    }
-
-    #[test]
-    fn csv_escapes() {
-        let mut out = Vec::new();
-        csv_field(&mut out, "a,\"b\"");
-        assert_eq!(out, b"\"a,\"\"b\"\"\"");
     }
 }

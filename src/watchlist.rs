@@ -295,6 +295,12 @@ pub enum WatchlistError {
         line: usize,
         message: String,
     },
+    /// Valid files that define no `[[brand]]`: a service watching nothing looks healthy and
+    /// never finds anything.
+    #[error(
+        "{paths}: no brand defined (add a [[brand]] with a name and its domains; watchlists/README.example.toml explains each field)"
+    )]
+    NoBrands { paths: String },
 }
 
 #[derive(Deserialize)]
@@ -387,6 +393,24 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Brand>, WatchlistError> {
         sources.push((file.display().to_string(), text));
     }
     parse_all(sources.iter().map(|(f, t)| (f.as_str(), t.as_str())))
+}
+
+/// [`load`], and at least one brand: what the service and `config check` need.
+pub fn load_some(paths: &[PathBuf]) -> Result<Vec<Brand>, WatchlistError> {
+    let brands = load(paths)?;
+    if brands.is_empty() {
+        let paths = if paths.is_empty() {
+            DEFAULT_DIR.to_owned()
+        } else {
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        return Err(WatchlistError::NoBrands { paths });
+    }
+    Ok(brands)
 }
 
 /// The watchlists compiled into the binary.

@@ -505,12 +505,19 @@ async fn issue19_a_triage_storm_does_not_freeze_the_service() {
             let http = http.clone();
             let url = format!("{base}/api/v1/findings/paypa1-login.com/triage");
             let body = serde_json::json!({"status": statuses[i % 4], "note": format!("storm {i}")});
+            // A request shed with 503 (more than the API answers at once) is sent again after
+            // its Retry-After, as a client should.
             tokio::spawn(async move {
-                http.post(url)
-                    .json(&body)
-                    .send()
-                    .await
-                    .map(|r| r.status().as_u16())
+                loop {
+                    let r = http.post(&url).json(&body).send().await;
+                    match r {
+                        Ok(r) if r.status() == 503 => {
+                            assert_eq!(r.headers()["retry-after"], "1");
+                            tokio::time::sleep(Duration::from_millis(1000)).await;
+                        }
+                        other => return other.map(|r| r.status().as_u16()),
+                    }
+                }
             })
         })
         .collect();

@@ -445,3 +445,50 @@ async fn a_local_file_is_reread_when_it_changes() {
     cancel.cancel();
     run.await.unwrap();
 }
+
+/// Issue 19 item 7: a list read again (it changed) counted its malformed lines again, each
+/// time: a feed with one bad line polled a thousand times showed a thousand decode errors.
+#[tokio::test]
+async fn issue19_malformed_lines_are_counted_once_not_at_every_reread() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("feed.txt");
+    let bad = format!("bad\u{0}\n{}\n", "y".repeat(nrd::MAX_LINE + 1));
+    let mut text = format!("alpha.example\n{bad}");
+    std::fs::write(&path, text.as_bytes()).unwrap();
+    // Two lines that are no UTF-8 or too long.
+    std::fs::write(&path, [text.as_bytes(), b"\xff\xfe.example\n"].concat()).unwrap();
+    let store = Store::open(&dir.path().join("store")).unwrap();
+    let (tx, mut rx) = mpsc::channel::<Work>(4);
+    let cancel = CancellationToken::new();
+    let metrics = Metrics::new();
+    let config = list_config(NrdKind::Path(path.clone()), FeedFormat::Text);
+    let run = tokio::spawn(nrd::run(
+        config,
+        http(),
+        store,
+        tx,
+        metrics.clone(),
+        cancel.clone(),
+    ));
+    assert_eq!(next_names(&mut rx).await, ["alpha.example", "bad\u{0}"]);
+    assert_eq!(metrics.log("list-Text").decode_errors.get(), 2);
+    for i in 0..3 {
+        // The file changes (a new name), its bad lines stay.
+        text.push_str(&format!("n{i}.example\n"));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        std::fs::write(&path, [text.as_bytes(), b"\xff\xfe.example\n"].concat()).unwrap();
+        assert_eq!(next_names(&mut rx).await, [format!("n{i}.example")]);
+    }
+    assert_eq!(
+        metrics.log("list-Text").decode_errors.get(),
+        2,
+        "the same two bad lines, read four times, count twice"
+    );
+    // A new bad line counts.
+    text.push_str("\u{0}\u{0}\u{0}\n");
+    std::fs::write(&path, [text.as_bytes(), b"\xfa.example\n"].concat()).unwrap();
+    assert_eq!(next_names(&mut rx).await, ["\u{0}\u{0}\u{0}"]);
+    assert_eq!(metrics.log("list-Text").decode_errors.get(), 3);
+    cancel.cancel();
+    run.await.unwrap();
+}

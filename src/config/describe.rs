@@ -77,8 +77,16 @@ impl Config {
         if self.ct.is_empty() && self.certstream.is_empty() && self.nrd.is_empty() {
             line("sources: none (findings come only from the API and the CLI)".to_owned());
         }
-        match self.certstream_server {
-            Some(addr) => line(format!("certstream server: ws://{addr}/")),
+        match &self.certstream_server {
+            Some(c) => line(format!(
+                "certstream server: ws://{}/{}",
+                c.listen,
+                if c.token.is_some() {
+                    " (token set)"
+                } else {
+                    ""
+                }
+            )),
             None => line("certstream server: off".to_owned()),
         }
         let a = &self.alerts;

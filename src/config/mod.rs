@@ -55,8 +55,8 @@ pub struct Config {
     pub ct: Vec<CtConfig>,
     pub certstream: Vec<CertstreamConfig>,
     pub nrd: Vec<NrdConfig>,
-    /// `[certstream_server] listen`: re-serve our CT ingest as certstream (off when `None`).
-    pub certstream_server: Option<std::net::SocketAddr>,
+    /// `[certstream_server]`: re-serve our CT ingest as certstream (off when `None`).
+    pub certstream_server: Option<CertstreamServer>,
     pub alerts: Alerts,
     pub routes: Vec<Route>,
     pub api: ApiConfig,
@@ -64,6 +64,15 @@ pub struct Config {
     pub export: (crate::export::Policy, crate::export::ZoneOptions),
     /// `[enrich]`: lookups of each finding's domain and the recheck schedule.
     pub enrich: EnrichConfig,
+}
+
+/// `[certstream_server]`.
+#[derive(Debug, Clone)]
+pub struct CertstreamServer {
+    pub listen: std::net::SocketAddr,
+    /// Bearer token every client must send; required when `listen` is not loopback (as for
+    /// the API: `/findings/stream` serves the findings).
+    pub token: Option<crate::sinks::Secret>,
 }
 
 /// `[api]`.
@@ -79,6 +88,8 @@ pub struct ApiConfig {
     /// Why the token could not be read, for the CLI's store commands: they work on the store
     /// itself without it, and need it only to reach a running service's API.
     pub token_error: Option<String>,
+    /// Connections, requests in flight and timeouts.
+    pub limits: crate::api::Limits,
 }
 
 impl Default for ApiConfig {
@@ -88,6 +99,7 @@ impl Default for ApiConfig {
             token: None,
             explicit: false,
             token_error: None,
+            limits: crate::api::Limits::default(),
         }
     }
 }
@@ -216,6 +228,10 @@ struct RawApi {
     listen: Option<Spanned<String>>,
     token_env: Option<Spanned<String>>,
     token_file: Option<Spanned<String>>,
+    max_connections: Option<Spanned<usize>>,
+    max_requests: Option<Spanned<usize>>,
+    header_timeout: Option<Spanned<String>>,
+    request_timeout: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -233,12 +249,14 @@ struct RawExport {
 #[serde(deny_unknown_fields)]
 struct RawCertstreamServer {
     listen: Spanned<String>,
+    token_env: Option<Spanned<String>>,
+    token_file: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawStore {
-    path: Option<String>,
+    path: Option<Spanned<String>>,
     min_score: Option<Spanned<u8>>,
 }
 
@@ -371,19 +389,39 @@ impl Config {
             config.watchlists = w.iter().map(|p| resolve(p)).collect();
         }
         let store_min_score = raw.store.as_ref().and_then(|s| s.min_score.clone());
-        config.store = resolve(
-            raw.store
-                .and_then(|s| s.path)
-                .as_deref()
-                .unwrap_or("lookalike-data"),
-        );
+        config.store = match raw.store.and_then(|s| s.path) {
+            // "" would put sled's files next to the config, mixed with whatever is there.
+            Some(p) if p.get_ref().trim().is_empty() => {
+                return Err(invalid(
+                    p.span(),
+                    "[store] path is empty: name the store's folder (\"lookalike-data\", or leave path out for that)".into(),
+                ));
+            }
+            Some(p) => resolve(p.get_ref()),
+            None => resolve("lookalike-data"),
+        };
         if !raw.source.is_empty() {
             config.ct.clear();
         }
+        // Source names key cursors (`nrd:<name>`) and metric series: two sources with one name
+        // would share them, and one would skip what the other read.
+        let mut names: std::collections::HashMap<String, usize> = Default::default();
         for spanned in raw.source {
             let span = spanned.span();
             let s = spanned.into_inner();
             let kind = s.kind.get_ref().clone();
+            if let Some(name) = &s.name {
+                let at = line_of(text, name.span().start);
+                if let Some(first) = names.insert(name.get_ref().clone(), at) {
+                    return Err(invalid(
+                        name.span(),
+                        format!(
+                            "a source named \"{}\" is already defined on line {first}: each source needs its own name (it keys the source's cursor)",
+                            name.get_ref()
+                        ),
+                    ));
+                }
+            }
             if let Some((field, at)) = s.foreign_fields(&kind) {
                 return Err(invalid(
                     at,
@@ -409,8 +447,10 @@ impl Config {
             }
         }
         if let Some(server) = raw.certstream_server {
-            let listen = &server.get_ref().listen;
-            config.certstream_server = Some(listen.get_ref().parse().map_err(|_| {
+            let span = server.span();
+            let server = server.into_inner();
+            let listen = &server.listen;
+            let addr: std::net::SocketAddr = listen.get_ref().parse().map_err(|_| {
                 invalid(
                     listen.span(),
                     format!(
@@ -418,7 +458,26 @@ impl Config {
                         listen.get_ref()
                     ),
                 )
-            })?);
+            })?;
+            let token = routes::secret(
+                server.token_env.as_ref(),
+                server.token_file.as_ref(),
+                base,
+                "certstream server token",
+                &invalid,
+            )?;
+            if !addr.ip().is_loopback() && token.is_none() {
+                return Err(invalid(
+                    span,
+                    format!(
+                        "[certstream_server] listens on {addr}, which is not loopback: set token_env or token_file"
+                    ),
+                ));
+            }
+            config.certstream_server = Some(CertstreamServer {
+                listen: addr,
+                token,
+            });
         }
         if let Some(api) = raw.api {
             let span = api.span();
@@ -438,6 +497,28 @@ impl Config {
                         )
                     })?)
                 };
+            }
+            let limits = &mut config.api.limits;
+            for (value, field, into) in [
+                (
+                    &api.max_connections,
+                    "max_connections",
+                    &mut limits.max_connections,
+                ),
+                (&api.max_requests, "max_requests", &mut limits.max_requests),
+            ] {
+                if let Some(v) = value {
+                    if *v.get_ref() == 0 {
+                        return Err(invalid(v.span(), format!("{field} must be at least 1")));
+                    }
+                    *into = *v.get_ref();
+                }
+            }
+            if let Some(t) = &api.header_timeout {
+                limits.header_timeout = duration(t, "header_timeout", &invalid)?;
+            }
+            if let Some(t) = &api.request_timeout {
+                limits.request_timeout = duration(t, "request_timeout", &invalid)?;
             }
             match routes::secret(
                 api.token_env.as_ref(),

@@ -100,6 +100,22 @@ pub(super) struct RawRoute {
 
 type Invalid<'a> = &'a dyn Fn(Range<usize>, String) -> ConfigError;
 
+/// Checks a mail address as the e-mail route will use it (lettre's `Mailbox`: `a@b.c` or
+/// `Name <a@b.c>`). A control character (a line break would start a new header: `\r\nBcc:`)
+/// is refused whatever the parser says.
+fn mailbox(address: &str) -> Result<(), String> {
+    let shown = address.escape_debug();
+    if address.chars().any(char::is_control) {
+        return Err(format!(
+            "\"{shown}\" holds a control character (a line break would add a mail header)"
+        ));
+    }
+    address
+        .parse::<lettre::message::Mailbox>()
+        .map(|_| ())
+        .map_err(|e| format!("\"{shown}\" is not an e-mail address ({e})"))
+}
+
 /// Reads a secret from the environment variable or the file named by the config. An empty or
 /// whitespace-only secret is an error, never "no secret": an API token read from an empty file
 /// must not turn authentication off.
@@ -277,6 +293,19 @@ pub(super) fn routes(
                                 format!("route \"{name}\" (type email) needs `to`"),
                             )
                         })?;
+                let to_span = r.to.as_ref().map_or(span.clone(), |t| t.span());
+                for address in &to {
+                    mailbox(address).map_err(|why| {
+                        invalid(to_span.clone(), format!("route \"{name}\": to {why}"))
+                    })?;
+                }
+                let from = need(&r.from, "from")?;
+                mailbox(&from).map_err(|why| {
+                    invalid(
+                        r.from.as_ref().map_or(span.clone(), |f| f.span()),
+                        format!("route \"{name}\": from {why}"),
+                    )
+                })?;
                 RouteKind::Email(EmailRoute {
                     security,
                     host,
@@ -289,7 +318,7 @@ pub(super) fn routes(
                         "password",
                         invalid,
                     )?,
-                    from: need(&r.from, "from")?,
+                    from,
                     to,
                     digest_minutes: r.digest_minutes.unwrap_or(0),
                     ca_file: r.ca_file.as_deref().map(|p| resolve(base, p)),

@@ -251,7 +251,10 @@ listen = "127.0.0.1:8081"
         );
         assert_eq!(c.nrd[1].kind, NrdKind::Path("/etc/l/feeds/new.csv".into()));
         assert_eq!(c.nrd[1].column.as_deref(), Some("domain"));
-        assert_eq!(c.certstream_server, Some("127.0.0.1:8081".parse().unwrap()));
+        assert_eq!(
+            c.certstream_server.map(|c| c.listen),
+            Some("127.0.0.1:8081".parse().unwrap())
+        );
     }
 
     #[test]

@@ -261,7 +261,7 @@ fn valid_names_are_accepted() {
         "login.paypa1-secure.co.uk",
         "a.io",
         "0penai.xn--p1ai",
-        "x1.example",
+        "x1.de",
         "sub.evilcorp.github.io",
     ] {
         assert!(is_valid_name(name), "{name} refused");
@@ -588,4 +588,31 @@ fn entries_come_from_store_records() {
     assert_eq!(e.status, TriageStatus::Confirmed);
     assert_eq!(e.first_seen, "2026-11-28T06:41:07Z");
     assert_eq!(e.techniques, ["homoglyph", "combosquat"]);
+}
+
+/// Issue 19 item 7: `.local`, `.onion` and `.invalid` names reached exports.
+#[test]
+fn issue19_special_use_names_never_reach_an_export() {
+    for name in [
+        "paypa1-login.local",
+        "paypalxxxxxxxxxxxxxxxxxxxxxxxxxxxx.onion",
+        "paypa1.invalid",
+        "paypa1.test",
+        "paypa1.localhost",
+        "paypa1.example",
+        "paypa1.alt",
+        "paypa1.internal",
+        "paypa1.home.arpa",
+    ] {
+        assert!(!is_valid_name(name), "{name}");
+        let mut e = two();
+        e[0].domain = name.into();
+        for format in Format::ALL {
+            let out = render(format, &e, &zone());
+            assert!(!out.body.contains(name), "{format}: {}", out.body);
+            assert_eq!(out.skipped, 1, "{format}");
+        }
+    }
+    assert!(is_valid_name("paypa1.com"));
+    assert!(is_valid_name("local-paypa1.com"));
 }

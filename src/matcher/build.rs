@@ -92,6 +92,7 @@ impl Matcher {
                         chars: t.chars().count(),
                         generic: lexicon::is_generic(t),
                         lettered: t.len() >= 5 && t.is_ascii() && lexicon::is_common_word(&t[1..]),
+                        parts: lexicon::parts(t),
                         brands: Vec::new(),
                         keywords: Vec::new(),
                         suffixes: Vec::new(),

@@ -2,7 +2,7 @@
 //! key (ASCII look-alike letters), a typo of a term (one or two edits), a plural.
 
 use super::typo::{self, Edit};
-use super::{Hit, Matcher, Scratch, homoglyph_reasons, lexicon, loose, score, skeleton};
+use super::{Hit, Matcher, Scratch, Term, homoglyph_reasons, lexicon, loose, score, skeleton};
 use crate::domain::Domain;
 use crate::finding::Technique;
 
@@ -86,8 +86,9 @@ impl Matcher {
             let mut reasons = vec![typo::describe(&t.text, label_u, &edit)];
             // The label as plain letters: disguised ones replaced by what they look like.
             let plain = if idn { s.joined.as_str() } else { d.label() };
-            let mut base = typo_score(t.chars, &edit, self.on_own_suffix(d, id));
-            if let Some(word) = collision(plain, &t.text, &edit, &techniques) {
+            let own_suffix = self.on_own_suffix(d, id);
+            let mut base = typo_score(t.chars, &edit, own_suffix);
+            if let Some(word) = collision(plain, t, &edit, &techniques, own_suffix) {
                 base = score::COLLISION;
                 if idn {
                     base += score::COLLISION_DISGUISED_BONUS;
@@ -253,17 +254,21 @@ pub(super) fn typo_score(chars: usize, edit: &Edit, own_suffix: bool) -> u8 {
     score::typo(chars, own_suffix)
 }
 
-/// Why `label`, a typo of a term made by `edit` (classified as `techniques`), is an ordinary
-/// word rather than evidence: it is a common word (`goggle`, `apply`, `cloud`), or the typo
-/// replaced the term's first letter with one that does not look like it and what follows is a
-/// common word (`pcloud`, `vcloud` for `icloud`: the way products are named). `None` when it
-/// is neither.
+/// Why `label`, a typo of a term `t` made by `edit` (classified as `techniques`), is an ordinary
+/// word rather than evidence: it is a common word (`goggle`, `apply`, `cloud`), reads as
+/// frequent English words run together (`openair`), the typo replaced the term's first letter
+/// with one that does not look like it and what follows is a common word (`pcloud`, `vcloud`
+/// for `icloud`: the way products are named), or, off the brand's own suffixes (`own_suffix`),
+/// it changed only the non-word part of a term made of a word and something else
+/// ([`lexicon::same_making`]). `None` when it is none of these.
 pub(super) fn collision(
     label: &str,
-    term: &str,
+    t: &Term,
     edit: &Edit,
     techniques: &[Technique],
+    own_suffix: bool,
 ) -> Option<String> {
+    let term = t.text.as_str();
     // A coined term's own plural is the term, not another word (`amazons`, `paypals`); a
     // generic term's is as generic as the term (`apples`).
     let plural = label
@@ -288,26 +293,14 @@ pub(super) fn collision(
     if matches!(edit, Edit::Replace { pos: 0, .. }) && lexicon::is_common_word(&label[1..]) {
         return Some(products(&label[..1], &label[1..]));
     }
-    // A term that is itself one letter and a word (`icloud`, `vpass`): other letters in front
-    // of the word make another such name (`bicloud`, `cvpass`).
-    let word = &term[1..];
-    if term.len() >= 5 && lexicon::is_common_word(word) && edit_at_front(edit) {
-        if let Some(prefix) = label
-            .strip_suffix(word)
-            .filter(|p| p.len() <= 2 && *p != &term[..1])
-        {
-            return Some(products(prefix, word));
-        }
-    }
-    None
-}
-
-/// Whether the edit falls on the first two characters of the term.
-fn edit_at_front(edit: &Edit) -> bool {
-    matches!(
-        edit,
-        Edit::Insert { pos: 0 | 1, .. } | Edit::Replace { pos: 0, .. } | Edit::Omit { pos: 0, .. }
-    )
+    // A term made of a word and something else: a typo that changes only the something else
+    // makes another name of the same making (`hicloud.com`, `openam.org.ru`, `mirasoft.de`).
+    // Letters in front of a word make names anywhere; a changed ending or a changed half is a
+    // typo when it kept the brand's own suffix, as a mistyped address does (`openqi.com`).
+    let edits = if *edit == Edit::Two { 2 } else { 1 };
+    t.parts
+        .filter(|p| !own_suffix || p.kind == lexicon::PartsKind::ShortHead)
+        .and_then(|parts| lexicon::same_making(label, term, parts, edits))
 }
 
 /// The reason a lookalike that spells a common word scores low.

@@ -143,6 +143,77 @@ fn bridged(text: &str, a: usize, b: usize) -> bool {
     false
 }
 
+/// How a term is made of a word and something else. A typo that changes only the something
+/// else makes another name of the same making: `i|cloud` → `bicloud`, `open|ai` → `openam`,
+/// `micro|soft` → `mirasoft` (two edits), `office|365` → `office285`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts {
+    /// Where the term splits.
+    pub at: usize,
+    pub kind: PartsKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartsKind {
+    /// One letter, then a frequent word (`icloud`, `gmail`, `vpass`).
+    ShortHead,
+    /// A frequent word, then one or two letters (`openai`).
+    ShortTail,
+    /// Two frequent English words (`microsoft`, `sharepoint`, `facebook`).
+    Words,
+    /// A common word, then digits (`office365`).
+    Digits,
+}
+
+/// The [`Parts`] of a term of five characters or more, if it has them.
+pub fn parts(term: &str) -> Option<Parts> {
+    let n = term.len();
+    if n < 5 || !term.is_ascii() {
+        return None;
+    }
+    let kind = |at, kind| Some(Parts { at, kind });
+    // The word part must be a frequent word of four letters or more (`cloud`, `mail`, `open`),
+    // not any string a word list holds (`ogle` of `google`, `appl` of `apple`).
+    let word = |w: &str| w.len() >= 4 && frequent_piece(w);
+    if word(&term[1..]) {
+        return kind(1, PartsKind::ShortHead);
+    }
+    for at in [n - 1, n - 2] {
+        if word(&term[..at]) {
+            return kind(at, PartsKind::ShortTail);
+        }
+    }
+    let digits = term.len() - term.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    if digits > 0 && digits < n && is_common_word(&term[..n - digits]) {
+        return kind(n - digits, PartsKind::Digits);
+    }
+    (3..=n - 3)
+        .find(|&at| english_piece(&term[..at]) && english_piece(&term[at..]))
+        .and_then(|at| kind(at, PartsKind::Words))
+}
+
+/// Whether `label`, `edits` edits (1 or 2) from `term`, keeps the word part of `term`'s
+/// [`Parts`] and changes only the other: another name of the same making. Short parts count
+/// for any typo; words and digits only for two-edit ones (one edit of `microsoft` is still
+/// `mikrosoft`).
+pub fn same_making(label: &str, term: &str, parts: Parts, edits: usize) -> Option<String> {
+    let (head, tail) = term.split_at(parts.at);
+    let keeps_tail = label.len() > tail.len() && label.ends_with(tail) && !label.starts_with(head);
+    let keeps_head = label.len() > head.len() && label.starts_with(head) && !label.ends_with(tail);
+    let (kept, other) = match parts.kind {
+        PartsKind::ShortHead if keeps_tail => (tail, &label[..label.len() - tail.len()]),
+        PartsKind::ShortTail if keeps_head => (head, &label[head.len()..]),
+        PartsKind::Words if edits >= 2 && keeps_tail => (tail, &label[..label.len() - tail.len()]),
+        PartsKind::Words | PartsKind::Digits if edits >= 2 && keeps_head => {
+            (head, &label[head.len()..])
+        }
+        _ => return None,
+    };
+    Some(format!(
+        "'{label}' is '{kept}' with '{other}' instead of what '{term}' has, another name made the same way"
+    ))
+}
+
 /// Whether `text` reads as frequent English words run together, with no letter left over
 /// (`openair`, `micropost`, `shareporn`).
 pub fn reads_as_words(text: &str) -> bool {
@@ -261,6 +332,28 @@ mod tests {
         ] {
             assert!(!is_generic(w), "{w}");
         }
+    }
+
+    #[test]
+    fn terms_made_of_a_word_and_something_else() {
+        let kind = |t: &str| parts(t).map(|p| (p.at, p.kind));
+        assert_eq!(kind("icloud"), Some((1, PartsKind::ShortHead)));
+        assert_eq!(kind("openai"), Some((4, PartsKind::ShortTail)));
+        assert_eq!(kind("microsoft"), Some((5, PartsKind::Words)));
+        assert_eq!(kind("office365"), Some((6, PartsKind::Digits)));
+        assert_eq!(kind("netflix"), None);
+        assert_eq!(kind("google"), None, "not `go` and `ogle`");
+        assert_eq!(kind("apple"), None, "not `appl` and `e`");
+        let same = |label: &str, term: &str, edits| {
+            same_making(label, term, parts(term).unwrap(), edits).is_some()
+        };
+        assert!(same("bicloud", "icloud", 1));
+        assert!(same("openam", "openai", 1));
+        assert!(same("mirasoft", "microsoft", 2));
+        assert!(same("office285", "office365", 2));
+        assert!(!same("mikrosoft", "microsoft", 1), "one edit is a typo");
+        assert!(!same("opnai", "openai", 1), "the word part changed");
+        assert!(!same("iclod", "icloud", 1));
     }
 
     #[test]

@@ -73,6 +73,8 @@ struct Term {
     generic: bool,
     /// One letter in front of a common word (`icloud`, `gmail`), see [`combo::Own`].
     lettered: bool,
+    /// How the term is made of a word and something else, if it is ([`lexicon::Parts`]).
+    parts: Option<lexicon::Parts>,
     brands: Vec<u32>,
     /// Keywords of the term's brands and their forms (skeleton form, sorted), beside the
     /// defaults in `Matcher::words`.

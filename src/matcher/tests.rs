@@ -401,3 +401,138 @@ fn lessons_from_reading_real_findings() {
     // PayPay is not PayPal.
     none(&m, "paypay.ne.jp");
 }
+
+/// A watchlist as a new user writes it: one brand per official `.com` domain, no terms, no
+/// keywords, no `min_score`. None of these brands is shipped.
+fn new_user_matcher() -> Matcher {
+    let names = [
+        "coinbase",
+        "dropbox",
+        "docusign",
+        "binance",
+        "stripe",
+        "shopify",
+        "chase",
+        "okta",
+        "linkedin",
+        "salesforce",
+    ];
+    let text: String = names
+        .iter()
+        .map(|n| format!("[[brand]]\nname = \"{n}\"\ndomains = [\"{n}.com\"]\n\n"))
+        .collect();
+    Matcher::build(&watchlist::parse_all([("new-user.toml", text.as_str())]).unwrap())
+}
+
+/// `(name, brand)`: at or above the default alert threshold.
+fn alerts(m: &Matcher, cases: &[(&str, &str)]) {
+    for (name, brand) in cases {
+        let f = m.check(&Domain::parse(name).unwrap());
+        let hit = f.iter().find(|f| f.brand == *brand);
+        assert!(
+            hit.is_some_and(|h| h.score >= score::DEFAULT_MIN_SCORE),
+            "{name}: expected a {brand} finding at 60 or more, got {f:?}"
+        );
+    }
+}
+
+/// `(name, brand)`: found, but under the alert threshold (kept for triage or dropped).
+fn quiet(m: &Matcher, cases: &[(&str, &str)]) {
+    for (name, brand) in cases {
+        let f = m.check(&Domain::parse(name).unwrap());
+        assert!(
+            f.iter()
+                .filter(|f| f.brand == *brand)
+                .all(|h| h.score < score::DEFAULT_MIN_SCORE),
+            "{name}: expected no {brand} finding at 60 or more, got {f:?}"
+        );
+    }
+}
+
+#[test]
+fn issue13_classic_shapes_reach_the_alert_threshold() {
+    let m = new_user_matcher();
+    alerts(
+        &m,
+        &[
+            // The exact brand label on any other suffix.
+            ("coinbase.is", "coinbase"),
+            ("dropbox.coach", "dropbox"),
+            ("binance.com.tw", "binance"),
+            ("stripe.de", "stripe"),
+            // `term-com`, `termcom`, `www-term`.
+            ("coinbase-com.xyz", "coinbase"),
+            ("binancecom.net", "binance"),
+            ("www-dropbox.com", "dropbox"),
+            // A term next to a keyword, a 4-letter one too.
+            ("oktalogin.io", "okta"),
+            ("okta-verify.com", "okta"),
+            ("stripe-billing.com", "stripe"),
+            // The brand in a subdomain of a registrable label made of keywords.
+            ("coinbase.update-account.info", "coinbase"),
+            ("linkedin.billing-portal.help", "linkedin"),
+            ("docusign-login.blogspot.example", "docusign"),
+            // One edit of a 5+ letter term, two of a 9+ letter one.
+            ("binanse.com", "binance"),
+            ("chaes.com", "chase"),
+            ("salezforse.com", "salesforce"),
+            // Transpositions and vowel swaps of 6+ letter terms.
+            ("binnace.com", "binance"),
+            ("dorpbox.com", "dropbox"),
+            ("coinbose.com", "coinbase"),
+            ("shopofy.com", "shopify"),
+            // A coined name as a word among others, or run into others.
+            ("coinbase-wallet-recovery.com", "coinbase"),
+            ("coinbase-gestione.it", "coinbase"),
+            ("mydocusignfiles.com", "docusign"),
+            // Multi-word brands split by hyphens and dots, with keywords and typos.
+            ("coin-base-login.com", "coinbase"),
+            ("drop-box-billing.com", "dropbox"),
+            ("linked-in-verify.com", "linkedin"),
+            ("docu-sign-secure.com", "docusign"),
+            ("sales-force.com", "salesforce"),
+            ("coin.base-login.com", "coinbase"),
+            ("drop-box.account-verify.xyz", "dropbox"),
+            ("coin-basse-login.com", "coinbase"),
+            // Plurals and inflections of long terms.
+            ("shopifies.com", "shopify"),
+            ("coinbases.com", "coinbase"),
+            ("dropboxes-secure.com", "dropbox"),
+        ],
+    );
+}
+
+#[test]
+fn issue13_word_collisions_and_generic_words_stay_quiet() {
+    let m = matcher();
+    // A typo, bit flip or look-alike that is a common word is no evidence by itself.
+    quiet(
+        &m,
+        &[
+            ("apply.com", "Apple"),
+            ("ample.com", "Apple"),
+            ("goggle.com", "Google"),
+            ("mega.com", "Meta"),
+            ("beta.com", "Meta"),
+            ("cloud.com", "Apple"),
+            ("pcloud.link", "Apple"),
+            ("openair-festival.de", "OpenAI"),
+            ("micropost.ru", "Microsoft"),
+        ],
+    );
+    // ... unless other evidence adds up: a keyword and an abused TLD, disguised letters.
+    alerts(
+        &m,
+        &[("goggle-login.xyz", "Google"), ("gоggle.com", "Google")],
+    );
+    let m = new_user_matcher();
+    // A generic word as a term says little among other words; a coined name says more.
+    quiet(
+        &m,
+        &[
+            ("stripe-clothing.com", "stripe"),
+            ("chase-bank-robbery-film.net", "chase"),
+        ],
+    );
+    alerts(&m, &[("coinbase-clothing.com", "coinbase")]);
+}

@@ -149,11 +149,10 @@ impl Matcher {
                     let ctx = self.context(sl, label_u, &s.words, (i, j), id);
                     let mut techniques = typo::techniques(t.text.as_bytes(), &edit);
                     let mut reasons = vec![typo::describe(&t.text, &plain_raw, &edit)];
-                    let mut base =
-                        ctx.base
-                            .min(typo_score(t.chars, &edit, self.on_own_suffix(d, id)));
+                    let own_suffix = self.on_own_suffix(d, id);
+                    let mut base = ctx.base.min(typo_score(t.chars, &edit, own_suffix));
                     let mut keyword = ctx.keyword;
-                    if let Some(word) = collision(&plain_raw, &t.text, &edit, &techniques) {
+                    if let Some(word) = collision(&plain_raw, t, &edit, &techniques, own_suffix) {
                         // A word: the keyword next to it is the evidence, as a bonus.
                         base = score::COLLISION;
                         keyword = false;

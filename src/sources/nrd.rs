@@ -325,6 +325,8 @@ impl Feed {
         let name = &self.source.name;
         let m = &self.source.metrics;
         let mut previous: Option<HashSet<u64>> = None;
+        // The previous version's bad lines: only new ones are counted again.
+        let mut previous_bad: HashSet<u64> = HashSet::new();
         let (mut etag, mut modified) = (None::<String>, None::<String>);
         let mut stamp: Option<(SystemTime, u64)> = None;
         let mut backoff = BACKOFF_MIN;
@@ -359,7 +361,13 @@ impl Feed {
                         .await;
                         match parsed {
                             Ok(Ok(p)) if !p.names.is_empty() => {
-                                m.decode_errors.inc_by(p.bad_lines);
+                                let fresh_bad = p
+                                    .bad_keys
+                                    .iter()
+                                    .filter(|k| !previous_bad.contains(k))
+                                    .count();
+                                m.decode_errors.inc_by(fresh_bad as u64);
+                                previous_bad = p.bad_keys.into_iter().collect();
                                 let (new, set) = diff(p.names, previous.as_ref());
                                 info!(source = %name, names = set.len(), new = new.len(), "Read a new version of the feed.");
                                 if self.send_list(new).await.is_err() {

@@ -405,6 +405,9 @@ impl Store {
             None => Vec::new(),
         };
         let raw = serde_json::to_vec(e).expect("enrichment serializes");
+        // An export may follow the enrichment (`[export] require`): what was built from the
+        // store is stale after this, whatever comes of it.
+        self.changed();
         (
             &self.enrichment,
             &self.enrich_due,

@@ -36,6 +36,7 @@ mod enrichment;
 mod flusher;
 pub mod instance;
 mod outbox;
+mod summary;
 mod triage;
 
 pub use enrichment::{
@@ -43,10 +44,12 @@ pub use enrichment::{
 };
 pub use instance::Instance;
 pub use outbox::{Delivery, DeliveryState, now_ms, severity};
-pub use triage::{Triage, TriageEvent, TriageStatus};
+pub use summary::Summary;
+pub use triage::{MAX_NOTE_BYTES, Triage, TriageEvent, TriageStatus};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -80,6 +83,9 @@ pub enum StoreError {
     /// A [`Store::blocking`] task panicked or was cancelled.
     #[error("store: a store task failed: {0}")]
     Task(String),
+    /// A request the store refuses as given (a note over [`MAX_NOTE_BYTES`]).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl From<sled::Error> for StoreError {
@@ -180,11 +186,29 @@ pub struct Store {
     path: PathBuf,
     /// The one thread that flushes: sled 0.34 deadlocks on concurrent `flush_async` calls.
     flusher: Arc<flusher::Flusher>,
+    /// Bumped by every write to findings or triage: what is built from them (a blocklist)
+    /// can be kept while it has not moved, instead of being rebuilt for every request.
+    generation: Arc<AtomicU64>,
 }
 
 impl Store {
     /// Opens (or creates) the store at `path`. Only one process may hold it.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        // A store this process has just let go of can stay locked for a moment while sled's
+        // own threads wind down: a few short retries, then the lock is someone else's.
+        let mut attempts = 0;
+        loop {
+            match Store::open_once(path) {
+                Err(StoreError::Locked { .. }) if attempts < 10 => {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(25));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_once(path: &Path) -> Result<Store, StoreError> {
         let db = sled::Config::new()
             .path(path)
             // sled's default page cache is 1 GiB; findings and cursors are small and the hot
@@ -225,6 +249,7 @@ impl Store {
         })?;
         Ok(Store {
             flusher: Arc::new(flusher),
+            generation: Arc::new(AtomicU64::new(0)),
             findings: db.open_tree("findings")?,
             sightings: db.open_tree("sightings")?,
             cursors: db.open_tree("cursors")?,
@@ -332,10 +357,22 @@ impl Store {
                     Ok((applied, queued))
                 },
             );
+        // Bumped whether or not it committed: a reader that sees an old generation rebuilds.
+        self.changed();
         result.map_err(|e| match e {
             TransactionError::Abort(e) => e,
             TransactionError::Storage(e) => StoreError::Sled(e),
         })
+    }
+
+    /// A number that changes whenever findings or triage decisions change (in this process;
+    /// the store has one writer process).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The record of one (registrable, brand) pair.

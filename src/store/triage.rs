@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{Record, Store, StoreError, finding_key, now_rfc3339};
 
+/// The longest note a decision keeps, in bytes: the CLI and the API refuse longer ones alike.
+pub const MAX_NOTE_BYTES: usize = 4096;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TriageStatus {
@@ -97,6 +100,25 @@ impl Store {
     /// Returns the records it applied to with their new triage; empty when there is no such
     /// finding.
     pub fn set_triage(
+        &self,
+        registrable: &str,
+        brand: Option<&str>,
+        status: TriageStatus,
+        note: Option<&str>,
+        by: &str,
+    ) -> Result<Vec<(Record, Triage)>, StoreError> {
+        if note.is_some_and(|n| n.len() > MAX_NOTE_BYTES) {
+            return Err(StoreError::Invalid(format!(
+                "the note is over {MAX_NOTE_BYTES} bytes"
+            )));
+        }
+        let done = self.decide(registrable, brand, status, note, by);
+        // Whatever came of the writes: readers of the old generation rebuild.
+        self.changed();
+        done
+    }
+
+    fn decide(
         &self,
         registrable: &str,
         brand: Option<&str>,

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use reqwest::StatusCode;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, warn};
+use tracing::debug;
 
 use crate::metrics::LogMetrics;
 
@@ -146,7 +146,9 @@ impl LogClient {
                     self.metrics.up.set(1);
                     let failed = self.failures.swap(0, Ordering::Relaxed);
                     if failed > 0 {
-                        info!(log = %self.log, failed, "Log reachable again.");
+                        // The source's summary says so when logs come back (see
+                        // `CtSource::run`): with the network back, 75 lines would say it 75 times.
+                        debug!(log = %self.log, failed, "Log reachable again.");
                     }
                     return Ok(body);
                 }
@@ -162,13 +164,11 @@ impl LogClient {
                 _ => {
                     self.metrics.up.set(0);
                     let wait = jitter(backoff);
-                    let streak = self.failures.fetch_add(1, Ordering::Relaxed);
-                    // First failure, then about every ten minutes once backoff is at its cap.
-                    if streak.is_multiple_of(8) {
-                        warn!(log = %self.log, %error, retry_in = ?wait, "Cannot reach the log; retrying.");
-                    } else {
-                        debug!(log = %self.log, %error, retry_in = ?wait, "Request failed; retrying.");
-                    }
+                    self.failures.fetch_add(1, Ordering::Relaxed);
+                    // Each failure in detail at debug level only: the CT source summarises
+                    // unreachable logs in one warning (an offline start would otherwise warn
+                    // once per log, 75 times), and `/readyz` names them.
+                    debug!(log = %self.log, %error, retry_in = ?wait, "Cannot reach the log; retrying.");
                     backoff = (backoff * 2).min(BACKOFF_MAX);
                     wait
                 }
@@ -196,28 +196,14 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     Some(d.min(RETRY_AFTER_MAX))
 }
 
+/// An HTTP date (RFC 9110 5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime forms a
+/// recipient must accept) as the time left until it; a past date is no wait.
 fn httpdate(value: &str) -> Option<Duration> {
-    let when = humantime::parse_rfc3339_weak(value)
-        .ok()
-        .or_else(|| parse_imf_fixdate(value))?;
+    let when = ::httpdate::parse_http_date(value.trim()).ok()?;
     Some(
         when.duration_since(std::time::SystemTime::now())
             .unwrap_or_default(),
     )
-}
-
-/// `Sun, 06 Nov 1994 08:49:37 GMT`, the only HTTP date format servers send today.
-fn parse_imf_fixdate(value: &str) -> Option<std::time::SystemTime> {
-    let parts: Vec<&str> = value.split_whitespace().collect();
-    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
-        return None;
-    };
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let month = MONTHS.iter().position(|m| m == month)? + 1;
-    let rfc3339 = format!("{year}-{month:02}-{day:0>2}T{time}Z");
-    humantime::parse_rfc3339(&rfc3339).ok()
 }
 
 /// The error and its causes on one line ("error sending request: connection refused").
@@ -253,6 +239,44 @@ mod tests {
         assert_eq!(retry_after(&h), Some(Duration::ZERO));
         h.insert("retry-after", "soon".parse().unwrap());
         assert_eq!(retry_after(&h), None);
+    }
+
+    /// Issue 19 item 8: dates were parsed by hand (IMF-fixdate only); RFC 9110 wants the
+    /// obsolete forms accepted too.
+    #[test]
+    fn issue19_retry_after_takes_every_http_date_form() {
+        let later = std::time::SystemTime::now() + Duration::from_secs(120);
+        let imf = ::httpdate::fmt_http_date(later);
+        // `Sun, 06 Nov 1994 08:49:37 GMT` → `Sunday, 06-Nov-94 08:49:37 GMT` (RFC 850) and
+        // `Sun Nov  6 08:49:37 1994` (asctime).
+        let parts: Vec<&str> = imf.split_whitespace().collect();
+        let [wd, day, month, year, time, _] = parts.as_slice() else {
+            panic!("{imf}")
+        };
+        let weekday = match wd.trim_end_matches(',') {
+            "Mon" => "Monday",
+            "Tue" => "Tuesday",
+            "Wed" => "Wednesday",
+            "Thu" => "Thursday",
+            "Fri" => "Friday",
+            "Sat" => "Saturday",
+            _ => "Sunday",
+        };
+        let rfc850 = format!("{weekday}, {day}-{month}-{} {time} GMT", &year[2..]);
+        let day_num: u32 = day.parse().unwrap();
+        let asctime = format!(
+            "{} {month} {day_num:>2} {time} {year}",
+            wd.trim_end_matches(',')
+        );
+        for date in [imf.as_str(), &rfc850, &asctime] {
+            let mut h = reqwest::header::HeaderMap::new();
+            h.insert("retry-after", date.parse().unwrap());
+            let wait = retry_after(&h).unwrap_or_else(|| panic!("{date} not understood"));
+            assert!(
+                wait > Duration::from_secs(100) && wait <= Duration::from_secs(120),
+                "{date}: {wait:?}"
+            );
+        }
     }
 
     #[test]

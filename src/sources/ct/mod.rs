@@ -61,7 +61,82 @@ struct Running {
     name: String,
 }
 
+/// How often the reachability of the logs is looked at (see [`CtSource::summarise`]).
+const SUMMARY_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// The first summary comes when every log has answered or failed once, or after this.
+const FIRST_ROUND_MAX: std::time::Duration = std::time::Duration::from_secs(30);
+/// While logs stay unreachable, the summary is repeated this often.
+const REMIND_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// What the summaries of unreachable logs have said.
+struct Reach {
+    since: std::time::Instant,
+    first_round_done: bool,
+    /// How many were unreachable at the last summary, and when it was.
+    last: Option<(usize, std::time::Instant)>,
+}
+
 impl CtSource {
+    /// One warning for every unreachable log together, instead of one per log: after the
+    /// first round (every log tried once), then when the number changes, and every
+    /// [`REMIND_EVERY`] while it stays above zero. Each log's error is logged at debug level,
+    /// and `/readyz` names them.
+    fn summarise(&self, running: &HashMap<[u8; 32], Running>, reach: &mut Reach) {
+        if running.is_empty() {
+            return;
+        }
+        let metrics: HashMap<String, crate::metrics::LogMetrics> =
+            self.metrics.logs().into_iter().collect();
+        let mut tried = 0;
+        let mut down: Vec<&str> = Vec::new();
+        for r in running.values() {
+            let Some(m) = metrics.get(&r.name) else {
+                continue;
+            };
+            let (up, failed) = (m.up.get() == 1, m.fetch_errors.get() > 0);
+            if up || failed {
+                tried += 1;
+            }
+            if !up && failed {
+                down.push(&r.name);
+            }
+        }
+        if !reach.first_round_done {
+            if tried < running.len() && reach.since.elapsed() < FIRST_ROUND_MAX {
+                return;
+            }
+            reach.first_round_done = true;
+        }
+        let due = match reach.last {
+            None => true,
+            Some((n, at)) => n != down.len() || (n > 0 && at.elapsed() >= REMIND_EVERY),
+        };
+        if !due {
+            return;
+        }
+        if down.is_empty() {
+            if reach.last.is_some_and(|(n, _)| n > 0) {
+                info!(
+                    following = running.len(),
+                    "Every CT log is reachable again."
+                );
+            }
+        } else {
+            down.sort_unstable();
+            let mut named = down.iter().take(3).copied().collect::<Vec<_>>().join(", ");
+            if down.len() > 3 {
+                named.push_str(&format!(" and {} more", down.len() - 3));
+            }
+            warn!(
+                unreachable = down.len(),
+                following = running.len(),
+                logs = %named,
+                "CT logs cannot be reached; retrying each with backoff (LOOKALIKE_LOG=debug shows each error, GET /readyz lists them)."
+            );
+        }
+        reach.last = Some((down.len(), std::time::Instant::now()));
+    }
+
     /// The logs to follow right now, from the lists we have and the config.
     fn wanted(&self, lists: &LogList) -> Vec<Log> {
         let selection = Selection {
@@ -111,6 +186,13 @@ impl CtSource {
         };
         let mut refresh = tokio::time::interval(self.config.list_refresh);
         refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut reach = Reach {
+            since: std::time::Instant::now(),
+            first_round_done: false,
+            last: None,
+        };
+        let mut summary = tokio::time::interval(SUMMARY_EVERY);
+        summary.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let wanted = self.wanted(&lists);
             let keep: std::collections::HashSet<[u8; 32]> = wanted.iter().map(|l| l.id).collect();
@@ -148,6 +230,7 @@ impl CtSource {
             }
 
             tokio::select! {
+                _ = summary.tick() => self.summarise(&running, &mut reach),
                 _ = refresh.tick(), if self.config.lists == Lists::Live => {
                     tokio::select! {
                         new = live.refresh(&self.http) => {

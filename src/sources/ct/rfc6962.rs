@@ -48,10 +48,17 @@ pub async fn get_entries(
 ) -> Result<Vec<Result<RawEntry, String>>, FetchError> {
     let url = format!("{base}ct/v1/get-entries?start={start}&end={end}");
     let body = client.get(&url).await?;
-    let parsed: EntriesJson = serde_json::from_slice(&body).map_err(|e| FetchError::Transport {
+    parse_entries(&body).map_err(|error| FetchError::Transport {
         url: url.clone(),
-        error: format!("bad get-entries JSON: {e}"),
-    })?;
+        error,
+    })
+}
+
+/// A `get-entries` body: each entry's leaf and extra data, or why its base64 is bad. A body
+/// that is not the expected JSON is an error.
+pub fn parse_entries(body: &[u8]) -> Result<Vec<Result<RawEntry, String>>, String> {
+    let parsed: EntriesJson =
+        serde_json::from_slice(body).map_err(|e| format!("bad get-entries JSON: {e}"))?;
     Ok(parsed
         .entries
         .into_iter()

@@ -10,6 +10,9 @@ use crate::config::FeedFormat;
 pub struct Parsed {
     pub names: Vec<String>,
     pub bad_lines: u64,
+    /// A key per bad line (a hash of its bytes): a list read again counts only the bad lines
+    /// its previous version did not have.
+    pub bad_keys: Vec<u64>,
 }
 
 /// Decodes a feed body. `zip_fallback`: when `member` is not in the archive, take the first
@@ -73,13 +76,22 @@ fn unzip(body: &[u8], member: Option<&str>, fallback: bool) -> Result<Vec<u8>, F
     bounded(file, "zip")
 }
 
-/// The usable lines of a body: `\r` stripped, too long or non-UTF-8 ones counted and skipped.
-fn lines<'a>(body: &'a [u8], bad: &mut u64) -> Vec<&'a str> {
+/// The key of a bad line (see [`Parsed::bad_keys`]).
+fn bad_key(raw: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    raw.hash(&mut h);
+    h.finish()
+}
+
+/// The usable lines of a body: `\r` stripped, too long or non-UTF-8 ones noted in `bad` and
+/// skipped.
+fn lines<'a>(body: &'a [u8], bad: &mut Vec<u64>) -> Vec<&'a str> {
     let mut out = Vec::new();
     for raw in body.split(|&b| b == b'\n') {
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         if raw.len() > MAX_LINE {
-            *bad += 1;
+            bad.push(bad_key(raw));
             continue;
         }
         match std::str::from_utf8(raw) {
@@ -89,7 +101,7 @@ fn lines<'a>(body: &'a [u8], bad: &mut u64) -> Vec<&'a str> {
                     out.push(line);
                 }
             }
-            Err(_) => *bad += 1,
+            Err(_) => bad.push(bad_key(raw)),
         }
     }
     out
@@ -97,7 +109,7 @@ fn lines<'a>(body: &'a [u8], bad: &mut u64) -> Vec<&'a str> {
 
 /// One name per line: the first whitespace-separated token.
 fn text_lines(body: &[u8]) -> Parsed {
-    let mut bad = 0;
+    let mut bad = Vec::new();
     let names = lines(body, &mut bad)
         .into_iter()
         .filter_map(|l| l.split_whitespace().next())
@@ -105,14 +117,15 @@ fn text_lines(body: &[u8]) -> Parsed {
         .collect();
     Parsed {
         names,
-        bad_lines: bad,
+        bad_lines: bad.len() as u64,
+        bad_keys: bad,
     }
 }
 
 /// `column`: a header name (the first row is then the header), a 1-based number, or the first
 /// column. Without a header name, a first row whose field has no dot is taken as a header.
 fn csv(body: &[u8], column: Option<&str>) -> Result<Parsed, FeedError> {
-    let mut bad = 0;
+    let mut bad = Vec::new();
     let rows = lines(body, &mut bad);
     let mut rows = rows.into_iter().peekable();
     let index = match column.map(str::trim) {
@@ -145,12 +158,13 @@ fn csv(body: &[u8], column: Option<&str>) -> Result<Parsed, FeedError> {
         match field.as_deref().map(str::trim) {
             Some(v) if i == 0 && !named_header && !v.contains('.') => {} // a header row
             Some(v) if !v.is_empty() => names.push(v.to_ascii_lowercase()),
-            _ => bad += 1,
+            _ => bad.push(bad_key(row.as_bytes())),
         }
     }
     Ok(Parsed {
         names,
-        bad_lines: bad,
+        bad_lines: bad.len() as u64,
+        bad_keys: bad,
     })
 }
 

@@ -5,24 +5,29 @@
 //! `Authorization: Bearer <token>` (compared in constant time). Request bodies are capped.
 //! Every response names this run (`X-Lookalike-Instance`, see [`crate::store::Instance`]).
 
+mod blocklist;
+mod server;
+
+pub use server::Limits;
+
 use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
-use serde::{Deserialize, Serialize};
+use futures_util::StreamExt;
+use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::domain::Domain;
-use crate::export::{self, Format, Policy, ZoneOptions};
-use crate::hits::{self, Filter, Hit};
+use crate::export::{Format, Policy, ZoneOptions};
+use crate::hits::{self, Filter, Position};
 use crate::metrics::Metrics;
 use crate::sinks::Secret;
 use crate::store::instance::HEADER as INSTANCE_HEADER;
@@ -34,8 +39,17 @@ const MAX_BODY: usize = 64 * 1024;
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 1000;
 
+/// What `/readyz` reports.
+#[derive(Debug, Clone, Default)]
+pub struct Ready {
+    /// Why the service is not ready; `None` when it is.
+    pub error: Option<String>,
+    /// Sources that cannot be reached now (the service may be ready without them).
+    pub unreachable: Vec<String>,
+}
+
 /// Whether the service is ready, as `/readyz` reports it.
-pub type Readiness = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
+pub type Readiness = Arc<dyn Fn() -> Ready + Send + Sync>;
 
 #[derive(Clone)]
 pub struct ApiState {
@@ -49,9 +63,38 @@ pub struct ApiState {
     /// This run's id ([`crate::store::Instance`]): on every response, and checked against the one a client
     /// asks for, so a store command never reads or writes another instance's store.
     pub instance: String,
+    /// Connections, requests in flight, timeouts (`[api]`).
+    pub limits: Limits,
+}
+
+/// How many store reads and writes the API runs at once (on the blocking pool): requests
+/// beyond wait their turn, so a burst costs the memory of this many, not of every request.
+const STORE_SLOTS: usize = 4;
+
+/// What the handlers share: the state the service hands in, and what the API keeps itself.
+#[derive(Clone)]
+struct Ctx {
+    api: ApiState,
+    /// Permits for store work; see [`STORE_SLOTS`].
+    store_slots: Arc<tokio::sync::Semaphore>,
+    /// Blocklists as last built, rebuilt only when the store changed.
+    blocklists: Arc<blocklist::Cache>,
+}
+
+impl std::ops::Deref for Ctx {
+    type Target = ApiState;
+    fn deref(&self) -> &ApiState {
+        &self.api
+    }
 }
 
 pub fn router(state: ApiState) -> Router {
+    let slots = server::Slots::new(&state.limits);
+    let state = Ctx {
+        api: state,
+        store_slots: Arc::new(tokio::sync::Semaphore::new(STORE_SLOTS)),
+        blocklists: Arc::new(blocklist::Cache::default()),
+    };
     let protected = Router::new()
         .route("/api/v1/findings", get(list_findings))
         .route("/api/v1/findings/{domain}", get(get_finding))
@@ -71,20 +114,21 @@ pub fn router(state: ApiState) -> Router {
         })
         .layer(middleware::from_fn_with_state(state.clone(), count))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn(json_refusals))
+        .layer(middleware::from_fn_with_state(slots, server::shed))
         .layer(middleware::from_fn_with_state(state.clone(), instance))
         .layer(middleware::from_fn(close_after_refused_body))
         .with_state(state)
 }
 
-/// Serves until `shutdown` completes.
+/// Serves until `shutdown` completes, within `state.limits` (see [`server`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: ApiState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = state.limits.clone();
+    server::serve(listener, router(state), &limits, shutdown).await
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
@@ -94,20 +138,35 @@ fn error(status: StatusCode, message: &str) -> Response {
 /// Runs store work on the blocking pool, never on an async worker (see [`Store::blocking`]):
 /// a worker that waits stalls every request and task scheduled on it (`/healthz`, the
 /// pipeline, shutdown). Its errors become a 500.
+///
+/// At most [`STORE_SLOTS`] run at once; the slot is held until the work is done on the
+/// blocking pool, even when the request that asked has gone (timed out) by then.
 async fn with_store<T: Send + 'static>(
-    state: &ApiState,
+    state: &Ctx,
     work: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, Response> {
+    let slot = state
+        .store_slots
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| error(StatusCode::SERVICE_UNAVAILABLE, "the API is stopping"))?;
     state
         .store
-        .blocking(work)
+        .blocking(move |store| {
+            let _slot = slot;
+            work(store)
+        })
         .await
-        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()))
+        .map_err(|e| match e {
+            StoreError::Invalid(why) => error(StatusCode::BAD_REQUEST, &why),
+            e => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        })
 }
 
 /// Names this instance on every response; refuses (409) a request that names another one —
 /// a store command that reached the wrong service must not read or write anything there.
-async fn instance(State(state): State<ApiState>, request: Request, next: Next) -> Response {
+async fn instance(State(state): State<Ctx>, request: Request, next: Next) -> Response {
     let ours = HeaderValue::from_str(&state.instance).ok();
     let asked = request.headers().get(INSTANCE_HEADER);
     let mut response = match asked {
@@ -135,8 +194,32 @@ async fn close_after_refused_body(request: Request, next: Next) -> Response {
     response
 }
 
+/// Refusals that axum's extractors write as text (a body over the limit, a bad path or
+/// query) become `{"error": "..."}` like every other error of the API.
+async fn json_refusals(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let is_text = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !(response.status().is_client_error() && is_text) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let message = String::from_utf8_lossy(&text);
+    let mut json = error(parts.status, message.trim());
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            json.headers_mut().insert(name, value.clone());
+        }
+    }
+    json
+}
+
 /// Counts requests by route pattern (low cardinality) and status.
-async fn count(State(state): State<ApiState>, request: Request, next: Next) -> Response {
+async fn count(State(state): State<Ctx>, request: Request, next: Next) -> Response {
     let endpoint = request
         .extensions()
         .get::<axum::extract::MatchedPath>()
@@ -149,7 +232,7 @@ async fn count(State(state): State<ApiState>, request: Request, next: Next) -> R
     response
 }
 
-async fn auth(State(state): State<ApiState>, request: Request, next: Next) -> Response {
+async fn auth(State(state): State<Ctx>, request: Request, next: Next) -> Response {
     if let Some(token) = &state.token {
         let given = request
             .headers()
@@ -168,7 +251,7 @@ async fn auth(State(state): State<ApiState>, request: Request, next: Next) -> Re
 /// Whether an `Authorization` header value carries `token` as a bearer token. The scheme is
 /// case-insensitive (RFC 9110 11.1); an empty or blank token never authorizes anything, even
 /// if one were configured (the config refuses those; this is the second lock).
-fn authorized(header: Option<&str>, token: &str) -> bool {
+pub(crate) fn authorized(header: Option<&str>, token: &str) -> bool {
     if token.trim().is_empty() {
         return false;
     }
@@ -204,30 +287,8 @@ struct FindingsQuery {
     mail_ready: Option<bool>,
 }
 
-#[derive(Serialize)]
-struct FindingsPage {
-    findings: Vec<Hit>,
-    next: Option<String>,
-}
-
-/// The position after a hit in `hits::query`'s order (newest first, then domain, brand).
-fn cursor_of(h: &Hit) -> String {
-    let f = &h.record.finding;
-    B64URL.encode(format!(
-        "{}\t{}\t{}",
-        h.record.first_seen, f.registrable, f.brand
-    ))
-}
-
-fn after_cursor(h: &Hit, cursor: &(String, String, String)) -> bool {
-    let f = &h.record.finding;
-    let key = (&h.record.first_seen, &f.registrable, &f.brand);
-    // Newest first: later in the order means an older first_seen, or equal and greater names.
-    key.0 < &cursor.0 || (key.0 == &cursor.0 && (key.1, key.2) > (&cursor.1, &cursor.2))
-}
-
 async fn list_findings(
-    State(state): State<ApiState>,
+    State(state): State<Ctx>,
     query: Result<Query<FindingsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(Query(q)) = query else {
@@ -265,19 +326,10 @@ async fn list_findings(
     }
     let cursor = match &q.cursor {
         None => None,
-        Some(c) => {
-            let decoded = B64URL
-                .decode(c)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok());
-            let parts = decoded
-                .as_deref()
-                .map(|d| d.split('\t').collect::<Vec<_>>());
-            match parts.as_deref() {
-                Some([a, b, c]) => Some((a.to_string(), b.to_string(), c.to_string())),
-                _ => return error(StatusCode::BAD_REQUEST, "bad cursor"),
-            }
-        }
+        Some(c) => match Position::decode(c) {
+            Some(p) => Some(p),
+            None => return error(StatusCode::BAD_REQUEST, "bad cursor"),
+        },
     };
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
@@ -286,26 +338,71 @@ async fn list_findings(
             &format!("limit must be 1 to {MAX_LIMIT}"),
         );
     }
-    let all = match with_store(&state, move |store| hits::query(store, &filter)).await {
-        Ok(all) => all,
+    let paged = with_store(&state, move |store| {
+        hits::page_positions(store, &filter, cursor.as_ref(), limit)
+    })
+    .await;
+    let (positions, more) = match paged {
+        Ok(p) => p,
         Err(response) => return response,
     };
-    let mut page: Vec<Hit> = all
-        .into_iter()
-        .filter(|h| cursor.as_ref().is_none_or(|c| after_cursor(h, c)))
-        .take(limit + 1)
-        .collect();
-    let next = if page.len() > limit {
-        page.truncate(limit);
-        page.last().map(cursor_of)
+    let next = if more {
+        positions.last().map(Position::encode)
     } else {
         None
     };
-    axum::Json(FindingsPage {
-        findings: page,
-        next,
-    })
-    .into_response()
+    stream_page(state, positions, next)
+}
+
+/// Findings fetched per store call while a page is sent.
+const PAGE_CHUNK: usize = 50;
+
+/// `{"findings": [...], "next": ...}`, written as it is read: the page's positions are all
+/// that is held, each chunk of findings is fetched, serialised and sent before the next.
+fn stream_page(state: Ctx, positions: Vec<Position>, next: Option<String>) -> Response {
+    let tail = format!(
+        "],\"next\":{}}}",
+        serde_json::to_string(&next).unwrap_or_else(|_| "null".into())
+    );
+    let chunks: Vec<Vec<Position>> = positions.chunks(PAGE_CHUNK).map(<[_]>::to_vec).collect();
+    let start = futures_util::stream::once(async {
+        Ok::<_, std::io::Error>(Bytes::from_static(b"{\"findings\":["))
+    });
+    let body = futures_util::stream::unfold(
+        (state, chunks.into_iter(), true),
+        |(state, mut chunks, first)| async move {
+            let chunk = chunks.next()?;
+            let fetched = with_store(&state, move |store| {
+                let mut out = Vec::new();
+                let mut first = first;
+                for p in &chunk {
+                    if let Some(hit) = hits::hit_at(store, p)? {
+                        if !first {
+                            out.push(b',');
+                        }
+                        first = false;
+                        serde_json::to_writer(&mut out, &hit).expect("hits serialize");
+                    }
+                }
+                Ok((out, first))
+            })
+            .await;
+            match fetched {
+                Ok((out, first)) => Some((Ok(Bytes::from(out)), (state, chunks, first))),
+                Err(_) => Some((
+                    Err(std::io::Error::other("reading the store failed")),
+                    (state, Vec::new().into_iter(), first),
+                )),
+            }
+        },
+    );
+    let end = futures_util::stream::once(async move { Ok(Bytes::from(tail)) });
+    let mut r = Body::from_stream(start.chain(body).chain(end)).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
 }
 
 /// The registrable domain a path segment names (Unicode or A-label, any subdomain).
@@ -315,7 +412,7 @@ fn registrable(domain: &str) -> String {
         .unwrap_or_else(|_| domain.to_ascii_lowercase())
 }
 
-async fn get_finding(State(state): State<ApiState>, Path(domain): Path<String>) -> Response {
+async fn get_finding(State(state): State<Ctx>, Path(domain): Path<String>) -> Response {
     let registrable = registrable(&domain);
     let filter = Filter {
         domain: Some(registrable.clone()),
@@ -341,7 +438,7 @@ struct TriageBody {
 }
 
 async fn triage(
-    State(state): State<ApiState>,
+    State(state): State<Ctx>,
     Path(domain): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
@@ -361,8 +458,15 @@ async fn triage(
         Ok(s) => s,
         Err(e) => return error(StatusCode::BAD_REQUEST, &e),
     };
-    if body.note.as_ref().is_some_and(|n| n.len() > 4096) {
-        return error(StatusCode::BAD_REQUEST, "note is over 4096 bytes");
+    if body
+        .note
+        .as_ref()
+        .is_some_and(|n| n.len() > crate::store::MAX_NOTE_BYTES)
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            &format!("note is over {} bytes", crate::store::MAX_NOTE_BYTES),
+        );
     }
     let registrable = registrable(&domain);
     let by = body.by.unwrap_or_else(|| "api".to_owned());
@@ -415,7 +519,7 @@ async fn triage(
     }
 }
 
-async fn brands(State(state): State<ApiState>) -> Response {
+async fn brands(State(state): State<Ctx>) -> Response {
     let brands = state.brands.read().expect("brands lock").clone();
     let list: Vec<serde_json::Value> = brands
         .iter()
@@ -429,7 +533,7 @@ async fn brands(State(state): State<ApiState>) -> Response {
     axum::Json(json!({ "brands": list })).into_response()
 }
 
-async fn outbox(State(state): State<ApiState>) -> Response {
+async fn outbox(State(state): State<Ctx>) -> Response {
     match with_store(&state, |store| store.deliveries()).await {
         Ok(d) => axum::Json(json!({ "deliveries": d })).into_response(),
         Err(response) => response,
@@ -437,7 +541,7 @@ async fn outbox(State(state): State<ApiState>) -> Response {
 }
 
 async fn blocklist(
-    State(state): State<ApiState>,
+    State(state): State<Ctx>,
     Path(format): Path<String>,
     headers: HeaderMap,
 ) -> Response {
@@ -451,23 +555,17 @@ async fn blocklist(
             );
         }
     };
-    let (policy, zone) = state.export.clone();
-    let exported = with_store(&state, move |store| {
-        let out = export::from_store(store, format, &policy, &zone)?;
-        let changed = store.zone_changed_at().ok().flatten();
-        Ok((out, changed))
-    })
-    .await;
-    let (out, changed) = match exported {
-        Ok(x) => x,
+    let built = match state.blocklists.get(&state, format).await {
+        Ok(b) => b,
         Err(response) => return response,
     };
+    let changed = built.changed;
     let last_modified = changed.map(httpdate::fmt_http_date);
     // RFC 9110 13.2.2: If-None-Match decides when present; If-Modified-Since only without it.
     let matches = match headers.get(header::IF_NONE_MATCH) {
         Some(v) => v.to_str().is_ok_and(|v| {
             v.split(',')
-                .any(|t| t.trim() == out.etag || t.trim() == "*")
+                .any(|t| t.trim() == built.etag || t.trim() == "*")
         }),
         None => headers
             .get(header::IF_MODIFIED_SINCE)
@@ -479,7 +577,8 @@ async fn blocklist(
     let mut response = if matches {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let mut r = out.body.into_response();
+        // The cached body is shared, not copied, by every response that sends it.
+        let mut r = Body::from(built.body.clone()).into_response();
         r.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static(format.content_type()),
@@ -487,7 +586,7 @@ async fn blocklist(
         r
     };
     let h = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&out.etag) {
+    if let Ok(v) = HeaderValue::from_str(&built.etag) {
         h.insert(header::ETAG, v);
     }
     if let Some(v) = last_modified.and_then(|s| HeaderValue::from_str(&s).ok()) {
@@ -496,7 +595,7 @@ async fn blocklist(
     response
 }
 
-async fn metrics(State(state): State<ApiState>) -> Response {
+async fn metrics(State(state): State<Ctx>) -> Response {
     let mut r = state.metrics.encode().into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -505,15 +604,19 @@ async fn metrics(State(state): State<ApiState>) -> Response {
     r
 }
 
-async fn readyz(State(state): State<ApiState>) -> Response {
-    match (state.ready)() {
-        Ok(()) => axum::Json(json!({ "ready": true })).into_response(),
-        Err(why) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(json!({ "ready": false, "error": why })),
-        )
-            .into_response(),
-    }
+async fn readyz(State(state): State<Ctx>) -> Response {
+    let ready = (state.ready)();
+    let body = json!({
+        "ready": ready.error.is_none(),
+        "error": ready.error,
+        "unreachable": ready.unreachable,
+    });
+    let status = if ready.error.is_none() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(body)).into_response()
 }
 
 /// `Sun, 06 Nov 1994 08:49:37 GMT`.
