@@ -24,6 +24,8 @@ pub enum Access {
 pub struct Remote {
     base: String,
     token: Option<Secret>,
+    /// Why the config's API token could not be read (said when the API refuses us).
+    token_error: Option<String>,
     /// The id the service holding the store published: every response must carry it.
     instance: String,
     /// The store it holds, for messages.
@@ -69,6 +71,7 @@ impl Access {
                 let remote = Remote {
                     base: format!("http://{}", instance.address()),
                     token: config.api.token.clone(),
+                    token_error: config.api.token_error.clone(),
                     instance: instance.instance.clone(),
                     store: path.clone(),
                     http: reqwest::Client::builder()
@@ -378,6 +381,13 @@ impl Remote {
                     .ok()
                     .and_then(|v| v["error"].as_str().map(str::to_owned))
                     .unwrap_or(body);
+                if status == 401
+                    && let Some(why) = &self.token_error
+                {
+                    bail!(
+                        "the store is held by the running service, whose API wants its token: {why}"
+                    );
+                }
                 bail!("the service's API answered {status}: {msg}");
             }
             Ok(Response(status, body))

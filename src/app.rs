@@ -48,6 +48,8 @@ const WATCHLIST_POLL: Duration = Duration::from_secs(2);
 
 pub struct RunOptions {
     pub config: Config,
+    /// The file `config` came from: SIGHUP reads it again (routes, `[alerts]`, watchlists).
+    pub config_path: Option<std::path::PathBuf>,
     /// Print each new finding as one JSON line instead of a human line.
     pub json: bool,
     /// How often the status line is printed.
@@ -180,8 +182,10 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
         events: event_tx,
     };
     tasks.spawn(pipeline.run(work_rx, cancel.clone()));
-    let routes = current(&router).routes().to_vec();
-    if !routes.is_empty() {
+    let routes = current(&router).routes().len();
+    let reloaded = Arc::new(Notify::new());
+    {
+        let swap = router.clone();
         let outbox = Outbox {
             store: store.clone(),
             // Alerts never follow redirects: a 30x would turn a POST into a GET elsewhere.
@@ -193,12 +197,15 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
                     .build()
                     .context("building the alert HTTP client")?,
             },
-            alerts: config.alerts.clone(),
+            router: Arc::new(move || current(&swap)),
             metrics: metrics.clone(),
             wake: outbox_wake,
+            reloaded: reloaded.clone(),
         };
-        info!(routes = routes.len(), pending, "Alert routes ready.");
-        tasks.spawn(outbox.run(routes, cancel.clone()));
+        if routes > 0 {
+            info!(routes, pending, "Alert routes ready.");
+        }
+        tasks.spawn(outbox.run(cancel.clone()));
     }
     for ct in &config.ct {
         let source = CtSource {
@@ -278,23 +285,38 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
         });
     }
     tasks.spawn(reloader(
-        config.clone(),
-        detector,
-        router,
-        brands,
-        metrics.clone(),
+        Reload {
+            config: config.clone(),
+            path: options.config_path.clone(),
+            detector,
+            router,
+            brands,
+            reloaded,
+            metrics: metrics.clone(),
+        },
         cancel.clone(),
     ));
     if let Some(every) = systemd::watchdog_interval() {
         tasks.spawn(watchdog(every / 2, alive, cancel.clone()));
     }
     let printer = tokio::spawn(print_findings(event_rx, findings_tx, options.json));
+    let today = tokio::task::spawn_blocking({
+        let (store, zone) = (store.clone(), config.alerts.timezone.clone());
+        move || findings_today(&store, &zone)
+    })
+    .await
+    .unwrap_or(0);
     let status = tokio::spawn(status_line(
         metrics.clone(),
         options.status_every,
+        Today::new(today, config.alerts.timezone.clone()),
         cancel.clone(),
     ));
     systemd::notify("READY=1");
+    systemd::notify(&format!(
+        "STATUS=Started: {} sources, {today} findings today.",
+        config.ct.len() + config.certstream.len() + config.nrd.len()
+    ));
 
     tokio::select! {
         () = shutdown => info!("Shutting down."),
@@ -414,19 +436,29 @@ async fn settled<T: PartialEq>(mut fingerprint: impl FnMut() -> T, mut now: T) -
     }
 }
 
-/// Reloads the watchlists on SIGHUP and when their files change: the new matcher is built
-/// beside the old one and swapped in only if everything is valid.
-async fn reloader(
+/// What a reload replaces, and what it reads.
+struct Reload {
+    /// The config in force (the last one that loaded).
     config: Config,
+    /// Its file: SIGHUP reads it again. `None`: the built-in defaults, watchlists only.
+    path: Option<std::path::PathBuf>,
     detector: Swap<Detector>,
     router: Swap<Router>,
     brands: Swap<Vec<Brand>>,
+    /// Tells the outbox that the routes changed.
+    reloaded: Arc<Notify>,
     metrics: Metrics,
-    cancel: CancellationToken,
-) {
+}
+
+/// Reloads on SIGHUP — the config file's routes, `[alerts]`, `[store] min_score` and
+/// watchlists — and the watchlists alone when their files change. Everything new is built
+/// beside the old and swapped in only if all of it is valid; otherwise the error is logged and
+/// the running settings stay. Other sections (sources, store path, API, enrichment) take
+/// effect at the next start.
+async fn reloader(mut r: Reload, cancel: CancellationToken) {
     #[cfg(unix)]
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
-    let mut seen = watchlist_fingerprint(&config.watchlists);
+    let mut seen = watchlist_fingerprint(&r.config.watchlists);
     let mut poll = tokio::time::interval(WATCHLIST_POLL);
     poll.tick().await;
     loop {
@@ -444,13 +476,13 @@ async fn reloader(
         let why = tokio::select! {
             () = hangup => "SIGHUP",
             _ = poll.tick() => {
-                let now = watchlist_fingerprint(&config.watchlists);
+                let now = watchlist_fingerprint(&r.config.watchlists);
                 if now == seen {
                     continue;
                 }
                 // An editor may be half-way through saving: reload once the files stay the
                 // same for a moment, not the half-written file.
-                let paths = config.watchlists.clone();
+                let paths = r.config.watchlists.clone();
                 tokio::select! {
                     now = settled(move || watchlist_fingerprint(&paths), now) => seen = now,
                     () = cancel.cancelled() => return,
@@ -459,40 +491,73 @@ async fn reloader(
             }
             () = cancel.cancelled() => return,
         };
-        let paths = config.watchlists.clone();
-        let (routes, alerts) = (config.routes.clone(), config.alerts.clone());
-        let store_min_score = config.store_min_score;
+        let path = (why == "SIGHUP").then(|| r.path.clone()).flatten();
+        let reread = path.is_some();
+        let running = r.config.clone();
         let started = Instant::now();
         let built = tokio::task::spawn_blocking(move || -> Result<_, String> {
-            let brands = watchlist::load_some(&paths).map_err(|e| e.to_string())?;
-            let router = Router::new(&routes, &alerts, &brands).map_err(|e| e.to_string())?;
-            let detector = Detector::new(&brands, store_min_score, alerts.min_score);
-            Ok((brands, detector, router))
+            let config = match &path {
+                // Only what a reload changes is taken from the new file.
+                Some(path) => {
+                    let new = Config::load(path).map_err(|e| e.to_string())?;
+                    Config {
+                        watchlists: new.watchlists,
+                        routes: new.routes,
+                        alerts: new.alerts,
+                        store_min_score: new.store_min_score,
+                        ..running
+                    }
+                }
+                None => running,
+            };
+            let brands = watchlist::load_some(&config.watchlists).map_err(|e| e.to_string())?;
+            let router =
+                Router::new(&config.routes, &config.alerts, &brands).map_err(|e| e.to_string())?;
+            let detector = Detector::new(&brands, config.store_min_score, config.alerts.min_score);
+            Ok((config, brands, detector, router))
         })
         .await;
         match built {
-            Ok(Ok((new_brands, new_detector, new_router))) => {
-                metrics
+            Ok(Ok((config, new_brands, new_detector, new_router))) => {
+                r.metrics
                     .matcher_build_seconds
                     .set(started.elapsed().as_secs_f64());
-                metrics.reload("ok");
-                info!(
-                    trigger = why,
-                    brands = new_brands.len(),
-                    terms = new_detector.matcher.term_count(),
-                    "Watchlists reloaded."
-                );
-                *detector.write().expect("swap lock") = Arc::new(new_detector);
-                *router.write().expect("swap lock") = Arc::new(new_router);
-                *brands.write().expect("swap lock") = Arc::new(new_brands);
+                r.metrics.reload("ok");
+                if reread {
+                    info!(
+                        trigger = why,
+                        brands = new_brands.len(),
+                        terms = new_detector.matcher.term_count(),
+                        routes = new_router.routes().len(),
+                        "Config reloaded: watchlists, routes and [alerts]."
+                    );
+                } else {
+                    info!(
+                        trigger = why,
+                        brands = new_brands.len(),
+                        terms = new_detector.matcher.term_count(),
+                        "Watchlists reloaded."
+                    );
+                }
+                *r.detector.write().expect("swap lock") = Arc::new(new_detector);
+                *r.router.write().expect("swap lock") = Arc::new(new_router);
+                *r.brands.write().expect("swap lock") = Arc::new(new_brands);
+                seen = watchlist_fingerprint(&config.watchlists);
+                r.config = config;
+                r.reloaded.notify_one();
+                systemd::notify("STATUS=Reloaded.");
+            }
+            Ok(Err(error)) if reread => {
+                r.metrics.reload("error");
+                error!(trigger = why, %error, "Config reload failed; the running watchlists, routes and alert settings stay in force.");
             }
             Ok(Err(error)) => {
-                metrics.reload("error");
+                r.metrics.reload("error");
                 error!(trigger = why, %error, "Watchlist reload failed; the running watchlists stay in force.");
             }
             Err(error) => {
-                metrics.reload("error");
-                error!(trigger = why, %error, "Watchlist reload failed; the running watchlists stay in force.");
+                r.metrics.reload("error");
+                error!(trigger = why, %error, "Reload failed; the running settings stay in force.");
             }
         }
     }
@@ -584,7 +649,81 @@ pub fn human_line(r: &Record) -> String {
     )
 }
 
-async fn status_line(metrics: Metrics, every: Duration, cancel: CancellationToken) {
+/// Findings first seen since midnight in `zone` (for the status line).
+fn findings_today(store: &Store, zone: &jiff::tz::TimeZone) -> u64 {
+    let Some(midnight) = midnight(zone) else {
+        return 0;
+    };
+    store
+        .records()
+        .filter_map(|r| r.ok())
+        .filter(|r| r.first_seen.as_str() >= midnight.as_str())
+        .count() as u64
+}
+
+/// Today's midnight in `zone`, as a stored (UTC RFC 3339) time.
+fn midnight(zone: &jiff::tz::TimeZone) -> Option<String> {
+    let now = jiff::ZonedDateTime::new(jiff::Timestamp::now(), zone.clone());
+    let start = now.start_of_day().ok()?;
+    Some(crate::store::rfc3339(
+        UNIX_EPOCH + Duration::from_secs(start.timestamp().as_second().max(0) as u64),
+    ))
+}
+
+/// "Findings today" across midnight: the count at start, plus new findings since, reset when
+/// the day (in `[alerts] timezone`) changes.
+struct Today {
+    zone: jiff::tz::TimeZone,
+    day: Option<jiff::civil::Date>,
+    /// Findings today when the counter last reset, and `metrics.findings` then.
+    base: u64,
+    counter_at_base: u64,
+}
+
+impl Today {
+    fn new(at_start: u64, zone: jiff::tz::TimeZone) -> Today {
+        let day = Some(jiff::ZonedDateTime::new(jiff::Timestamp::now(), zone.clone()).date());
+        Today {
+            zone,
+            day,
+            base: at_start,
+            counter_at_base: 0,
+        }
+    }
+
+    fn count(&mut self, counter: u64) -> u64 {
+        let day = Some(jiff::ZonedDateTime::new(jiff::Timestamp::now(), self.zone.clone()).date());
+        if day != self.day {
+            self.day = day;
+            self.base = 0;
+            self.counter_at_base = counter;
+        }
+        self.base + counter.saturating_sub(self.counter_at_base)
+    }
+}
+
+/// What `systemctl status` shows: "following 75 logs, 3 behind, 12 findings today".
+fn systemd_status(up: usize, total: usize, behind: usize, today: u64) -> String {
+    let following = if up == total {
+        format!("following {}", crate::count(total, "log"))
+    } else {
+        format!("following {up} of {}", crate::count(total, "log"))
+    };
+    format!(
+        "STATUS={following}, {behind} behind, {} today",
+        crate::count(today, "finding")
+    )
+}
+
+/// A log this many entries behind its tree head counts as behind (a tile's worth is normal).
+const BEHIND_ENTRIES: i64 = 1024;
+
+async fn status_line(
+    metrics: Metrics,
+    every: Duration,
+    mut today: Today,
+    cancel: CancellationToken,
+) {
     let mut last_decoded = 0u64;
     let mut last_at = Instant::now();
     let mut tick = tokio::time::interval(every);
@@ -615,6 +754,16 @@ async fn status_line(metrics: Metrics, every: Duration, cancel: CancellationToke
         let rate = (decoded.saturating_sub(last_decoded)) as f64 / elapsed;
         last_decoded = decoded;
         last_at = Instant::now();
+        let lagging = logs
+            .iter()
+            .filter(|(_, m)| m.lag_entries.get() >= BEHIND_ENTRIES)
+            .count();
+        systemd::notify(&systemd_status(
+            up,
+            logs.len(),
+            lagging,
+            today.count(metrics.findings.get()),
+        ));
         info!(
             "Status: {up}/{} sources up, {rate:.0} entries/s, {decoded} entries, {errors} malformed, {} new findings{lag}{behind}.",
             logs.len(),

@@ -188,6 +188,27 @@ pub enum Output {
     Misp,
 }
 
+impl Output {
+    /// Every format `export --format` takes, in the order the docs list them.
+    pub const ALL: [Output; Format::ALL.len() + 2] = {
+        let mut all = [Output::Misp; Format::ALL.len() + 2];
+        let mut i = 0;
+        while i < Format::ALL.len() {
+            all[i] = Output::Document(Document::List(Format::ALL[i]));
+            i += 1;
+        }
+        all[i] = Output::Document(Document::Stix);
+        all
+    };
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Output::Document(d) => d.name(),
+            Output::Misp => "misp",
+        }
+    }
+}
+
 impl std::str::FromStr for Output {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -256,13 +256,24 @@ pub fn query(store: &Store, filter: &Filter) -> Result<Vec<Hit>, StoreError> {
 /// from now ("24h", "7d"). A time before 1970 is an error (nothing can have been seen then,
 /// and RFC 3339 output starts there). The message names the value, not the flag or parameter.
 pub fn parse_since(s: &str) -> Result<String, String> {
-    let t = if let Ok(t) = humantime::parse_rfc3339_weak(s) {
+    let s = s.trim();
+    let t = if let Ok(ts) = s.parse::<jiff::Timestamp>() {
+        // RFC 3339 with any offset (`2026-12-01T09:00:00+09:00`, `...Z`).
+        if ts < jiff::Timestamp::UNIX_EPOCH {
+            return Err(format!("'{s}' is before 1970"));
+        }
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(ts.as_second() as u64)
+    } else if let Ok(t) = humantime::parse_rfc3339_weak(s) {
+        // Without an offset: UTC.
         t
     } else if let Ok(t) = humantime::parse_rfc3339_weak(&format!("{s}T00:00:00Z")) {
         t
     } else {
-        let d = humantime::parse_duration(s)
-            .map_err(|_| format!("'{s}': expected RFC 3339, a date or a duration like 24h"))?;
+        let d = humantime::parse_duration(s).map_err(|_| {
+            format!(
+                "'{s}': expected RFC 3339 (2026-12-01T09:00:00+09:00), a date or a duration like 24h"
+            )
+        })?;
         std::time::SystemTime::now()
             .checked_sub(d)
             .filter(|t| *t >= std::time::UNIX_EPOCH)
@@ -388,6 +399,16 @@ mod tests {
             "2026-11-12T10:00:00Z"
         );
         assert_eq!(parse_since("1970-01-01").unwrap(), "1970-01-01T00:00:00Z");
+        // Issue 17: any offset, as a Tokyo analyst writes it.
+        assert_eq!(
+            parse_since("2026-12-01T09:00:00+09:00").unwrap(),
+            "2026-12-01T00:00:00Z"
+        );
+        assert_eq!(
+            parse_since("2026-11-30T19:00:00-05:00").unwrap(),
+            "2026-12-01T00:00:00Z"
+        );
+        assert!(parse_since("1970-01-01T08:00:00+09:00").is_err());
         assert!(parse_since("24h").unwrap().ends_with('Z'));
         assert!(
             parse_since("20000d").is_ok(),

@@ -23,6 +23,7 @@ pub mod enrich;
 pub mod export;
 pub mod finding;
 pub mod hits;
+pub mod logging;
 pub mod matcher;
 pub mod metrics;
 pub mod permute;

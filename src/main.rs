@@ -3,224 +3,23 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use clap::{Parser, Subcommand};
+use clap::Parser;
 
 use lookalike::access::Access;
 use lookalike::config::Config;
+use lookalike::config::discover;
 use lookalike::hits;
-use lookalike::matcher::score::DEFAULT_MIN_SCORE;
 use lookalike::scan::{self, Format};
-use lookalike::store::{DomainState, TriageStatus};
-use lookalike::{Domain, Matcher, Technique, app, permute, watchlist};
+use lookalike::{Domain, Matcher, Technique, app, logging, permute, watchlist};
 
-/// Catch brand-impersonation domains: homoglyphs, typos, combosquats, level-squats, TLD swaps.
-#[derive(Parser)]
-#[command(name = "lookalike", version, about, long_about = None)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// The service: follow every CT log, match, store, print new findings.
-    Run {
-        /// Service config (TOML). Without it: watchlists/ (or the bundled set), ./lookalike-data,
-        /// every public CT log.
-        #[arg(long, short = 'c')]
-        config: Option<PathBuf>,
-        /// Print each new finding as one JSON line on stdout.
-        #[arg(long)]
-        json: bool,
-        /// How often to print the status line on stderr (at least 1s).
-        #[arg(long, default_value = "30s", value_parser = status_interval)]
-        status_interval: Duration,
-    },
-    /// Explain how each domain matches the watched brands.
-    Check {
-        /// Watchlist file or folder of *.toml (repeatable); default watchlists/ or the bundled set.
-        #[arg(long, short = 'w')]
-        watchlist: Vec<PathBuf>,
-        /// One JSON finding per line instead of text.
-        #[arg(long)]
-        json: bool,
-        /// Also look each matching domain up now (DNS, mail readiness, RDAP, web probe), as
-        /// `[enrich]` in --config says (default: the system resolver, the bundled bootstrap).
-        #[arg(long)]
-        enrich: bool,
-        /// Service config whose `[enrich]` section --enrich follows.
-        #[arg(long, short = 'c', requires = "enrich")]
-        config: Option<PathBuf>,
-        /// Domain names to check.
-        #[arg(required = true)]
-        domains: Vec<String>,
-    },
-    /// Match every name in files (or stdin) and print the findings.
-    Scan {
-        #[arg(long, short = 'w')]
-        watchlist: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value = "text")]
-        format: Format,
-        /// Print only findings with at least this score (0-100).
-        #[arg(long, default_value_t = DEFAULT_MIN_SCORE, value_parser = clap::value_parser!(u8).range(0..=100))]
-        min_score: u8,
-        /// Worker threads (default: one per core).
-        #[arg(long, default_value_t = 0)]
-        threads: usize,
-        /// List every unreadable line with its file and line number.
-        #[arg(long, short = 'v')]
-        verbose: bool,
-        /// Files with one name per line; `-` or nothing reads stdin.
-        files: Vec<String>,
-    },
-    /// Print lookalike candidates of a brand or domain, to pre-register or pre-block.
-    Permute {
-        #[arg(long, short = 'w')]
-        watchlist: Vec<PathBuf>,
-        /// Only these techniques (repeatable).
-        #[arg(long)]
-        technique: Vec<Technique>,
-        /// A brand name from the watchlist, or a domain.
-        target: String,
-    },
-    /// List findings from the store.
-    Hits {
-        #[arg(long, short = 'c')]
-        config: Option<PathBuf>,
-        #[arg(long)]
-        brand: Option<String>,
-        /// RFC 3339 time or date, or a duration back from now (24h, 7d); not before 1970.
-        #[arg(long, value_parser = hits::parse_since)]
-        since: Option<String>,
-        #[arg(long)]
-        status: Option<TriageStatus>,
-        #[arg(long, value_parser = clap::value_parser!(u8).range(0..=100))]
-        min_score: Option<u8>,
-        #[arg(long)]
-        technique: Option<Technique>,
-        /// Enrichment state: unregistered, registered, parked, live or mail-ready.
-        #[arg(long)]
-        state: Option<DomainState>,
-        /// Only domains that can receive and send mail.
-        #[arg(long)]
-        mail_ready: bool,
-        /// At most this many (newest first).
-        #[arg(long, default_value_t = 100, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
-        limit: usize,
-        /// One JSON object per line (finding schema + first_seen, sources, status, triage).
-        #[arg(long)]
-        json: bool,
-    },
-    /// Record a decision about a finding: confirmed, false_positive, ignored, taken_down, new.
-    Triage {
-        #[arg(long, short = 'c')]
-        config: Option<PathBuf>,
-        /// The registrable domain (as `hits` shows it; Unicode or A-label).
-        domain: String,
-        #[arg(long)]
-        status: TriageStatus,
-        /// Only this brand's finding (default: every brand the domain matched).
-        #[arg(long)]
-        brand: Option<String>,
-        /// Why (at most 4096 bytes).
-        #[arg(long, value_parser = triage_note)]
-        note: Option<String>,
-    },
-    /// Write a blocklist for mail and DNS filters, a STIX bundle or a MISP feed from the findings.
-    Export {
-        #[arg(long, short = 'c')]
-        config: Option<PathBuf>,
-        /// rpz, hosts, plain, adguard, unbound, dnsmasq, postfix, rspamd, csv, json, stix or misp.
-        #[arg(long)]
-        format: lookalike::export::Output,
-        /// Write to this file (atomically) instead of stdout; for misp, the feed's folder.
-        #[arg(long, short = 'o')]
-        output: Option<PathBuf>,
-    },
-    /// Alert deliveries waiting or dead in the outbox.
-    Outbox {
-        #[arg(long, short = 'c', global = true)]
-        config: Option<PathBuf>,
-        #[command(subcommand)]
-        command: OutboxCommand,
-    },
-    /// Watchlist files.
-    Watchlist {
-        #[command(subcommand)]
-        command: WatchlistCommand,
-    },
-    /// The service config.
-    Config {
-        #[command(subcommand)]
-        command: ConfigCommand,
-    },
-}
-
-#[derive(Subcommand)]
-enum OutboxCommand {
-    /// Every delivery: route, state, attempts, last error.
-    List {
-        #[arg(long)]
-        json: bool,
-    },
-    /// Put dead deliveries (all, or one by id) back in line; `run` sends them (stop it first:
-    /// this needs the store).
-    Retry { id: Option<u64> },
-    /// Remove deliveries: one by id, or every dead one.
-    Drop { id: Option<u64> },
-}
-
-#[derive(Subcommand)]
-enum ConfigCommand {
-    /// Check a config file and the watchlists it names; print what `run` would do.
-    Check { file: PathBuf },
-}
-
-#[derive(Subcommand)]
-enum WatchlistCommand {
-    /// Check watchlist files and folders; print the brands they define.
-    Validate {
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-    },
-}
-
-/// A duration like `30s` or `1m`, longer than zero.
-fn positive_duration(text: &str) -> Result<Duration, String> {
-    match humantime::parse_duration(text) {
-        Ok(d) if d.is_zero() => Err("must be longer than zero".into()),
-        Ok(d) => Ok(d),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-/// `--status-interval`: a status line more often than every second only floods the log.
-fn status_interval(text: &str) -> Result<Duration, String> {
-    let d = positive_duration(text)?;
-    if d < Duration::from_secs(1) {
-        return Err(format!("{text} is under the minimum of 1s"));
-    }
-    Ok(d)
-}
-
-/// `triage --note`: the store keeps notes up to [`lookalike::store::MAX_NOTE_BYTES`], the
-/// API's limit too.
-fn triage_note(text: &str) -> Result<String, String> {
-    if text.len() > lookalike::store::MAX_NOTE_BYTES {
-        return Err(format!(
-            "{} bytes is over the limit of {} bytes",
-            text.len(),
-            lookalike::store::MAX_NOTE_BYTES
-        ));
-    }
-    Ok(text.to_owned())
-}
+mod cli;
+use cli::{Cli, Command, ConfigCommand, OutboxCommand, WatchlistCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -251,24 +50,6 @@ fn hit_names(h: &serde_json::Value) -> String {
     s
 }
 
-/// `LOOKALIKE_LOG`: a bare `debug` or `trace` is lookalike's own, other crates stay at `info`
-/// (sled and hyper at `debug` drown the service's lines); `warn`, `error`, `off` and a full filter
-/// (`info,lookalike::sources=trace`) is taken as written; unset or invalid means `info`.
-fn log_filter(env: Option<&str>) -> tracing_subscriber::EnvFilter {
-    use tracing_subscriber::EnvFilter;
-    let Some(v) = env.map(str::trim).filter(|v| !v.is_empty()) else {
-        return EnvFilter::new("info");
-    };
-    let spec = match v.parse::<tracing::Level>() {
-        Ok(level) if level > tracing::Level::INFO => format!("info,lookalike={v}"),
-        _ => v.to_owned(),
-    };
-    EnvFilter::try_new(&spec).unwrap_or_else(|e| {
-        eprintln!("lookalike: LOOKALIKE_LOG={v}: {e}; using info");
-        EnvFilter::new("info")
-    })
-}
-
 /// Whether `brand` names a brand of the config's watchlists (any case); else the names of
 /// those it has, for the message.
 fn known_brand(config: &Config, brand: &str) -> Result<Result<(), String>> {
@@ -283,22 +64,46 @@ fn known_brand(config: &Config, brand: &str) -> Result<Result<(), String>> {
     Ok(Err(names.join(", ")))
 }
 
-/// The config a command names, or the default one.
-fn load_config(config: Option<&std::path::Path>) -> Result<Config> {
-    Ok(match config {
-        Some(c) => Config::load_for_store(c)?,
+/// The config a command uses (`--config`, else `$LOOKALIKE_CONFIG`, else the system file
+/// when present, else the defaults), read without the routes' secrets; an API token that
+/// cannot be read only matters if the store is held by a running service.
+fn load_config(config: Option<&Path>) -> Result<Config> {
+    Ok(match discover::discover(config) {
+        Some((path, origin)) => Config::load_for_store(&path)
+            .with_context(|| format!("reading the config ({})", origin.describe()))?,
         None => Config::default(),
     })
 }
 
-fn run_service(config: Option<PathBuf>, json: bool, status_every: Duration) -> Result<ExitCode> {
-    tracing_subscriber::fmt()
-        .with_env_filter(log_filter(std::env::var("LOOKALIKE_LOG").ok().as_deref()))
-        .with_writer(io::stderr)
-        .with_ansi(io::stderr().is_terminal())
-        .init();
-    let config = match &config {
-        Some(path) => Config::load(path)?,
+/// The watchlists `check`, `scan` and `permute` use: `--watchlist`, else the found config's,
+/// else `./watchlists/` or the bundled set.
+fn watchlists(flag: Vec<PathBuf>, config: Option<&Path>) -> Result<Vec<PathBuf>> {
+    if !flag.is_empty() {
+        return Ok(flag);
+    }
+    Ok(load_config(config)?.watchlists)
+}
+
+fn run_service(
+    config: Option<PathBuf>,
+    json: bool,
+    status_every: Duration,
+    log_format: logging::LogFormat,
+) -> Result<ExitCode> {
+    logging::init(log_format);
+    let found = discover::discover(config.as_deref());
+    let config_path = match &found {
+        Some((path, origin)) => {
+            tracing::info!(config = %path.display(), from = origin.describe(), "Config read.");
+            Some(path.clone())
+        }
+        None => {
+            tracing::info!("No config file: the built-in defaults.");
+            None
+        }
+    };
+    let config = match &found {
+        Some((path, _)) => Config::load(path)?,
         None => Config::default(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -308,6 +113,7 @@ fn run_service(config: Option<PathBuf>, json: bool, status_every: Duration) -> R
     runtime.block_on(app::run(
         app::RunOptions {
             config,
+            config_path,
             json,
             status_every,
         },
@@ -361,7 +167,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             config,
             json,
             status_interval,
-        } => run_service(config, json, status_interval),
+            log_format,
+        } => run_service(config, json, status_interval, log_format),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "lookalike", &mut io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Manpages { dir } => {
+            for page in cli::write_man_pages(&dir)? {
+                println!("{}", page.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Hits {
             config,
             brand,
@@ -565,6 +383,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Config {
             command: ConfigCommand::Check { file },
         } => {
+            let (file, _) = discover::discover(file.as_deref()).context(
+                "no config file to check: name one, set LOOKALIKE_CONFIG, or install /etc/lookalike/lookalike.toml",
+            )?;
             let config = Config::load(&file)?;
             let brands = watchlist::load_some(&config.watchlists)
                 .with_context(|| format!("loading the watchlists {} names", file.display()))?;
@@ -581,27 +402,45 @@ fn run(cli: Cli) -> Result<ExitCode> {
             config,
             domains,
         } => {
+            let found = load_config(config.as_deref())?;
             let lookups = if enrich {
-                let config = load_config(config.as_deref())?;
-                Some(enrich_lookups(&config)?)
+                Some(enrich_lookups(&found)?)
             } else {
                 None
+            };
+            let watchlist = if watchlist.is_empty() {
+                found.watchlists
+            } else {
+                watchlist
             };
             check(&watchlist, json, lookups.as_ref(), &domains)
         }
         Command::Scan {
             watchlist,
+            config,
             format,
             min_score,
             threads,
             verbose,
             files,
-        } => scan_files(&watchlist, format, min_score, threads, verbose, &files),
+        } => scan_files(
+            &watchlists(watchlist, config.as_deref())?,
+            format,
+            min_score,
+            threads,
+            verbose,
+            &files,
+        ),
         Command::Permute {
             watchlist,
+            config,
             technique,
             target,
-        } => permute_cmd(&watchlist, &technique, &target),
+        } => permute_cmd(
+            &watchlists(watchlist, config.as_deref())?,
+            &technique,
+            &target,
+        ),
         Command::Watchlist {
             command: WatchlistCommand::Validate { paths },
         } => {
@@ -645,9 +484,10 @@ fn check(
     domains: &[String],
 ) -> Result<ExitCode> {
     let (_, matcher) = load_matcher(paths)?;
+    let domains = with_stdin(domains)?;
     let mut out = io::stdout().lock();
     let mut bad = false;
-    for raw in domains {
+    for raw in &domains {
         let d = match Domain::parse(raw) {
             Ok(d) => d,
             Err(e) => {
@@ -733,6 +573,26 @@ fn check(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `domains` with each `-` replaced by the names on stdin: one per line, as `scan` reads them
+/// (blank lines and `#` comments skipped; `permute`'s `technique<TAB>name` and CSV lines give
+/// their domain field).
+fn with_stdin(domains: &[String]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for d in domains {
+        if d != "-" {
+            out.push(d.clone());
+            continue;
+        }
+        for (i, line) in io::stdin().lock().lines().enumerate() {
+            let line = line.context("reading names from stdin")?;
+            if let Err(why) = scan::names_in_line(&line, &mut out) {
+                eprintln!("lookalike: <stdin>:{}: {why}", i + 1);
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn scan_files(
@@ -883,25 +743,5 @@ fn permute_cmd(paths: &[PathBuf], techniques: &[Technique], target: &str) -> Res
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
         // A full disk is: the list is incomplete.
         Err(e) => bail!("writing the candidates: {e}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::log_filter;
-
-    #[test]
-    fn a_bare_verbose_level_is_lookalikes_own() {
-        assert_eq!(
-            log_filter(Some("debug")).to_string(),
-            "lookalike=debug,info"
-        );
-        assert_eq!(log_filter(Some("warn")).to_string(), "warn");
-        assert_eq!(
-            log_filter(Some("info,sled=debug")).to_string(),
-            "sled=debug,info"
-        );
-        assert_eq!(log_filter(None).to_string(), "info");
-        assert_eq!(log_filter(Some("no=such=filter")).to_string(), "info");
     }
 }

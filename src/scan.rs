@@ -439,9 +439,11 @@ pub fn names_in_line(line: &str, out: &mut Vec<String>) -> Result<(), String> {
         }
         return Ok(());
     }
-    if line.contains(',') {
+    // A CSV line, or `lookalike permute`'s `technique<TAB>name`: the first field that is a
+    // domain name.
+    if let Some(sep) = [',', '\t'].into_iter().find(|&c| line.contains(c)) {
         let field = line
-            .split(',')
+            .split(sep)
             .map(|f| f.trim().trim_matches('"'))
             .find(|f| f.contains('.') && Domain::parse(f).is_ok());
         return match field {
@@ -449,7 +451,8 @@ pub fn names_in_line(line: &str, out: &mut Vec<String>) -> Result<(), String> {
                 out.push(f.to_string());
                 Ok(())
             }
-            None => Err("CSV line without a domain name field".into()),
+            None if sep == ',' => Err("CSV line without a domain name field".into()),
+            None => Err("tab-separated line without a domain name field".into()),
         };
     }
     out.push(line.to_string());
@@ -565,6 +568,8 @@ mod tests {
         assert_eq!(names("  # comment").unwrap(), Vec::<String>::new());
         assert_eq!(names("").unwrap(), Vec::<String>::new());
         assert_eq!(names("1,google.com").unwrap(), ["google.com"]);
+        // `lookalike permute` output pipes into `scan`.
+        assert_eq!(names("homoglyph\tpaypa1.com").unwrap(), ["paypa1.com"]);
         assert_eq!(
             names(r#"{"message_type":"certificate_update","data":{"leaf_cert":{"all_domains":["a.com","*.b.com"]}}}"#).unwrap(),
             ["a.com", "*.b.com"]

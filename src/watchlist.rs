@@ -650,10 +650,32 @@ fn normalize_term(raw: &str) -> Result<String, &'static str> {
     if !t.chars().all(|c| c.is_alphanumeric() || c == '-') {
         return Err("must be letters, digits and '-' (one label, no dots)");
     }
-    if t.chars().count() < 3 {
-        return Err("is shorter than 3 characters: it would match too much");
+    // Three characters for Latin and other alphabets; two for Chinese, Japanese and Korean,
+    // where two characters are a word (楽天, 三井).
+    let min = if t.chars().any(is_cjk) { 2 } else { 3 };
+    if t.chars().count() < min {
+        return Err(if min == 2 {
+            "is shorter than 2 characters: it would match too much"
+        } else {
+            "is shorter than 3 characters: it would match too much"
+        });
     }
     Ok(t)
+}
+
+/// Han ideographs, kana and Hangul: scripts in which one character carries a syllable or a
+/// word, so a two-character term is as specific as a longer Latin one.
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x309f     // Hiragana
+        | 0x30a0..=0x30ff   // Katakana
+        | 0x31f0..=0x31ff   // Katakana phonetic extensions
+        | 0x3400..=0x4dbf   // CJK extension A
+        | 0x4e00..=0x9fff   // CJK unified ideographs
+        | 0xac00..=0xd7a3   // Hangul syllables
+        | 0xf900..=0xfaff   // CJK compatibility ideographs
+        | 0x20000..=0x3134f // CJK extensions B to G
+    )
 }
 
 /// 1-based line number of a byte offset.
@@ -717,6 +739,31 @@ mod tests {
         )
         .unwrap();
         assert_eq!(brands[0].0.terms, ["hpe"]);
+    }
+
+    #[test]
+    fn cjk_terms_of_two_characters_are_accepted_latin_ones_are_not() {
+        let brands = parse_file(
+            "w.toml",
+            "[[brand]]\nname = \"Rakuten\"\ndomains = [\"rakuten.co.jp\"]\nterms = [\"rakuten\", \"楽天\", \"ゆうちょ\"]\n",
+        )
+        .unwrap();
+        assert_eq!(brands[0].0.terms, ["rakuten", "楽天", "ゆうちょ"]);
+        assert!(
+            err("[[brand]]\nname = \"X\"\ndomains = [\"xyz.com\"]\nterms = [\"楽\"]\n")
+                .contains("'楽' is shorter than 2 characters")
+        );
+        assert!(
+            err("[[brand]]\nname = \"X\"\ndomains = [\"xyz.com\"]\nterms = [\"ab\"]\n")
+                .contains("'ab' is shorter than 3 characters")
+        );
+        // A domain's label gives a two-character CJK term too.
+        let brands = parse_file(
+            "w.toml",
+            "[[brand]]\nname = \"R\"\ndomains = [\"楽天.jp\"]\n",
+        )
+        .unwrap();
+        assert_eq!(brands[0].0.terms, ["楽天"]);
     }
 
     #[test]

@@ -35,6 +35,7 @@ fn route(security: SmtpSecurity, port: u16) -> EmailRoute {
         ca_file: None,
         defang: true,
         timeout: Duration::from_secs(10),
+        locale: Default::default(),
     }
 }
 
@@ -439,4 +440,84 @@ async fn silent_server_times_out_as_transient() {
     assert!(matches!(err, DeliveryError::Transient(_)), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(5));
     drop(hold.join());
+}
+
+/// Issue 17: a route set to `language = "ja"`, with `[alerts] timezone = "Asia/Tokyo"`, sends
+/// its alert in Japanese with the times in JST, through the SMTP server.
+#[tokio::test]
+async fn a_japanese_route_mails_in_japanese_with_jst_times() {
+    let Some(server) = SmtpServer::start(Options {
+        mode: Mode::Plain,
+        pki: None,
+        user: None,
+        reject: vec![],
+    }) else {
+        return;
+    };
+    let config = format!(
+        r#"
+[alerts]
+timezone = "Asia/Tokyo"
+
+[[route]]
+name = "soc-mail"
+type = "email"
+smtp = "smtp://127.0.0.1:{}"
+from = "lookalike <alerts@example.org>"
+to = ["soc@example.jp"]
+language = "ja"
+"#,
+        server.port
+    );
+    let config = lookalike::config::Config::parse("c.toml", &config, Path::new("")).unwrap();
+    let lookalike::sinks::RouteKind::Email(route) = &config.routes[0].kind else {
+        panic!("an e-mail route");
+    };
+    let a = alert(
+        "Rakuten",
+        "login.rakuten-kakunin.com",
+        "rakuten-kakunin.com",
+        80,
+    );
+
+    deliver(route, std::slice::from_ref(&a))
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", server.log()));
+
+    let msgs = server.messages();
+    assert_eq!(msgs.len(), 1);
+    let m = &msgs[0];
+    assert_eq!(
+        m.subject,
+        "[lookalike] Rakuten の類似ドメイン: 似た文字 (homoglyph), 語の組み合わせ (combosquat) — login[.]rakuten-kakunin[.]com（スコア 80）"
+    );
+    let text = &m.text;
+    for needle in [
+        "Rakuten: 類似ドメイン login[.]rakuten-kakunin[.]com",
+        "登録ドメイン rakuten-kakunin[.]com",
+        "スコア       80 / 100",
+        "通知理由     新規検出",
+        // 06:41:07 UTC is 15:41:07 in Tokyo.
+        "初回観測     2026年11月28日 15:41:07 JST",
+        "最終観測     2026年11月28日 16:02:11 JST（観測 2 回）",
+        "検出の理由",
+        "観測元（新しい順）",
+        "- 2026年11月28日 16:02:11 JST  ct: log Cloudflare 'Nimbus2026' Log, index 99",
+        "発行者   Let's Encrypt",
+        "トリアージ",
+        "lookalike triage rakuten-kakunin.com --brand 'Rakuten'",
+        "lookalike が送信（ルート 'soc-mail'",
+    ] {
+        assert!(text.contains(needle), "text part lacks {needle:?}:\n{text}");
+    }
+    assert!(!text.contains("06:41:07"), "no UTC time is shown: {text}");
+    let html = &m.html;
+    assert!(html.contains("<th style=\"text-align:left;vertical-align:top;padding:2px 16px 2px 0\">初回観測</th><td style=\"padding:2px 0\">2026年11月28日 15:41:07 JST</td>"), "{html}");
+    assert!(html.contains(">検出の理由</h3>"), "{html}");
+    // Declared as UTF-8, so mail clients show the kanji.
+    assert!(
+        m.raw.to_ascii_lowercase().contains("charset=utf-8"),
+        "{}",
+        m.raw
+    );
 }

@@ -119,3 +119,74 @@ async fn a_valid_watchlist_change_applies_and_an_invalid_one_is_refused() {
     let (_, service) = service.terminate().await;
     assert!(service.stderr().contains("Watchlists reloaded."));
 }
+
+/// Issue 17: SIGHUP reads the config file again: a route added there starts alerting, `[alerts]`
+/// settings change, and a config that does not load leaves the running routes in force.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_routes_and_alert_settings_and_keeps_them_on_error() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let log = FakeLog::start(FakeLogOptions::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let alerts = dir.path().join("alerts.jsonl");
+    let config = dir.path().join("config.toml");
+    let base = format!(
+        "[store]\npath = \"store\"\n[enrich]\nenabled = false\n[api]\nlisten = \"\"\n\
+         [[source]]\ntype = \"ct\"\nlists = \"none\"\nstart = \"index:0\"\npoll = \"200ms\"\n\
+         [[source.log]]\nname = \"fake\"\nurl = \"{}\"\n",
+        log.rfc6962_url()
+    );
+    std::fs::write(&config, &base).unwrap();
+    let service = service::Service::start(&config);
+    log.append(vec![cert("paypa1-login.com")]);
+    service
+        .wait_for("the first finding", |f| f.len() == 1)
+        .await;
+    assert!(!alerts.exists(), "no route yet");
+
+    // A route and a higher alert threshold, applied by SIGHUP.
+    let route = format!(
+        "[alerts]\nmin_score = 75\ntimezone = \"Asia/Tokyo\"\n\
+         [[route]]\nname = \"script\"\ntype = \"command\"\nargv = [\"sh\", \"-c\", \"cat >> '{}'; echo >> '{}'\"]\n",
+        alerts.display(),
+        alerts.display()
+    );
+    std::fs::write(&config, format!("{base}{route}")).unwrap();
+    let hup = || {
+        std::process::Command::new("kill")
+            .args(["-HUP", &service.pid().to_string()])
+            .status()
+            .unwrap()
+    };
+    hup();
+    eventually("the config reload", async || {
+        service.stderr().contains("Config reloaded")
+    })
+    .await;
+    // 70 is under the new threshold (stored, not alerted); 80 alerts through the new route.
+    log.append(vec![cert("paypal-login.com"), cert("paypa1-secure.com")]);
+    service
+        .wait_for("the finding at 80", |f| {
+            f.iter().any(|f| f["registrable"] == "paypa1-secure.com")
+        })
+        .await;
+    eventually("the alert through the new route", async || {
+        std::fs::read_to_string(&alerts).is_ok_and(|s| s.contains("paypa1-secure.com"))
+    })
+    .await;
+    let sent = std::fs::read_to_string(&alerts).unwrap();
+    assert!(!sent.contains("paypal-login.com"), "{sent}");
+
+    // A config that does not load: reported, and the route stays.
+    std::fs::write(&config, format!("{base}{route}[alerts]\nbogus = 1\n")).unwrap();
+    hup();
+    eventually("the reload error", async || {
+        service.stderr().contains("Config reload failed")
+    })
+    .await;
+    log.append(vec![cert("paypa1-billing.com")]);
+    eventually("an alert through the route kept", async || {
+        std::fs::read_to_string(&alerts).is_ok_and(|s| s.contains("paypa1-billing.com"))
+    })
+    .await;
+    service.terminate().await;
+}

@@ -224,6 +224,7 @@ fn chat_route(url: &str) -> ChatRoute {
     ChatRoute {
         url: Secret(url.into()),
         timeout: Duration::from_secs(5),
+        locale: Default::default(),
     }
 }
 
@@ -926,4 +927,57 @@ mod programs {
             .unwrap_err();
         assert!(matches!(err, DeliveryError::Permanent(_)), "{err:?}");
     }
+}
+
+/// Issue 17: a route set to `language = "ja"` writes its Slack and Teams messages in Japanese,
+/// with times in `[alerts] timezone`; the values from the certificate stay escaped.
+#[test]
+fn slack_and_teams_speak_japanese_with_jst_times() {
+    use lookalike::sinks::locale::{Language, Locale, timezone};
+    let ja = Locale {
+        language: Language::Ja,
+        timezone: timezone("Asia/Tokyo").unwrap(),
+        timezone_name: "Asia/Tokyo".into(),
+    };
+    let a = alert("d-ja", hostile_record());
+    let slack = webhook::slack_payload_in(&a, &ja);
+    assert_eq!(
+        slack["blocks"][0]["text"]["text"],
+        "PayPal の類似ドメイン: login[.]paypa1[.]com"
+    );
+    let fields = slack["blocks"][1]["fields"].to_string();
+    for needle in [
+        "*ブランド*",
+        "*スコア*\\n80 (新規)",
+        "*手口*\\n`似た文字 (homoglyph), 語の組み合わせ (combosquat)`",
+        "*初回観測*\\n`2026年11月28日 15:41:07 JST`",
+        "2 回、最終 2026年11月28日 16:00:00 JST",
+    ] {
+        assert!(fields.contains(needle), "{needle}: {fields}");
+    }
+    assert!(
+        slack["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("PayPal の類似ドメイン: login[.]paypa1[.]com、スコア 80")
+    );
+    assert!(!slack.to_string().contains("<@U123>"), "still escaped");
+
+    let teams = webhook::teams_payload_in(&a, &ja);
+    let body = &teams["attachments"][0]["content"]["body"];
+    assert_eq!(body[0]["text"], "PayPal の類似ドメイン");
+    let facts = body[2]["facts"].to_string();
+    assert!(
+        facts.contains("\"title\":\"初回観測\",\"value\":\"2026年11月28日 15:41:07 JST\""),
+        "{facts}"
+    );
+    assert!(facts.contains("\"title\":\"配信 ID\""), "{facts}");
+    assert!(teams.to_string().contains("検出の理由"));
+
+    // The English default is unchanged: UTC times as stored.
+    let en = webhook::slack_payload(&a).to_string();
+    assert!(
+        en.contains("2026-11-28T06:41:07Z") && en.contains("*First seen*"),
+        "{en}"
+    );
 }

@@ -98,6 +98,9 @@ impl Config {
             crate::count(a.max_attempts as usize, "attempt"),
             a.concurrency
         ));
+        if a.timezone_name != "UTC" {
+            line(format!("alert times: {}", a.timezone_name));
+        }
         if self.routes.is_empty() {
             line("routes: none (findings are stored and printed, not sent)".to_owned());
         }
@@ -201,7 +204,16 @@ impl Config {
             } else {
                 format!("; only {}", only.join(", "))
             };
-            line(format!("route {}: {what}{only}", r.name));
+            let locale = match &r.kind {
+                RouteKind::Email(e) => Some(&e.locale),
+                RouteKind::Slack(c) | RouteKind::Teams(c) => Some(&c.locale),
+                _ => None,
+            };
+            let language = match locale.map(|l| l.language) {
+                Some(crate::sinks::locale::Language::Ja) => ", in Japanese",
+                _ => "",
+            };
+            line(format!("route {}: {what}{language}{only}", r.name));
         }
         match self.api.listen {
             Some(addr) => line(format!(

@@ -21,6 +21,7 @@ use crate::sources::ct::monitor::Start;
 use crate::watchlist::line_of;
 
 mod describe;
+pub mod discover;
 mod enrich;
 mod routes;
 mod sources;
@@ -84,6 +85,9 @@ pub struct ApiConfig {
     /// Whether the config named `listen`: then a taken port stops the start; the default
     /// address only warns (a fresh `lookalike run` must not fail because 8080 is taken).
     pub explicit: bool,
+    /// Why the token could not be read, for the CLI's store commands: they work on the store
+    /// itself without it, and need it only to reach a running service's API.
+    pub token_error: Option<String>,
     /// Connections, requests in flight and timeouts.
     pub limits: crate::api::Limits,
 }
@@ -94,6 +98,7 @@ impl Default for ApiConfig {
             listen: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 8080))),
             token: None,
             explicit: false,
+            token_error: None,
             limits: crate::api::Limits::default(),
         }
     }
@@ -344,8 +349,10 @@ impl Config {
     }
 
     /// Reads a config for a command that only reads the store (`hits`, `triage`, `export`,
-    /// `outbox`): alert routes' secrets are not needed there and are not read, so these
-    /// commands work for someone without the service's environment. The API token is read.
+    /// `outbox`) or only its watchlists (`check`, `scan`, `permute`): alert routes' secrets
+    /// are not read, so these commands work for someone without the service's environment. The
+    /// API token is read when it can be; when it cannot, `api.token_error` says why (it is
+    /// needed only to reach a running service's API).
     pub fn load_for_store(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
             file: path.display().to_string(),
@@ -517,16 +524,21 @@ impl Config {
             if let Some(t) = &api.request_timeout {
                 limits.request_timeout = duration(t, "request_timeout", &invalid)?;
             }
-            config.api.token = routes::secret(
+            match routes::secret(
                 api.token_env.as_ref(),
                 api.token_file.as_ref(),
                 base,
                 "API token",
                 &invalid,
-            )?;
+            ) {
+                Ok(token) => config.api.token = token,
+                Err(e) if !route_secrets => config.api.token_error = Some(e.to_string()),
+                Err(e) => return Err(e),
+            }
             if let Some(addr) = config.api.listen
                 && !addr.ip().is_loopback()
                 && config.api.token.is_none()
+                && config.api.token_error.is_none()
             {
                 return Err(invalid(
                     span,
@@ -575,7 +587,8 @@ impl Config {
         if let Some(e) = raw.enrich {
             config.enrich = enrich::enrich(e, base, &invalid)?;
         }
-        config.routes = routes::routes(raw.route, base, route_secrets, &invalid)?;
+        let zone = routes::timezone(raw.alerts.as_ref(), &invalid)?;
+        config.routes = routes::routes(raw.route, base, route_secrets, &zone, &invalid)?;
         config.alerts = routes::alerts(raw.alerts, &config.routes, &invalid)?;
         if let Some(m) = store_min_score {
             let floor = *m.get_ref();

@@ -13,6 +13,7 @@ use toml::Spanned;
 use super::{ConfigError, duration};
 use crate::finding::Technique;
 use crate::matcher::score::DEFAULT_MIN_SCORE;
+use crate::sinks::locale::{Language, Locale};
 use crate::sinks::{
     BodyFormat, ChatRoute, CommandRoute, EmailRoute, NatsRoute, Route, RouteFilter, RouteKind,
     Secret, Signing, SmtpSecurity, SplunkRoute, SyslogRoute, SyslogTransport, WebhookRoute,
@@ -32,6 +33,9 @@ pub struct Alerts {
     pub max_attempts: u32,
     /// Deliveries in flight per route.
     pub concurrency: usize,
+    /// `timezone`: the IANA zone times in alert text are shown in (mail, Slack, Teams).
+    pub timezone: jiff::tz::TimeZone,
+    pub timezone_name: String,
 }
 
 impl Default for Alerts {
@@ -43,6 +47,8 @@ impl Default for Alerts {
             retry_max: Duration::from_secs(3600),
             max_attempts: 12,
             concurrency: 4,
+            timezone: jiff::tz::TimeZone::UTC,
+            timezone_name: "UTC".into(),
         }
     }
 }
@@ -56,6 +62,7 @@ pub(super) struct RawAlerts {
     retry_max: Option<Spanned<String>>,
     max_attempts: Option<Spanned<u32>>,
     concurrency: Option<Spanned<usize>>,
+    timezone: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -70,6 +77,8 @@ pub(super) struct RawRoute {
     #[serde(default)]
     techniques: Vec<Spanned<String>>,
     timeout: Option<Spanned<String>>,
+    /// `"en"` | `"ja"`: the language of the route's alert text (mail, Slack, Teams).
+    language: Option<Spanned<String>>,
     // email
     smtp: Option<Spanned<String>>,
     username: Option<String>,
@@ -179,10 +188,26 @@ fn resolve(base: &Path, p: &str) -> PathBuf {
     }
 }
 
+/// `[alerts] timezone`, read before the routes, whose text it sets: (zone, name).
+pub(super) fn timezone(
+    raw: Option<&Spanned<RawAlerts>>,
+    invalid: Invalid,
+) -> Result<(jiff::tz::TimeZone, String), ConfigError> {
+    match raw.and_then(|a| a.get_ref().timezone.as_ref()) {
+        None => Ok((jiff::tz::TimeZone::UTC, "UTC".into())),
+        Some(name) => {
+            let zone = crate::sinks::locale::timezone(name.get_ref())
+                .map_err(|e| invalid(name.span(), format!("[alerts] `timezone`: {e}")))?;
+            Ok((zone, name.get_ref().trim().to_owned()))
+        }
+    }
+}
+
 pub(super) fn routes(
     raw: Vec<Spanned<RawRoute>>,
     base: &Path,
     read_secrets: bool,
+    zone: &(jiff::tz::TimeZone, String),
     invalid: Invalid,
 ) -> Result<Vec<Route>, ConfigError> {
     let secret = |env: Option<&Spanned<String>>,
@@ -224,6 +249,23 @@ pub(super) fn routes(
             techniques,
         };
         let kind = r.kind.get_ref().as_str();
+        let language = match &r.language {
+            None => Language::En,
+            Some(l) => Language::parse(l.get_ref()).ok_or_else(|| {
+                invalid(
+                    l.span(),
+                    format!(
+                        "route \"{name}\": language = \"{}\": expected \"en\" or \"ja\"",
+                        l.get_ref()
+                    ),
+                )
+            })?,
+        };
+        let locale = Locale {
+            language,
+            timezone: zone.0.clone(),
+            timezone_name: zone.1.clone(),
+        };
         let timeout = match &r.timeout {
             Some(t) => duration(t, "timeout", invalid)?,
             None if kind == "email" => Duration::from_secs(30),
@@ -300,6 +342,7 @@ pub(super) fn routes(
                     ca_file: r.ca_file.as_deref().map(|p| resolve(base, p)),
                     defang: r.defang.unwrap_or(true),
                     timeout,
+                    locale,
                 })
             }
             "webhook" => {
@@ -483,6 +526,7 @@ pub(super) fn routes(
                 let chat = ChatRoute {
                     url: Secret(http_url("url", url)?),
                     timeout,
+                    locale,
                 };
                 if kind == "slack" {
                     RouteKind::Slack(chat)
@@ -593,6 +637,9 @@ pub(super) fn alerts(
     invalid: Invalid,
 ) -> Result<Alerts, ConfigError> {
     let mut alerts = Alerts::default();
+    let (timezone, timezone_name) = timezone(raw.as_ref(), invalid)?;
+    alerts.timezone = timezone;
+    alerts.timezone_name = timezone_name;
     let Some(raw) = raw else {
         return Ok(alerts);
     };

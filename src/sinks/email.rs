@@ -24,6 +24,7 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sha2::{Digest, Sha256};
 
+use super::locale::{Locale, fill};
 use super::{Alert, AlertReason, DeliveryError, EmailRoute, SmtpSecurity};
 use crate::store::Sighting;
 
@@ -78,26 +79,27 @@ pub async fn deliver(route: &EmailRoute, alerts: &[Alert]) -> Result<(), Deliver
 pub fn render(route: &EmailRoute, alerts: &[Alert]) -> Rendered {
     let out = Out {
         defang: route.defang,
+        locale: &route.locale,
     };
+    let w = route.locale.words();
     if let [alert] = alerts {
         let f = &alert.record.finding;
-        let techniques = techniques(alert);
-        let mut subject = format!("[lookalike] {}: ", subject_text(&f.brand));
-        if !techniques.is_empty() {
-            subject.push_str(&techniques);
-            subject.push(' ');
-        }
-        let _ = write!(
-            subject,
-            "— {} (score {}{})",
-            subject_text(&out.domain(&f.domain)),
-            f.score,
-            match alert.reason {
-                AlertReason::New => "",
-                AlertReason::Escalated => ", escalated",
-            }
-        );
-        let subject = finish_subject(&subject);
+        let template = match alert.reason {
+            AlertReason::New => w.subject,
+            AlertReason::Escalated => w.subject_escalated,
+        };
+        let subject = fill(
+            template,
+            &[
+                ("brand", &subject_text(&f.brand)),
+                ("techniques", &out.techniques(alert)),
+                ("domain", &subject_text(&out.domain(&f.domain))),
+                ("n", &f.score.to_string()),
+            ],
+        )
+        // No techniques: no gap before the dash.
+        .replace(":  —", ": —");
+        let subject = finish_subject(&format!("[lookalike] {subject}"));
 
         let mut text = String::new();
         let mut html = String::new();
@@ -128,21 +130,28 @@ pub fn render(route: &EmailRoute, alerts: &[Alert]) -> Rendered {
         .filter(|a| a.reason == AlertReason::Escalated)
         .count();
     let n = sorted.len();
-    let plural = if n == 1 { "" } else { "s" };
-    let headline = if escalated == 0 {
-        format!("{n} new lookalike domain{plural}")
-    } else {
-        format!(
-            "{n} lookalike domain{plural}: {} new, {escalated} escalated",
-            n - escalated
-        )
+    let headline = match (escalated, n) {
+        (0, 1) => w.digest_new_one.to_owned(),
+        (0, _) => fill(w.digest_new, &[("n", &n.to_string())]),
+        _ => fill(
+            w.digest_mixed,
+            &[
+                ("n", &n.to_string()),
+                ("new", &(n - escalated).to_string()),
+                ("escalated", &escalated.to_string()),
+            ],
+        ),
     };
     let subject = finish_subject(&format!("[lookalike] {headline} ({})", brands.join(", ")));
 
     let mut text = String::new();
     let mut html = String::new();
     html_head(&mut html, &subject);
-    let _ = writeln!(text, "{headline}, highest score first.\n");
+    let _ = writeln!(
+        text,
+        "{}\n",
+        fill(w.highest_first, &[("headline", &headline)])
+    );
     let _ = writeln!(
         html,
         "<h2 style=\"margin:0 0 12px 0\">{}</h2>\n<ol>",
@@ -154,17 +163,19 @@ pub fn render(route: &EmailRoute, alerts: &[Alert]) -> Rendered {
         let domain = out.domain(&f.domain);
         let _ = writeln!(
             text,
-            "  - {brand}: {domain} (score {}; {})",
+            "  - {brand}: {domain} ({} {}; {})",
+            w.score_inline,
             f.score,
-            techniques(a)
+            out.techniques(a)
         );
         let _ = writeln!(
             html,
-            "<li>{}: <b>{}</b> (score {}; {})</li>",
+            "<li>{}: <b>{}</b> ({} {}; {})</li>",
             esc(&brand),
             esc(&domain),
+            esc(w.score_inline),
             f.score,
-            esc(&techniques(a))
+            esc(&out.techniques(a))
         );
     }
     html.push_str("</ol>\n");
@@ -175,9 +186,9 @@ pub fn render(route: &EmailRoute, alerts: &[Alert]) -> Rendered {
         finding_html(&mut html, &out, a, Some(i + 1));
     }
     if n > DIGEST_DETAILED {
-        let more = format!(
-            "{} more findings are listed above but not described here; every finding is in the store.",
-            n - DIGEST_DETAILED
+        let more = fill(
+            w.more_not_described,
+            &[("n", &(n - DIGEST_DETAILED).to_string())],
         );
         let _ = writeln!(text, "\n{more}");
         let _ = writeln!(html, "<hr>\n<p>{}</p>", esc(&more));
@@ -192,11 +203,29 @@ pub fn render(route: &EmailRoute, alerts: &[Alert]) -> Rendered {
 }
 
 /// How values are written for humans.
-struct Out {
+struct Out<'a> {
     defang: bool,
+    /// Language and time zone.
+    locale: &'a Locale,
 }
 
-impl Out {
+impl Out<'_> {
+    /// A stored RFC 3339 time in the route's zone and language, made safe.
+    fn time(&self, s: &str) -> String {
+        clean(&self.locale.time(s), VALUE_MAX)
+    }
+
+    fn techniques(&self, alert: &Alert) -> String {
+        alert
+            .record
+            .finding
+            .techniques
+            .iter()
+            .map(|&t| self.locale.technique(t))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// A domain name or another value from a certificate: defanged when asked, control
     /// characters made visible, capped.
     fn domain(&self, s: &str) -> String {
@@ -290,17 +319,6 @@ fn finish_subject(s: &str) -> String {
     cap(subject_text(s), SUBJECT_MAX)
 }
 
-fn techniques(alert: &Alert) -> String {
-    alert
-        .record
-        .finding
-        .techniques
-        .iter()
-        .map(|t| t.name())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// `s` as one shell word.
 fn shell_word(s: &str) -> String {
     let bare = !s.is_empty()
@@ -324,13 +342,12 @@ fn triage_command(alert: &Alert) -> String {
     )
 }
 
-fn reason_text(alert: &Alert) -> String {
+fn reason_text(out: &Out, alert: &Alert) -> String {
+    let w = out.locale.words();
     match (alert.reason, &alert.change) {
-        (AlertReason::New, _) => "new finding".into(),
+        (AlertReason::New, _) => w.new_finding.into(),
         (AlertReason::Escalated, Some(change)) => change.clone(),
-        (AlertReason::Escalated, None) => {
-            "escalated: the score rose into a higher severity band".into()
-        }
+        (AlertReason::Escalated, None) => w.escalated_band.into(),
     }
 }
 
@@ -369,61 +386,70 @@ fn finding_text(text: &mut String, out: &Out, alert: &Alert, number: Option<usiz
     let f = &r.finding;
     let brand = clean(&f.brand, VALUE_MAX);
     let domain = out.domain(&f.domain);
+    let w = out.locale.words();
     let prefix = number.map(|n| format!("{n}. ")).unwrap_or_default();
-    let _ = writeln!(text, "{prefix}{brand}: lookalike domain {domain}\n");
+    let title = fill(w.title, &[("brand", &brand), ("domain", &domain)]);
+    let _ = writeln!(text, "{prefix}{title}\n");
+    // Labels padded to a common width in display columns (a CJK character takes two).
+    let width = [w.domain, w.registrable, w.first_seen, w.enrichment]
+        .iter()
+        .map(|l| columns(l))
+        .max()
+        .unwrap_or(0)
+        .max(12);
     let mut row = |label: &str, value: &str| {
-        let _ = writeln!(text, "  {label:<12} {value}");
+        let pad = " ".repeat(width.saturating_sub(columns(label)));
+        let _ = writeln!(text, "  {label}{pad} {value}");
     };
-    row("Domain", &domain);
+    row(w.domain, &domain);
     if f.unicode != f.domain {
-        row("Unicode", &out.domain(&f.unicode));
+        row(w.unicode, &out.domain(&f.unicode));
     }
-    row("Registrable", &out.domain(&f.registrable));
+    row(w.registrable, &out.domain(&f.registrable));
     row(
-        "Brand",
-        &format!("{brand} (term '{}')", out.value(&f.term, VALUE_MAX)),
-    );
-    row("Techniques", &techniques(alert));
-    row("Score", &format!("{} / 100", f.score));
-    row("Alert", &out.value(&reason_text(alert), REASON_MAX));
-    if let Some(e) = enrichment_text(out, alert) {
-        row("Enrichment", &e);
-    }
-    row("First seen", &clean(&r.first_seen, VALUE_MAX));
-    row(
-        "Last seen",
-        &format!(
-            "{} ({} sighting{})",
-            clean(&r.last_seen, VALUE_MAX),
-            r.count,
-            if r.count == 1 { "" } else { "s" }
+        w.brand,
+        &fill(
+            w.brand_term,
+            &[("brand", &brand), ("term", &out.value(&f.term, VALUE_MAX))],
         ),
     );
+    row(w.techniques, &out.techniques(alert));
+    row(w.score, &format!("{} / 100", f.score));
+    row(w.alert, &out.value(&reason_text(out, alert), REASON_MAX));
+    if let Some(e) = enrichment_text(out, alert) {
+        row(w.enrichment, &e);
+    }
+    row(w.first_seen, &out.time(&r.first_seen));
+    row(w.last_seen, &sightings(out, r));
 
-    text.push_str("\n  Why it matched\n");
+    let _ = writeln!(text, "\n  {}", w.why);
     for reason in f.reasons.iter().take(MAIL_REASONS) {
         let _ = writeln!(text, "    - {}", out.value(reason, REASON_MAX));
     }
 
-    text.push_str("\n  Sources (most recent first)\n");
+    let _ = writeln!(text, "\n  {}", w.sources);
+    let sub = |label: &str| {
+        let pad = " ".repeat(8usize.saturating_sub(columns(label)));
+        format!("        {label}{pad} ")
+    };
     for s in recent_sources(alert) {
         let _ = writeln!(
             text,
             "    - {}  {}",
-            clean(&s.seen, VALUE_MAX),
+            out.time(&s.seen),
             sighting_origin(out, s)
         );
-        let _ = writeln!(text, "        name     {}", out.domain(&s.name));
+        let _ = writeln!(text, "{}{}", sub(w.source_name), out.domain(&s.name));
         if let Some(issuer) = &s.issuer {
-            let _ = writeln!(text, "        issuer   {}", out.value(issuer, VALUE_MAX));
-        }
-        if let (Some(nb), Some(na)) = (&s.not_before, &s.not_after) {
             let _ = writeln!(
                 text,
-                "        valid    {} to {}",
-                out.value(nb, VALUE_MAX),
-                out.value(na, VALUE_MAX)
+                "{}{}",
+                sub(w.source_issuer),
+                out.value(issuer, VALUE_MAX)
             );
+        }
+        if let (Some(nb), Some(na)) = (&s.not_before, &s.not_after) {
+            let _ = writeln!(text, "{}{}", sub(w.source_valid), valid_range(out, nb, na));
         }
         if let Some(hash) = &s.cert_sha256 {
             let _ = writeln!(text, "        sha-256  {}", out.value(hash, 64));
@@ -434,15 +460,83 @@ fn finding_text(text: &mut String, out: &Out, alert: &Alert, number: Option<usiz
     }
     let hidden_sources = r.sources.len().saturating_sub(MAIL_SOURCES);
     if hidden_sources > 0 {
-        let _ = writeln!(text, "    ({hidden_sources} earlier sightings not shown)");
+        let _ = writeln!(
+            text,
+            "    {}",
+            fill(w.earlier_not_shown, &[("n", &hidden_sources.to_string())])
+        );
     }
 
-    text.push_str("\n  Triage\n");
-    text.push_str(
-        "    Do not open the domain in a normal browser. Look at the certificate and at whether\n    \
-         the domain is live, then record the verdict (one of the statuses):\n",
-    );
+    let _ = writeln!(text, "\n  {}", w.triage);
+    for line in wrap(w.triage_advice, 86) {
+        let _ = writeln!(text, "    {line}");
+    }
     let _ = writeln!(text, "    {}", triage_command(alert));
+}
+
+/// "2026-11-28T06:41:07Z (3 sightings)" in the route's words and zone.
+fn sightings(out: &Out, r: &crate::store::Record) -> String {
+    let w = out.locale.words();
+    let template = if r.count == 1 {
+        w.sightings_one
+    } else {
+        w.sightings
+    };
+    fill(
+        template,
+        &[
+            ("time", &out.time(&r.last_seen)),
+            ("n", &r.count.to_string()),
+        ],
+    )
+}
+
+/// A certificate's validity, each end in the route's zone.
+fn valid_range(out: &Out, not_before: &str, not_after: &str) -> String {
+    let w = out.locale.words();
+    fill(
+        w.valid_range,
+        &[
+            ("from", &out.value(&out.locale.time(not_before), VALUE_MAX)),
+            ("to", &out.value(&out.locale.time(not_after), VALUE_MAX)),
+        ],
+    )
+}
+
+/// Display columns of a label: East Asian wide characters take two.
+fn columns(s: &str) -> usize {
+    s.chars()
+        .map(|c| match c as u32 {
+            0x1100..=0x115f
+            | 0x2e80..=0xa4cf
+            | 0xac00..=0xd7a3
+            | 0xf900..=0xfaff
+            | 0xfe30..=0xfe4f
+            | 0xff00..=0xff60
+            | 0xffe0..=0xffe6 => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// Lines of at most `width` columns, broken at spaces (text without spaces, as Japanese is,
+/// stays one line: mail clients wrap it).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && columns(&line) + 1 + columns(word) > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 fn html_head(html: &mut String, subject: &str) {
@@ -460,13 +554,19 @@ fn finding_html(html: &mut String, out: &Out, alert: &Alert, number: Option<usiz
     let f = &r.finding;
     let brand = clean(&f.brand, VALUE_MAX);
     let domain = out.domain(&f.domain);
+    let w = out.locale.words();
     let prefix = number.map(|n| format!("{n}. ")).unwrap_or_default();
+    let title = fill(
+        &esc(w.title),
+        &[
+            ("brand", &esc(&brand)),
+            ("domain", &format!("<code>{}</code>", esc(&domain))),
+        ],
+    );
     let _ = writeln!(
         html,
-        "<h2 style=\"margin:0 0 12px 0\">{}{}: lookalike domain <code>{}</code></h2>",
+        "<h2 style=\"margin:0 0 12px 0\">{}{title}</h2>",
         esc(&prefix),
-        esc(&brand),
-        esc(&domain)
     );
     html.push_str("<table style=\"border-collapse:collapse\">\n");
     let mut row = |label: &str, value_html: &str| {
@@ -477,67 +577,78 @@ fn finding_html(html: &mut String, out: &Out, alert: &Alert, number: Option<usiz
             esc(label)
         );
     };
-    row("Domain", &format!("<code>{}</code>", esc(&domain)));
+    row(w.domain, &format!("<code>{}</code>", esc(&domain)));
     if f.unicode != f.domain {
         row(
-            "Unicode",
+            w.unicode,
             &format!("<code>{}</code>", esc(&out.domain(&f.unicode))),
         );
     }
     row(
-        "Registrable",
+        w.registrable,
         &format!("<code>{}</code>", esc(&out.domain(&f.registrable))),
     );
     row(
-        "Brand",
-        &format!(
-            "{} (term <code>{}</code>)",
-            esc(&brand),
-            esc(&out.value(&f.term, VALUE_MAX))
+        w.brand,
+        &fill(
+            &esc(w.brand_term),
+            &[
+                ("brand", &esc(&brand)),
+                ("term", &esc(&out.value(&f.term, VALUE_MAX))),
+            ],
         ),
     );
-    row("Techniques", &esc(&techniques(alert)));
-    row("Score", &format!("<b>{}</b> / 100", f.score));
-    row("Alert", &esc(&out.value(&reason_text(alert), REASON_MAX)));
-    if let Some(e) = enrichment_text(out, alert) {
-        row("Enrichment", &esc(&e));
-    }
-    row("First seen", &esc(&clean(&r.first_seen, VALUE_MAX)));
+    row(w.techniques, &esc(&out.techniques(alert)));
+    row(w.score, &format!("<b>{}</b> / 100", f.score));
     row(
-        "Last seen",
-        &esc(&format!(
-            "{} ({} sighting{})",
-            clean(&r.last_seen, VALUE_MAX),
-            r.count,
-            if r.count == 1 { "" } else { "s" }
-        )),
+        w.alert,
+        &esc(&out.value(&reason_text(out, alert), REASON_MAX)),
     );
+    if let Some(e) = enrichment_text(out, alert) {
+        row(w.enrichment, &esc(&e));
+    }
+    row(w.first_seen, &esc(&out.time(&r.first_seen)));
+    row(w.last_seen, &esc(&sightings(out, r)));
     html.push_str("</table>\n");
 
-    html.push_str("<h3 style=\"margin:16px 0 4px 0\">Why it matched</h3>\n<ul>\n");
+    let _ = writeln!(
+        html,
+        "<h3 style=\"margin:16px 0 4px 0\">{}</h3>\n<ul>",
+        esc(w.why)
+    );
     for reason in f.reasons.iter().take(MAIL_REASONS) {
         let _ = writeln!(html, "<li>{}</li>", esc(&out.value(reason, REASON_MAX)));
     }
     html.push_str("</ul>\n");
 
-    html.push_str("<h3 style=\"margin:16px 0 4px 0\">Sources (most recent first)</h3>\n<ul>\n");
+    let _ = writeln!(
+        html,
+        "<h3 style=\"margin:16px 0 4px 0\">{}</h3>\n<ul>",
+        esc(w.sources)
+    );
     for s in recent_sources(alert) {
         let _ = write!(
             html,
-            "<li>{} &middot; {}<br>name <code>{}</code>",
-            esc(&clean(&s.seen, VALUE_MAX)),
+            "<li>{} &middot; {}<br>{} <code>{}</code>",
+            esc(&out.time(&s.seen)),
             esc(&sighting_origin(out, s)),
+            esc(w.source_name),
             esc(&out.domain(&s.name))
         );
         if let Some(issuer) = &s.issuer {
-            let _ = write!(html, "<br>issuer {}", esc(&out.value(issuer, VALUE_MAX)));
+            let _ = write!(
+                html,
+                "<br>{} {}",
+                esc(w.source_issuer),
+                esc(&out.value(issuer, VALUE_MAX))
+            );
         }
         if let (Some(nb), Some(na)) = (&s.not_before, &s.not_after) {
             let _ = write!(
                 html,
-                "<br>valid {} to {}",
-                esc(&out.value(nb, VALUE_MAX)),
-                esc(&out.value(na, VALUE_MAX))
+                "<br>{} {}",
+                esc(w.source_valid),
+                esc(&valid_range(out, nb, na))
             );
         }
         if let Some(hash) = &s.cert_sha256 {
@@ -557,15 +668,20 @@ fn finding_html(html: &mut String, out: &Out, alert: &Alert, number: Option<usiz
     if hidden_sources > 0 {
         let _ = writeln!(
             html,
-            "<li>({hidden_sources} earlier sightings not shown)</li>"
+            "<li>{}</li>",
+            esc(&fill(
+                w.earlier_not_shown,
+                &[("n", &hidden_sources.to_string())]
+            ))
         );
     }
     html.push_str("</ul>\n");
 
-    html.push_str(
-        "<h3 style=\"margin:16px 0 4px 0\">Triage</h3>\n<p>Do not open the domain in a normal \
-         browser. Look at the certificate and at whether the domain is live, then record the \
-         verdict (one of the statuses):</p>\n",
+    let _ = writeln!(
+        html,
+        "<h3 style=\"margin:16px 0 4px 0\">{}</h3>\n<p>{}</p>",
+        esc(w.triage),
+        esc(w.triage_advice)
     );
     let _ = writeln!(
         html,
@@ -580,10 +696,12 @@ fn footer(text: &mut String, html: &mut String, out: &Out, alerts: &[Alert]) {
         v.dedup();
         v
     };
-    let line = format!(
-        "Sent by lookalike, route '{}', delivery {}.",
-        routes.join(", "),
-        out.value(&delivery_id(alerts), VALUE_MAX)
+    let line = fill(
+        out.locale.words().footer,
+        &[
+            ("route", &routes.join(", ")),
+            ("delivery", &out.value(&delivery_id(alerts), VALUE_MAX)),
+        ],
     );
     let _ = write!(text, "\n-- \n{line}\n");
     let _ = writeln!(
@@ -782,6 +900,7 @@ mod tests {
             ca_file: None,
             defang: true,
             timeout: Duration::from_secs(5),
+            locale: Default::default(),
         }
     }
 

@@ -10,6 +10,7 @@
 pub mod command;
 pub mod ecs;
 pub mod email;
+pub mod locale;
 pub mod nats;
 pub mod outbox;
 pub mod splunk;
@@ -133,6 +134,8 @@ pub struct EmailRoute {
     /// Write domains as `paypa1[.]com` in human-facing text (default true).
     pub defang: bool,
     pub timeout: Duration,
+    /// The language (`language`) and time zone (`[alerts] timezone`) of the mail.
+    pub locale: locale::Locale,
 }
 
 #[derive(Debug, Clone)]
@@ -253,6 +256,8 @@ pub struct NatsRoute {
 pub struct ChatRoute {
     pub url: Secret,
     pub timeout: Duration,
+    /// The language (`language`) and time zone (`[alerts] timezone`) of the message.
+    pub locale: locale::Locale,
 }
 
 #[derive(Debug, Clone)]

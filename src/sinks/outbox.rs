@@ -39,6 +39,8 @@ pub struct Router {
     /// them are stored (from the store floor) but alert no route.
     brand_min_scores: HashMap<String, u8>,
     min_score: u8,
+    /// `[alerts]`: retries, attempts, concurrency, the time zone of alert text.
+    alerts: Alerts,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +78,7 @@ impl Router {
                 .filter_map(|b| Some((b.name.clone(), b.min_score?)))
                 .collect(),
             min_score: alerts.min_score,
+            alerts: alerts.clone(),
         })
     }
 
@@ -106,41 +109,84 @@ impl Router {
     pub fn routes(&self) -> &[Route] {
         &self.routes
     }
+
+    pub fn route(&self, name: &str) -> Option<&Route> {
+        self.routes.iter().find(|r| r.name == name)
+    }
+
+    pub fn alerts(&self) -> &Alerts {
+        &self.alerts
+    }
 }
+
+/// The router in force: a reload (SIGHUP) swaps in a new one, with new routes and `[alerts]`.
+pub type CurrentRouter = Arc<dyn Fn() -> Arc<Router> + Send + Sync>;
 
 /// Everything the workers share.
 #[derive(Clone)]
 pub struct Outbox {
     pub store: Store,
     pub ctx: SinkContext,
-    pub alerts: Alerts,
+    /// The routes and `[alerts]` settings in force; each attempt reads them afresh.
+    pub router: CurrentRouter,
     pub metrics: Metrics,
     /// Signalled by the pipeline when it queued deliveries.
     pub wake: Arc<Notify>,
+    /// Signalled after a reload swapped in new routes: workers start and stop to match.
+    pub reloaded: Arc<Notify>,
 }
 
 impl Outbox {
-    /// Runs one worker per route until `cancel`. In-flight attempts finish (bounded by the
+    /// Runs one worker per route until `cancel`, starting workers for routes a reload adds
+    /// and stopping those of routes it removes. In-flight attempts finish (bounded by the
     /// route's timeout); nothing is lost if they do not.
-    pub async fn run(self, routes: Vec<Route>, cancel: CancellationToken) {
+    pub async fn run(self, cancel: CancellationToken) {
         let mut tasks = tokio::task::JoinSet::new();
-        for route in routes {
-            tasks.spawn(self.clone().worker(route, cancel.clone()));
+        let mut workers: HashMap<String, CancellationToken> = HashMap::new();
+        loop {
+            let router = (self.router)();
+            workers.retain(|name, stop| {
+                let keep = router.route(name).is_some();
+                if !keep {
+                    info!(route = %name, "Route removed; its worker stops (its deliveries stay in the outbox).");
+                    stop.cancel();
+                }
+                keep
+            });
+            for route in router.routes() {
+                if !workers.contains_key(&route.name) {
+                    let stop = cancel.child_token();
+                    tasks.spawn(self.clone().worker(route.name.clone(), stop.clone()));
+                    workers.insert(route.name.clone(), stop);
+                }
+            }
+            tokio::select! {
+                () = self.reloaded.notified() => {}
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+                () = cancel.cancelled() => break,
+            }
         }
         while tasks.join_next().await.is_some() {}
     }
 
-    async fn worker(self, route: Route, cancel: CancellationToken) {
-        let digest = route.kind.digest();
-        let limit = if digest.is_some() {
-            DIGEST_MAX
-        } else {
-            self.alerts.concurrency * 4
-        };
+    async fn worker(self, name: String, cancel: CancellationToken) {
         loop {
             if cancel.is_cancelled() {
                 return;
             }
+            // The route as the latest reload left it.
+            let router = (self.router)();
+            let Some(route) = router.route(&name).cloned() else {
+                return;
+            };
+            let alerts = router.alerts().clone();
+            drop(router);
+            let digest = route.kind.digest();
+            let limit = if digest.is_some() {
+                DIGEST_MAX
+            } else {
+                alerts.concurrency * 4
+            };
             let now = crate::store::now_ms();
             let name = route.name.clone();
             let read = self
@@ -171,7 +217,7 @@ impl Outbox {
             }
             match digest {
                 Some(every) => {
-                    self.attempt(&route, &due).await;
+                    self.attempt(&route, &alerts, &due).await;
                     tokio::select! {
                         () = tokio::time::sleep(every) => {}
                         () = cancel.cancelled() => return,
@@ -180,8 +226,8 @@ impl Outbox {
                 None => {
                     let mut in_flight = FuturesUnordered::new();
                     for d in &due {
-                        in_flight.push(self.attempt(&route, std::slice::from_ref(d)));
-                        if in_flight.len() >= self.alerts.concurrency {
+                        in_flight.push(self.attempt(&route, &alerts, std::slice::from_ref(d)));
+                        if in_flight.len() >= alerts.concurrency {
                             in_flight.next().await;
                         }
                     }
@@ -192,7 +238,7 @@ impl Outbox {
     }
 
     /// One attempt for `deliveries` (one, or a digest), and its bookkeeping.
-    async fn attempt(&self, route: &Route, deliveries: &[Delivery]) {
+    async fn attempt(&self, route: &Route, alerts_config: &Alerts, deliveries: &[Delivery]) {
         let alerts: Vec<Alert> = deliveries.iter().map(|d| d.alert.clone()).collect();
         let result = deliver(route, &alerts, &self.ctx).await;
         for d in deliveries {
@@ -207,12 +253,11 @@ impl Outbox {
                 Err(e) => {
                     let attempts = d.attempts + 1;
                     let next = match e {
-                        DeliveryError::Transient(_) if attempts < self.alerts.max_attempts => {
-                            let backoff = self
-                                .alerts
+                        DeliveryError::Transient(_) if attempts < alerts_config.max_attempts => {
+                            let backoff = alerts_config
                                 .retry_initial
                                 .saturating_mul(1u32 << (attempts - 1).min(20))
-                                .min(self.alerts.retry_max);
+                                .min(alerts_config.retry_max);
                             Some(crate::store::now_ms() + jitter(backoff).as_millis() as u64)
                         }
                         _ => None,

@@ -42,6 +42,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
+use super::locale::{Language, Locale, fill};
 use super::{Alert, AlertReason, ChatRoute, DeliveryError, Signing, SinkContext, WebhookRoute};
 use crate::store::Record;
 
@@ -246,7 +247,8 @@ pub async fn deliver_slack(
     ctx: &SinkContext,
 ) -> Result<(), DeliveryError> {
     for alert in alerts {
-        let body = serde_json::to_vec(&slack_payload(alert)).expect("JSON values serialize");
+        let body = serde_json::to_vec(&slack_payload_in(alert, &route.locale))
+            .expect("JSON values serialize");
         post_json(
             &ctx.http,
             route.url.expose(),
@@ -266,7 +268,8 @@ pub async fn deliver_teams(
     ctx: &SinkContext,
 ) -> Result<(), DeliveryError> {
     for alert in alerts {
-        let body = serde_json::to_vec(&teams_payload(alert)).expect("JSON values serialize");
+        let body = serde_json::to_vec(&teams_payload_in(alert, &route.locale))
+            .expect("JSON values serialize");
         post_json(
             &ctx.http,
             route.url.expose(),
@@ -601,24 +604,46 @@ struct Summary<'a> {
     record: &'a Record,
     reason: AlertReason,
     key: &'a str,
+    /// Language and time zone of the message.
+    locale: &'a Locale,
 }
 
 impl Summary<'_> {
     fn techniques(&self) -> String {
-        let names: Vec<&str> = self
+        let names: Vec<String> = self
             .record
             .finding
             .techniques
             .iter()
-            .map(|t| t.name())
+            .map(|&t| self.locale.technique(t))
             .collect();
         names.join(", ")
     }
 
     fn seen(&self) -> String {
         let r = self.record;
-        let times = if r.count == 1 { "time" } else { "times" };
-        format!("{} {times}, last {}", r.count, clean(&r.last_seen, 40))
+        let w = self.locale.words();
+        if self.locale.language == Language::En && r.count == 1 {
+            return format!(
+                "1 time, last {}",
+                clean(&self.locale.time(&r.last_seen), 60)
+            );
+        }
+        fill(
+            w.seen,
+            &[
+                ("n", &r.count.to_string()),
+                ("time", &clean(&self.locale.time(&r.last_seen), 60)),
+            ],
+        )
+    }
+
+    fn reason(&self) -> &'static str {
+        let w = self.locale.words();
+        match self.reason {
+            AlertReason::New => w.reason_new,
+            AlertReason::Escalated => w.reason_escalated,
+        }
     }
 
     /// The latest sighting's log (or source) and index.
@@ -631,38 +656,39 @@ impl Summary<'_> {
     /// The labelled facts both chat formats show, each value escaped by `escape`.
     fn facts(&self, escape: fn(&str) -> String) -> Vec<(&'static str, String)> {
         let f = &self.record.finding;
+        let w = self.locale.words();
         let mut facts = vec![
-            ("Brand", escape(&f.brand)),
-            (
-                "Score",
-                format!("{} ({})", f.score, reason_name(self.reason)),
-            ),
-            ("Domain", escape(&f.domain)),
+            (w.brand, escape(&f.brand)),
+            (w.score, format!("{} ({})", f.score, self.reason())),
+            (w.domain, escape(&f.domain)),
         ];
         if let Some(e) = self.record.enrichment.as_deref() {
             facts.push((
-                "Enrichment",
+                w.enrichment,
                 escape(&crate::enrich::summary(e, SystemTime::now())),
             ));
         }
         if f.unicode != f.domain {
-            facts.push(("Unicode", escape(&f.unicode)));
+            facts.push((w.unicode, escape(&f.unicode)));
         }
         if f.registrable != f.domain {
-            facts.push(("Registrable", escape(&f.registrable)));
+            facts.push((w.registrable, escape(&f.registrable)));
         }
-        facts.push(("Techniques", escape(&self.techniques())));
-        facts.push(("First seen", escape(&self.record.first_seen)));
-        facts.push(("Seen", escape(&self.seen())));
+        facts.push((w.techniques, escape(&self.techniques())));
+        facts.push((
+            w.first_seen,
+            escape(&self.locale.time(&self.record.first_seen)),
+        ));
+        facts.push((w.seen_label, escape(&self.seen())));
         if let Some((log, index)) = self.log() {
             let mut value = escape(&log);
             if let Some(index) = index {
                 value.push_str(&format!(" #{index}"));
             }
-            facts.push(("Log", value));
+            facts.push((w.log, value));
         }
         if let Some(issuer) = self.issuer() {
-            facts.push(("Issuer", escape(issuer)));
+            facts.push((w.issuer, escape(issuer)));
         }
         facts
     }
@@ -676,14 +702,21 @@ impl Summary<'_> {
 /// Block Kit `blocks`: a header, a section of fields, a section of reasons, a context line with
 /// the triage command.
 pub fn slack_payload(alert: &Alert) -> Value {
+    slack_payload_in(alert, &Locale::default())
+}
+
+/// [`slack_payload`] in a route's language and time zone.
+pub fn slack_payload_in(alert: &Alert, locale: &Locale) -> Value {
     let s = Summary {
         record: &alert.record,
         reason: alert.reason,
         key: &alert.key,
+        locale,
     };
+    let w = locale.words();
     let f = &s.record.finding;
     let domain = defang(&clean(&f.domain, VALUE_CHARS));
-    let reason = reason_name(s.reason);
+    let reason = s.reason();
 
     let mrkdwn = |text: String| json!({"type": "mrkdwn", "text": text, "verbatim": true});
     let field = |label: &str, value: String| {
@@ -702,7 +735,7 @@ pub fn slack_payload(alert: &Alert) -> Value {
     fields.truncate(SLACK_MAX_FIELDS);
 
     let header = slack_plain(
-        &format!("Lookalike of {}: {domain}", f.brand),
+        &fill(w.chat_title, &[("brand", &f.brand), ("domain", &domain)]),
         SLACK_HEADER_MAX,
     );
     let mut blocks = vec![
@@ -714,7 +747,7 @@ pub fn slack_payload(alert: &Alert) -> Value {
     ];
 
     if !f.reasons.is_empty() {
-        let mut text = String::from("*Why*");
+        let mut text = format!("*{}*", w.chat_why);
         let mut shown = 0;
         for r in f.reasons.iter().take(MAX_REASONS) {
             let line = format!("\n• {}", slack_value(&clean(r, REASON_CHARS)));
@@ -726,7 +759,11 @@ pub fn slack_payload(alert: &Alert) -> Value {
             shown += 1;
         }
         if shown < f.reasons.len() {
-            text.push_str(&format!("\n• …and {} more", f.reasons.len() - shown));
+            let more = fill(
+                w.chat_more,
+                &[("n", &(f.reasons.len() - shown).to_string())],
+            );
+            text.push_str(&format!("\n• {more}"));
         }
         blocks.push(json!({"type": "section", "text": mrkdwn(text)}));
     }
@@ -739,17 +776,34 @@ pub fn slack_payload(alert: &Alert) -> Value {
     );
     let others: Vec<String> = OTHER_STATUSES.iter().map(|s| format!("`{s}`")).collect();
     let context = format!(
-        "Triage: `{}` (or {}) · delivery {}",
-        slack_escape(&command.replace('`', "'")),
-        others.join(", "),
+        "{} · {} {}",
+        fill(
+            w.chat_triage,
+            &[
+                (
+                    "command",
+                    &format!("`{}`", slack_escape(&command.replace('`', "'")))
+                ),
+                ("others", &others.join(", ")),
+            ],
+        ),
+        if locale.language == Language::En {
+            "delivery"
+        } else {
+            w.delivery
+        },
         slack_value(s.key),
     );
     blocks.push(json!({"type": "context", "elements": [mrkdwn(context)]}));
 
-    let fallback = slack_escape(&format!(
-        "Lookalike of {}: {domain}, score {} ({reason})",
-        clean(&f.brand, VALUE_CHARS),
-        f.score
+    let fallback = slack_escape(&fill(
+        w.chat_fallback,
+        &[
+            ("brand", &clean(&f.brand, VALUE_CHARS)),
+            ("domain", &domain),
+            ("n", &f.score.to_string()),
+            ("reason", reason),
+        ],
     ));
     json!({
         "text": fallback,
@@ -762,11 +816,18 @@ pub fn slack_payload(alert: &Alert) -> Value {
 /// The Teams workflow-webhook message for one alert: one Adaptive Card (1.4) with a title, the
 /// domain, a fact set, the reasons and the triage command.
 pub fn teams_payload(alert: &Alert) -> Value {
+    teams_payload_in(alert, &Locale::default())
+}
+
+/// [`teams_payload`] in a route's language and time zone.
+pub fn teams_payload_in(alert: &Alert, locale: &Locale) -> Value {
     let s = Summary {
         record: &alert.record,
         reason: alert.reason,
         key: &alert.key,
+        locale,
     };
+    let w = locale.words();
     let f = &s.record.finding;
     let fact = |title: &str, value: String| json!({"title": title, "value": value});
 
@@ -775,13 +836,15 @@ pub fn teams_payload(alert: &Alert) -> Value {
         .into_iter()
         .map(|(title, value)| fact(title, value))
         .collect();
-    facts.push(fact("Delivery", teams_value(s.key)));
+    facts.push(fact(w.delivery, teams_value(s.key)));
 
     let text = |text: String| json!({"type": "TextBlock", "text": text, "wrap": true});
     let mut body = vec![
         json!({
             "type": "TextBlock",
-            "text": format!("Lookalike of {}", teams_value(&f.brand)),
+            "text": fill(w.chat_title, &[("brand", &teams_value(&f.brand)), ("domain", "")])
+                .trim_end_matches([' ', ':'])
+                .to_owned(),
             "weight": "Bolder",
             "size": "Medium",
             "wrap": true,
@@ -798,7 +861,7 @@ pub fn teams_payload(alert: &Alert) -> Value {
     if !f.reasons.is_empty() {
         body.push(json!({
             "type": "TextBlock",
-            "text": "Why",
+            "text": w.chat_why,
             "weight": "Bolder",
             "wrap": true,
             "spacing": "Medium",
@@ -809,10 +872,11 @@ pub fn teams_payload(alert: &Alert) -> Value {
             body.push(block);
         }
         if f.reasons.len() > MAX_REASONS {
-            body.push(text(format!(
-                "• …and {} more",
-                f.reasons.len() - MAX_REASONS
-            )));
+            let more = fill(
+                w.chat_more,
+                &[("n", &(f.reasons.len() - MAX_REASONS).to_string())],
+            );
+            body.push(text(format!("• {more}")));
         }
     }
     let command = format!(
@@ -820,9 +884,12 @@ pub fn teams_payload(alert: &Alert) -> Value {
         teams_value(&shell_single(&clean(&f.registrable, VALUE_CHARS))),
         teams_value(&shell_single(&clean(&f.brand, VALUE_CHARS))),
     );
-    let mut triage = text(format!(
-        "Triage: {command} (or {})",
-        OTHER_STATUSES.join(", ")
+    let mut triage = text(fill(
+        w.chat_triage,
+        &[
+            ("command", &command),
+            ("others", &OTHER_STATUSES.join(", ")),
+        ],
     ));
     triage["isSubtle"] = json!(true);
     triage["size"] = json!("Small");
