@@ -40,9 +40,19 @@ fn the_unit_verifies_and_is_rated_ok() {
     };
     let dir = tempfile::tempdir().unwrap();
     let unit = unit_under_test(dir.path());
+    // The unit's Documentation= names the man pages; verify runs `man` on them, so give it
+    // the pages this binary writes, as the package installs them.
+    let man = dir.path().join("man");
+    let made = Command::new(env!("CARGO_BIN_EXE_lookalike"))
+        .arg("manpages")
+        .arg(man.join("man1"))
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
     let o = Command::new(tool)
         .arg("verify")
         .arg(&unit)
+        .env("MANPATH", &man)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
