@@ -221,6 +221,14 @@ async fn web_probe_reads_pages_and_never_reaches_private_addresses() {
         .iter()
         .map(|n| format!("    local-data: \"{n}.test. 1 IN A {ip}\"\n"))
         .collect();
+    // An HTTP-only host: nothing answers on 443, so the probe falls back to http://.
+    let plain_ip = Ipv4Addr::new(127, 0, 0, 22);
+    let Some(plain) = Site::start_http_only(plain_ip).await else {
+        return;
+    };
+    zones.push_str(&format!(
+        "    local-data: \"paypa1-http-only.test. 1 IN A {plain_ip}\"\n"
+    ));
     zones.push_str("    local-data: \"paypa1-internal.test. 1 IN A 10.0.0.1\"\n");
     zones.push_str("    local-data: \"paypa1-metadata.test. 1 IN A 169.254.169.254\"\n");
     let dir = tempfile::tempdir().unwrap();
@@ -258,6 +266,20 @@ async fn web_probe_reads_pages_and_never_reaches_private_addresses() {
     assert!(w.parked, "{w:?}");
     let o = l.lookup("paypa1-parked.test", &terms(), None).await;
     assert_eq!(o.enrichment.state, Some(DomainState::Parked));
+
+    // HTTPS refused, HTTP answers: the page is read over HTTP.
+    plain.page(
+        "paypa1-http-only.test",
+        "/",
+        Page::Html("<title>PayPal - Sign in</title><p>paypal</p>".into()),
+    );
+    let w = web.probe("paypa1-http-only.test", &terms()).await;
+    assert_eq!(w.error, None, "{w:?}");
+    assert_eq!(w.status, Some(200));
+    assert_eq!(w.url.as_deref(), Some("http://paypa1-http-only.test/"));
+    assert_eq!(w.redirects, ["http://paypa1-http-only.test/"]);
+    assert_eq!(w.title.as_deref(), Some("PayPal - Sign in"));
+    assert!(w.mentions_brand && w.issuer.is_none(), "{w:?}");
 
     // A chain whose third hop is 10.0.0.1: refused before any connection to it.
     site.page(

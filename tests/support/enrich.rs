@@ -307,20 +307,40 @@ pub struct Site {
 }
 
 impl Site {
-    /// `None` (after a message) when ports 443 and 80 cannot be bound here (not root).
+    /// HTTPS on 443 and HTTP on 80. `None` (after a message) when the ports cannot be bound
+    /// here (not root).
     pub async fn start(ip: Ipv4Addr) -> Option<Site> {
-        let https = match tokio::net::TcpListener::bind((ip, 443)).await {
-            Ok(l) => l,
+        Site::listen(ip, true).await
+    }
+
+    /// HTTP on 80 only: nothing listens on 443, as on many parked and phishing hosts.
+    pub async fn start_http_only(ip: Ipv4Addr) -> Option<Site> {
+        Site::listen(ip, false).await
+    }
+
+    async fn listen(ip: Ipv4Addr, with_https: bool) -> Option<Site> {
+        let mut listeners = Vec::new();
+        if with_https {
+            match tokio::net::TcpListener::bind((ip, 443)).await {
+                Ok(l) => listeners.push((l, Some(tls_acceptor()))),
+                Err(e) => {
+                    eprintln!(
+                        "skipping the web part: cannot listen on {ip}:443 ({e}); run as root"
+                    );
+                    return None;
+                }
+            }
+        }
+        match tokio::net::TcpListener::bind((ip, 80)).await {
+            Ok(l) => listeners.push((l, None)),
             Err(e) => {
-                eprintln!("skipping the web part: cannot listen on {ip}:443 ({e}); run as root");
+                eprintln!("skipping the web part: cannot listen on {ip}:80 ({e}); run as root");
                 return None;
             }
-        };
-        let http = tokio::net::TcpListener::bind((ip, 80)).await.ok()?;
+        }
         let pages: Pages = Arc::default();
         let hits: Arc<AtomicUsize> = Arc::default();
-        let acceptor = tls_acceptor();
-        for (listener, tls) in [(https, Some(acceptor)), (http, None)] {
+        for (listener, tls) in listeners {
             let (pages, hits) = (pages.clone(), hits.clone());
             tokio::spawn(async move {
                 loop {
