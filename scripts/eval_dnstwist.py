@@ -175,10 +175,10 @@ def main():
 
     if args.misses:
         for fz in fuzzers:
-            missed = sorted(p for p in perms[fz]
-                            if p not in found or found[p][0] < evalkit.THRESHOLD)
+            missed = sorted(p for p in perms[fz] if p not in collided
+                            and (p not in found or found[p][0] < evalkit.THRESHOLD))
             if missed:
-                print(f'\nunder {evalkit.THRESHOLD} for {fz} ({len(missed)}):')
+                print(f'\nunder {evalkit.THRESHOLD} for {fz}, word collisions left out ({len(missed)}):')
                 for brand, dom in missed[:args.misses]:
                     f = found.get((brand, dom))
                     got = f'{f[0]} {",".join(sorted(f[1]))}' if f else 'not found'

@@ -12,6 +12,7 @@
 //! | missing-dot (`wwwpaypal.com`, `paypalcom.net`, `paypal-com.xyz`) | 75 |
 //! | the term next to a keyword (`paypal-secure-login`, `paypallogin`); `www-paypal`; subdomain split (`pay.pal.com`) | 70 |
 //! | single-edit typo: 7+ / 6 / 5 characters | 70 / 65 / 60 |
+//! | the brand's own domain with its multi-label suffix misspelt (`nenkin.goo.jp` for `nenkin.go.jp`) | 70 |
 //! | looser homoglyph (`c`/`e`, `q`/`g`, `n`/`m` …): 6+ / 5 characters | 70 / 60 |
 //! | tld-swap (the term exactly, on another suffix) | 60 |
 //! | two-edit typo of a term of 9+ characters (8: 50) | 60 |
@@ -54,6 +55,8 @@ pub const LEVEL_SQUAT: u8 = 85;
 pub const ASCII_HOMOGLYPH: u8 = 80;
 pub const MISSING_DOT: u8 = 75;
 pub const COMBO_KEYWORD: u8 = 70;
+/// The brand's own domain with its public suffix misspelt (`nenkin.goo.jp` for `nenkin.go.jp`).
+pub const OFFICIAL_SUFFIX_TYPO: u8 = 70;
 pub const WWW_HYPHEN: u8 = 70;
 pub const SUBDOMAIN_SPLIT: u8 = 70;
 pub const TLD_SWAP: u8 = 60;

@@ -5,6 +5,7 @@
 use super::combo::Strength;
 use super::{
     Hit, Matcher, Scratch, combo, homoglyph_reasons, push_unique, score, shown_token, skeleton,
+    typo,
 };
 use crate::domain::Domain;
 use crate::finding::Technique;
@@ -168,6 +169,11 @@ impl Matcher {
         } = *at;
         let term = &self.terms[id as usize];
         let t = &term.text;
+        if token == label
+            && let Some(hit) = self.official_suffix_typo(d, label, id)
+        {
+            return hit;
+        }
         // The term's letters as written (`pay-pal`, `pay.pal`: joined words).
         let plain: String = token.chars().filter(|c| *c != '-' && *c != '.').collect();
         if let Some(next) = next.filter(|n| self.words.is_tld(&skeleton::skeleton(n))) {
@@ -246,6 +252,47 @@ impl Matcher {
             reasons,
             keyword: keyword_word.is_some(),
         }
+    }
+
+    /// The term as the label right in front of a registrable domain that is one edit away from
+    /// the public suffix of the brand's own domain: `nenkin.goo.jp`, `nenkin.g-o.jp` for
+    /// `nenkin.go.jp` (where `go.jp` is a public suffix, a misspelt one is a domain anyone can
+    /// hold). The whole name reads as the official domain with one character changed.
+    fn official_suffix_typo(&self, d: &Domain, label: &str, id: u32) -> Option<Hit> {
+        let term = &self.terms[id as usize];
+        let reg = d.registrable();
+        let name = d.ascii();
+        let before = name.strip_suffix(reg)?.strip_suffix('.')?;
+        if !term.text.is_ascii() || before.rsplit('.').next() != Some(label) {
+            return None;
+        }
+        for &b in &term.brands {
+            for sfx in &self.brands[b as usize].suffixes {
+                if !sfx.contains('.') || !self.official.contains(&*format!("{}.{sfx}", term.text)) {
+                    continue;
+                }
+                let Some(edit) = typo::classify(sfx.as_bytes(), reg.as_bytes(), 1) else {
+                    continue;
+                };
+                if matches!(edit, typo::Edit::Two) {
+                    continue;
+                }
+                return Some(Hit {
+                    term: id,
+                    techniques: typo::techniques(sfx.as_bytes(), &edit),
+                    base: score::OFFICIAL_SUFFIX_TYPO,
+                    reasons: vec![
+                        format!(
+                            "'{label}.{reg}' reads as {}.{sfx}, the brand's own domain",
+                            term.text
+                        ),
+                        typo::describe(sfx, reg, &edit),
+                    ],
+                    keyword: false,
+                });
+            }
+        }
+        None
     }
 
     /// A term written across a dot or hyphens outside the registrable label's own words, at

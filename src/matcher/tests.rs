@@ -536,3 +536,37 @@ fn issue13_word_collisions_and_generic_words_stay_quiet() {
     );
     alerts(&m, &[("coinbase-clothing.com", "coinbase")]);
 }
+
+#[test]
+fn the_brands_own_domain_with_its_suffix_misspelt() {
+    // Official domains under multi-label public suffixes (`go.jp`, `co.uk`): misspell the
+    // suffix and the rest is a domain anyone can register, with the brand's label in front.
+    let text = "[[brand]]\nname = \"Pension\"\ndomains = [\"nenkin.go.jp\"]\n\n\
+                [[brand]]\nname = \"Shop\"\ndomains = [\"tescoo.co.uk\"]\n";
+    let m = Matcher::build(&watchlist::parse_all([("gov.toml", text)]).unwrap());
+    alerts(
+        &m,
+        &[
+            ("nenkin.goo.jp", "Pension"),
+            ("nenkin.g-o.jp", "Pension"),
+            ("nenkin.og.jp", "Pension"),
+            ("login.nenkin.gk.jp", "Pension"),
+            ("tescoo.c0.uk", "Shop"),
+        ],
+    );
+    let f = m.check(&Domain::parse("nenkin.go0.jp").unwrap());
+    assert_eq!(
+        f[0].reasons[0],
+        "'nenkin.go0.jp' reads as nenkin.go.jp, the brand's own domain"
+    );
+    assert!(f[0].techniques.contains(&Technique::Addition), "{f:?}");
+    // Two edits from the suffix, or the label not right in front of it: the ordinary
+    // subdomain rule, under the threshold without keywords.
+    quiet(
+        &m,
+        &[
+            ("nenkin.gooo.jp", "Pension"),
+            ("nenkin.www.goo.jp", "Pension"),
+        ],
+    );
+}
