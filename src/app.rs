@@ -170,7 +170,7 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
         info!(web = e.web, rdap = e.rdap, "Enrichment on.");
         tasks.spawn(enricher.run(cancel.clone()));
     }
-    let alive = Arc::new(AtomicU64::new(crate::store::now_ms()));
+    let alive = Arc::new(AtomicU64::new(crate::clock::now_ms()));
     let pipeline = Pipeline {
         detector: detector.clone(),
         router: router.clone(),
@@ -356,7 +356,7 @@ fn readiness(metrics: Metrics, alive: Arc<AtomicU64>) -> api::Readiness {
             .map(|(name, _)| name.clone())
             .collect();
         unreachable.sort();
-        let idle = crate::store::now_ms().saturating_sub(alive.load(Ordering::Relaxed));
+        let idle = crate::clock::now_ms().saturating_sub(alive.load(Ordering::Relaxed));
         let error = if idle > 30_000 {
             Some(format!("the pipeline has not turned for {} s", idle / 1000))
         } else if !logs.is_empty() && !logs.iter().any(|(_, m)| m.up.get() == 1) {
@@ -377,7 +377,7 @@ async fn watchdog(every: Duration, alive: Arc<AtomicU64>, cancel: CancellationTo
             _ = tick.tick() => {}
             () = cancel.cancelled() => return,
         }
-        let idle = crate::store::now_ms().saturating_sub(alive.load(Ordering::Relaxed));
+        let idle = crate::clock::now_ms().saturating_sub(alive.load(Ordering::Relaxed));
         if idle < (every.as_millis() as u64) * 2 {
             systemd::notify("WATCHDOG=1");
         } else {

@@ -445,32 +445,7 @@ pub fn content_hash(entries: &[Entry]) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// The SOA serial for content with hash `content_hash`, given the previous export's serial
-/// and hash.
-///
-/// The first export gets `now_unix` (as a 32-bit serial). Unchanged content keeps the
-/// previous serial. Changed content gets `now_unix` if that is newer than the previous
-/// serial in RFC 1982 serial arithmetic, else the previous serial plus one — so the serial
-/// always increases on a change, even with a clock that stepped back or several changes in a
-/// second, and stays a readable time in the normal case.
-pub fn next_serial(
-    previous: Option<(u32, [u8; 32])>,
-    content_hash: [u8; 32],
-    now_unix: u64,
-) -> u32 {
-    let now = now_unix as u32; // RFC 1982 serials wrap modulo 2^32.
-    match previous {
-        None => now,
-        Some((serial, hash)) if hash == content_hash => serial,
-        Some((serial, _)) if serial_newer(now, serial) => now,
-        Some((serial, _)) => serial.wrapping_add(1),
-    }
-}
-
-/// RFC 1982 comparison: whether serial `a` is newer than `b`.
-fn serial_newer(a: u32, b: u32) -> bool {
-    a != b && a.wrapping_sub(b) < 1 << 31
-}
+pub use crate::store::zone::next_serial;
 
 /// Top-level names reserved for special use, never delegated in the public DNS: blocking a
 /// name under them blocks nothing real, and on a local network can block a real local host
@@ -769,10 +744,7 @@ pub fn from_store(
         admitted.push(entry);
     }
     let entries = select(admitted, policy);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs();
+    let now = crate::clock::now_secs();
     let serial = store.zone_serial(content_hash(&entries), now)?;
     let zone = ZoneOptions {
         serial,

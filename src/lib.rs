@@ -16,10 +16,13 @@
 pub mod access;
 pub mod api;
 pub mod app;
+pub mod backoff;
 pub mod certstream_server;
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod enrich;
+pub mod errors;
 pub mod export;
 pub mod finding;
 pub mod hits;

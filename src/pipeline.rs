@@ -8,7 +8,7 @@
 //! finding the store forgot.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -216,7 +216,7 @@ impl Pipeline {
         loop {
             self.metrics.pipeline_queue.set(rx.len() as i64);
             self.alive
-                .store(crate::store::now_ms(), std::sync::atomic::Ordering::Relaxed);
+                .store(crate::clock::now_ms(), std::sync::atomic::Ordering::Relaxed);
             tokio::select! {
                 _ = tick.tick() => {}
                 done = in_flight.next(), if !in_flight.is_empty() => {
@@ -253,10 +253,7 @@ impl Pipeline {
         m.decoded.inc_by(p.decoded);
         m.decode_errors.inc_by(p.errors);
         if p.newest_ms > 0 {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_millis() as u64;
+            let now = crate::clock::now_ms();
             m.lag_seconds
                 .set((now.saturating_sub(p.newest_ms) / 1000) as i64);
         }

@@ -20,8 +20,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info};
 
 use super::{Lookups, state};
+use crate::clock::now_ms;
 use crate::metrics::Metrics;
-use crate::store::{Enrichment, Record, Store, now_ms, rfc3339_ms};
+use crate::store::{Enrichment, Record, Store, rfc3339_ms};
 
 /// Which routes an escalation of a finding goes to (the service's router).
 pub type Routes = Arc<dyn Fn(&Record) -> Vec<String> + Send + Sync>;

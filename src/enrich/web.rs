@@ -358,21 +358,9 @@ impl WebProbe {
     }
 }
 
-/// A reqwest error with its sources, one line, without the URL.
+/// A reqwest error with its sources, one line.
 fn error_chain(e: &reqwest::Error) -> String {
-    let mut text = String::new();
-    let mut source: Option<&dyn std::error::Error> = Some(e);
-    while let Some(s) = source {
-        let part = s.to_string();
-        if !text.contains(&part) {
-            if !text.is_empty() {
-                text.push_str(": ");
-            }
-            text.push_str(&part);
-        }
-        source = s.source();
-    }
-    one_line(&text, 300)
+    one_line(&crate::errors::chain(e), 300)
 }
 
 /// The issuer of a DER certificate: its organisation, else its common name.

@@ -1,4 +1,5 @@
 use super::*;
+use crate::store::zone::serial_newer;
 
 fn entry(domain: &str, brand: &str, score: u8, status: TriageStatus) -> Entry {
     Entry {

@@ -820,7 +820,7 @@ fn tls_parameters(route: &EmailRoute) -> Result<TlsParameters, DeliveryError> {
 /// recipient, wrong credentials), a certificate that does not verify against the trusted
 /// roots, or a server that cannot do what the route asks (no STARTTLS, no common AUTH).
 fn classify(server: &str, e: &lettre::transport::smtp::Error) -> DeliveryError {
-    let detail = chain(e);
+    let detail = crate::errors::chain(e);
     if e.is_permanent() {
         DeliveryError::Permanent(format!("{server}: {detail}"))
     } else if e.is_transient() || e.is_timeout() {
@@ -834,21 +834,6 @@ fn classify(server: &str, e: &lettre::transport::smtp::Error) -> DeliveryError {
     } else {
         DeliveryError::Transient(format!("{server}: {detail}"))
     }
-}
-
-/// The error and its causes, each once.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let s = c.to_string();
-        if !out.contains(&s) {
-            out.push_str(": ");
-            out.push_str(&s);
-        }
-        cur = c.source();
-    }
-    out
 }
 
 /// A rustls certificate verification error anywhere in the chain (tokio-rustls wraps it in

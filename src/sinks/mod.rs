@@ -21,10 +21,10 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 use crate::finding::Technique;
+// The outbox's record is the store's: the store depends on nothing above it.
 use crate::store::Record;
+pub use crate::store::{Alert, AlertReason};
 
 /// A secret from the environment or a file; never printed.
 #[derive(Clone, PartialEq, Eq)]
@@ -265,50 +265,6 @@ pub struct CommandRoute {
     /// Program and arguments; no shell.
     pub argv: Vec<String>,
     pub timeout: Duration,
-}
-
-/// Why an alert is sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AlertReason {
-    /// The (registrable, brand) pair was seen for the first time.
-    New,
-    /// A later sighting raised the score into a higher severity band, or enrichment found the
-    /// domain became live or mail-ready, or its A/MX/NS records changed (`Alert::change`).
-    Escalated,
-}
-
-/// One alert for one route: what a sink delivers.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Alert {
-    /// Stable across retries: receivers de-duplicate on it (`X-Lookalike-Delivery`).
-    pub key: String,
-    pub route: String,
-    pub reason: AlertReason,
-    pub record: Record,
-    /// For an escalation found by enrichment: what changed ("now live: ..."). Also the first
-    /// of the record's reasons.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub change: Option<String>,
-}
-
-impl Alert {
-    /// When what the alert reports happened: the first sighting for a new finding, the
-    /// lookup (or the latest sighting) that escalated it.
-    pub fn event_time(&self) -> std::time::SystemTime {
-        let r = &self.record;
-        let when = match self.reason {
-            AlertReason::New => Some(r.first_seen.as_str()),
-            AlertReason::Escalated => self
-                .change
-                .as_ref()
-                .and(r.enrichment.as_ref())
-                .and_then(|e| e.checked.as_deref())
-                .or(Some(r.last_seen.as_str())),
-        };
-        when.and_then(|t| humantime::parse_rfc3339_weak(t).ok())
-            .unwrap_or_else(std::time::SystemTime::now)
-    }
 }
 
 /// What the sinks share: one HTTP client.

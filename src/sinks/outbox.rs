@@ -17,9 +17,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use super::{Alert, DeliveryError, Route, SinkContext, deliver};
+use crate::backoff::Backoff;
 use crate::config::Alerts;
 use crate::metrics::Metrics;
-use crate::sources::ct::client::jitter;
 use crate::store::{Delivery, Record, Store};
 use crate::watchlist::Brand;
 
@@ -187,7 +187,7 @@ impl Outbox {
             } else {
                 alerts.concurrency * 4
             };
-            let now = crate::store::now_ms();
+            let now = crate::clock::now_ms();
             let name = route.name.clone();
             let read = self
                 .store
@@ -254,11 +254,12 @@ impl Outbox {
                     let attempts = d.attempts + 1;
                     let next = match e {
                         DeliveryError::Transient(_) if attempts < alerts_config.max_attempts => {
-                            let backoff = alerts_config
-                                .retry_initial
-                                .saturating_mul(1u32 << (attempts - 1).min(20))
-                                .min(alerts_config.retry_max);
-                            Some(crate::store::now_ms() + jitter(backoff).as_millis() as u64)
+                            let wait = Backoff::nth(
+                                alerts_config.retry_initial,
+                                alerts_config.retry_max,
+                                attempts,
+                            );
+                            Some(crate::clock::now_ms() + wait.as_millis() as u64)
                         }
                         _ => None,
                     };

@@ -32,8 +32,7 @@
 //! carry the status and up to 200 characters of the answer, never the URL (for Slack and
 //! Teams the URL is the secret).
 
-use std::error::Error as _;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
@@ -159,12 +158,6 @@ fn mac(secret: &[u8], timestamp: &[u8], body: &[u8]) -> HmacSha256 {
     mac
 }
 
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 /// The key of a Standard Webhooks secret: the base64 after the `whsec_` prefix (the prefix
 /// is optional, as in the reference libraries).
 pub fn standard_key(secret: &str) -> Result<Vec<u8>, String> {
@@ -204,7 +197,7 @@ pub async fn deliver_generic(
 ) -> Result<(), DeliveryError> {
     for alert in alerts {
         let body = route.format.body(alert);
-        let timestamp = unix_now();
+        let timestamp = crate::clock::now_secs();
         let mut headers = vec![
             (TIMESTAMP_HEADER, timestamp.to_string()),
             (DELIVERY_HEADER, alert.key.clone()),
@@ -346,17 +339,7 @@ fn request_error(what: &str, error: reqwest::Error, timeout: Duration) -> Delive
     }
     let builder = error.is_builder();
     let error = error.without_url();
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(s) = source {
-        let part = s.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = s.source();
-    }
-    let text = clean(&text, 300);
+    let text = clean(&crate::errors::chain(&error), 300);
     if builder {
         DeliveryError::Permanent(format!("{what}: cannot build the request: {text}"))
     } else {

@@ -16,7 +16,7 @@
 //! jittered exponential backoff (0.5 s doubling to 60 s, reset once a connection delivered).
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
@@ -30,10 +30,11 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use crate::backoff::Backoff;
+use crate::clock::now_ms;
 use crate::config::CertstreamConfig;
 use crate::metrics::Metrics;
 use crate::pipeline::{Observation, Payload, SourceInfo, Work};
-use crate::sources::ct::client::jitter;
 
 /// A batch is sent once it holds this many names...
 pub const BATCH_NAMES: usize = 500;
@@ -74,8 +75,7 @@ pub async fn run(
         pending_since: None,
         throttle: Throttle::default(),
     };
-    let mut backoff = BACKOFF_MIN;
-    let mut streak = 0u32;
+    let mut backoff = Backoff::new(BACKOFF_MIN, BACKOFF_MAX);
     let urls = client.config.urls.clone();
     for url in urls.iter().cycle() {
         let end = client.session(url).await;
@@ -87,18 +87,16 @@ pub async fn run(
         // A connection that delivered something was healthy: come back quickly. One that only
         // fails (refused, garbage, instant close) backs off so we do not hammer the server.
         if worked {
-            backoff = BACKOFF_MIN;
-            streak = 0;
+            backoff.reset();
         }
         client.source.metrics.fetch_errors.inc();
-        let wait = jitter(backoff);
+        let streak = backoff.failures();
+        let wait = backoff.failed();
         if streak.is_multiple_of(8) {
             warn!(source = %name, %url, %error, retry_in = ?wait, "Certstream connection lost; reconnecting.");
         } else {
             debug!(source = %name, %url, %error, retry_in = ?wait, "Certstream connection failed; retrying.");
         }
-        streak += 1;
-        backoff = (backoff * 2).min(BACKOFF_MAX);
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
             () = client.cancel.cancelled() => return,
@@ -307,13 +305,6 @@ impl Throttle {
         self.last = Some(Instant::now());
         Some(std::mem::take(&mut self.suppressed))
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis() as u64
 }
 
 /// What one message gave.

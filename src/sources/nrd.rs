@@ -35,10 +35,10 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use crate::backoff::{Backoff, jitter};
 use crate::config::{FeedFormat, NrdConfig, NrdKind};
 use crate::metrics::Metrics;
 use crate::pipeline::{Observation, Payload, SourceInfo, Work};
-use crate::sources::ct::client::{error_chain, jitter};
 use crate::store::Store;
 
 mod format;
@@ -148,7 +148,8 @@ impl Feed {
         }
         let mut have: BTreeMap<u64, Day> = BTreeMap::new();
         let mut waiting_logged: HashSet<u64> = HashSet::new();
-        let mut backoff = BACKOFF_MIN;
+        let mut backoff = Backoff::new(BACKOFF_MIN, self.config.poll);
+        // Failures in a row to reach the feed: a day that is not there yet ends a streak too.
         let mut streak = 0u32;
         loop {
             let today = today();
@@ -199,11 +200,9 @@ impl Feed {
                 next += 1;
             }
             let wait = if failed {
-                let w = jitter(backoff).min(self.config.poll);
-                backoff = (backoff * 2).min(self.config.poll);
-                w
+                backoff.failed().min(self.config.poll)
             } else {
-                backoff = BACKOFF_MIN;
+                backoff.reset();
                 self.config.poll
             };
             if self.sleep(wait).await.is_err() {
@@ -329,8 +328,7 @@ impl Feed {
         let mut previous_bad: HashSet<u64> = HashSet::new();
         let (mut etag, mut modified) = (None::<String>, None::<String>);
         let mut stamp: Option<(SystemTime, u64)> = None;
-        let mut backoff = BACKOFF_MIN;
-        let mut streak = 0u32;
+        let mut backoff = Backoff::new(BACKOFF_MIN, self.config.poll);
         loop {
             let fetched = match &self.config.kind {
                 NrdKind::Path(path) => read_changed(path, stamp).await,
@@ -343,11 +341,10 @@ impl Feed {
             let wait = match fetched {
                 Ok(fetched) => {
                     m.up.set(1);
-                    if streak > 0 {
-                        info!(source = %name, failed = streak, "Feed reachable again.");
+                    if backoff.failures() > 0 {
+                        info!(source = %name, failed = backoff.failures(), "Feed reachable again.");
                     }
-                    streak = 0;
-                    backoff = BACKOFF_MIN;
+                    backoff.reset();
                     if let Some((body, new_stamp)) = fetched {
                         let (format, member, column) = (
                             self.config.format,
@@ -394,14 +391,13 @@ impl Feed {
                     }
                     m.up.set(0);
                     m.fetch_errors.inc();
-                    let wait = jitter(backoff).min(self.config.poll);
+                    let streak = backoff.failures();
+                    let wait = backoff.failed().min(self.config.poll);
                     if streak.is_multiple_of(8) {
                         warn!(source = %name, %error, retry_in = ?wait, "Cannot read the feed; retrying.");
                     } else {
                         debug!(source = %name, %error, retry_in = ?wait, "Reading the feed failed; retrying.");
                     }
-                    streak += 1;
-                    backoff = (backoff * 2).min(self.config.poll);
                     wait
                 }
             };
@@ -412,10 +408,7 @@ impl Feed {
     }
 
     async fn send_list(&self, names: Vec<String>) -> Result<(), Stop> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis() as u64;
+        let now = crate::clock::now_ms();
         let feed = &self.source.name;
         let observations = names
             .into_iter()
@@ -439,7 +432,7 @@ impl Feed {
     ) -> Result<Option<Body>, FeedError> {
         let transport = |e: reqwest::Error| FeedError::Transport {
             url: url.to_owned(),
-            error: error_chain(&e.without_url()),
+            error: crate::errors::chain(&e.without_url()),
         };
         let mut req = self.http.get(url);
         if let Some(e) = etag {
@@ -557,11 +550,7 @@ fn dedup_key(scope: &str, name: &str) -> [u8; 32] {
 
 /// Days since 1970-01-01 (UTC) now.
 pub fn today() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs()
-        / 86_400
+    crate::clock::now_secs() / 86_400
 }
 
 /// `YYYY-MM-DD` of a day number (proleptic Gregorian, Howard Hinnant's `civil_from_days`).

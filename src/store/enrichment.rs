@@ -21,8 +21,10 @@ use sha2::{Digest, Sha256};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-use super::{Delivery, DeliveryState, Record, Store, StoreError, TriageStatus, abort, finding_key};
-use crate::sinks::{Alert, AlertReason};
+use super::{
+    Alert, AlertReason, Delivery, DeliveryState, Record, Store, StoreError, TriageStatus, abort,
+    finding_key,
+};
 
 /// The state of a finding's domain, from least to most dangerous.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -38,12 +38,14 @@ pub mod instance;
 mod outbox;
 mod summary;
 mod triage;
+pub mod zone;
 
+pub use crate::clock::now_ms;
 pub use enrichment::{
     DnsInfo, DomainState, DueDomains, Enrichment, Escalation, MailReadiness, RdapInfo, WebInfo,
 };
 pub use instance::Instance;
-pub use outbox::{Delivery, DeliveryState, now_ms, severity};
+pub use outbox::{Alert, AlertReason, Delivery, DeliveryState, severity};
 pub use summary::Summary;
 pub use triage::{MAX_NOTE_BYTES, Triage, TriageEvent, TriageStatus};
 
@@ -427,43 +429,6 @@ impl Store {
                 decode_record(&key, &raw)
             })
             .collect()
-    }
-
-    /// The export serial for content with `hash`: the previous one when the content is the
-    /// same, a newer one (see [`crate::export::next_serial`]) when it changed. Kept in `meta`.
-    pub fn zone_serial(&self, hash: [u8; 32], now_unix: u64) -> Result<u32, StoreError> {
-        let meta = self.db.open_tree("meta")?;
-        let previous = meta.get("zone_serial")?.and_then(|raw| {
-            (raw.len() == 36).then(|| {
-                let serial = u32::from_be_bytes(raw[..4].try_into().expect("4 bytes"));
-                let hash: [u8; 32] = raw[4..].try_into().expect("32 bytes");
-                (serial, hash)
-            })
-        });
-        let serial = crate::export::next_serial(previous, hash, now_unix);
-        if previous.is_none_or(|(s, h)| s != serial || h != hash) {
-            let mut raw = serial.to_be_bytes().to_vec();
-            raw.extend_from_slice(&hash);
-            meta.insert("zone_serial", raw)?;
-            // Each change gets its own second, so a client holding the Last-Modified of the
-            // previous content (If-Modified-Since) sees this one even within that second.
-            let previous_change = self
-                .zone_changed_at()?
-                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_secs());
-            let changed = now_unix.max(previous_change + 1);
-            meta.insert("zone_changed", &changed.to_be_bytes()[..])?;
-        }
-        Ok(serial)
-    }
-
-    /// When the exported content last changed (for `Last-Modified`).
-    pub fn zone_changed_at(&self) -> Result<Option<SystemTime>, StoreError> {
-        let meta = self.db.open_tree("meta")?;
-        Ok(meta.get("zone_changed")?.and_then(|raw| {
-            let secs = u64::from_be_bytes(raw.as_ref().try_into().ok()?);
-            Some(UNIX_EPOCH + std::time::Duration::from_secs(secs))
-        }))
     }
 
     pub fn finding_count(&self) -> usize {

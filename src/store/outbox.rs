@@ -7,14 +7,55 @@
 //! rises from "medium" to "critical" does, once. Findings triaged `false_positive` or
 //! `ignored` do not alert again.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use super::{Record, Store, StoreError, TriageStatus};
-use crate::sinks::{Alert, AlertReason};
+
+/// Why an alert is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertReason {
+    /// The (registrable, brand) pair was seen for the first time.
+    New,
+    /// A later sighting raised the score into a higher severity band, or enrichment found the
+    /// domain became live or mail-ready, or its A/MX/NS records changed (`Alert::change`).
+    Escalated,
+}
+
+/// One alert for one route: what a sink delivers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Alert {
+    /// Stable across retries: receivers de-duplicate on it (`X-Lookalike-Delivery`).
+    pub key: String,
+    pub route: String,
+    pub reason: AlertReason,
+    pub record: Record,
+    /// For an escalation found by enrichment: what changed ("now live: ..."). Also the first
+    /// of the record's reasons.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<String>,
+}
+
+impl Alert {
+    /// When what the alert reports happened: the first sighting for a new finding, the
+    /// lookup (or the latest sighting) that escalated it.
+    pub fn event_time(&self) -> std::time::SystemTime {
+        let r = &self.record;
+        let when = match self.reason {
+            AlertReason::New => Some(r.first_seen.as_str()),
+            AlertReason::Escalated => self
+                .change
+                .as_ref()
+                .and(r.enrichment.as_ref())
+                .and_then(|e| e.checked.as_deref())
+                .or(Some(r.last_seen.as_str())),
+        };
+        when.and_then(|t| humantime::parse_rfc3339_weak(t).ok())
+            .unwrap_or_else(std::time::SystemTime::now)
+    }
+}
 
 /// Severity bands: 1 below 80, 2 from 80, 3 from 90.
 pub fn severity(score: u8) -> u8 {
@@ -56,13 +97,6 @@ pub(super) fn outbox_key(route: &str, id: u64) -> Vec<u8> {
     key.push(0);
     key.extend_from_slice(&id.to_be_bytes());
     key
-}
-
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis() as u64
 }
 
 /// Queues the alerts `record` calls for, inside the caller's transaction. Returns how many.

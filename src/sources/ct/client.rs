@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
+use crate::backoff::Backoff;
 use crate::metrics::LogMetrics;
 
 /// Larger responses are refused: a data tile is ~400 KiB, a get-entries batch of 1,024 ~8 MiB.
@@ -97,7 +98,7 @@ impl LogClient {
         self.limiter.acquire().await;
         let transport = |e: reqwest::Error| FetchError::Transport {
             url: url.to_owned(),
-            error: error_chain(&e.without_url()),
+            error: crate::errors::chain(&e.without_url()),
         };
         let mut resp = self.http.get(url).send().await.map_err(transport)?;
         let status = resp.status();
@@ -135,7 +136,7 @@ impl LogClient {
     /// GET with retries on transient errors until it succeeds, a permanent error (4xx other
     /// than 429) comes back, or the service shuts down.
     pub async fn get(&self, url: &str) -> Result<Bytes, FetchError> {
-        let mut backoff = BACKOFF_MIN;
+        let mut backoff = Backoff::new(BACKOFF_MIN, BACKOFF_MAX);
         loop {
             let result = tokio::select! {
                 r = self.get_once(url) => r,
@@ -163,13 +164,12 @@ impl LogClient {
                 }
                 _ => {
                     self.metrics.up.set(0);
-                    let wait = jitter(backoff);
+                    let wait = backoff.failed();
                     self.failures.fetch_add(1, Ordering::Relaxed);
                     // Each failure in detail at debug level only: the CT source summarises
                     // unreachable logs in one warning (an offline start would otherwise warn
                     // once per log, 75 times), and `/readyz` names them.
                     debug!(log = %self.log, %error, retry_in = ?wait, "Cannot reach the log; retrying.");
-                    backoff = (backoff * 2).min(BACKOFF_MAX);
                     wait
                 }
             };
@@ -179,11 +179,6 @@ impl LogClient {
             }
         }
     }
-}
-
-/// `d` ± 50%.
-pub fn jitter(d: Duration) -> Duration {
-    d.mul_f64(0.5 + fastrand::f64())
 }
 
 /// `Retry-After` in seconds or as an HTTP date, capped.
@@ -204,21 +199,6 @@ fn httpdate(value: &str) -> Option<Duration> {
         when.duration_since(std::time::SystemTime::now())
             .unwrap_or_default(),
     )
-}
-
-/// The error and its causes on one line ("error sending request: connection refused").
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let c = cause.to_string();
-        if !s.contains(&c) {
-            s.push_str(": ");
-            s.push_str(&c);
-        }
-        source = cause.source();
-    }
-    s
 }
 
 #[cfg(test)]
@@ -276,14 +256,6 @@ mod tests {
                 wait > Duration::from_secs(100) && wait <= Duration::from_secs(120),
                 "{date}: {wait:?}"
             );
-        }
-    }
-
-    #[test]
-    fn jitter_stays_within_half() {
-        for _ in 0..100 {
-            let d = jitter(Duration::from_secs(10));
-            assert!(d >= Duration::from_secs(5) && d <= Duration::from_secs(15));
         }
     }
 }

@@ -694,17 +694,9 @@ fn request_error(url: &str, e: reqwest::Error) -> LogListError {
             limit: FETCH_TIMEOUT,
         };
     }
-    let e = e.without_url();
-    let mut detail = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        detail.push_str(": ");
-        detail.push_str(&s.to_string());
-        source = s.source();
-    }
     LogListError::Request {
         url: url.to_owned(),
-        detail,
+        detail: crate::errors::chain(&e.without_url()),
     }
 }
 

@@ -17,11 +17,12 @@ use tracing::{info, warn};
 
 use super::HeadError;
 use super::checkpoint::{LogKey, TreeHead};
-use super::client::{FetchError, LogClient, jitter};
+use super::client::{FetchError, LogClient};
 use super::entry::split_tile;
 use super::loglist::Api;
 use super::rfc6962::{INITIAL_BATCH, fetch_range, get_sth};
 use super::tiles::{TILE_WIDTH, data_tile_url, get_checkpoint, get_data_tile};
+use crate::backoff::jitter;
 use crate::pipeline::{Payload, SourceInfo, Work};
 use crate::store::Store;
 
