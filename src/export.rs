@@ -710,9 +710,6 @@ fn render_json(listed: &[&Entry], serial: u32) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests;
-
 /// Renders `format` from everything in the store that `policy` admits, with a serial that
 /// increases whenever the listed content changes.
 pub fn from_store(
@@ -778,3 +775,6 @@ pub fn misp_from_store(
     let (hits, skipped) = intel::from_store(store, policy)?;
     Ok(misp::feed(&hits, skipped))
 }
+
+#[cfg(test)]
+mod tests;

@@ -305,9 +305,6 @@ fn homoglyph_reasons(label: &str, term: &str) -> Vec<String> {
     reasons
 }
 
-#[cfg(test)]
-mod tests;
-
 /// Maps a token as written to its skeleton character by character; `None` when the
 /// skeleton of the whole token is not the concatenation (an ASCII trick like `vv` → `w`).
 fn shown_token<'a>(raw: &'a str, skel: &str) -> Option<combo::Shown<'a>> {
@@ -321,3 +318,6 @@ fn shown_token<'a>(raw: &'a str, skel: &str) -> Option<combo::Shown<'a>> {
     offsets.push((built.len(), raw.len()));
     (built == skel).then_some(combo::Shown { raw, offsets })
 }
+
+#[cfg(test)]
+mod tests;

@@ -68,7 +68,7 @@ pub struct TriageEvent {
     pub status: TriageStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-    /// Who decided (the OS user for the CLI, the API token's name later).
+    /// Who decided: the OS user for the CLI; for the API, the request's `by`, else "api".
     pub by: String,
     /// RFC 3339.
     pub at: String,

@@ -163,12 +163,9 @@ pub struct Leaf<'a> {
     precert: Option<&'a [u8]>,
 }
 
-/// The old name: a data tile's leaves are [`Leaf`]s.
-pub type TileLeaf<'a> = Leaf<'a>;
-
 /// Splits a data tile into its leaves. Framing errors end the tile (the rest cannot be found):
 /// the iterator yields that error once and stops.
-pub fn split_tile(tile: &[u8]) -> impl Iterator<Item = Result<TileLeaf<'_>, EntryError>> {
+pub fn split_tile(tile: &[u8]) -> impl Iterator<Item = Result<Leaf<'_>, EntryError>> {
     let mut r = Reader { data: tile };
     let mut failed = false;
     std::iter::from_fn(move || {
@@ -211,20 +208,6 @@ impl Leaf<'_> {
         };
         let cert: [u8; 32] = Sha256::digest(self.precert.unwrap_or(self.ts.der)).into();
         Ok((cert, tbs_hash(tbs_der)?))
-    }
-}
-
-/// Decodes one static-ct-api `TileLeaf` that is the whole input.
-pub fn decode_tile_leaf(data: &[u8]) -> Result<Entry, EntryError> {
-    let mut leaves = split_tile(data);
-    let leaf = leaves.next().ok_or(EntryError::Truncated {
-        what: "tile leaf",
-        needed: 1,
-    })??;
-    let entry = leaf.decode()?;
-    match leaves.next() {
-        None => Ok(entry),
-        Some(_) => Err(EntryError::Trailing(1)),
     }
 }
 
