@@ -121,7 +121,7 @@ impl Dns {
             Err(e) => Err(DnsError::Lookup {
                 name: name.to_ascii(),
                 qtype: label,
-                message: crate::enrich::one_line(&e.to_string(), 200),
+                message: crate::text::one_line(&e.to_string(), 200),
             }),
         }
     }
@@ -277,12 +277,12 @@ fn fqdn(domain: &str) -> Result<Name, DnsError> {
     let mut s = domain.trim_end_matches('.').to_owned();
     s.push('.');
     Name::from_ascii(&s).map_err(|_| DnsError::Name {
-        name: crate::enrich::one_line(domain, 100),
+        name: crate::text::one_line(domain, 100),
     })
 }
 
 /// A host name from an answer: A-label form, lowercase, without the final dot, capped.
 fn host(name: &Name) -> String {
     let s = name.to_ascii().to_ascii_lowercase();
-    crate::enrich::one_line(s.trim_end_matches('.'), 253)
+    crate::text::one_line(s.trim_end_matches('.'), 253)
 }

@@ -32,6 +32,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::config::EnrichConfig;
 use crate::store::{DomainState, Enrichment, MailReadiness};
+use crate::text::one_line;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EnrichError {
@@ -312,38 +313,6 @@ pub fn summary(e: &Enrichment, now: SystemTime) -> String {
     one_line(&parts.join("; "), 500)
 }
 
-/// One line of display text: control characters and line breaks become spaces, whitespace
-/// runs collapse, at most `max` characters (an ellipsis when cut).
-pub fn one_line(s: &str, max: usize) -> String {
-    let max = max.max(1);
-    let mut out = String::with_capacity(s.len().min(max * 4));
-    let mut space = false;
-    for c in s.chars() {
-        let hidden = c.is_control()
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
-        if hidden || c.is_whitespace() {
-            space = !out.is_empty();
-            continue;
-        }
-        if space {
-            out.push(' ');
-            space = false;
-        }
-        out.push(c);
-        // Enough to know it is cut: a huge input costs no more.
-        if out.len() > max * 4 + 8 {
-            break;
-        }
-    }
-    if out.chars().count() > max {
-        let mut cut: String = out.chars().take(max - 1).collect();
-        cut.push('…');
-        cut
-    } else {
-        out
-    }
-}
-
 /// Reads a body up to `max` bytes; the rest is never downloaded. Returns the bytes and
 /// whether the body was longer.
 pub async fn read_capped(
@@ -370,14 +339,6 @@ pub async fn read_capped(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn one_line_cleans_and_caps() {
-        assert_eq!(one_line("a\nb\u{1b}[0m  c", 100), "a b [0m c");
-        assert_eq!(one_line("abcdef", 4), "abc…");
-        assert_eq!(one_line("abcd", 4), "abcd");
-        assert_eq!(one_line("  x  ", 10), "x");
-    }
 
     #[test]
     fn summary_reads_as_one_line() {

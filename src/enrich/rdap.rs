@@ -17,8 +17,9 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::Value;
 
 use super::bootstrap::Shared;
-use super::{one_line, read_capped};
+use super::read_capped;
 use crate::store::RdapInfo;
+use crate::text::one_line;
 
 /// Largest RDAP answer read (a domain object is a few KB).
 pub const MAX_BODY: usize = 1 << 20;

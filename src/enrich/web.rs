@@ -35,9 +35,10 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::{StatusCode, Url};
 
 use super::dns::Dns;
-use super::{one_line, parked, read_capped};
+use super::{parked, read_capped};
 use crate::config::Network;
 use crate::store::WebInfo;
+use crate::text::one_line;
 
 /// Redirects followed at most.
 pub const MAX_REDIRECTS: usize = 5;

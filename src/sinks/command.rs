@@ -17,8 +17,9 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStderr, ChildStdin, Command};
 
-use super::webhook::{self, clean, clean_tail};
+use super::webhook;
 use super::{Alert, CommandRoute, DeliveryError};
+use crate::text::{one_line, one_line_tail};
 
 /// Bytes of stderr kept (the end), and characters of it shown.
 const STDERR_KEEP: usize = 4096;
@@ -73,7 +74,7 @@ async fn run(
     timeout: Duration,
     alert: &Alert,
 ) -> Result<(), DeliveryError> {
-    let name = clean(program, 80);
+    let name = one_line(program, 80);
     let mut command = Command::new(program);
     command
         .args(args)
@@ -130,7 +131,7 @@ async fn run(
 }
 
 fn stderr_part(tail: &[u8]) -> String {
-    let text = clean_tail(&String::from_utf8_lossy(tail), STDERR_SHOW);
+    let text = one_line_tail(&String::from_utf8_lossy(tail), STDERR_SHOW);
     if text.is_empty() {
         String::new()
     } else {

@@ -7,8 +7,10 @@
 //! Everything in a mail that came from a certificate or a domain is untrusted: a CN or an
 //! issuer can hold markup, Slack mrkdwn, control characters or line breaks. So:
 //!
-//! - the subject is built from single-line text (control characters become spaces) and capped;
-//! - in both parts, control, bidi and zero-width characters are shown as `\n`, `\u{202e}`...
+//! - the subject is built from single-line text (control characters become spaces, invisible
+//!   ones go: [`crate::text::one_line`]) and capped;
+//! - in both parts, control, bidi and zero-width characters ([`crate::text::is_hidden`]) are
+//!   shown as `\n`, `\u{202e}`...
 //!   instead of being written, so a value cannot start a line of its own or reorder text;
 //! - in the HTML part every value is escaped, and there are no links except to crt.sh;
 //! - with `defang` (the default) domains and other certificate values are written
@@ -27,6 +29,7 @@ use sha2::{Digest, Sha256};
 use super::locale::{Locale, fill};
 use super::{Alert, AlertReason, DeliveryError, EmailRoute, SmtpSecurity};
 use crate::store::Sighting;
+use crate::text;
 
 /// Longest subject, in characters (RFC 5322 allows more, mail clients show less).
 const SUBJECT_MAX: usize = 200;
@@ -155,7 +158,7 @@ pub fn render(route: &EmailRoute, alerts: &[Alert]) -> Rendered {
     let _ = writeln!(
         html,
         "<h2 style=\"margin:0 0 12px 0\">{}</h2>\n<ol>",
-        esc(&headline)
+        text::html(&headline)
     );
     for a in &sorted {
         let f = &a.record.finding;
@@ -171,11 +174,11 @@ pub fn render(route: &EmailRoute, alerts: &[Alert]) -> Rendered {
         let _ = writeln!(
             html,
             "<li>{}: <b>{}</b> ({} {}; {})</li>",
-            esc(&brand),
-            esc(&domain),
-            esc(w.score_inline),
+            text::html(&brand),
+            text::html(&domain),
+            text::html(w.score_inline),
             f.score,
-            esc(&out.techniques(a))
+            text::html(&out.techniques(a))
         );
     }
     html.push_str("</ol>\n");
@@ -191,7 +194,7 @@ pub fn render(route: &EmailRoute, alerts: &[Alert]) -> Rendered {
             &[("n", &(n - DIGEST_DETAILED).to_string())],
         );
         let _ = writeln!(text, "\n{more}");
-        let _ = writeln!(html, "<hr>\n<p>{}</p>", esc(&more));
+        let _ = writeln!(html, "<hr>\n<p>{}</p>", text::html(&more));
     }
     footer(&mut text, &mut html, &out, alerts);
     html.push_str("</body>\n</html>\n");
@@ -234,111 +237,34 @@ impl Out<'_> {
 
     fn value(&self, s: &str, max: usize) -> String {
         if self.defang {
-            clean(&defang(s), max)
+            clean(&text::defang(s), max)
         } else {
             clean(s, max)
         }
     }
 }
 
-/// `paypa1.com` → `paypa1[.]com`, `https://x` → `https[://]x`.
-pub fn defang(s: &str) -> String {
-    s.replace("://", "[://]").replace('.', "[.]")
-}
-
-/// Escapes text for HTML element content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 16);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Characters that must not reach a reader as themselves: they break lines, are invisible,
-/// or reorder the text around them.
-fn hidden(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{200b}'..='\u{200f}'
-                | '\u{2028}'..='\u{202e}'
-                | '\u{2060}'..='\u{2069}'
-                | '\u{feff}'
-                | '\u{fff9}'..='\u{fffb}'
-        )
-}
-
-/// One line of text: [`hidden`] characters written as escapes (`\n`, `\u{202e}`), at most
-/// `max` characters.
+/// One line of mail text: hidden characters made visible (`\n`, `\u{202e}`), capped.
 fn clean(s: &str, max: usize) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if hidden(c) => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    cap(out, max)
+    text::terminal(s, max).into_owned()
 }
 
-fn cap(s: String, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        None => s,
-        Some((end, _)) => {
-            let mut s = s[..end].trim_end().to_owned();
-            s.push('…');
-            s
-        }
-    }
-}
-
-/// Subject text: [`hidden`] characters become spaces, runs of whitespace one space.
+/// Subject text: one line, invisible characters gone.
 fn subject_text(s: &str) -> String {
-    s.chars()
-        .map(|c| if hidden(c) { ' ' } else { c })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    text::one_line(s, usize::MAX)
 }
 
 fn finish_subject(s: &str) -> String {
-    cap(subject_text(s), SUBJECT_MAX)
-}
-
-/// `s` as one shell word.
-fn shell_word(s: &str) -> String {
-    let bare = !s.is_empty()
-        && !s.starts_with('-')
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
-    if bare {
-        s.to_owned()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
+    text::one_line(s, SUBJECT_MAX)
 }
 
 /// The command that records a verdict. Deliberately not defanged: it has to work when pasted.
 fn triage_command(alert: &Alert) -> String {
     let f = &alert.record.finding;
     format!(
-        "lookalike triage {} --brand '{}' --status {TRIAGE_STATUSES}",
-        shell_word(&clean(&f.registrable, NAME_MAX)),
-        clean(&f.brand, VALUE_MAX).replace('\'', r"'\''"),
+        "lookalike triage {} --brand {} --status {TRIAGE_STATUSES}",
+        text::shell_word(&clean(&f.registrable, NAME_MAX)),
+        text::shell_quoted(&clean(&f.brand, VALUE_MAX)),
     )
 }
 
@@ -545,7 +471,7 @@ fn html_head(html: &mut String, subject: &str) {
         "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n</head>\n\
          <body style=\"font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;\
          font-size:14px;color:#1f2328;line-height:1.45\">\n",
-        esc(subject)
+        text::html(subject)
     );
 }
 
@@ -557,16 +483,16 @@ fn finding_html(html: &mut String, out: &Out, alert: &Alert, number: Option<usiz
     let w = out.locale.words();
     let prefix = number.map(|n| format!("{n}. ")).unwrap_or_default();
     let title = fill(
-        &esc(w.title),
+        &text::html(w.title),
         &[
-            ("brand", &esc(&brand)),
-            ("domain", &format!("<code>{}</code>", esc(&domain))),
+            ("brand", &text::html(&brand)),
+            ("domain", &format!("<code>{}</code>", text::html(&domain))),
         ],
     );
     let _ = writeln!(
         html,
         "<h2 style=\"margin:0 0 12px 0\">{}{title}</h2>",
-        esc(&prefix),
+        text::html(&prefix),
     );
     html.push_str("<table style=\"border-collapse:collapse\">\n");
     let mut row = |label: &str, value_html: &str| {
@@ -574,88 +500,92 @@ fn finding_html(html: &mut String, out: &Out, alert: &Alert, number: Option<usiz
             html,
             "<tr><th style=\"text-align:left;vertical-align:top;padding:2px 16px 2px 0\">{}</th>\
              <td style=\"padding:2px 0\">{value_html}</td></tr>",
-            esc(label)
+            text::html(label)
         );
     };
-    row(w.domain, &format!("<code>{}</code>", esc(&domain)));
+    row(w.domain, &format!("<code>{}</code>", text::html(&domain)));
     if f.unicode != f.domain {
         row(
             w.unicode,
-            &format!("<code>{}</code>", esc(&out.domain(&f.unicode))),
+            &format!("<code>{}</code>", text::html(&out.domain(&f.unicode))),
         );
     }
     row(
         w.registrable,
-        &format!("<code>{}</code>", esc(&out.domain(&f.registrable))),
+        &format!("<code>{}</code>", text::html(&out.domain(&f.registrable))),
     );
     row(
         w.brand,
         &fill(
-            &esc(w.brand_term),
+            &text::html(w.brand_term),
             &[
-                ("brand", &esc(&brand)),
-                ("term", &esc(&out.value(&f.term, VALUE_MAX))),
+                ("brand", &text::html(&brand)),
+                ("term", &text::html(&out.value(&f.term, VALUE_MAX))),
             ],
         ),
     );
-    row(w.techniques, &esc(&out.techniques(alert)));
+    row(w.techniques, &text::html(&out.techniques(alert)));
     row(w.score, &format!("<b>{}</b> / 100", f.score));
     row(
         w.alert,
-        &esc(&out.value(&reason_text(out, alert), REASON_MAX)),
+        &text::html(&out.value(&reason_text(out, alert), REASON_MAX)),
     );
     if let Some(e) = enrichment_text(out, alert) {
-        row(w.enrichment, &esc(&e));
+        row(w.enrichment, &text::html(&e));
     }
-    row(w.first_seen, &esc(&out.time(&r.first_seen)));
-    row(w.last_seen, &esc(&sightings(out, r)));
+    row(w.first_seen, &text::html(&out.time(&r.first_seen)));
+    row(w.last_seen, &text::html(&sightings(out, r)));
     html.push_str("</table>\n");
 
     let _ = writeln!(
         html,
         "<h3 style=\"margin:16px 0 4px 0\">{}</h3>\n<ul>",
-        esc(w.why)
+        text::html(w.why)
     );
     for reason in f.reasons.iter().take(MAIL_REASONS) {
-        let _ = writeln!(html, "<li>{}</li>", esc(&out.value(reason, REASON_MAX)));
+        let _ = writeln!(
+            html,
+            "<li>{}</li>",
+            text::html(&out.value(reason, REASON_MAX))
+        );
     }
     html.push_str("</ul>\n");
 
     let _ = writeln!(
         html,
         "<h3 style=\"margin:16px 0 4px 0\">{}</h3>\n<ul>",
-        esc(w.sources)
+        text::html(w.sources)
     );
     for s in recent_sources(alert) {
         let _ = write!(
             html,
             "<li>{} &middot; {}<br>{} <code>{}</code>",
-            esc(&out.time(&s.seen)),
-            esc(&sighting_origin(out, s)),
-            esc(w.source_name),
-            esc(&out.domain(&s.name))
+            text::html(&out.time(&s.seen)),
+            text::html(&sighting_origin(out, s)),
+            text::html(w.source_name),
+            text::html(&out.domain(&s.name))
         );
         if let Some(issuer) = &s.issuer {
             let _ = write!(
                 html,
                 "<br>{} {}",
-                esc(w.source_issuer),
-                esc(&out.value(issuer, VALUE_MAX))
+                text::html(w.source_issuer),
+                text::html(&out.value(issuer, VALUE_MAX))
             );
         }
         if let (Some(nb), Some(na)) = (&s.not_before, &s.not_after) {
             let _ = write!(
                 html,
                 "<br>{} {}",
-                esc(w.source_valid),
-                esc(&valid_range(out, nb, na))
+                text::html(w.source_valid),
+                text::html(&valid_range(out, nb, na))
             );
         }
         if let Some(hash) = &s.cert_sha256 {
             let _ = write!(
                 html,
                 "<br>sha-256 <code>{}</code>",
-                esc(&out.value(hash, 64))
+                text::html(&out.value(hash, 64))
             );
         }
         if let Some(url) = crt_sh(s) {
@@ -669,7 +599,7 @@ fn finding_html(html: &mut String, out: &Out, alert: &Alert, number: Option<usiz
         let _ = writeln!(
             html,
             "<li>{}</li>",
-            esc(&fill(
+            text::html(&fill(
                 w.earlier_not_shown,
                 &[("n", &hidden_sources.to_string())]
             ))
@@ -680,13 +610,13 @@ fn finding_html(html: &mut String, out: &Out, alert: &Alert, number: Option<usiz
     let _ = writeln!(
         html,
         "<h3 style=\"margin:16px 0 4px 0\">{}</h3>\n<p>{}</p>",
-        esc(w.triage),
-        esc(w.triage_advice)
+        text::html(w.triage),
+        text::html(w.triage_advice)
     );
     let _ = writeln!(
         html,
         "<pre style=\"background:#f6f8fa;padding:8px;white-space:pre-wrap\">{}</pre>",
-        esc(&triage_command(alert))
+        text::html(&triage_command(alert))
     );
 }
 
@@ -707,7 +637,7 @@ fn footer(text: &mut String, html: &mut String, out: &Out, alerts: &[Alert]) {
     let _ = writeln!(
         html,
         "<hr>\n<p style=\"color:#656d76;font-size:12px\">{}</p>",
-        esc(&line)
+        text::html(&line)
     );
 }
 
@@ -991,7 +921,7 @@ mod tests {
         let r = render(&route(), &[a]);
         assert!(
             r.text.contains(
-                "  Alert        escalated by enrichment: now live: https[://]paypa1[.]com/ answers 200\n"
+                "  Alert        escalated by enrichment: now live: hxxps[:]//paypa1[.]com/ answers 200\n"
             ),
             "{}",
             r.text
@@ -1100,7 +1030,7 @@ mod tests {
             "lookalike triage paypal-login.com --brand 'PayPal'",
         ] {
             assert!(r.text.contains(cmd), "{cmd}");
-            assert!(r.html.contains(&esc(cmd)), "{cmd}");
+            assert!(r.html.contains(&text::html(cmd)), "{cmd}");
         }
         assert!(r.text.contains("delivery digest-"));
 
@@ -1124,25 +1054,8 @@ mod tests {
     fn subject_is_capped() {
         let long = "a".repeat(400);
         let r = render(&route(), &[alert(&long, "paypa1.com", 80)]);
-        assert_eq!(r.subject.chars().count(), SUBJECT_MAX + 1);
+        assert_eq!(r.subject.chars().count(), SUBJECT_MAX);
         assert!(r.subject.ends_with('…'));
-    }
-
-    #[test]
-    fn clean_and_esc() {
-        assert_eq!(
-            clean("a\r\nb\tc\u{7}\u{200b}", 100),
-            "a\\r\\nb\\tc\\u{7}\\u{200b}"
-        );
-        assert_eq!(clean("abcdef", 3), "abc…");
-        assert_eq!(
-            esc("<a href='x'>&\"</a>"),
-            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
-        );
-        assert_eq!(defang("https://a.b.c"), "https[://]a[.]b[.]c");
-        assert_eq!(shell_word("paypa1.com"), "paypa1.com");
-        assert_eq!(shell_word("-x"), "'-x'");
-        assert_eq!(shell_word("a b'c"), "'a b'\\''c'");
     }
 
     #[tokio::test]

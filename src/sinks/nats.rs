@@ -26,8 +26,9 @@ use async_nats::jetstream::{self, context::PublishErrorKind};
 use tokio::sync::Mutex;
 use tracing::{debug, info};
 
-use super::webhook::{clean, reason_name};
+use super::webhook::reason_name;
 use super::{Alert, DeliveryError, NatsRoute};
+use crate::text::one_line;
 
 /// The connection a route keeps between attempts: made at the first delivery, shared by the
 /// route's clones, never printed.
@@ -47,7 +48,7 @@ impl std::fmt::Debug for Connection {
 }
 
 fn transient(what: &str, e: impl std::fmt::Display) -> DeliveryError {
-    DeliveryError::Transient(format!("nats: {what}: {}", clean(&e.to_string(), 300)))
+    DeliveryError::Transient(format!("nats: {what}: {}", one_line(&e.to_string(), 300)))
 }
 
 async fn connect(route: &NatsRoute) -> Result<jetstream::Context, DeliveryError> {
@@ -128,7 +129,7 @@ pub async fn deliver(route: &NatsRoute, alerts: &[Alert]) -> Result<(), Delivery
                 return Err(match e.kind() {
                     PublishErrorKind::MaxPayloadExceeded => DeliveryError::Permanent(format!(
                         "nats: the message is larger than the server accepts: {}",
-                        clean(&e.to_string(), 200)
+                        one_line(&e.to_string(), 200)
                     )),
                     PublishErrorKind::StreamNotFound => {
                         if let Some(c) = route.connection.0.lock().await.as_mut() {

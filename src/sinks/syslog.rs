@@ -13,7 +13,7 @@
 //!   `registrable`, `unicode` (IDNs), `brand`, `term`, `score`, `enriched_score` and `state`
 //!   (once looked up), `techniques`, `first_seen`, `change` (escalations).
 //! - **Framing cannot be broken.** Every value is one line (control characters become
-//!   spaces, invisible and bidi characters go, [`super::webhook`]'s `clean`) and `"`, `\` and
+//!   spaces, invisible and bidi characters go, [`crate::text::one_line`]) and `"`, `\` and
 //!   `]` are backslash-escaped as RFC 5424 requires; header fields are printable ASCII; the
 //!   message text is one line too. Over TCP each message is preceded by its length, so even a
 //!   receiver that splits on line breaks gets one message per alert.
@@ -30,8 +30,9 @@ use std::time::SystemTime;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpStream, UdpSocket};
 
-use super::webhook::{clean, reason_name};
+use super::webhook::reason_name;
 use super::{Alert, DeliveryError, SyslogRoute, SyslogTransport};
+use crate::text::one_line;
 
 /// RFC 5612's example private enterprise number.
 pub const DEFAULT_SD_ID: &str = "lookalike@32473";
@@ -105,7 +106,7 @@ pub fn sd_name(s: &str) -> String {
 
 /// A PARAM-VALUE: one clean line, then `"`, `\` and `]` escaped with a backslash.
 pub fn sd_value(s: &str, max_chars: usize) -> String {
-    let v = clean(s, max_chars);
+    let v = one_line(s, max_chars);
     let mut out = String::with_capacity(v.len() + 4);
     for c in v.chars() {
         if matches!(c, '"' | '\\' | ']') {
@@ -164,7 +165,7 @@ fn text(alert: &Alert) -> String {
         t.push_str(": ");
         t.push_str(&f.reasons.join("; "));
     }
-    clean(&t, usize::MAX)
+    one_line(&t, usize::MAX)
 }
 
 /// One RFC 5424 message (without transport framing), at most `max` bytes.
@@ -231,7 +232,7 @@ pub fn octet_counted(message: &[u8]) -> Vec<u8> {
 }
 
 fn transient(what: &str, e: impl std::fmt::Display) -> DeliveryError {
-    DeliveryError::Transient(format!("syslog: {what}: {}", clean(&e.to_string(), 200)))
+    DeliveryError::Transient(format!("syslog: {what}: {}", one_line(&e.to_string(), 200)))
 }
 
 /// Sends `alerts`, one message each, over one connection (TCP) or socket (UDP).

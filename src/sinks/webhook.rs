@@ -44,6 +44,7 @@ use sha2::Sha256;
 use super::locale::{Language, Locale, fill};
 use super::{Alert, AlertReason, ChatRoute, DeliveryError, Signing, SinkContext, WebhookRoute};
 use crate::store::Record;
+use crate::text::{cap, defang, one_line, shell_quoted};
 
 /// Version of the generic webhook body (`"schema"`); bumped on any incompatible change.
 pub const PAYLOAD_SCHEMA: u32 = 1;
@@ -315,7 +316,7 @@ pub(super) async fn post_json(
             .headers()
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .map(|v| clean(v, 40));
+            .map(|v| one_line(v, 40));
         let answer = read_answer(&mut response).await;
         Err(status_error(what, status, retry_after.as_deref(), &answer))
     };
@@ -339,7 +340,7 @@ fn request_error(what: &str, error: reqwest::Error, timeout: Duration) -> Delive
     }
     let builder = error.is_builder();
     let error = error.without_url();
-    let text = clean(&crate::errors::chain(&error), 300);
+    let text = one_line(&crate::errors::chain(&error), 300);
     if builder {
         DeliveryError::Permanent(format!("{what}: cannot build the request: {text}"))
     } else {
@@ -387,127 +388,11 @@ async fn read_answer(response: &mut reqwest::Response) -> String {
         }
     }
     bytes.truncate(ANSWER_READ_BYTES);
-    clean(&String::from_utf8_lossy(&bytes), ANSWER_SHOW_CHARS)
+    one_line(&String::from_utf8_lossy(&bytes), ANSWER_SHOW_CHARS)
 }
 
 // ---------------------------------------------------------------------------------------------
 // Text: cleaning, defanging, escaping.
-
-/// Characters that render as nothing but can reorder or hide text (bidi controls, zero-width
-/// characters, the BOM, the soft hyphen).
-fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}'
-            | '\u{061C}'
-            | '\u{180E}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{2069}'
-            | '\u{FEFF}'
-    )
-}
-
-/// One line of display text: control characters and line breaks become spaces, invisible
-/// characters go, whitespace runs collapse, and the result is cut to `max` characters (the
-/// last one an ellipsis when cut).
-pub(crate) fn clean(s: &str, max: usize) -> String {
-    let mut out = String::with_capacity(s.len().min(max.saturating_mul(4)));
-    let mut space = false;
-    for c in s.chars() {
-        if is_invisible(c) {
-            continue;
-        }
-        if c.is_control() || c.is_whitespace() {
-            space = true;
-            continue;
-        }
-        if space && !out.is_empty() {
-            out.push(' ');
-        }
-        space = false;
-        out.push(c);
-    }
-    truncate_chars(out, max)
-}
-
-fn truncate_chars(s: String, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s;
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
-
-/// Like [`clean`], but keeps the end: for the tail of a program's stderr.
-pub(crate) fn clean_tail(s: &str, max: usize) -> String {
-    let full = clean(s, usize::MAX);
-    let count = full.chars().count();
-    if count <= max {
-        return full;
-    }
-    let mut out = String::from("…");
-    out.extend(full.chars().skip(count - max.saturating_sub(1)));
-    out
-}
-
-fn is_label_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '-' || c == '_'
-}
-
-/// Makes names and URLs in display text unclickable: a dot between two label characters
-/// becomes `[.]`, `http://` becomes `hxxp[:]//` (`paypa1.com` → `paypa1[.]com`).
-pub fn defang(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let mut out = String::with_capacity(s.len() + 8);
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let rest = &chars[i..];
-        if (c == 'h' || c == 'H') && starts_with_ignore_case(rest, "http") {
-            let after = if starts_with_ignore_case(&rest[4..], "s") {
-                5
-            } else {
-                4
-            };
-            if starts_with_ignore_case(&rest[after..], "://") {
-                out.push_str(if after == 5 {
-                    "hxxps[:]//"
-                } else {
-                    "hxxp[:]//"
-                });
-                i += after + 3;
-                continue;
-            }
-        }
-        if c == ':' && starts_with_ignore_case(rest, "://") {
-            out.push_str("[:]//");
-            i += 3;
-            continue;
-        }
-        if c == '.'
-            && i > 0
-            && i + 1 < chars.len()
-            && is_label_char(chars[i - 1])
-            && is_label_char(chars[i + 1])
-        {
-            out.push_str("[.]");
-        } else {
-            out.push(c);
-        }
-        i += 1;
-    }
-    out
-}
-
-fn starts_with_ignore_case(chars: &[char], prefix: &str) -> bool {
-    let mut it = chars.iter();
-    prefix
-        .chars()
-        .all(|p| it.next().is_some_and(|c| c.eq_ignore_ascii_case(&p)))
-}
 
 /// Slack's three control characters as entities (docs.slack.dev, "Escaping text").
 fn slack_escape(s: &str) -> String {
@@ -526,7 +411,7 @@ fn slack_escape(s: &str) -> String {
 /// An untrusted value for Slack mrkdwn: cleaned, defanged, escaped and shown as a code span
 /// (so `*`, `_` and `~` do not format) with its backticks replaced.
 fn slack_value(raw: &str) -> String {
-    let v = defang(&clean(raw, VALUE_CHARS));
+    let v = defang(&one_line(raw, VALUE_CHARS));
     if v.is_empty() {
         return "–".into();
     }
@@ -535,7 +420,7 @@ fn slack_value(raw: &str) -> String {
 
 /// Slack plain text (the header): cleaned, escaped, and at most `max` characters once escaped.
 fn slack_plain(raw: &str, max: usize) -> String {
-    let text = clean(raw, usize::MAX);
+    let text = one_line(raw, usize::MAX);
     let mut out = String::new();
     let mut len = 0;
     let total = text.chars().count();
@@ -559,7 +444,7 @@ const TEAMS_MARKDOWN: &[char] = &['\\', '`', '*', '_', '[', ']', '(', ')', '#', 
 /// An untrusted value for Adaptive Card markdown: cleaned, markdown characters
 /// backslash-escaped (and a leading list marker), then defanged.
 fn teams_value(raw: &str) -> String {
-    let v = clean(raw, VALUE_CHARS);
+    let v = one_line(raw, VALUE_CHARS);
     let mut out = String::with_capacity(v.len() + 8);
     let digits = v.chars().take_while(char::is_ascii_digit).count();
     for (n, c) in v.chars().enumerate() {
@@ -574,13 +459,8 @@ fn teams_value(raw: &str) -> String {
     if out.is_empty() { "–".into() } else { out }
 }
 
-/// The inside of a single-quoted POSIX shell word.
-fn shell_single(s: &str) -> String {
-    s.replace('\'', r"'\''")
-}
-
 /// Which statuses a triage command can set, besides `confirmed`.
-const OTHER_STATUSES: [&str; 3] = ["false-positive", "ignored", "taken-down"];
+const OTHER_STATUSES: [&str; 3] = ["false_positive", "ignored", "taken_down"];
 
 /// What the chat messages show of an alert, as raw (untrusted) strings.
 struct Summary<'a> {
@@ -609,14 +489,14 @@ impl Summary<'_> {
         if self.locale.language == Language::En && r.count == 1 {
             return format!(
                 "1 time, last {}",
-                clean(&self.locale.time(&r.last_seen), 60)
+                one_line(&self.locale.time(&r.last_seen), 60)
             );
         }
         fill(
             w.seen,
             &[
                 ("n", &r.count.to_string()),
-                ("time", &clean(&self.locale.time(&r.last_seen), 60)),
+                ("time", &one_line(&self.locale.time(&r.last_seen), 60)),
             ],
         )
     }
@@ -698,14 +578,14 @@ pub fn slack_payload_in(alert: &Alert, locale: &Locale) -> Value {
     };
     let w = locale.words();
     let f = &s.record.finding;
-    let domain = defang(&clean(&f.domain, VALUE_CHARS));
+    let domain = defang(&one_line(&f.domain, VALUE_CHARS));
     let reason = s.reason();
 
     let mrkdwn = |text: String| json!({"type": "mrkdwn", "text": text, "verbatim": true});
     let field = |label: &str, value: String| {
         let mut text = format!("*{label}*\n{value}");
         if text.chars().count() > SLACK_FIELD_MAX {
-            text = truncate_chars(text, SLACK_FIELD_MAX);
+            text = cap(&text, SLACK_FIELD_MAX).into_owned();
         }
         mrkdwn(text)
     };
@@ -733,7 +613,7 @@ pub fn slack_payload_in(alert: &Alert, locale: &Locale) -> Value {
         let mut text = format!("*{}*", w.chat_why);
         let mut shown = 0;
         for r in f.reasons.iter().take(MAX_REASONS) {
-            let line = format!("\n• {}", slack_value(&clean(r, REASON_CHARS)));
+            let line = format!("\n• {}", slack_value(&one_line(r, REASON_CHARS)));
             // Leave room for the "and N more" line.
             if text.chars().count() + line.chars().count() > SLACK_SECTION_TEXT_MAX - 40 {
                 break;
@@ -753,9 +633,9 @@ pub fn slack_payload_in(alert: &Alert, locale: &Locale) -> Value {
 
     // `triage` takes the defanged name as it is; quoted, as `[.]` is a shell pattern.
     let command = format!(
-        "lookalike triage '{}' --brand '{}' --status confirmed",
-        shell_single(&defang(&clean(&f.registrable, VALUE_CHARS))),
-        shell_single(&clean(&f.brand, VALUE_CHARS)),
+        "lookalike triage {} --brand {} --status confirmed",
+        shell_quoted(&defang(&one_line(&f.registrable, VALUE_CHARS))),
+        shell_quoted(&one_line(&f.brand, VALUE_CHARS)),
     );
     let others: Vec<String> = OTHER_STATUSES.iter().map(|s| format!("`{s}`")).collect();
     let context = format!(
@@ -782,7 +662,7 @@ pub fn slack_payload_in(alert: &Alert, locale: &Locale) -> Value {
     let fallback = slack_escape(&fill(
         w.chat_fallback,
         &[
-            ("brand", &clean(&f.brand, VALUE_CHARS)),
+            ("brand", &one_line(&f.brand, VALUE_CHARS)),
             ("domain", &domain),
             ("n", &f.score.to_string()),
             ("reason", reason),
@@ -850,7 +730,7 @@ pub fn teams_payload_in(alert: &Alert, locale: &Locale) -> Value {
             "spacing": "Medium",
         }));
         for r in f.reasons.iter().take(MAX_REASONS) {
-            let mut block = text(format!("• {}", teams_value(&clean(r, REASON_CHARS))));
+            let mut block = text(format!("• {}", teams_value(&one_line(r, REASON_CHARS))));
             block["spacing"] = json!("None");
             body.push(block);
         }
@@ -863,9 +743,9 @@ pub fn teams_payload_in(alert: &Alert, locale: &Locale) -> Value {
         }
     }
     let command = format!(
-        "lookalike triage '{}' --brand '{}' --status confirmed",
-        teams_value(&shell_single(&clean(&f.registrable, VALUE_CHARS))),
-        teams_value(&shell_single(&clean(&f.brand, VALUE_CHARS))),
+        "lookalike triage {} --brand {} --status confirmed",
+        teams_value(&shell_quoted(&one_line(&f.registrable, VALUE_CHARS))),
+        teams_value(&shell_quoted(&one_line(&f.brand, VALUE_CHARS))),
     );
     let mut triage = text(fill(
         w.chat_triage,
@@ -978,36 +858,6 @@ mod tests {
     }
 
     #[test]
-    fn clean_strips_controls_and_invisibles_and_cuts() {
-        assert_eq!(clean("a\nb\r\n\tc", 100), "a b c");
-        assert_eq!(clean("  x  ", 100), "x");
-        assert_eq!(clean("pay\u{202E}lap\u{200B}", 100), "paylap");
-        assert_eq!(clean("a\u{2028}b", 100), "a b");
-        assert_eq!(clean("abcdef", 4), "abc…");
-        assert_eq!(clean_tail("abcdef", 4), "…def");
-        assert_eq!(clean_tail("ab\ncd", 10), "ab cd");
-    }
-
-    #[test]
-    fn defang_names_and_urls() {
-        assert_eq!(defang("paypa1.com"), "paypa1[.]com");
-        assert_eq!(
-            defang("login.paypa1-secure.com"),
-            "login[.]paypa1-secure[.]com"
-        );
-        assert_eq!(defang("аррӏе.com"), "аррӏе[.]com");
-        assert_eq!(
-            defang("see https://evil.example/x."),
-            "see hxxps[:]//evil[.]example/x."
-        );
-        assert_eq!(defang("HTTP://a.b"), "hxxp[:]//a[.]b");
-        assert_eq!(defang("ftp://a.b"), "ftp[:]//a[.]b");
-        assert_eq!(defang("End of sentence. Next"), "End of sentence. Next");
-        assert_eq!(defang(".com"), ".com");
-        assert_eq!(defang("paypa1[.]com"), "paypa1[.]com");
-    }
-
-    #[test]
     fn slack_values_cannot_mention_link_or_format() {
         let v = slack_value("<!channel> *bold* <http://evil.example|click> `x`\nnext");
         assert_eq!(
@@ -1044,12 +894,6 @@ mod tests {
         assert_eq!(teams_value("1. item"), r"1\. item");
         assert_eq!(teams_value("paypa1.com"), "paypa1[.]com");
         assert_eq!(teams_value("a_b\\c"), r"a\_b\\c");
-    }
-
-    #[test]
-    fn shell_quoting() {
-        assert_eq!(shell_single("PayPal"), "PayPal");
-        assert_eq!(shell_single("O'Brien"), r"O'\''Brien");
     }
 
     #[test]
