@@ -18,7 +18,7 @@ use sha2::Sha256;
 use lookalike::finding::{Finding, SCHEMA_VERSION, Technique};
 use lookalike::sinks::{
     Alert, AlertReason, ChatRoute, CommandRoute, DeliveryError, Secret, SinkContext, WebhookRoute,
-    command, webhook,
+    command, slack, teams, webhook,
 };
 use lookalike::store::{Record, Sighting};
 
@@ -458,7 +458,7 @@ async fn unreachable_is_transient_and_a_bad_url_permanent() {
     let chat = chat_route(&format!(
         "http://127.0.0.1:{port}/services/T0/B0/XXXXSECRET"
     ));
-    let err = webhook::deliver_slack(&chat, &[alert("d", record())], &ctx())
+    let err = slack::deliver_slack(&chat, &[alert("d", record())], &ctx())
         .await
         .unwrap_err();
     assert!(!err.to_string().contains("XXXXSECRET"), "{err}");
@@ -527,7 +527,7 @@ fn slack_texts(msg: &Value) -> Vec<(String, String)> {
 async fn slack_message_is_block_kit_and_escapes_everything() {
     let rx = Receiver::new(None);
     let url = rx.start().await;
-    webhook::deliver_slack(&chat_route(&url), &[alert("d-6", hostile_record())], &ctx())
+    slack::deliver_slack(&chat_route(&url), &[alert("d-6", hostile_record())], &ctx())
         .await
         .unwrap();
     let hits = rx.hits();
@@ -535,7 +535,7 @@ async fn slack_message_is_block_kit_and_escapes_everything() {
     assert_eq!(hits[0].header("Content-Type"), Some("application/json"));
     let raw = String::from_utf8(hits[0].body.clone()).unwrap();
     let msg = hits[0].json();
-    assert_eq!(msg, webhook::slack_payload(&alert("d-6", hostile_record())));
+    assert_eq!(msg, slack::slack_payload(&alert("d-6", hostile_record())));
     let texts = slack_texts(&msg);
 
     // Nothing from the certificate can mention, link or format.
@@ -619,7 +619,7 @@ async fn slack_limits_hold_for_huge_values() {
         .map(|i| format!("reason {i} {}", "<&>".repeat(200)))
         .collect();
     r.sources[0].issuer = Some("&".repeat(10_000));
-    let msg = webhook::slack_payload(&alert("d-7", r));
+    let msg = slack::slack_payload(&alert("d-7", r));
     let texts = slack_texts(&msg);
     assert!(texts.iter().any(|(_, t)| t.contains("more")));
 }
@@ -628,7 +628,7 @@ async fn slack_limits_hold_for_huge_values() {
 async fn slack_rejections_are_permanent() {
     let rx = Receiver::new(None).answering(400, "invalid_blocks");
     let url = rx.start().await;
-    let err = webhook::deliver_slack(&chat_route(&url), &[alert("d-8", record())], &ctx())
+    let err = slack::deliver_slack(&chat_route(&url), &[alert("d-8", record())], &ctx())
         .await
         .unwrap_err();
     let DeliveryError::Permanent(m) = err else {
@@ -644,7 +644,7 @@ async fn slack_rejections_are_permanent() {
 async fn teams_message_is_an_adaptive_card_and_escapes_everything() {
     let rx = Receiver::new(None).answering(202, "");
     let url = rx.start().await;
-    webhook::deliver_teams(&chat_route(&url), &[alert("d-9", hostile_record())], &ctx())
+    teams::deliver_teams(&chat_route(&url), &[alert("d-9", hostile_record())], &ctx())
         .await
         .unwrap();
     let hits = rx.hits();
@@ -722,14 +722,14 @@ async fn teams_message_is_an_adaptive_card_and_escapes_everything() {
             .any(|t| t.starts_with("Triage: lookalike triage 'paypa1[.]com' --brand 'PayPal'")),
         "{texts:#?}"
     );
-    assert_eq!(msg, webhook::teams_payload(&alert("d-9", hostile_record())));
+    assert_eq!(msg, teams::teams_payload(&alert("d-9", hostile_record())));
 }
 
 #[tokio::test]
 async fn teams_server_errors_are_transient() {
     let rx = Receiver::new(None).answering(502, "Bad Gateway");
     let url = rx.start().await;
-    let err = webhook::deliver_teams(&chat_route(&url), &[alert("d-10", record())], &ctx())
+    let err = teams::deliver_teams(&chat_route(&url), &[alert("d-10", record())], &ctx())
         .await
         .unwrap_err();
     assert!(matches!(err, DeliveryError::Transient(_)), "{err:?}");
@@ -940,7 +940,7 @@ fn slack_and_teams_speak_japanese_with_jst_times() {
         timezone_name: "Asia/Tokyo".into(),
     };
     let a = alert("d-ja", hostile_record());
-    let slack = webhook::slack_payload_in(&a, &ja);
+    let slack = slack::slack_payload_in(&a, &ja);
     assert_eq!(
         slack["blocks"][0]["text"]["text"],
         "PayPal の類似ドメイン: login[.]paypa1[.]com"
@@ -963,7 +963,7 @@ fn slack_and_teams_speak_japanese_with_jst_times() {
     );
     assert!(!slack.to_string().contains("<@U123>"), "still escaped");
 
-    let teams = webhook::teams_payload_in(&a, &ja);
+    let teams = teams::teams_payload_in(&a, &ja);
     let body = &teams["attachments"][0]["content"]["body"];
     assert_eq!(body[0]["text"], "PayPal の類似ドメイン");
     let facts = body[2]["facts"].to_string();
@@ -975,7 +975,7 @@ fn slack_and_teams_speak_japanese_with_jst_times() {
     assert!(teams.to_string().contains("検出の理由"));
 
     // The English default is unchanged: UTC times as stored.
-    let en = webhook::slack_payload(&a).to_string();
+    let en = slack::slack_payload(&a).to_string();
     assert!(
         en.contains("2026-11-28T06:41:07Z") && en.contains("*First seen*"),
         "{en}"

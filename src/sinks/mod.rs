@@ -7,14 +7,18 @@
 //! on 127.0.0.1. An attempt either succeeds, fails transiently (retried with backoff) or fails
 //! permanently (dead-lettered at once: a bad address, a rejected payload).
 
+mod chat;
 pub mod command;
 pub mod ecs;
 pub mod email;
+pub mod http;
 pub mod locale;
 pub mod nats;
 pub mod outbox;
+pub mod slack;
 pub mod splunk;
 pub mod syslog;
+pub mod teams;
 pub mod webhook;
 
 use std::fmt;
@@ -292,8 +296,8 @@ pub async fn deliver(
     match &route.kind {
         RouteKind::Email(r) => email::deliver(r, alerts).await,
         RouteKind::Webhook(r) => webhook::deliver_generic(r, alerts, ctx).await,
-        RouteKind::Slack(r) => webhook::deliver_slack(r, alerts, ctx).await,
-        RouteKind::Teams(r) => webhook::deliver_teams(r, alerts, ctx).await,
+        RouteKind::Slack(r) => slack::deliver_slack(r, alerts, ctx).await,
+        RouteKind::Teams(r) => teams::deliver_teams(r, alerts, ctx).await,
         RouteKind::Command(r) => command::deliver(r, alerts).await,
         RouteKind::Splunk(r) => splunk::deliver(r, alerts, ctx).await,
         RouteKind::Syslog(r) => syslog::deliver(r, alerts).await,

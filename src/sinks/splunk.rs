@@ -17,7 +17,8 @@
 
 use serde_json::{Value, json};
 
-use super::webhook::{post_json, reason_name};
+use super::http::post_json;
+use super::webhook::reason_name;
 use super::{Alert, DeliveryError, SinkContext, SplunkRoute};
 
 /// The path of HEC's JSON event endpoint.
