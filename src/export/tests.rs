@@ -1,3 +1,4 @@
+use super::render::csv_field;
 use super::*;
 use crate::store::zone::serial_newer;
 
