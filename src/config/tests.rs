@@ -1,0 +1,102 @@
+
+use super::*;
+
+#[test]
+fn empty_config_is_the_embedded_default_relative_to_the_file() {
+    let c = Config::parse("c.toml", "", Path::new("/etc/lookalike")).unwrap();
+    assert_eq!(c.store, PathBuf::from("/etc/lookalike/lookalike-data"));
+    assert!(c.watchlists.is_empty());
+    assert_eq!(c.ct.len(), 1);
+    assert_eq!(c.ct[0].lists, Lists::Live);
+    assert_eq!(c.ct[0].start, Start::Head);
+}
+
+#[test]
+fn ct_source_with_extra_logs() {
+    let text = r#"
+watchlists = ["/srv/w"]
+[store]
+path = "/var/lib/lookalike"
+
+[[source]]
+type = "ct"
+lists = "none"
+start = "backfill:100"
+exclude = ["Google 'Argon2026h1' log"]
+poll = "1s"
+shard = "2/3"
+  [[source.log]]
+  name = "local"
+  url = "http://127.0.0.1:9000/static"
+  api = "static"
+  key = "MFkw"
+"#;
+    let c = Config::parse("c.toml", text, Path::new("/x")).unwrap();
+    assert_eq!(c.store, PathBuf::from("/var/lib/lookalike"));
+    let ct = &c.ct[0];
+    assert_eq!(ct.lists, Lists::None);
+    assert_eq!(ct.start, Start::Backfill(100));
+    assert_eq!(ct.poll, Duration::from_secs(1));
+    assert_eq!(ct.shard, Some(loglist::Shard { index: 2, count: 3 }));
+    assert_eq!(ct.logs[0].url, "http://127.0.0.1:9000/static/");
+    assert_eq!(ct.logs[0].api, Api::Static);
+    assert_eq!(ct.logs[0].key.as_deref(), Some(&[0x30, 0x59, 0x30][..]));
+}
+
+#[test]
+fn errors_name_file_line_and_field() {
+    let cases = [
+        ("[store]\npath = 1\n", "c.toml:2:", "invalid type"),
+        (
+            "\n\n[[source]]\ntype = \"ct\"\nstart = \"tail\"\n",
+            "c.toml:5:",
+            "backfill:N",
+        ),
+        (
+            "[[source]]\ntype = \"ct\"\nlists = \"all\"\n",
+            "c.toml:3:",
+            "\"live\"",
+        ),
+        (
+            "[[source]]\ntype = \"ftp\"\n",
+            "c.toml:1:",
+            "unknown source type",
+        ),
+        (
+            "[[source]]\ntype = \"ct\"\n[[source.log]]\nname = \"x\"\nurl = \"ftp://x\"\n",
+            "c.toml:5:",
+            "http://",
+        ),
+        (
+            "[[source]]\ntype = \"ct\"\n[[source.log]]\nname = \"x\"\nurl = \"http://x\"\nkey = \"!!\"\n",
+            "c.toml:6:",
+            "base64",
+        ),
+        ("bogus = 1\n", "c.toml:1:", "unknown field"),
+        (
+            "[[source]]\ntype = \"ct\"\npoll = \"soon\"\n",
+            "c.toml:3:",
+            "duration",
+        ),
+        (
+            "[[source]]\ntype = \"ct\"\nshard = \"3/2\"\n",
+            "c.toml:3:",
+            "1 <= K <= N",
+        ),
+        (
+            "[[source]]\ntype = \"nrd\"\nname = \"x\"\npath = \"f\"\nshard = \"1/2\"\n",
+            "c.toml:5:",
+            "shard",
+        ),
+    ];
+    for (text, location, needle) in cases {
+        let err = Config::parse("c.toml", text, Path::new(""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(&format!("config {location}")),
+            "{text:?}: {err}"
+        );
+        assert!(err.contains(needle), "{text:?}: {err}");
+    }
+}
