@@ -10,21 +10,21 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::sinks::Route;
-use crate::sources::ct::loglist::{self, Api, LogState, parse_state_name};
-use crate::sources::ct::monitor::Start;
 use crate::watchlist::line_of;
 
+mod ct;
 mod describe;
 pub mod discover;
 mod enrich;
 mod routes;
+mod secrets;
 mod sources;
+pub use crate::sources::ct::config::{CtConfig, ExtraLog, Lists};
+use ct::{RawLog, ct_source};
 pub use enrich::{EnrichConfig, Network, RdapBootstrap, default_recheck};
 pub use routes::Alerts;
 pub use sources::{CertstreamConfig, FeedFormat, NrdConfig, NrdKind};
@@ -100,92 +100,6 @@ impl Default for ApiConfig {
             explicit: false,
             token_error: None,
             limits: crate::api::Limits::default(),
-        }
-    }
-}
-
-/// Which log lists a CT source follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lists {
-    /// Chrome's and Apple's lists, refreshed hourly; the bundled snapshot until they load.
-    Live,
-    /// Only the snapshot in the binary.
-    Bundled,
-    /// Only the logs the config names.
-    None,
-}
-
-#[derive(Debug, Clone)]
-pub struct CtConfig {
-    pub lists: Lists,
-    pub states: Vec<LogState>,
-    pub start: Start,
-    pub exclude: Vec<String>,
-    pub logs: Vec<ExtraLog>,
-    pub poll: Duration,
-    pub parallel: usize,
-    pub requests_per_second: f64,
-    pub list_refresh: Duration,
-    /// The live lists to load (`lists = "live"`): Chrome's and Apple's by default. Other URLs
-    /// (a mirror, a private list) replace them, and then the bundled snapshot (a copy of
-    /// Chrome's and Apple's) is not used.
-    pub list_urls: Vec<String>,
-    /// `shard = "K/N"`: follow only this instance's share of the logs (config logs included).
-    pub shard: Option<loglist::Shard>,
-}
-
-impl CtConfig {
-    /// Whether the bundled snapshot stands in for the live lists until they load.
-    pub fn snapshot_fallback(&self) -> bool {
-        self.lists == Lists::Bundled
-            || (self.lists == Lists::Live && self.list_urls == default_list_urls())
-    }
-}
-
-fn default_list_urls() -> Vec<String> {
-    vec![
-        loglist::CHROME_URL.to_owned(),
-        loglist::APPLE_URL.to_owned(),
-    ]
-}
-
-/// A log the config adds.
-#[derive(Debug, Clone)]
-pub struct ExtraLog {
-    pub name: String,
-    pub url: String,
-    pub api: Api,
-    /// DER SubjectPublicKeyInfo.
-    pub key: Option<Vec<u8>>,
-}
-
-impl ExtraLog {
-    /// A config log is known by its URL (one log may be read through both APIs), so its
-    /// cursor key is `ct:` + hex SHA-256 of the URL.
-    pub fn id(&self) -> [u8; 32] {
-        use sha2::{Digest, Sha256};
-        Sha256::digest(self.url.as_bytes()).into()
-    }
-
-    pub fn source_id(&self) -> String {
-        format!("ct:{}", hex::encode(self.id()))
-    }
-}
-
-impl Default for CtConfig {
-    fn default() -> Self {
-        CtConfig {
-            lists: Lists::Live,
-            states: vec![LogState::Usable, LogState::Qualified, LogState::ReadOnly],
-            start: Start::Head,
-            exclude: Vec::new(),
-            logs: Vec::new(),
-            poll: Duration::from_secs(5),
-            parallel: 4,
-            requests_per_second: 8.0,
-            list_refresh: Duration::from_secs(3600),
-            list_urls: default_list_urls(),
-            shard: None,
         }
     }
 }
@@ -328,15 +242,6 @@ impl RawSource {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawLog {
-    name: Spanned<String>,
-    url: Spanned<String>,
-    api: Option<Spanned<String>>,
-    key: Option<Spanned<String>>,
-}
-
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -463,7 +368,7 @@ impl Config {
                     ),
                 )
             })?;
-            let token = routes::secret(
+            let token = secrets::secret(
                 server.token_env.as_ref(),
                 server.token_file.as_ref(),
                 base,
@@ -524,7 +429,7 @@ impl Config {
             if let Some(t) = &api.request_timeout {
                 limits.request_timeout = duration(t, "request_timeout", &invalid)?;
             }
-            match routes::secret(
+            match secrets::secret(
                 api.token_env.as_ref(),
                 api.token_file.as_ref(),
                 base,
@@ -633,136 +538,6 @@ fn duration(
             ),
         )),
     }
-}
-
-fn ct_source(
-    s: RawSource,
-    invalid: &impl Fn(Range<usize>, String) -> ConfigError,
-) -> Result<CtConfig, ConfigError> {
-    let mut ct = CtConfig::default();
-    if let Some(lists) = s.lists {
-        ct.lists = match lists.get_ref().as_str() {
-            "live" => Lists::Live,
-            "bundled" => Lists::Bundled,
-            "none" => Lists::None,
-            other => {
-                return Err(invalid(
-                    lists.span(),
-                    format!("lists = \"{other}\": expected \"live\", \"bundled\" or \"none\""),
-                ));
-            }
-        };
-    }
-    if let Some(states) = s.states {
-        let span = states.span();
-        ct.states = states
-            .into_inner()
-            .iter()
-            .map(|name| {
-                parse_state_name(name).ok_or_else(|| {
-                    invalid(span.clone(), format!("unknown log state \"{name}\" (expected usable, qualified, readonly, retired, rejected or pending)"))
-                })
-            })
-            .collect::<Result<_, _>>()?;
-    }
-    if let Some(start) = s.start {
-        ct.start = Start::parse(start.get_ref()).ok_or_else(|| {
-            invalid(
-                start.span(),
-                format!(
-                    "start = \"{}\": expected \"head\", \"backfill:N\" or \"index:N\"",
-                    start.get_ref()
-                ),
-            )
-        })?;
-    }
-    ct.exclude = s.exclude;
-    if let Some(shard) = s.shard {
-        ct.shard = Some(loglist::Shard::parse(shard.get_ref()).ok_or_else(|| {
-            invalid(
-                shard.span(),
-                format!(
-                    "shard = \"{}\": expected \"K/N\" with 1 <= K <= N (this instance's share of N)",
-                    shard.get_ref()
-                ),
-            )
-        })?);
-    }
-    if let Some(poll) = s.poll {
-        ct.poll = duration(&poll, "poll", invalid)?;
-    }
-    if let Some(refresh) = s.list_refresh {
-        ct.list_refresh = duration(&refresh, "list_refresh", invalid)?;
-    }
-    if let Some(urls) = s.list_urls {
-        let span = urls.span();
-        let urls = urls.into_inner();
-        if urls.is_empty()
-            || urls
-                .iter()
-                .any(|u| !(u.starts_with("http://") || u.starts_with("https://")))
-        {
-            return Err(invalid(
-                span,
-                "list_urls must be a non-empty list of http(s) URLs".into(),
-            ));
-        }
-        ct.list_urls = urls;
-    }
-    if let Some(p) = s.parallel {
-        if *p.get_ref() == 0 || *p.get_ref() > 64 {
-            return Err(invalid(p.span(), "parallel must be 1..=64".into()));
-        }
-        ct.parallel = p.into_inner();
-    }
-    if let Some(r) = s.requests_per_second {
-        if !(r.get_ref().is_finite() && *r.get_ref() > 0.0) {
-            return Err(invalid(r.span(), "requests_per_second must be > 0".into()));
-        }
-        ct.requests_per_second = r.into_inner();
-    }
-    for log in s.log {
-        let span = log.span();
-        let log = log.into_inner();
-        let url = log.url.get_ref().trim();
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(invalid(
-                log.url.span(),
-                format!("log url \"{url}\" must start with http:// or https://"),
-            ));
-        }
-        let api = match log.api.as_ref().map(|a| a.get_ref().as_str()) {
-            None | Some("rfc6962") => Api::Rfc6962,
-            Some("static") => Api::Static,
-            Some(other) => {
-                return Err(invalid(
-                    log.api.as_ref().map_or(span.clone(), |a| a.span()),
-                    format!("api = \"{other}\": expected \"rfc6962\" or \"static\""),
-                ));
-            }
-        };
-        let key = match log.key {
-            None => None,
-            Some(k) => Some(
-                B64.decode(k.get_ref().trim())
-                    .map_err(|e| invalid(k.span(), format!("key is not base64 DER: {e}")))?,
-            ),
-        };
-        if log.name.get_ref().trim().is_empty() {
-            return Err(invalid(log.name.span(), "log name is empty".into()));
-        }
-        let mut url = url.to_owned();
-        if !url.ends_with('/') {
-            url.push('/');
-        }
-        ct.logs.push(ExtraLog {
-            name: log.name.into_inner(),
-            url,
-            api,
-            key,
-        });
-    }
-    Ok(ct)
 }
 
 #[cfg(test)]

@@ -4,20 +4,24 @@
 //! read here, once, so a missing one stops the start with the route and field named.
 
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
 use toml::Spanned;
 
+mod forms;
+
+use super::secrets::{resolve, secret};
 use super::{ConfigError, duration};
 use crate::finding::Technique;
 use crate::matcher::score::DEFAULT_MIN_SCORE;
 use crate::sinks::locale::{Language, Locale};
 use crate::sinks::{
-    BodyFormat, ChatRoute, CommandRoute, EmailRoute, NatsRoute, Route, RouteFilter, RouteKind,
-    Secret, Signing, SmtpSecurity, SplunkRoute, SyslogRoute, SyslogTransport, WebhookRoute,
+    ChatRoute, CommandRoute, EmailRoute, NatsRoute, Route, RouteFilter, RouteKind, Secret, Signing,
+    SplunkRoute, SyslogRoute, WebhookRoute,
 };
+use forms::{body_format, mailbox, parse_smtp, parse_syslog};
 
 /// `[alerts]`.
 #[derive(Debug, Clone)]
@@ -117,76 +121,6 @@ pub(super) struct RawRoute {
 }
 
 type Invalid<'a> = &'a dyn Fn(Range<usize>, String) -> ConfigError;
-
-/// Checks a mail address as the e-mail route will use it (lettre's `Mailbox`: `a@b.c` or
-/// `Name <a@b.c>`). A control character (a line break would start a new header: `\r\nBcc:`)
-/// is refused whatever the parser says.
-fn mailbox(address: &str) -> Result<(), String> {
-    let shown = address.escape_debug();
-    if address.chars().any(char::is_control) {
-        return Err(format!(
-            "\"{shown}\" holds a control character (a line break would add a mail header)"
-        ));
-    }
-    address
-        .parse::<lettre::message::Mailbox>()
-        .map(|_| ())
-        .map_err(|e| format!("\"{shown}\" is not an e-mail address ({e})"))
-}
-
-/// Reads a secret from the environment variable or the file named by the config. An empty or
-/// whitespace-only secret is an error, never "no secret": an API token read from an empty file
-/// must not turn authentication off.
-pub(super) fn secret(
-    env: Option<&Spanned<String>>,
-    file: Option<&Spanned<String>>,
-    base: &Path,
-    what: &str,
-    invalid: Invalid,
-) -> Result<Option<Secret>, ConfigError> {
-    if let Some(var) = env {
-        return match std::env::var(var.get_ref()) {
-            Ok(v) if !v.trim().is_empty() => Ok(Some(Secret(v))),
-            Ok(_) => Err(invalid(
-                var.span(),
-                format!(
-                    "environment variable {} ({what}) is empty or only whitespace",
-                    var.get_ref()
-                ),
-            )),
-            Err(_) => Err(invalid(
-                var.span(),
-                format!("environment variable {} ({what}) is not set", var.get_ref()),
-            )),
-        };
-    }
-    if let Some(path) = file {
-        let p = resolve(base, path.get_ref());
-        return match std::fs::read_to_string(&p) {
-            Ok(v) if !v.trim().is_empty() => {
-                Ok(Some(Secret(v.trim_end_matches(['\n', '\r']).to_owned())))
-            }
-            Ok(_) => Err(invalid(
-                path.span(),
-                format!("{} ({what}) is empty or only whitespace", p.display()),
-            )),
-            Err(e) => Err(invalid(
-                path.span(),
-                format!("cannot read {} ({what}): {e}", p.display()),
-            )),
-        };
-    }
-    Ok(None)
-}
-
-fn resolve(base: &Path, p: &str) -> PathBuf {
-    let p = Path::new(p);
-    if p.is_absolute() {
-        p.to_owned()
-    } else {
-        base.join(p)
-    }
-}
 
 /// `[alerts] timezone`, read before the routes, whose text it sets: (zone, name).
 pub(super) fn timezone(
@@ -562,73 +496,6 @@ pub(super) fn routes(
         routes.push(Route { name, kind, filter });
     }
     Ok(routes)
-}
-
-/// `format = "lookalike" | "ecs"`.
-fn body_format(v: &Option<Spanned<String>>, invalid: Invalid) -> Result<BodyFormat, ConfigError> {
-    match v.as_ref().map(|f| f.get_ref().as_str()) {
-        None | Some("lookalike") => Ok(BodyFormat::Lookalike),
-        Some("ecs") => Ok(BodyFormat::Ecs),
-        Some(other) => Err(invalid(
-            v.as_ref().expect("set").span(),
-            format!(
-                "format = \"{other}\": expected \"lookalike\" or \"ecs\" (Elastic Common Schema)"
-            ),
-        )),
-    }
-}
-
-/// `tcp://host[:port]` or `udp://host[:port]`, port 514 by default.
-fn parse_syslog(url: &str) -> Option<(SyslogTransport, String, u16)> {
-    let (transport, rest) = if let Some(r) = url.strip_prefix("tcp://") {
-        (SyslogTransport::Tcp, r)
-    } else if let Some(r) = url.strip_prefix("udp://") {
-        (SyslogTransport::Udp, r)
-    } else {
-        return None;
-    };
-    let rest = rest.trim_end_matches('/');
-    let (host, port) = if let Some(inner) = rest.strip_prefix('[') {
-        let (host, after) = inner.split_once(']')?;
-        let port = match after {
-            "" => 514,
-            p => p.strip_prefix(':')?.parse().ok()?,
-        };
-        (host, port)
-    } else {
-        match rest.rsplit_once(':') {
-            Some((h, p)) => (h, p.parse().ok()?),
-            None => (rest, 514),
-        }
-    };
-    if host.is_empty() || host.contains(['/', '@', ' ', '[', ']']) {
-        return None;
-    }
-    Some((transport, host.to_owned(), port))
-}
-
-/// `smtp://host[:port]` (plain, 25), `smtp+starttls://host[:port]` (587), `smtps://host[:port]`
-/// (465).
-fn parse_smtp(url: &str) -> Option<(SmtpSecurity, String, u16)> {
-    let (security, rest, default_port) = if let Some(r) = url.strip_prefix("smtp+starttls://") {
-        (SmtpSecurity::StartTls, r, 587)
-    } else if let Some(r) = url.strip_prefix("smtps://") {
-        (SmtpSecurity::Tls, r, 465)
-    } else if let Some(r) = url.strip_prefix("smtp://") {
-        (SmtpSecurity::Plain, r, 25)
-    } else {
-        return None;
-    };
-    let rest = rest.trim_end_matches('/');
-    let (host, port) = match rest.rsplit_once(':') {
-        Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => (h, p.parse().ok()?),
-        _ => (rest, default_port),
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    if host.is_empty() || host.contains(['/', '@', ' ']) {
-        return None;
-    }
-    Some((security, host.to_owned(), port))
 }
 
 pub(super) fn alerts(

@@ -1,5 +1,6 @@
-
 use super::*;
+use crate::sources::ct::loglist::{self, Api};
+use crate::sources::ct::monitor::Start;
 
 #[test]
 fn empty_config_is_the_embedded_default_relative_to_the_file() {

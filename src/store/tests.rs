@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::finding::{SCHEMA_VERSION, Technique};
 

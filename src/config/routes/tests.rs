@@ -1,6 +1,6 @@
-
 use super::*;
 use crate::config::Config;
+use crate::sinks::{BodyFormat, SmtpSecurity, SyslogTransport};
 
 #[test]
 fn smtp_urls() {

@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn names(p: Parsed) -> Vec<Observation> {

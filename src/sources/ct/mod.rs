@@ -13,6 +13,7 @@
 
 pub mod checkpoint;
 pub mod client;
+pub mod config;
 pub mod entry;
 pub mod loglist;
 pub mod monitor;
@@ -30,9 +31,9 @@ use tracing::{info, warn};
 
 use self::checkpoint::{LogKey, TreeHeadError};
 use self::client::{FetchError, LogClient, RateLimiter};
+use self::config::{CtConfig, Lists};
 use self::loglist::{Log, LogList, LogState, Selection};
 use self::monitor::{FollowOptions, Follower};
-use crate::config::{CtConfig, Lists};
 use crate::metrics::Metrics;
 use crate::pipeline::{SourceInfo, Work};
 use crate::store::Store;
