@@ -142,7 +142,8 @@ def module_of(path, src):
     rel = os.path.relpath(path, src)[:-3].split(os.sep)
     if rel in (["lib"],):
         return []
-    if rel in (["main"], ["cli"]) or rel[0] == "bin":
+    # The binary: main.rs, cli.rs and its commands/.
+    if rel in (["main"], ["cli"]) or rel[0] in ("bin", "commands"):
         return ["main"]
     if rel[-1] == "mod":
         rel = rel[:-1]
