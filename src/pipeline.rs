@@ -10,7 +10,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesOrdered;
 use tokio::sync::{Notify, broadcast, mpsc};
@@ -19,77 +18,14 @@ use tracing::{error, warn};
 
 use crate::domain::Domain;
 use crate::matcher::Matcher;
-use crate::metrics::{LogMetrics, Metrics};
+use crate::metrics::Metrics;
 use crate::sinks::outbox::Router;
 use crate::sources::ct::entry::{self, Entry, Leaf};
+pub use crate::sources::{Observation, Payload, RawEntry, SourceInfo, Work};
 use crate::store::{Applied, Batch, Cursor, Hit, Record, Sighting, Store, rfc3339_ms};
 
 /// Batches decoded and matched at the same time.
 const IN_FLIGHT: usize = 8;
-
-/// Where work comes from: one CT log, one feed.
-#[derive(Debug)]
-pub struct SourceInfo {
-    /// Cursor key in the store (`ct:<hex log id>`).
-    pub id: String,
-    /// Source type (`ct`).
-    pub kind: &'static str,
-    /// Human name (the log's description).
-    pub name: String,
-    /// Where it is read from (the log's URL).
-    pub url: String,
-    /// A static-ct-api (tiled) log: its entries are in data tiles, not behind `get-entries`.
-    pub tiled: bool,
-    pub metrics: LogMetrics,
-}
-
-/// One RFC 6962 entry as served: base64 already decoded by the fetcher.
-#[derive(Debug, Clone)]
-pub struct RawEntry {
-    pub leaf_input: Vec<u8>,
-    pub extra_data: Vec<u8>,
-}
-
-#[derive(Debug)]
-pub enum Payload {
-    /// RFC 6962 `get-entries`; `Err` is an entry whose base64 was bad.
-    Entries(Vec<Result<RawEntry, String>>),
-    /// A static-ct-api data tile (full or partial). Leaves before `skip` were processed
-    /// earlier (from a partial tile); `count` leaves from there are new.
-    Tile {
-        data: Bytes,
-        skip: usize,
-        count: usize,
-    },
-    /// Names a source already extracted (certstream messages, feed lines).
-    Names(Vec<Observation>),
-}
-
-/// One name seen by a source that is not a CT log we decode ourselves.
-#[derive(Debug, Clone, Default)]
-pub struct Observation {
-    pub name: String,
-    /// When the source saw it (Unix milliseconds).
-    pub seen_ms: u64,
-    /// The CT log's name, or the feed's name and day.
-    pub log: Option<String>,
-    pub index: Option<u64>,
-    /// Hex SHA-256 of the certificate, when known.
-    pub cert_sha256: Option<String>,
-    pub issuer: Option<String>,
-    /// Sightings with equal keys count once (e.g. the same certificate from two logs).
-    pub dedup: Option<[u8; 32]>,
-}
-
-/// A run of consecutive entries `start..next` of one source.
-#[derive(Debug)]
-pub struct Work {
-    pub source: Arc<SourceInfo>,
-    pub start: u64,
-    /// The cursor after this work; `None` for sources without a position (a websocket).
-    pub next: Option<u64>,
-    pub payload: Payload,
-}
 
 /// One decoded CT entry, for the certstream output.
 #[derive(Debug, Clone)]

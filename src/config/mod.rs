@@ -23,11 +23,14 @@ mod enrich;
 mod routes;
 mod secrets;
 mod sources;
+pub use crate::enrich::config::{EnrichConfig, Network, RdapBootstrap, default_recheck};
+pub use crate::sinks::config::Alerts;
+pub use crate::sources::certstream::config::CertstreamConfig;
 pub use crate::sources::ct::config::{CtConfig, ExtraLog, Lists};
+pub use crate::sources::nrd::config::{
+    FeedFormat, MAX_BACKFILL_DAYS, NrdConfig, NrdKind, WHOISDS_TEMPLATE,
+};
 use ct::{RawLog, ct_source};
-pub use enrich::{EnrichConfig, Network, RdapBootstrap, default_recheck};
-pub use routes::Alerts;
-pub use sources::{CertstreamConfig, FeedFormat, NrdConfig, NrdKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

@@ -1,69 +1,15 @@
 //! `[[source]]` of type `certstream` and `nrd`.
 
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use super::{ConfigError, RawSource, duration};
+use super::{
+    CertstreamConfig, ConfigError, FeedFormat, MAX_BACKFILL_DAYS, NrdConfig, NrdKind, RawSource,
+    WHOISDS_TEMPLATE, duration,
+};
 
 type Invalid<'a> = &'a dyn Fn(Range<usize>, String) -> ConfigError;
-
-/// A certstream websocket client.
-#[derive(Debug, Clone)]
-pub struct CertstreamConfig {
-    /// Names the source in sightings, metrics and the cursor-less source id.
-    pub name: String,
-    /// ws:// or wss:// URLs, tried in turn.
-    pub urls: Vec<String>,
-    /// No message for this long: the stream is stalled; reconnect.
-    pub stall_timeout: Duration,
-    /// How often we ping the server.
-    pub ping_interval: Duration,
-    /// Frames or messages larger than this are refused (counted) and the connection reset.
-    pub max_message_bytes: usize,
-}
-
-/// The default WhoisDS URL: `{b64}` is the base64 of `YYYY-MM-DD.zip` with the `=` padding
-/// kept, as WhoisDS's own site links it.
-pub const WHOISDS_TEMPLATE: &str =
-    "https://www.whoisds.com//whois-database/newly-registered-domains/{b64}/nrd";
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NrdKind {
-    /// WhoisDS daily zips; `{b64}` (base64 of `YYYY-MM-DD.zip`, padded), `{b64_nopad}` and
-    /// `{date}` are filled in.
-    Whoisds { url_template: String },
-    /// A list at a URL, polled.
-    Url(String),
-    /// A local file, re-read when it changes.
-    Path(PathBuf),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FeedFormat {
-    /// One name per line, `#` comments.
-    Text,
-    /// Gzip of text.
-    Gz,
-    /// A zip; the member is `member` or the first file.
-    Zip,
-    /// CSV; the name is in `column` (a header name or a 1-based number), default the first.
-    Csv,
-}
-
-/// A newly-registered-domain feed.
-#[derive(Debug, Clone)]
-pub struct NrdConfig {
-    pub name: String,
-    pub kind: NrdKind,
-    pub format: FeedFormat,
-    pub member: Option<String>,
-    pub column: Option<String>,
-    /// Days fetched on the first start (WhoisDS).
-    pub backfill_days: u32,
-    /// How often the feed is polled.
-    pub poll: Duration,
-}
 
 pub(super) fn certstream(
     s: RawSource,
@@ -205,9 +151,6 @@ pub(super) fn nrd(s: RawSource, base: &Path, invalid: Invalid) -> Result<NrdConf
         poll,
     })
 }
-
-/// The most days an NRD source may read back on its first start.
-pub const MAX_BACKFILL_DAYS: u32 = 30;
 
 #[cfg(test)]
 mod tests {

@@ -123,10 +123,10 @@ pub type Shared = Arc<RwLock<Arc<Bootstrap>>>;
 /// Loads the configured bootstrap. A file or URL that cannot be loaded at start is an error
 /// for a file, and for a URL leaves an empty bootstrap that the refresher fills.
 pub async fn load(
-    source: &crate::config::RdapBootstrap,
+    source: &super::config::RdapBootstrap,
     http: &reqwest::Client,
 ) -> Result<Shared, BootstrapError> {
-    use crate::config::RdapBootstrap;
+    use super::config::RdapBootstrap;
     let b = match source {
         RdapBootstrap::Bundled => Bootstrap::bundled(),
         RdapBootstrap::Path(p) => {
@@ -184,13 +184,13 @@ async fn fetch(
 /// Refreshes the shared bootstrap every `every` until `cancel` (bundled: from IANA; a URL:
 /// from it; a file: never).
 pub async fn refresh(
-    source: crate::config::RdapBootstrap,
+    source: super::config::RdapBootstrap,
     shared: Shared,
     http: reqwest::Client,
     every: Duration,
     cancel: tokio_util::sync::CancellationToken,
 ) {
-    use crate::config::RdapBootstrap;
+    use super::config::RdapBootstrap;
     let url = match source {
         RdapBootstrap::Bundled => IANA_URL.to_owned(),
         RdapBootstrap::Url(u) => u,

@@ -18,6 +18,7 @@
 //! recorded and retried later, and the finding stays.
 
 pub mod bootstrap;
+pub mod config;
 pub mod dns;
 pub mod mail;
 pub mod parked;
@@ -30,9 +31,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::config::EnrichConfig;
 use crate::store::{DomainState, Enrichment, MailReadiness};
 use crate::text::one_line;
+use config::EnrichConfig;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EnrichError {

@@ -34,9 +34,9 @@ use std::time::{Duration, Instant};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::{StatusCode, Url};
 
+use super::config::Network;
 use super::dns::Dns;
 use super::{parked, read_capped};
-use crate::config::Network;
 use crate::store::WebInfo;
 use crate::text::one_line;
 

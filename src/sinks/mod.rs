@@ -9,6 +9,7 @@
 
 mod chat;
 pub mod command;
+pub mod config;
 pub mod ecs;
 pub mod email;
 pub mod http;

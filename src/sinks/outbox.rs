@@ -16,9 +16,9 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
+use super::config::Alerts;
 use super::{Alert, DeliveryError, Route, SinkContext, deliver};
 use crate::backoff::Backoff;
-use crate::config::Alerts;
 use crate::metrics::Metrics;
 use crate::store::{Delivery, Record, Store};
 use crate::watchlist::Brand;

@@ -32,9 +32,11 @@ use tracing::{debug, info, warn};
 
 use crate::backoff::Backoff;
 use crate::clock::now_ms;
-use crate::config::CertstreamConfig;
+pub mod config;
+
+use self::config::CertstreamConfig;
 use crate::metrics::Metrics;
-use crate::pipeline::{Observation, Payload, SourceInfo, Work};
+use crate::sources::{Observation, Payload, SourceInfo, Work};
 
 /// A batch is sent once it holds this many names...
 pub const BATCH_NAMES: usize = 500;

@@ -35,12 +35,13 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use self::config::{FeedFormat, NrdConfig, NrdKind};
 use crate::backoff::{Backoff, jitter};
-use crate::config::{FeedFormat, NrdConfig, NrdKind};
 use crate::metrics::Metrics;
-use crate::pipeline::{Observation, Payload, SourceInfo, Work};
+use crate::sources::{Observation, Payload, SourceInfo, Work};
 use crate::store::Store;
 
+pub mod config;
 mod format;
 
 pub use format::{Parsed, parse};

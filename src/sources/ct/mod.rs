@@ -35,7 +35,7 @@ use self::config::{CtConfig, Lists};
 use self::loglist::{Log, LogList, LogState, Selection};
 use self::monitor::{FollowOptions, Follower};
 use crate::metrics::Metrics;
-use crate::pipeline::{SourceInfo, Work};
+use crate::sources::{SourceInfo, Work};
 use crate::store::Store;
 
 /// Why a tree head could not be had.

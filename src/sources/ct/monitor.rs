@@ -23,7 +23,7 @@ use super::loglist::Api;
 use super::rfc6962::{INITIAL_BATCH, fetch_range, get_sth};
 use super::tiles::{TILE_WIDTH, data_tile_url, get_checkpoint, get_data_tile};
 use crate::backoff::jitter;
-use crate::pipeline::{Payload, SourceInfo, Work};
+use crate::sources::{Payload, SourceInfo, Work};
 use crate::store::Store;
 
 /// Where a log without a stored cursor starts.

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::HeadError;
 use super::checkpoint::{LogKey, TreeHead, parse_sth};
 use super::client::{FetchError, LogClient};
-use crate::pipeline::RawEntry;
+use crate::sources::RawEntry;
 
 /// What we ask for before the log has told us its maximum.
 pub const INITIAL_BATCH: u64 = 1024;

@@ -2,8 +2,8 @@
 
 use std::io::Read;
 
+use super::config::FeedFormat;
 use super::{FeedError, MAX_BYTES, MAX_LINE};
-use crate::config::FeedFormat;
 
 /// A feed file's names and how many lines were unusable.
 #[derive(Debug, Default, PartialEq, Eq)]
