@@ -4,6 +4,7 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+use super::fetch::fetch_limited;
 use super::*;
 
 const ARGON_2026H2_ID: &str = "1219ENGn9XfCx+lf1wC/+YLJM1pl4dCzAXMXwMjFaXc=";
