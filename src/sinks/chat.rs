@@ -3,10 +3,38 @@
 
 use std::time::SystemTime;
 
-use super::AlertReason;
+use serde_json::Value;
+
+use super::http::post_json;
 use super::locale::{Language, Locale, fill};
+use super::{Alert, AlertReason, ChatRoute, DeliveryError, SinkContext};
 use crate::store::Record;
 use crate::text::one_line;
+
+/// One `POST` per alert, in order, of the message `payload` makes in the route's language;
+/// stops at the first failure. `what` names the sink in errors.
+pub(super) async fn deliver(
+    route: &ChatRoute,
+    alerts: &[Alert],
+    ctx: &SinkContext,
+    payload: fn(&Alert, &Locale) -> Value,
+    what: &str,
+) -> Result<(), DeliveryError> {
+    for alert in alerts {
+        let body =
+            serde_json::to_vec(&payload(alert, &route.locale)).expect("JSON values serialize");
+        post_json(
+            &ctx.http,
+            route.url.expose(),
+            route.timeout,
+            &[],
+            body,
+            what,
+        )
+        .await?;
+    }
+    Ok(())
+}
 
 /// Longest value (in characters) shown in a chat message.
 pub(super) const VALUE_CHARS: usize = 300;

@@ -6,8 +6,7 @@
 
 use serde_json::{Value, json};
 
-use super::chat::{MAX_REASONS, OTHER_STATUSES, REASON_CHARS, Summary, VALUE_CHARS};
-use super::http::post_json;
+use super::chat::{self, MAX_REASONS, OTHER_STATUSES, REASON_CHARS, Summary, VALUE_CHARS};
 use super::locale::{Language, Locale, fill};
 use super::{Alert, ChatRoute, DeliveryError, SinkContext};
 use crate::text::{cap, defang, one_line, shell_quoted};
@@ -23,20 +22,7 @@ pub async fn deliver_slack(
     alerts: &[Alert],
     ctx: &SinkContext,
 ) -> Result<(), DeliveryError> {
-    for alert in alerts {
-        let body = serde_json::to_vec(&slack_payload_in(alert, &route.locale))
-            .expect("JSON values serialize");
-        post_json(
-            &ctx.http,
-            route.url.expose(),
-            route.timeout,
-            &[],
-            body,
-            "slack",
-        )
-        .await?;
-    }
-    Ok(())
+    chat::deliver(route, alerts, ctx, slack_payload_in, "slack").await
 }
 
 /// The Slack incoming-webhook message for one alert: `text` (the notification fallback) and

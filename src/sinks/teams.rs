@@ -3,8 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::chat::{MAX_REASONS, OTHER_STATUSES, REASON_CHARS, Summary, VALUE_CHARS};
-use super::http::post_json;
+use super::chat::{self, MAX_REASONS, OTHER_STATUSES, REASON_CHARS, Summary, VALUE_CHARS};
 use super::locale::{Locale, fill};
 use super::{Alert, ChatRoute, DeliveryError, SinkContext};
 use crate::text::{defang, one_line, shell_quoted};
@@ -14,20 +13,7 @@ pub async fn deliver_teams(
     alerts: &[Alert],
     ctx: &SinkContext,
 ) -> Result<(), DeliveryError> {
-    for alert in alerts {
-        let body = serde_json::to_vec(&teams_payload_in(alert, &route.locale))
-            .expect("JSON values serialize");
-        post_json(
-            &ctx.http,
-            route.url.expose(),
-            route.timeout,
-            &[],
-            body,
-            "teams",
-        )
-        .await?;
-    }
-    Ok(())
+    chat::deliver(route, alerts, ctx, teams_payload_in, "teams").await
 }
 
 /// The Teams workflow-webhook message for one alert: one Adaptive Card (1.4) with a title, the
