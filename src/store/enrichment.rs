@@ -21,10 +21,7 @@ use sha2::{Digest, Sha256};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-use super::{
-    Alert, AlertReason, Delivery, DeliveryState, Record, Store, StoreError, TriageStatus, abort,
-    finding_key,
-};
+use super::{Alert, AlertReason, Record, Store, StoreError, TriageStatus, abort, finding_key};
 
 /// The state of a finding's domain, from least to most dangerous.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -458,25 +455,15 @@ impl Store {
                         h.update(route.as_bytes());
                         h.update(b"\0enrich\0");
                         h.update(escalation.id.as_bytes());
-                        let id = outbox.generate_id()?;
-                        let delivery = Delivery {
-                            id,
-                            alert: Alert {
+                        super::outbox::queue(
+                            outbox,
+                            Alert {
                                 key: hex::encode(&h.finalize()[..16]),
                                 route: route.clone(),
                                 reason: AlertReason::Escalated,
                                 record: record.clone(),
                                 change: Some(escalation.change.clone()),
                             },
-                            state: DeliveryState::Pending,
-                            attempts: 0,
-                            next_attempt_ms: 0,
-                            last_error: None,
-                            created: super::now_rfc3339(),
-                        };
-                        outbox.insert(
-                            super::outbox::outbox_key(&route, id),
-                            serde_json::to_vec(&delivery).expect("deliveries serialize"),
                         )?;
                         queued += 1;
                     }

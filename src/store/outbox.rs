@@ -9,7 +9,9 @@
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+use sled::transaction::{
+    ConflictableTransactionError, TransactionalTree, UnabortableTransactionError,
+};
 
 use super::{Record, Store, StoreError, TriageStatus};
 
@@ -149,29 +151,43 @@ pub(super) fn plan(
         let mut h = Sha256::new();
         h.update(&akey);
         h.update([0, band]);
-        let id = outbox.generate_id()?;
-        let delivery = Delivery {
-            id,
-            alert: Alert {
+        queue(
+            outbox,
+            Alert {
                 key: hex::encode(&h.finalize()[..16]),
                 route: route.clone(),
                 reason,
                 record: record.clone(),
                 change: None,
             },
-            state: DeliveryState::Pending,
-            attempts: 0,
-            next_attempt_ms: 0,
-            last_error: None,
-            created: super::now_rfc3339(),
-        };
-        outbox.insert(
-            outbox_key(&route, id),
-            serde_json::to_vec(&delivery).expect("deliveries serialize"),
         )?;
         queued += 1;
     }
     Ok(queued)
+}
+
+/// Queues `alert` as a new delivery on its route, due at once, inside the caller's
+/// transaction.
+pub(super) fn queue(
+    outbox: &TransactionalTree,
+    alert: Alert,
+) -> Result<(), UnabortableTransactionError> {
+    let id = outbox.generate_id()?;
+    let key = outbox_key(&alert.route, id);
+    let delivery = Delivery {
+        id,
+        alert,
+        state: DeliveryState::Pending,
+        attempts: 0,
+        next_attempt_ms: 0,
+        last_error: None,
+        created: super::now_rfc3339(),
+    };
+    outbox.insert(
+        key,
+        serde_json::to_vec(&delivery).expect("deliveries serialize"),
+    )?;
+    Ok(())
 }
 
 impl Store {
