@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::{Config, CtConfig, Lists};
 use crate::sinks::{RouteKind, SmtpSecurity};
-use crate::sources::ct::loglist::{Api, LogState};
+use crate::sources::ct::loglist::Api;
 use crate::sources::ct::monitor::Start;
 
 impl Config {
@@ -302,18 +302,7 @@ fn ct_line(ct: &CtConfig) -> String {
         Lists::None => "only the logs named here".to_owned(),
     }
     .replace("{refresh}", &secs(ct.list_refresh));
-    let states = list(ct.states.iter().map(|s| {
-        match s {
-            LogState::Pending => "pending",
-            LogState::Qualified => "qualified",
-            LogState::Usable => "usable",
-            LogState::ReadOnly => "readonly",
-            LogState::Retired => "retired",
-            LogState::Rejected => "rejected",
-            LogState::Unknown => "unknown",
-        }
-        .to_owned()
-    }));
+    let states = list(ct.states.iter().map(|s| s.as_str().to_owned()));
     let start = match ct.start {
         Start::Head => "from the head".to_owned(),
         Start::Backfill(n) => format!("from {n} entries before the head"),
