@@ -54,7 +54,15 @@ pub(super) struct Summary<'a> {
     pub(super) locale: &'a Locale,
 }
 
-impl Summary<'_> {
+impl<'a> Summary<'a> {
+    pub(super) fn new(alert: &'a Alert, locale: &'a Locale) -> Self {
+        Summary {
+            record: &alert.record,
+            reason: alert.reason,
+            key: &alert.key,
+            locale,
+        }
+    }
     pub(super) fn techniques(&self) -> String {
         let names: Vec<String> = self
             .record

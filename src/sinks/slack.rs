@@ -34,12 +34,7 @@ pub fn slack_payload(alert: &Alert) -> Value {
 
 /// [`slack_payload`] in a route's language and time zone.
 pub fn slack_payload_in(alert: &Alert, locale: &Locale) -> Value {
-    let s = Summary {
-        record: &alert.record,
-        reason: alert.reason,
-        key: &alert.key,
-        locale,
-    };
+    let s = Summary::new(alert, locale);
     let w = locale.words();
     let f = &s.record.finding;
     let domain = defang(&one_line(&f.domain, VALUE_CHARS));

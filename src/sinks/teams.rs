@@ -24,12 +24,7 @@ pub fn teams_payload(alert: &Alert) -> Value {
 
 /// [`teams_payload`] in a route's language and time zone.
 pub fn teams_payload_in(alert: &Alert, locale: &Locale) -> Value {
-    let s = Summary {
-        record: &alert.record,
-        reason: alert.reason,
-        key: &alert.key,
-        locale,
-    };
+    let s = Summary::new(alert, locale);
     let w = locale.words();
     let f = &s.record.finding;
     let fact = |title: &str, value: String| json!({"title": title, "value": value});
