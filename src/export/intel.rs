@@ -50,14 +50,8 @@ pub fn select(hits: Vec<Hit>, policy: &Policy) -> (Vec<Hit>, usize) {
 /// and reads the full finding (sightings, triage, enrichment) only for those admitted.
 pub fn from_store(store: &Store, policy: &Policy) -> Result<(Vec<Hit>, usize), StoreError> {
     let mut admitted = Vec::new();
-    for summary in store.summaries() {
-        let s = summary?;
-        let status = store
-            .triage(&s.registrable, &s.brand)?
-            .map_or(TriageStatus::New, |t| t.status);
-        if !policy.admits(&Entry::from_summary(&s, status)) {
-            continue;
-        }
+    for found in super::admitted_summaries(store, policy) {
+        let (s, status, _) = found?;
         let position = crate::hits::Position {
             first_seen: s.first_seen,
             registrable: s.registrable,

@@ -452,6 +452,25 @@ pub fn content_hash(entries: &[Entry]) -> [u8; 32] {
 
 pub use crate::store::zone::next_serial;
 
+/// The store's findings that `policy` admits (before `[export] require`), read one summary at
+/// a time, each with its triage status and its blocklist entry.
+pub(crate) fn admitted_summaries<'a>(
+    store: &'a crate::store::Store,
+    policy: &'a Policy,
+) -> impl Iterator<Item = Result<(crate::store::Summary, TriageStatus, Entry), crate::store::StoreError>>
++ 'a {
+    store.summaries().filter_map(move |summary| {
+        let found = summary.and_then(|s| {
+            let status = store
+                .triage(&s.registrable, &s.brand)?
+                .map_or(TriageStatus::New, |t| t.status);
+            let entry = Entry::from_summary(&s, status);
+            Ok(policy.admits(&entry).then_some((s, status, entry)))
+        });
+        found.transpose()
+    })
+}
+
 /// Renders `format` from everything in the store that `policy` admits, with a serial that
 /// increases whenever the listed content changes.
 pub fn from_store(
@@ -462,15 +481,8 @@ pub fn from_store(
 ) -> Result<Export, crate::store::StoreError> {
     // One summary at a time: only what the policy admits is kept, as small entries.
     let mut admitted = Vec::new();
-    for summary in store.summaries() {
-        let s = summary?;
-        let status = store
-            .triage(&s.registrable, &s.brand)?
-            .map_or(TriageStatus::New, |t| t.status);
-        let entry = Entry::from_summary(&s, status);
-        if !policy.admits(&entry) {
-            continue;
-        }
+    for found in admitted_summaries(store, policy) {
+        let (s, status, entry) = found?;
         // `[export] require`: an untriaged finding waits for its domain's enrichment.
         if let (TriageStatus::New, Some(required)) = (status, policy.require)
             && store
