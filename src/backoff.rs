@@ -1,13 +1,26 @@
 //! Jittered exponential backoff, the one retry rhythm of every network loop (CT logs,
 //! certstream, NRD feeds, outbox deliveries): the wait doubles from a minimum up to a cap after
 //! each failure, each wait is drawn ±50% around it so that many clients that failed together do
-//! not come back together, and a success starts again from the minimum.
+//! not come back together, and a success starts again from the minimum. A server's own
+//! `Retry-After` ([`retry_after`]) comes first.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// `d` ± 50%.
 pub fn jitter(d: Duration) -> Duration {
     d.mul_f64(0.5 + fastrand::f64())
+}
+
+/// A `Retry-After` header as a wait: seconds, or an HTTP date (RFC 9110 5.6.7: IMF-fixdate,
+/// and the obsolete RFC 850 and asctime forms a recipient must accept) as the time left until
+/// it, a past date being no wait. Callers cap it.
+pub fn retry_after(value: Option<&reqwest::header::HeaderValue>) -> Option<Duration> {
+    let v = value?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(at.duration_since(SystemTime::now()).unwrap_or_default())
 }
 
 /// The backoff of one retry loop.

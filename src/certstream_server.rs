@@ -25,7 +25,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
@@ -40,6 +40,7 @@ use tokio::time::{Instant, timeout};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use crate::clock::now_secs_f64;
 use crate::pipeline::CertEvent;
 use crate::sources::ct::entry::{Entry, EntryType};
 use crate::sources::ct::tiles::{TILE_WIDTH, data_tile_url};
@@ -172,7 +173,7 @@ async fn client(mut socket: WebSocket, s: Arc<Shared>, kind: StreamKind) {
                 break;
             }
             event = rx.recv() => match event {
-                Ok(event) => vec![Message::text(render(&event, kind, now_secs()))],
+                Ok(event) => vec![Message::text(render(&event, kind, now_secs_f64()))],
                 Err(RecvError::Lagged(n)) => {
                     lag.skip(n);
                     continue;
@@ -185,7 +186,7 @@ async fn client(mut socket: WebSocket, s: Arc<Shared>, kind: StreamKind) {
                 Some(Ok(_)) => continue,
             },
             _ = beat.tick() => vec![
-                Message::text(heartbeat(now_secs())),
+                Message::text(heartbeat(now_secs_f64())),
                 Message::Ping(bytes::Bytes::from_static(b"lookalike")),
             ],
         };
@@ -263,13 +264,6 @@ async fn findings_sse(
     // Ends with the server: graceful shutdown waits for open responses.
     let events = events.take_until(s.cancel.clone().cancelled_owned());
     Sse::new(events).keep_alive(KeepAlive::new().interval(s.options.heartbeat))
-}
-
-fn now_secs() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs_f64()
 }
 
 /// `{"message_type":"heartbeat","timestamp":...}`.

@@ -13,6 +13,13 @@ pub fn now_secs() -> u64 {
     unix_secs(SystemTime::now())
 }
 
+/// Seconds since the Unix epoch, now, with their fraction (certstream's timestamps).
+pub fn now_secs_f64() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
 /// Milliseconds since the Unix epoch at `t` (0 before it).
 pub fn unix_ms(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)

@@ -12,12 +12,13 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use super::bootstrap::Shared;
 use super::read_capped;
+use crate::backoff::retry_after;
 use crate::store::RdapInfo;
 use crate::text::one_line;
 
@@ -154,16 +155,6 @@ impl Rdap {
         info.server = Some(base);
         Ok(info)
     }
-}
-
-/// `Retry-After`: seconds, or an HTTP date.
-pub fn retry_after(v: Option<&reqwest::header::HeaderValue>) -> Option<Duration> {
-    let v = v?.to_str().ok()?.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = httpdate::parse_http_date(v).ok()?;
-    Some(at.duration_since(SystemTime::now()).unwrap_or_default())
 }
 
 /// The fields lookalike keeps from an RDAP domain object.

@@ -181,24 +181,10 @@ impl LogClient {
     }
 }
 
-/// `Retry-After` in seconds or as an HTTP date, capped.
+/// `Retry-After` in seconds or as an HTTP date ([`crate::backoff::retry_after`]), capped.
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    let d = match value.trim().parse::<u64>() {
-        Ok(secs) => Duration::from_secs(secs),
-        Err(_) => httpdate(value)?,
-    };
-    Some(d.min(RETRY_AFTER_MAX))
-}
-
-/// An HTTP date (RFC 9110 5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime forms a
-/// recipient must accept) as the time left until it; a past date is no wait.
-fn httpdate(value: &str) -> Option<Duration> {
-    let when = ::httpdate::parse_http_date(value.trim()).ok()?;
-    Some(
-        when.duration_since(std::time::SystemTime::now())
-            .unwrap_or_default(),
-    )
+    crate::backoff::retry_after(headers.get(reqwest::header::RETRY_AFTER))
+        .map(|d| d.min(RETRY_AFTER_MAX))
 }
 
 #[cfg(test)]
