@@ -1,10 +1,15 @@
 //! The service config (`lookalike run --config FILE`): TOML → serde types → [`Config`].
 //!
-//! Parsing and validation are pure (no I/O beyond reading the file): a bad config names the
-//! file, the line and what is wrong, and nothing starts. Every section is optional; relative
-//! paths are resolved against the config file's folder. Without a config, [`Config::default`]
-//! is the embedded default: `watchlists/` (or the bundled set), `./lookalike-data`, every
-//! public CT log.
+//! Parsing and validation read nothing but the file and the secrets it names (`*_env`,
+//! `*_file`: `secrets.rs` is the one place that reads them): a bad config names the file, the
+//! line and what is wrong, and nothing starts. Every section is optional; relative paths are
+//! resolved against the config file's folder. Without a config, [`Config::default`] is the
+//! embedded default: `watchlists/` (or the bundled set), `./lookalike-data`, every public CT
+//! log.
+//!
+//! The settings types belong to the components that use them (`sources::ct::config`,
+//! `sources::certstream::config`, `sources::nrd::config`, `enrich::config`,
+//! `sinks::config`); this module parses into them and re-exports them.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
