@@ -20,7 +20,8 @@ use crate::domain::Domain;
 use crate::matcher::Matcher;
 use crate::metrics::Metrics;
 use crate::sinks::outbox::Router;
-use crate::sources::ct::entry::{self, Entry, Leaf};
+use crate::sources::ct::entry::{Entry, Leaf};
+use crate::sources::ct::leaves;
 pub use crate::sources::{Observation, Payload, RawEntry, SourceInfo, Work};
 use crate::store::{Applied, Batch, Cursor, Hit, Record, Sighting, Store, rfc3339_ms};
 
@@ -325,17 +326,9 @@ fn process(
     };
     match work.payload {
         Payload::Entries(entries) => {
-            for (i, raw) in entries.into_iter().enumerate() {
-                let index = work.start + i as u64;
-                match raw {
-                    Ok(raw) => {
-                        let leaf = entry::merkle_leaf(&raw.leaf_input, &raw.extra_data)
-                            .map_err(|e| e.to_string());
-                        on_entry(index, leaf, &mut p);
-                    }
-                    Err(e) => on_entry(index, Err(e), &mut p),
-                }
-            }
+            leaves::each_entry(work.start, entries, |index, leaf| {
+                on_entry(index, leaf, &mut p)
+            });
         }
         Payload::Names(observations) => {
             for (i, o) in observations.iter().enumerate() {
@@ -347,25 +340,9 @@ fn process(
             }
         }
         Payload::Tile { data, skip, count } => {
-            let mut seen = 0usize;
-            for (i, leaf) in entry::split_tile(&data).enumerate() {
-                if i < skip {
-                    if leaf.is_err() {
-                        // Framing broke before the new leaves: none of them can be found.
-                        break;
-                    }
-                    continue;
-                }
-                if i >= skip + count {
-                    break;
-                }
-                seen += 1;
-                on_entry(
-                    work.start + (i - skip) as u64,
-                    leaf.map_err(|e| e.to_string()),
-                    &mut p,
-                );
-            }
+            let seen = leaves::each_in_tile(work.start, &data, skip, count, |index, leaf| {
+                on_entry(index, leaf, &mut p)
+            });
             if seen < count {
                 let missing = (count - seen) as u64;
                 p.errors += missing;

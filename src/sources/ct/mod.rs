@@ -15,6 +15,7 @@ pub mod checkpoint;
 pub mod client;
 pub mod config;
 pub mod entry;
+pub mod leaves;
 pub mod loglist;
 pub mod monitor;
 pub mod rfc6962;
