@@ -247,22 +247,14 @@ impl Matcher {
 
 /// Base score of a typo (`edit`) of a term of `chars` characters; `own_suffix`: the name is
 /// on an official suffix of the term's brands. There a short term's one-letter change alerts
-/// when it is a slip (`metq.com`, `mufq.jp`: a neighbouring key, a flipped bit, one vowel for
-/// another); any other letter for one of four makes another name (`metv.com`, `addi.com`).
+/// when it is a slip (`metq.com`, `mufq.jp`: a neighbouring key, a look-alike letter, a
+/// flipped bit, one vowel for another); any other letter for one of four makes another name
+/// (`metv.com`, `addi.com`).
 pub(super) fn typo_score(chars: usize, edit: &Edit, own_suffix: bool) -> u8 {
     if *edit == Edit::Two {
         return score::typo2(chars);
     }
-    let slip = match *edit {
-        Edit::Replace { from, to, .. } => {
-            let vowel = |c: u8| b"aeiou".contains(&c);
-            typo::keyboard_neighbours(from, to)
-                || (from ^ to).count_ones() == 1
-                || (vowel(from) && vowel(to))
-        }
-        _ => true,
-    };
-    score::typo(chars, own_suffix && slip)
+    score::typo(chars, own_suffix && typo::is_slip(edit))
 }
 
 /// Why `label`, a typo of a term `t` made by `edit` (classified as `techniques`), is an ordinary
