@@ -1,5 +1,6 @@
 //! Findings as people look at them: the stored record with its triage, filtered. Shared by
-//! `lookalike hits`, `export` and (later) the HTTP API, so they agree on what a filter means.
+//! `lookalike hits`, `export`, the HTTP API and the web console, so they agree on what a
+//! filter means.
 
 use serde::Serialize;
 
@@ -40,6 +41,11 @@ pub struct Filter {
     pub state: Option<DomainState>,
     /// Only domains whose DNS makes them able to receive and send mail.
     pub mail_ready: bool,
+    /// Findings scoring at most this (the console's score range).
+    pub max_score: Option<u8>,
+    /// Free text on the registrable domain: a part of its A-label or of its Unicode form,
+    /// case-insensitive; a defanged `[.]` reads as a dot.
+    pub text: Option<String>,
 }
 
 impl Filter {
@@ -53,8 +59,13 @@ impl Filter {
                 .as_ref()
                 .is_none_or(|since| s.first_seen.as_str() >= since.as_str())
             && self.min_score.is_none_or(|m| s.score >= m)
+            && self.max_score.is_none_or(|m| s.score <= m)
             && self.technique.is_none_or(|t| s.techniques.contains(&t))
             && self.domain.as_ref().is_none_or(|d| d == &s.registrable)
+            && self
+                .text
+                .as_ref()
+                .is_none_or(|t| text_matches(t, &s.registrable))
     }
 
     /// Whether the criteria on the domain's enrichment hold (state, mail readiness).
@@ -66,6 +77,19 @@ impl Filter {
 
     fn needs_enrichment(&self) -> bool {
         self.state.is_some() || self.mail_ready
+    }
+}
+
+/// Whether the free text `wanted` is part of `registrable` (an A-label) or of its Unicode
+/// form.
+fn text_matches(wanted: &str, registrable: &str) -> bool {
+    let wanted = wanted.trim().to_lowercase().replace("[.]", ".");
+    if wanted.is_empty() || registrable.contains(&wanted) {
+        return true;
+    }
+    registrable.contains("xn--") && {
+        let (unicode, _) = idna::domain_to_unicode(registrable);
+        unicode.to_lowercase().contains(&wanted)
     }
 }
 
@@ -149,34 +173,87 @@ pub fn page_positions(
     after: Option<&Position>,
     limit: usize,
 ) -> Result<(Vec<Position>, bool), StoreError> {
-    let mut best: std::collections::BinaryHeap<Position> = std::collections::BinaryHeap::new();
+    page_keys(store, filter, after, limit, Position::of)
+}
+
+/// A place in the list ordered by score: highest first, then as [`Position`] orders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScorePosition {
+    pub score: u8,
+    pub position: Position,
+}
+
+impl ScorePosition {
+    fn of(s: &Summary) -> ScorePosition {
+        ScorePosition {
+            score: s.score,
+            position: Position::of(s),
+        }
+    }
+
+    /// The opaque cursor: the score, `.`, then the [`Position`] cursor.
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.score, self.position.encode())
+    }
+
+    pub fn decode(cursor: &str) -> Option<ScorePosition> {
+        let (score, rest) = cursor.split_once('.')?;
+        Some(ScorePosition {
+            score: score.parse().ok()?,
+            position: Position::decode(rest)?,
+        })
+    }
+}
+
+impl Ord for ScorePosition {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (std::cmp::Reverse(self.score), &self.position)
+            .cmp(&(std::cmp::Reverse(other.score), &other.position))
+    }
+}
+
+impl PartialOrd for ScorePosition {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// As [`page_positions`], in score order (highest first).
+pub fn page_score_positions(
+    store: &Store,
+    filter: &Filter,
+    after: Option<&ScorePosition>,
+    limit: usize,
+) -> Result<(Vec<ScorePosition>, bool), StoreError> {
+    page_keys(store, filter, after, limit, ScorePosition::of)
+}
+
+/// The page walk behind both orders: `key` places a summary in the list.
+fn page_keys<K: Ord>(
+    store: &Store,
+    filter: &Filter,
+    after: Option<&K>,
+    limit: usize,
+    key: impl Fn(&Summary) -> K,
+) -> Result<(Vec<K>, bool), StoreError> {
+    let mut best: std::collections::BinaryHeap<K> = std::collections::BinaryHeap::new();
     let mut more = false;
-    // One enrichment lookup per domain: its findings (one per brand) come one after another.
-    let mut enrichment: Option<(String, Option<Enrichment>)> = None;
+    let mut passes = Passes::new(store, filter);
     let mut consider = |s: Summary| -> Result<(), StoreError> {
         if !filter.accepts(&s) {
             return Ok(());
         }
-        let p = Position::of(&s);
+        let p = key(&s);
         if after.is_some_and(|a| p <= *a) {
             return Ok(());
         }
-        if filter.needs_enrichment() {
-            if enrichment.as_ref().is_none_or(|(d, _)| d != &s.registrable) {
-                enrichment = Some((s.registrable.clone(), store.enrichment(&s.registrable)?));
-            }
-            let e = enrichment.as_ref().and_then(|(_, e)| e.as_ref());
-            if !filter.accepts_enrichment(e) {
-                return Ok(());
-            }
+        if !passes.enrichment(&s)? {
+            return Ok(());
         }
-        if let Some(wanted) = filter.status {
-            let status = store
-                .triage(&s.registrable, &s.brand)?
-                .map_or(TriageStatus::New, |t| t.status);
-            if status != wanted {
-                return Ok(());
-            }
+        if let Some(wanted) = filter.status
+            && passes.status(&s)? != wanted
+        {
+            return Ok(());
         }
         if best.len() == limit && best.peek().is_none_or(|worst| p >= *worst) {
             more = true;
@@ -202,6 +279,70 @@ pub fn page_positions(
         }
     }
     Ok((best.into_sorted_vec(), more))
+}
+
+/// The checks of a filter that read more than the summary: the domain's enrichment (looked
+/// up once per domain: its findings, one per brand, come one after another) and the triage.
+struct Passes<'a> {
+    store: &'a Store,
+    filter: &'a Filter,
+    enrichment: Option<(String, Option<Enrichment>)>,
+}
+
+impl<'a> Passes<'a> {
+    fn new(store: &'a Store, filter: &'a Filter) -> Self {
+        Passes {
+            store,
+            filter,
+            enrichment: None,
+        }
+    }
+
+    fn enrichment(&mut self, s: &Summary) -> Result<bool, StoreError> {
+        if !self.filter.needs_enrichment() {
+            return Ok(true);
+        }
+        if self
+            .enrichment
+            .as_ref()
+            .is_none_or(|(d, _)| d != &s.registrable)
+        {
+            self.enrichment = Some((
+                s.registrable.clone(),
+                self.store.enrichment(&s.registrable)?,
+            ));
+        }
+        let e = self.enrichment.as_ref().and_then(|(_, e)| e.as_ref());
+        Ok(self.filter.accepts_enrichment(e))
+    }
+
+    fn status(&self, s: &Summary) -> Result<TriageStatus, StoreError> {
+        Ok(self
+            .store
+            .triage(&s.registrable, &s.brand)?
+            .map_or(TriageStatus::New, |t| t.status))
+    }
+}
+
+/// How many findings pass `filter` in each triage status (the filter's own status aside), in
+/// the order of [`TriageStatus::ALL`].
+pub fn status_counts(
+    store: &Store,
+    filter: &Filter,
+) -> Result<[(TriageStatus, usize); 5], StoreError> {
+    let mut counts = TriageStatus::ALL.map(|s| (s, 0));
+    let mut passes = Passes::new(store, filter);
+    for s in store.summaries() {
+        let s = s?;
+        if !filter.accepts(&s) || !passes.enrichment(&s)? {
+            continue;
+        }
+        let status = passes.status(&s)?;
+        if let Some(slot) = counts.iter_mut().find(|(st, _)| *st == status) {
+            slot.1 += 1;
+        }
+    }
+    Ok(counts)
 }
 
 /// The hit at a position, with its triage; `None` when it is gone or moved (a later
@@ -389,6 +530,130 @@ mod tests {
         .unwrap();
         assert_eq!(confirmed.len(), 1);
         assert_eq!(confirmed[0].record.finding.registrable, "paypa3.com");
+    }
+
+    /// The console's filters: a score range, free text on the domain (A-label or Unicode),
+    /// counts per status, and pages in score order.
+    #[test]
+    fn score_range_text_counts_and_score_order() {
+        let (_dir, store) = store_with(30);
+        let names = |h: &[Hit]| -> Vec<String> {
+            h.iter()
+                .map(|h| h.record.finding.registrable.clone())
+                .collect()
+        };
+        let ranged = query(
+            &store,
+            &Filter {
+                min_score: Some(60),
+                max_score: Some(62),
+                ..Filter::default()
+            },
+        )
+        .unwrap();
+        let mut got = names(&ranged);
+        got.sort();
+        assert_eq!(got, ["paypa10.com", "paypa11.com", "paypa12.com"]);
+        let text = |t: &str| {
+            let mut n = names(
+                &query(
+                    &store,
+                    &Filter {
+                        text: Some(t.into()),
+                        ..Filter::default()
+                    },
+                )
+                .unwrap(),
+            );
+            n.sort();
+            n
+        };
+        assert_eq!(text("PAYPA2[.]"), ["paypa2.com"]);
+        assert_eq!(text("a29"), ["paypa29.com"]);
+        assert!(text("nothing-like-it").is_empty());
+        // A Unicode search finds the A-label it is stored as.
+        let (_dir2, idn) = store_with(0);
+        let d = crate::Domain::parse("раураl.com").unwrap();
+        let mut hit = store_with_hit(d.registrable());
+        hit.finding.unicode = d.unicode().into();
+        idn.apply(&Batch {
+            hits: vec![hit],
+            cursors: vec![],
+        })
+        .unwrap();
+        let found = query(
+            &idn,
+            &Filter {
+                text: Some("рау".into()),
+                ..Filter::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(names(&found), [d.registrable().to_owned()]);
+
+        store
+            .set_triage("paypa3.com", None, TriageStatus::Confirmed, None, "t")
+            .unwrap();
+        store
+            .set_triage("paypa4.com", None, TriageStatus::FalsePositive, None, "t")
+            .unwrap();
+        let counts = status_counts(
+            &store,
+            &Filter {
+                status: Some(TriageStatus::Confirmed),
+                ..Filter::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            counts,
+            [
+                (TriageStatus::New, 28),
+                (TriageStatus::Confirmed, 1),
+                (TriageStatus::FalsePositive, 1),
+                (TriageStatus::Ignored, 0),
+                (TriageStatus::TakenDown, 0),
+            ]
+        );
+
+        // Score order, a page at a time, walks every finding once, highest first.
+        let mut walked: Vec<ScorePosition> = Vec::new();
+        let mut after: Option<ScorePosition> = None;
+        loop {
+            let (page, more) =
+                page_score_positions(&store, &Filter::default(), after.as_ref(), 7).unwrap();
+            walked.extend(page.iter().cloned());
+            if !more {
+                break;
+            }
+            after = Some(ScorePosition::decode(&page.last().unwrap().encode()).unwrap());
+        }
+        assert_eq!(walked.len(), 30);
+        assert!(walked.windows(2).all(|w| w[0].score >= w[1].score));
+        assert_eq!(walked[0].position.registrable, "paypa29.com");
+    }
+
+    fn store_with_hit(domain: &str) -> crate::store::Hit {
+        crate::store::Hit {
+            finding: Finding {
+                schema: SCHEMA_VERSION,
+                domain: domain.into(),
+                unicode: domain.into(),
+                registrable: domain.into(),
+                brand: "PayPal".into(),
+                term: "paypal".into(),
+                techniques: vec![Technique::Homoglyph],
+                score: 90,
+                reasons: vec![],
+            },
+            sighting: Sighting {
+                source: "ct".into(),
+                name: domain.into(),
+                seen: "2026-01-01T00:00:00Z".into(),
+                ..Default::default()
+            },
+            dedup: None,
+        }
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The HTTP API: findings, triage, brands, the outbox, blocklists, metrics, health.
+//! The HTTP API: findings, triage, brands, the outbox, blocklists, metrics, health; and the
+//! web console ([`crate::console`]) on the same listener.
 //!
 //! JSON unless noted; errors are `{"error": "..."}` with a fitting status. Binds 127.0.0.1 by
 //! default; with a token configured every endpoint but `/healthz` wants
@@ -106,9 +107,12 @@ pub fn router(state: ApiState) -> Router {
         .route("/metrics", get(metrics))
         .route("/readyz", get(readyz))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth));
+    let console = crate::console::router(state.api.clone(), state.store_slots.clone());
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .merge(protected)
+        .with_state(state.clone())
+        .merge(console)
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
         .method_not_allowed_fallback(|| async {
             error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed here")
@@ -119,7 +123,6 @@ pub fn router(state: ApiState) -> Router {
         .layer(middleware::from_fn_with_state(slots, server::shed))
         .layer(middleware::from_fn_with_state(state.clone(), instance))
         .layer(middleware::from_fn(close_after_refused_body))
-        .with_state(state)
 }
 
 /// Serves until `shutdown` completes, within `state.limits` (see [`server`]).

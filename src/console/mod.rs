@@ -1,0 +1,538 @@
+//! The analyst's web console: findings to filter and triage, a page per finding, an overview
+//! with charts, served by the API's listener with the API's token.
+//!
+//! Pages are HTML rendered on the server (maud); they read without JavaScript, and one small
+//! script (`/static/console.js`, embedded like the stylesheet) adds keyboard shortcuts, local
+//! times and copying. The Content-Security-Policy allows nothing but this origin: no inline
+//! script, no CDN. See [`auth`] for who may use it and how forms are protected.
+//!
+//! - `/` ([`list`]): findings, newest first or by score, with filters, counts per status,
+//!   pages (keyset, as the API), single and bulk triage.
+//! - `/findings/{domain}` ([`finding`]): why it was flagged, every sighting, the triage
+//!   history, enrichment, triage.
+//! - `/overview` ([`overview`]): findings per day by brand and technique, the alert outbox,
+//!   the CT logs' health, watchlist reloads.
+
+pub mod auth;
+mod finding;
+pub mod i18n;
+mod list;
+mod overview;
+pub mod text;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use maud::{DOCTYPE, Markup, html};
+
+use crate::api::ApiState;
+use crate::store::{Store, StoreError, TriageStatus};
+use auth::Keys;
+use i18n::Lang;
+
+const SCRIPT: &str = include_str!("console.js");
+const STYLE: &str = include_str!("console.css");
+
+/// What every page of the console shares.
+#[derive(Clone)]
+pub struct Console {
+    api: ApiState,
+    /// The API's permits for store work: the console's reads queue with the API's.
+    slots: Arc<tokio::sync::Semaphore>,
+    keys: Arc<Keys>,
+}
+
+/// Who is looking, and in which language: worked out once per request by [`guard`].
+#[derive(Clone, Debug)]
+pub struct Viewer {
+    /// The session, when the request came with one (not with a bearer token or without a
+    /// token configured).
+    pub session: Option<String>,
+    pub lang: Lang,
+    /// The CSRF token the page's forms carry.
+    pub csrf: String,
+    /// Whether a logout button makes sense (a token is configured).
+    pub can_log_out: bool,
+}
+
+/// The console's routes, to be merged into the API's router (which adds its layers: limits,
+/// metrics, the instance header).
+pub fn router(api: ApiState, slots: Arc<tokio::sync::Semaphore>) -> Router {
+    let console = Console {
+        api,
+        slots,
+        keys: Keys::new(),
+    };
+    let pages = Router::new()
+        .route("/", get(list::page))
+        .route("/findings/{domain}", get(finding::page))
+        .route("/overview", get(overview::page))
+        .route("/triage", post(triage))
+        .route("/outbox", post(overview::outbox_action))
+        .route("/logout", post(logout))
+        .route_layer(middleware::from_fn_with_state(console.clone(), guard));
+    Router::new()
+        .route("/login", get(login_form).post(login))
+        .route(
+            "/static/console.js",
+            get(|| async { asset(SCRIPT, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/static/console.css",
+            get(|| async { asset(STYLE, "text/css; charset=utf-8") }),
+        )
+        .merge(pages)
+        .layer(middleware::from_fn(security_headers))
+        .with_state(console)
+}
+
+/// The headers every console response carries: nothing but this origin may run or be loaded,
+/// the pages may not be framed, no `Referer` leaves for another site.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; \
+             object-src 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // Not `no-referrer`: with it, browsers send `Origin: null` on our own form posts.
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+fn asset(body: &'static str, content_type: &'static str) -> Response {
+    let mut r = body.into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("max-age=300"),
+    );
+    r
+}
+
+/// A version for the asset URLs, so a new binary's script and style are fetched anew.
+fn asset_version() -> &'static str {
+    static V: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    V.get_or_init(|| {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(SCRIPT);
+        h.update(STYLE);
+        hex::encode(&h.finalize()[..6])
+    })
+}
+
+/// The language a request asks for with `?lang=`.
+fn asked_lang(request: &Request) -> Option<String> {
+    let query = request.uri().query()?;
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "lang")
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Lets a request through when it may see the console (see [`auth`]), with its [`Viewer`];
+/// sends a browser without a session to the login form.
+async fn guard(State(console): State<Console>, mut request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let asked = asked_lang(&request);
+    let lang = Lang::choose(asked.as_deref(), headers);
+    let session = match &console.api.token {
+        None => {
+            if !auth::local_host(headers) {
+                return message(
+                    lang,
+                    StatusCode::FORBIDDEN,
+                    "This console answers on its address or localhost only.",
+                );
+            }
+            None
+        }
+        Some(token) => {
+            let bearer = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok());
+            let session = auth::cookie(headers, auth::SESSION_COOKIE)
+                .filter(|s| console.keys.valid_session(s))
+                .map(str::to_owned);
+            if session.is_none() && !crate::api::authorized(bearer, token.expose()) {
+                if request.method() == axum::http::Method::GET {
+                    let here = request
+                        .uri()
+                        .path_and_query()
+                        .map_or("/", |p| p.as_str())
+                        .to_owned();
+                    let to: String = url::form_urlencoded::Serializer::new(String::new())
+                        .append_pair("next", &here)
+                        .finish();
+                    let to = format!("/login?{to}");
+                    return Redirect::to(&to).into_response();
+                }
+                return message(lang, StatusCode::UNAUTHORIZED, "Log in first.");
+            }
+            session
+        }
+    };
+    let viewer = Viewer {
+        csrf: console.keys.csrf(session.as_deref()),
+        can_log_out: session.is_some(),
+        session,
+        lang,
+    };
+    request.extensions_mut().insert(viewer);
+    let mut response = next.run(request).await;
+    if let Some(l) = asked.as_deref().and_then(Lang::parse)
+        && let Ok(v) = HeaderValue::from_str(&format!(
+            "{}={}; Path=/; SameSite=Strict; Max-Age=31536000",
+            i18n::COOKIE,
+            l.code()
+        ))
+    {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// A whole page: the navigation, `body`, the stylesheet and the script.
+pub fn layout(viewer: &Viewer, title: &str, current: &str, body: Markup) -> Markup {
+    let t = |k| viewer.lang.t(k);
+    let v = asset_version();
+    html! {
+        (DOCTYPE)
+        html lang=(viewer.lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · lookalike" }
+                link rel="stylesheet" href={ "/static/console.css?v=" (v) };
+                script src={ "/static/console.js?v=" (v) } defer {}
+            }
+            body data-lang=(viewer.lang.code()) {
+                header.top {
+                    a.logo href="/" { "lookalike" }
+                    nav {
+                        a href="/" aria-current=[(current == "list").then_some("page")] { (t("findings")) }
+                        a href="/overview" aria-current=[(current == "overview").then_some("page")] { (t("overview")) }
+                    }
+                    span.lang {
+                        a href="?lang=en" hreflang="en" { "EN" }
+                        " | "
+                        a href="?lang=ja" hreflang="ja" { "日本語" }
+                    }
+                    @if viewer.can_log_out {
+                        form.logout method="post" action="/logout" {
+                            input type="hidden" name="csrf" value=(viewer.csrf);
+                            button type="submit" { (t("logout")) }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+/// An HTML response with the given status.
+pub fn html_response(status: StatusCode, markup: Markup) -> Response {
+    let mut r = (status, markup.into_string()).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    r
+}
+
+/// A short page saying what went wrong.
+pub fn message(lang: Lang, status: StatusCode, text: &str) -> Response {
+    let viewer = Viewer {
+        session: None,
+        lang,
+        csrf: String::new(),
+        can_log_out: false,
+    };
+    let title = status.canonical_reason().unwrap_or("Error");
+    html_response(
+        status,
+        layout(
+            &viewer,
+            title,
+            "",
+            html! { h1 { (title) } p.error { (text) } },
+        ),
+    )
+}
+
+impl Console {
+    /// Runs store work on the blocking pool within the API's store permits; its errors
+    /// become an error page.
+    async fn work<T: Send + 'static>(
+        &self,
+        lang: Lang,
+        work: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, Response> {
+        let slot = self.slots.clone().acquire_owned().await.map_err(|_| {
+            message(
+                lang,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service is stopping.",
+            )
+        })?;
+        self.api
+            .store
+            .blocking(move |store| {
+                let _slot = slot;
+                work(store)
+            })
+            .await
+            .map_err(|e| match e {
+                StoreError::Invalid(why) => message(lang, StatusCode::BAD_REQUEST, &why),
+                e => {
+                    tracing::warn!(error = %e, "A console page could not read the store.");
+                    message(lang, StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())
+                }
+            })
+    }
+
+    /// The brand names in force, sorted.
+    fn brand_names(&self) -> Vec<String> {
+        let brands = self.api.brands.read().expect("brands lock").clone();
+        let mut names: Vec<String> = brands.iter().map(|b| b.name.clone()).collect();
+        names.sort_by_key(|n| n.to_lowercase());
+        names.dedup();
+        names
+    }
+}
+
+/// The fields of a form post (`application/x-www-form-urlencoded`), repeated ones included.
+pub fn form_fields(body: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(body)
+        .take(2000)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The checks every form post passes: the CSRF token of this viewer, and our own origin.
+/// `Some` is the refusal to answer with.
+fn post_allowed(
+    console: &Console,
+    viewer: &Viewer,
+    headers: &HeaderMap,
+    fields: &[(String, String)],
+) -> Option<Response> {
+    let token = field(fields, "csrf").unwrap_or("");
+    if !auth::same_origin(headers) || !console.keys.csrf_ok(viewer.session.as_deref(), token) {
+        return Some(message(
+            viewer.lang,
+            StatusCode::FORBIDDEN,
+            "This form is out of date or was not sent from this console (CSRF check); reload the page and try again.",
+        ));
+    }
+    None
+}
+
+/// `POST /triage`: `item` (`registrable/brand`, one or many), `status`, `note`, `back`.
+/// The same store call as the API's triage, so blocklists follow.
+async fn triage(
+    State(console): State<Console>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fields = form_fields(&body);
+    if let Some(r) = post_allowed(&console, &viewer, &headers, &fields) {
+        return r;
+    }
+    let lang = viewer.lang;
+    let status: TriageStatus = match field(&fields, "status").unwrap_or("").parse() {
+        Ok(s) => s,
+        Err(e) => return message(lang, StatusCode::BAD_REQUEST, &e),
+    };
+    let note = field(&fields, "note")
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned);
+    if note
+        .as_ref()
+        .is_some_and(|n| n.len() > crate::store::MAX_NOTE_BYTES)
+    {
+        return message(
+            lang,
+            StatusCode::BAD_REQUEST,
+            &format!("The note is over {} bytes.", crate::store::MAX_NOTE_BYTES),
+        );
+    }
+    let items: Vec<(String, String)> = fields
+        .iter()
+        .filter(|(k, _)| k == "item")
+        .filter_map(|(_, v)| v.split_once('/'))
+        .map(|(d, b)| (d.to_owned(), b.to_owned()))
+        .take(1000)
+        .collect();
+    if items.is_empty() {
+        return message(
+            lang,
+            StatusCode::BAD_REQUEST,
+            "Select at least one finding.",
+        );
+    }
+    let done = console
+        .work(lang, move |store| {
+            let mut n = 0;
+            for (registrable, brand) in &items {
+                n += store
+                    .set_triage(registrable, Some(brand), status, note.as_deref(), "console")?
+                    .len();
+            }
+            Ok(n)
+        })
+        .await;
+    if let Err(r) = done {
+        return r;
+    }
+    if let Err(error) = console.api.store.flush().await {
+        tracing::warn!(%error, "Flushing a triage decision failed.");
+    }
+    let back = field(&fields, "back")
+        .and_then(auth::local_path)
+        .unwrap_or("/");
+    Redirect::to(back).into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct LoginQuery {
+    next: Option<String>,
+    lang: Option<String>,
+}
+
+fn login_page(lang: Lang, csrf: &str, next: &str, failed: bool) -> Markup {
+    let viewer = Viewer {
+        session: None,
+        lang,
+        csrf: csrf.to_owned(),
+        can_log_out: false,
+    };
+    let t = |k| lang.t(k);
+    layout(
+        &viewer,
+        t("login"),
+        "",
+        html! {
+            section.login {
+                h1 { (t("login")) }
+                p { (t("login_help")) }
+                @if failed { p.error role="alert" { (t("wrong_token")) } }
+                form method="post" action="/login" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="next" value=(next);
+                    label { (t("token")) " " input type="password" name="token" autocomplete="current-password" autofocus required; }
+                    button type="submit" { (t("login")) }
+                }
+            }
+        },
+    )
+}
+
+async fn login_form(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    query: Result<axum::extract::Query<LoginQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let q = query.map(|q| q.0).unwrap_or(LoginQuery {
+        next: None,
+        lang: None,
+    });
+    if console.api.token.is_none() {
+        return Redirect::to("/").into_response();
+    }
+    let lang = Lang::choose(q.lang.as_deref(), &headers);
+    let next = q.next.as_deref().and_then(auth::local_path).unwrap_or("/");
+    html_response(
+        StatusCode::OK,
+        login_page(lang, &console.keys.csrf(None), next, false),
+    )
+}
+
+async fn login(State(console): State<Console>, headers: HeaderMap, body: Bytes) -> Response {
+    let lang = Lang::choose(None, &headers);
+    let Some(token) = &console.api.token else {
+        return Redirect::to("/").into_response();
+    };
+    let fields = form_fields(&body);
+    let anonymous = Viewer {
+        session: None,
+        lang,
+        csrf: String::new(),
+        can_log_out: false,
+    };
+    if let Some(r) = post_allowed(&console, &anonymous, &headers, &fields) {
+        return r;
+    }
+    let next = field(&fields, "next")
+        .and_then(auth::local_path)
+        .unwrap_or("/")
+        .to_owned();
+    let given = field(&fields, "token").unwrap_or("").trim();
+    if !crate::api::authorized(Some(&format!("Bearer {given}")), token.expose()) {
+        // A guess costs a moment.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        tracing::info!("A console login was refused (wrong token).");
+        return html_response(
+            StatusCode::UNAUTHORIZED,
+            login_page(lang, &console.keys.csrf(None), &next, true),
+        );
+    }
+    let session = console.keys.open_session();
+    let mut r = Redirect::to(&next).into_response();
+    if let Ok(v) = HeaderValue::from_str(&auth::session_cookie(&session, auth::secure(&headers))) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
+async fn logout(
+    State(console): State<Console>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fields = form_fields(&body);
+    if let Some(r) = post_allowed(&console, &viewer, &headers, &fields) {
+        return r;
+    }
+    if let Some(s) = &viewer.session {
+        console.keys.close_session(s);
+    }
+    let mut r = Redirect::to("/login").into_response();
+    if let Ok(v) = HeaderValue::from_str(&auth::session_cookie("", auth::secure(&headers))) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
