@@ -7,6 +7,7 @@
 //! Every response names this run (`X-Lookalike-Instance`, see [`crate::store::Instance`]).
 
 mod blocklist;
+pub mod openapi;
 mod server;
 
 pub use server::Limits;
@@ -102,6 +103,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/findings/{domain}/triage", post(triage))
         .route("/api/v1/brands", get(brands))
         .route("/api/v1/outbox", get(outbox))
+        .route("/api/v1/openapi.json", get(openapi_document))
         .route("/blocklist/{format}", get(blocklist))
         .route("/feeds/misp/{file}", get(misp_feed))
         .route("/metrics", get(metrics))
@@ -521,6 +523,10 @@ async fn triage(
         }
         Err(response) => response,
     }
+}
+
+async fn openapi_document() -> Response {
+    axum::Json(openapi::document()).into_response()
 }
 
 async fn brands(State(state): State<Ctx>) -> Response {
