@@ -55,14 +55,18 @@ fn names() -> Vec<String> {
     names
 }
 
-fn write_config(dir: &Path, listen: &str, log: &FakeLog, extra: &str) -> PathBuf {
+/// A route whose program does not exist: every alert becomes a dead letter at once.
+const DEAD_ROUTE: &str = "[alerts]\nroutes = [\"hook\"]\n\
+     [[route]]\nname = \"hook\"\ntype = \"command\"\nargv = [\"/nonexistent/lookalike-notify\"]\n";
+
+fn write_config(dir: &Path, listen: &str, log: &FakeLog, api: &str, tail: &str) -> PathBuf {
     let path = dir.join("config.toml");
     std::fs::write(
         &path,
         format!(
-            "[store]\npath = \"store\"\n[enrich]\nenabled = false\n[api]\nlisten = \"{listen}\"\n{extra}\n\
+            "[store]\npath = \"store\"\n[enrich]\nenabled = false\n[api]\nlisten = \"{listen}\"\n{api}\n\
              [[source]]\ntype = \"ct\"\nlists = \"none\"\nstart = \"index:0\"\npoll = \"200ms\"\n\
-             [[source.log]]\nname = \"Fake log\"\nurl = \"{}\"\n",
+             [[source.log]]\nname = \"Fake log\"\nurl = \"{}\"\n{tail}",
             log.rfc6962_url()
         ),
     )
@@ -136,7 +140,13 @@ async fn an_analyst_triages_in_the_browser() {
     log.append(names().iter().map(|n| TestEntry::cert(&[n])).collect());
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let config = write_config(dir.path(), &format!("127.0.0.1:{port}"), &log, "");
+    let config = write_config(
+        dir.path(),
+        &format!("127.0.0.1:{port}"),
+        &log,
+        "",
+        DEAD_ROUTE,
+    );
     let service = Service::start(&config);
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
@@ -403,6 +413,47 @@ async fn an_analyst_triages_in_the_browser() {
         sources.contains("Fake log") && sources.contains("稼働"),
         "{sources}"
     );
+    std::fs::write(docs("console-overview.png"), browser.screenshot().await).unwrap();
+    // Dead letters (the route's program does not exist): drop one, then all.
+    let outbox = async || -> Vec<Value> {
+        http.get(format!("{base}/api/v1/outbox"))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()["deliveries"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let dead = |d: &[Value]| d.iter().filter(|d| d["state"] == "dead").count();
+    eventually("dead letters", async || dead(&outbox().await) > 0).await;
+    browser.goto(&format!("{base}/overview")).await;
+    let before = outbox().await.len();
+    let rows = browser.find_all("table.dead tbody tr").await;
+    assert_eq!(
+        rows.len(),
+        dead(&outbox().await),
+        "every dead letter is listed"
+    );
+    assert!(browser.text(&rows[0]).await.contains("hook"));
+    browser
+        .click(&browser.find("table.dead tbody tr button[value=drop]").await)
+        .await;
+    eventually("the dropped letter", async || {
+        outbox().await.len() == before - 1
+    })
+    .await;
+    browser.wait_for("table.dead").await;
+    browser
+        .click(&browser.find("#outbox > form button[value=drop]").await)
+        .await;
+    eventually("every dead letter dropped", async || {
+        dead(&outbox().await) == 0
+    })
+    .await;
+
     // The language sticks (a cookie) until switched back.
     browser.goto(&format!("{base}/")).await;
     assert_eq!(
@@ -435,6 +486,7 @@ async fn the_console_asks_for_the_token_off_loopback() {
         &format!("127.0.0.2:{port}"),
         &log,
         "token_env = \"LOOKALIKE_TEST_CONSOLE_TOKEN\"",
+        "",
     );
     let service = Service::start_with_env(&config, &[("LOOKALIKE_TEST_CONSOLE_TOKEN", TOKEN)]);
     let base = format!("http://127.0.0.2:{port}");

@@ -130,7 +130,11 @@ fn sighting(s: &Sighting) -> Markup {
     html! {
         tr {
             td { (text::value(&s.source)) }
-            td.dom { (text::value(&s.name)) }
+            td.dom {
+                @let unicode = to_unicode(&s.name);
+                (text::value(&unicode))
+                @if unicode != s.name { br; small.alabel { (text::value(&s.name)) } }
+            }
             td {
                 @if let Some(l) = &s.log { (text::value(l)) }
                 @if let Some(i) = s.index { " #" (i) }

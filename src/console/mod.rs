@@ -59,6 +59,32 @@ pub struct Viewer {
     pub csrf: String,
     /// Whether a logout button makes sense (a token is configured).
     pub can_log_out: bool,
+    /// This page's path and query without `lang`, for the language switch.
+    pub here: String,
+}
+
+impl Viewer {
+    /// This page in another language.
+    fn in_lang(&self, lang: Lang) -> String {
+        let sep = if self.here.contains('?') { '&' } else { '?' };
+        format!("{}{sep}lang={}", self.here, lang.code())
+    }
+}
+
+/// The request's path and query with any `lang` parameter taken out.
+fn path_without_lang(request: &Request) -> String {
+    let path = request.uri().path();
+    let Some(query) = request.uri().query() else {
+        return path.to_owned();
+    };
+    let kept: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(url::form_urlencoded::parse(query.as_bytes()).filter(|(k, _)| k != "lang"))
+        .finish();
+    if kept.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{kept}")
+    }
 }
 
 /// The console's routes, to be merged into the API's router (which adds its layers: limits,
@@ -197,6 +223,7 @@ async fn guard(State(console): State<Console>, mut request: Request, next: Next)
     let viewer = Viewer {
         csrf: console.keys.csrf(session.as_deref()),
         can_log_out: session.is_some(),
+        here: path_without_lang(&request),
         session,
         lang,
     };
@@ -236,9 +263,9 @@ pub fn layout(viewer: &Viewer, title: &str, current: &str, body: Markup) -> Mark
                         a href="/overview" aria-current=[(current == "overview").then_some("page")] { (t("overview")) }
                     }
                     span.lang {
-                        a href="?lang=en" hreflang="en" { "EN" }
+                        a href=(viewer.in_lang(Lang::En)) hreflang="en" { "EN" }
                         " | "
-                        a href="?lang=ja" hreflang="ja" { "日本語" }
+                        a href=(viewer.in_lang(Lang::Ja)) hreflang="ja" { "日本語" }
                     }
                     @if viewer.can_log_out {
                         form.logout method="post" action="/logout" {
@@ -270,6 +297,7 @@ pub fn message(lang: Lang, status: StatusCode, text: &str) -> Response {
         lang,
         csrf: String::new(),
         can_log_out: false,
+        here: "/".into(),
     };
     let title = status.canonical_reason().unwrap_or("Error");
     html_response(
@@ -438,6 +466,7 @@ fn login_page(lang: Lang, csrf: &str, next: &str, failed: bool) -> Markup {
         lang,
         csrf: csrf.to_owned(),
         can_log_out: false,
+        here: "/login".into(),
     };
     let t = |k| lang.t(k);
     layout(
@@ -491,6 +520,7 @@ async fn login(State(console): State<Console>, headers: HeaderMap, body: Bytes) 
         lang,
         csrf: String::new(),
         can_log_out: false,
+        here: "/login".into(),
     };
     if let Some(r) = post_allowed(&console, &anonymous, &headers, &fields) {
         return r;
