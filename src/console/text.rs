@@ -181,9 +181,10 @@ pub fn to_unicode(ascii: &str) -> String {
     }
 }
 
-/// `paypa1.com` → `paypa1[.]com`, `https://x` → `https[://]x`.
+/// `paypa1.com` → `paypa1[.]com`, `https://x` → `https[://]x` (as the e-mail alerts write
+/// them).
 pub fn defang(s: &str) -> String {
-    crate::sinks::email::defang(s)
+    s.replace("://", "[://]").replace('.', "[.]")
 }
 
 /// A stored time (RFC 3339, UTC) as `<time>`: the UTC minute, which the script turns into

@@ -3,6 +3,7 @@
 //! keys, run a script, screenshots).
 #![allow(dead_code)]
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -15,7 +16,7 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// failure instead when `LOOKALIKE_REQUIRE_BROWSER=1`).
 pub fn find(test: &str) -> Option<(String, String)> {
     let which = |names: &[&str]| -> Option<String> {
-        names.iter().find_map(|n| {
+        names.iter().filter(|n| !n.is_empty()).find_map(|n| {
             if n.starts_with('/') {
                 return std::path::Path::new(n).exists().then(|| n.to_string());
             }
@@ -27,12 +28,14 @@ pub fn find(test: &str) -> Option<(String, String)> {
             })
         })
     };
-    let browser = std::env::var("LOOKALIKE_CHROMIUM")
-        .ok()
-        .or_else(|| which(&["chromium", "chromium-browser", "google-chrome"]));
-    let driver = std::env::var("LOOKALIKE_CHROMEDRIVER")
-        .ok()
-        .or_else(|| which(&["chromedriver", "/usr/lib/chromium/chromedriver"]));
+    // `$LOOKALIKE_CHROMIUM` and `$LOOKALIKE_CHROMEDRIVER` (absolute paths) come first.
+    let env = |name: &str| std::env::var(name).unwrap_or_default();
+    let browser = which(&[&env("LOOKALIKE_CHROMIUM"), "chromium", "chromium-browser"]);
+    let driver = which(&[
+        &env("LOOKALIKE_CHROMEDRIVER"),
+        "chromedriver",
+        "/usr/lib/chromium/chromedriver",
+    ]);
     match (browser, driver) {
         (Some(b), Some(d)) => Some((b, d)),
         _ => {
@@ -67,7 +70,10 @@ impl Browser {
             .local_addr()
             .unwrap()
             .port();
+        // Its own process group: the browsers it starts are in it too, and go with it even
+        // when a test fails half-way (see `Drop`).
         let child = Command::new(driver)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")
             .stdout(Stdio::null())
