@@ -303,7 +303,10 @@ fn row(viewer: &Viewer, i: usize, h: &Hit) -> Markup {
         tr id={ "r" (i) } data-href=(href) {
             td { input type="checkbox" name="item" value={ (f.registrable) "/" (f.brand) } aria-label=(f.registrable); }
             td { span.score.{"b" (band(score))} { (score) } }
-            td { span.status.{"st-" (h.status.as_str())} { (status_label(viewer, h.status)) } }
+            td {
+                span.status.{"st-" (h.status.as_str())} { (status_label(viewer, h.status)) }
+                @if let Some(state) = h.state { br; small.state { (state.as_str()) } }
+            }
             td { (text::value(&f.brand)) }
             td.dom {
                 a href=(href) { (text::domain(&unicode, suffix, &f.reasons)) }

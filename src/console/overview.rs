@@ -185,6 +185,7 @@ pub async fn page(
     };
     let t = |k| viewer.lang.t(k);
     let logs = console.api.metrics.logs();
+    let ready = (console.api.ready)();
     let reloads = reloads(&console.api.metrics.encode());
     let pending = deliveries
         .iter()
@@ -240,6 +241,16 @@ pub async fn page(
         }
         section #sources {
             h2 { (t("sources")) }
+            p.readiness {
+                @match &ready.error {
+                    None => span.up { (t("ready")) },
+                    Some(e) => { span.down { (t("not_ready")) } ": " (text::value(e)) },
+                }
+                @if !ready.unreachable.is_empty() {
+                    " · " (t("unreachable")) ": "
+                    @for (i, u) in ready.unreachable.iter().enumerate() { @if i > 0 { ", " } (text::value(u)) }
+                }
+            }
             @if logs.is_empty() {
                 p { (t("no_sources")) }
             } @else {

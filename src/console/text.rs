@@ -118,7 +118,14 @@ pub fn domain(unicode: &str, suffix_len: usize, reasons: &[String]) -> Markup {
         let c = chars[i];
         if !c.is_ascii() || is_invisible(c) {
             let script = c.script().full_name();
-            runs.push((c.to_string(), Some(format!("{} · {script}", code_point(c)))));
+            // A name never carries an invisible character (IDNA refuses them); were one to
+            // come, it shows as its code point, not as itself.
+            let shown = if is_invisible(c) {
+                format!("⟨U+{:04X}⟩", c as u32)
+            } else {
+                c.to_string()
+            };
+            runs.push((shown, Some(format!("{} · {script}", code_point(c)))));
             i += 1;
             continue;
         }
@@ -252,6 +259,25 @@ mod tests {
         )
         .into_string();
         assert_eq!(m.matches("<mark").count(), 1, "{m}");
+    }
+
+    proptest::proptest! {
+        /// Whatever a certificate carries, it reaches the page as inert text: no markup of
+        /// its own, no invisible or reordering character, and nothing panics.
+        #[test]
+        fn any_value_is_inert(s in "\\PC*|[<>&\"'\u{200B}-\u{200F}\u{202A}-\u{202E}\u{2066}-\u{2069}a-z.]*") {
+            let html = value(&s).into_string();
+            let inner = html.strip_prefix("<bdi>").and_then(|h| h.strip_suffix("</bdi>")).unwrap();
+            let without_markers = inner
+                .split("<span class=\"cc\" title=\"")
+                .map(|part| part.split_once("</span>").map_or(part, |(_, rest)| rest))
+                .collect::<String>();
+            proptest::prop_assert!(!without_markers.contains('<'), "{}", html);
+            proptest::prop_assert!(!html.chars().any(is_invisible), "{}", html);
+            let d = domain(&s, 4, &[format!("'{s}' looks like 'x'")]).into_string();
+            proptest::prop_assert!(!d.chars().any(is_invisible), "{}", d);
+            let _ = time(&s);
+        }
     }
 
     #[test]
