@@ -55,6 +55,8 @@ fn names() -> Vec<String> {
     names
 }
 
+/// A second log that nothing answers for: the overview names its last error.
+const GONE_LOG: &str = "[[source.log]]\nname = \"Gone log\"\nurl = \"http://127.0.0.1:9/\"\n";
 /// A route whose program does not exist: every alert becomes a dead letter at once.
 const DEAD_ROUTE: &str = "[alerts]\nroutes = [\"hook\"]\n\
      [[route]]\nname = \"hook\"\ntype = \"command\"\nargv = [\"/nonexistent/lookalike-notify\"]\n";
@@ -145,7 +147,7 @@ async fn an_analyst_triages_in_the_browser() {
         &format!("127.0.0.1:{port}"),
         &log,
         "",
-        DEAD_ROUTE,
+        &format!("{GONE_LOG}{DEAD_ROUTE}"),
     );
     let service = Service::start(&config);
     let base = format!("http://127.0.0.1:{port}");
@@ -413,6 +415,21 @@ async fn an_analyst_triages_in_the_browser() {
         sources.contains("Fake log") && sources.contains("稼働"),
         "{sources}"
     );
+    let gone = browser
+        .find_all("#sources tbody tr")
+        .await
+        .into_iter()
+        .last()
+        .unwrap();
+    let gone = browser.text(&gone).await;
+    assert!(
+        gone.starts_with("Gone log")
+            && gone.contains("停止")
+            && gone.to_lowercase().contains("connect"),
+        "{gone}"
+    );
+    let readiness = browser.text(&browser.find("p.readiness").await).await;
+    assert!(readiness.contains("Gone log"), "{readiness}");
     std::fs::write(docs("console-overview.png"), browser.screenshot().await).unwrap();
     // Dead letters (the route's program does not exist): drop one, then all.
     let outbox = async || -> Vec<Value> {

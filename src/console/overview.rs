@@ -255,7 +255,7 @@ pub async fn page(
                 p { (t("no_sources")) }
             } @else {
                 table.sources {
-                    thead { tr { th { (t("name")) } th { (t("status")) } th { (t("tree_size")) } th { (t("lag_entries")) } th { (t("lag_seconds")) } th { (t("fetch_errors")) } th { (t("decode_errors")) } } }
+                    thead { tr { th { (t("name")) } th { (t("status")) } th { (t("tree_size")) } th { (t("lag_entries")) } th { (t("lag_seconds")) } th { (t("fetch_errors")) } th { (t("decode_errors")) } th { (t("last_error")) } } }
                     tbody { @for (name, m) in &logs {
                         tr {
                             td { (text::value(name)) }
@@ -265,6 +265,11 @@ pub async fn page(
                             td { (m.lag_seconds.get()) }
                             td { (m.fetch_errors.get() + m.tree_head_errors.get()) }
                             td { (m.decode_errors.get()) }
+                            td.last-error {
+                                @if let Some((at, error)) = m.last_error() {
+                                    (text::time(&at)) br; (text::value(&error))
+                                }
+                            }
                         }
                     } }
                 }
