@@ -221,6 +221,28 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("updated", "updated", "件更新しました"),
     ("stats", "Findings", "検出数"),
+    (
+        "local_only",
+        "This console answers on its address or localhost only.",
+        "このコンソールは IP アドレスか localhost でのみ利用できます。",
+    ),
+    ("login_first", "Log in first.", "先にログインしてください。"),
+    (
+        "stopping",
+        "The service is stopping.",
+        "サービスを停止中です。",
+    ),
+    (
+        "csrf_failed",
+        "This form is out of date or was not sent from this console (CSRF check); reload the page and try again.",
+        "このフォームは古いか、このコンソールから送信されていません (CSRF チェック)。ページを再読み込みしてやり直してください。",
+    ),
+    ("note_too_long", "The note is too long", "メモが長すぎます"),
+    (
+        "select_one",
+        "Select at least one finding.",
+        "検出を 1 件以上選択してください。",
+    ),
     ("dns", "DNS", "DNS"),
     ("rdap", "RDAP", "RDAP"),
     ("web", "Web", "Web"),
@@ -256,5 +278,34 @@ mod tests {
             assert!(TEXTS[..i].iter().all(|(o, _, _)| o != k), "{k} twice");
         }
         assert_eq!(Lang::Ja.t("findings"), "検出一覧");
+    }
+
+    /// Every `t("key")` the pages ask for has a text (an unknown key would show as itself).
+    #[test]
+    fn every_key_the_pages_use_exists() {
+        let sources = [
+            include_str!("mod.rs"),
+            include_str!("list.rs"),
+            include_str!("finding.rs"),
+            include_str!("overview.rs"),
+            include_str!("login.rs"),
+        ];
+        let mut used = 0;
+        for source in sources {
+            for part in source.split("t(\"").skip(1) {
+                let key = part.split('"').next().unwrap();
+                if key
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit())
+                {
+                    used += 1;
+                    assert!(
+                        TEXTS.iter().any(|(k, _, _)| *k == key),
+                        "no text for {key:?}"
+                    );
+                }
+            }
+        }
+        assert!(used > 50, "{used}");
     }
 }

@@ -188,11 +188,7 @@ async fn guard(State(console): State<Console>, mut request: Request, next: Next)
     let session = match &console.api.token {
         None => {
             if !auth::local_host(headers) {
-                return message(
-                    lang,
-                    StatusCode::FORBIDDEN,
-                    "This console answers on its address or localhost only.",
-                );
+                return message(lang, StatusCode::FORBIDDEN, lang.t("local_only"));
             }
             None
         }
@@ -216,7 +212,7 @@ async fn guard(State(console): State<Console>, mut request: Request, next: Next)
                     let to = format!("/login?{to}");
                     return Redirect::to(&to).into_response();
                 }
-                return message(lang, StatusCode::UNAUTHORIZED, "Log in first.");
+                return message(lang, StatusCode::UNAUTHORIZED, lang.t("login_first"));
             }
             session
         }
@@ -320,13 +316,12 @@ impl Console {
         lang: Lang,
         work: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, Response> {
-        let slot = self.slots.clone().acquire_owned().await.map_err(|_| {
-            message(
-                lang,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The service is stopping.",
-            )
-        })?;
+        let slot = self
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| message(lang, StatusCode::SERVICE_UNAVAILABLE, lang.t("stopping")))?;
         self.api
             .store
             .blocking(move |store| {
@@ -381,7 +376,7 @@ fn post_allowed(
         return Some(message(
             viewer.lang,
             StatusCode::FORBIDDEN,
-            "This form is out of date or was not sent from this console (CSRF check); reload the page and try again.",
+            viewer.lang.t("csrf_failed"),
         ));
     }
     None
@@ -415,7 +410,11 @@ async fn triage(
         return message(
             lang,
             StatusCode::BAD_REQUEST,
-            &format!("The note is over {} bytes.", crate::store::MAX_NOTE_BYTES),
+            &format!(
+                "{} ({} bytes)",
+                lang.t("note_too_long"),
+                crate::store::MAX_NOTE_BYTES
+            ),
         );
     }
     let items: Vec<(String, String)> = fields
@@ -426,11 +425,7 @@ async fn triage(
         .take(1000)
         .collect();
     if items.is_empty() {
-        return message(
-            lang,
-            StatusCode::BAD_REQUEST,
-            "Select at least one finding.",
-        );
+        return message(lang, StatusCode::BAD_REQUEST, lang.t("select_one"));
     }
     let done = console
         .work(lang, move |store| {
