@@ -483,9 +483,10 @@ async fn an_analyst_triages_in_the_browser() {
     let _ = service.terminate().await;
 }
 
-/// Off loopback (an address that is not 127.0.0.1, with the token the API needs there), the
+/// Off loopback (bound to every address, which the config allows only with a token), the
 /// console asks for the API token: a wrong one is refused, the right one opens a session
-/// whose cookie is HttpOnly and SameSite=Strict (and Secure behind HTTPS).
+/// whose cookie is HttpOnly and SameSite=Strict (and Secure behind HTTPS). The browser comes
+/// by 127.0.0.2, not the address the service is told about.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_asks_for_the_token_off_loopback() {
     let Some((chromium, chromedriver)) =
@@ -500,7 +501,7 @@ async fn the_console_asks_for_the_token_off_loopback() {
     let port = free_port();
     let config = write_config(
         dir.path(),
-        &format!("127.0.0.2:{port}"),
+        &format!("0.0.0.0:{port}"),
         &log,
         "token_env = \"LOOKALIKE_TEST_CONSOLE_TOKEN\"",
         "",
