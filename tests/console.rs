@@ -252,6 +252,21 @@ async fn an_analyst_triages_in_the_browser() {
     assert!(text.contains(&idn_unicode), "{text}");
     assert!(!text.contains("paypal-secure-3-verify.com"), "{text}");
 
+    // Highest score first: the homoglyph (95) leads, and the next page follows on.
+    browser.goto(&format!("{base}/?sort=score&limit=60")).await;
+    let first = browser.find("table.findings tbody tr").await;
+    let first = browser.text(&first).await;
+    assert!(
+        first.starts_with("95") && first.contains(&idn_unicode),
+        "{first}"
+    );
+    browser.click(&browser.find("a[rel=next]").await).await;
+    browser
+        .wait_for("nav.pages a[href='/?sort=score&limit=60']")
+        .await;
+    let rows = browser.find_all("table.findings tbody tr").await;
+    assert_eq!(rows.len(), found.len() - 60);
+
     // The homoglyph's page: each Cyrillic letter marked, named in its tooltip.
     browser.goto(&format!("{base}/findings/{idn}")).await;
     let marks = browser.find_all("h1 mark").await;
