@@ -18,6 +18,7 @@ pub mod api;
 pub mod app;
 pub mod certstream_server;
 pub mod config;
+pub mod console;
 pub mod domain;
 pub mod enrich;
 pub mod export;

@@ -91,6 +91,7 @@ pub async fn run(
             streak = 0;
         }
         client.source.metrics.fetch_errors.inc();
+        client.source.metrics.note_error(&error);
         let wait = jitter(backoff);
         if streak.is_multiple_of(8) {
             warn!(source = %name, %url, %error, retry_in = ?wait, "Certstream connection lost; reconnecting.");

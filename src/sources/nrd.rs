@@ -230,6 +230,7 @@ impl Feed {
                 }
                 m.fetch_errors.inc();
                 m.up.set(0);
+                m.note_error(&error);
                 return Err(Some(error.to_string()));
             }
         };
@@ -394,6 +395,7 @@ impl Feed {
                     }
                     m.up.set(0);
                     m.fetch_errors.inc();
+                    m.note_error(&error);
                     let wait = jitter(backoff).min(self.config.poll);
                     if streak.is_multiple_of(8) {
                         warn!(source = %name, %error, retry_in = ?wait, "Cannot read the feed; retrying.");
