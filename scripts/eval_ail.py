@@ -2,8 +2,9 @@
 """Recall of `lookalike scan` against ail-typo-squatting's permutations of the watched brands.
 
 Beside eval_dnstwist.py, the same measure with the other public permutation generator
-(PyPI `ail-typo-squatting`, CIRCL's AIL project): every official domain whose first label is a
-term goes through each of its algorithms; permutations equal to or under an official domain
+(PyPI `ail-typo-squatting`, CIRCL's AIL project): for every term that is the
+first label of an official domain, the first such domain listed goes through each of its
+algorithms; permutations equal to or under an official domain
 of any brand, or matching the brand's `allow`, are dropped; the rest are scanned once at
 `--min-score 0`. Per algorithm it prints how many are found at any score and at each band
 floor, recall at the alert threshold (the figure that counts), the permutations the matcher
@@ -41,9 +42,7 @@ def generate(brands, algorithms, ddns_limit):
     official = {d for b in brands for d in b['domains']}
     perms, dropped = defaultdict(set), 0
     for b in brands:
-        for dom in b['domains']:
-            if dom.split('.')[0] not in b['terms']:
-                continue
+        for dom in evalkit.seeds(b):
             for algo in algorithms:
                 limit = ddns_limit if algo == 'addDynamicDns' else 1_000_000
                 with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Recall of `lookalike scan` against dnstwist's permutations of the watched brands.
 
-What it measures: for every brand in the watchlist (file or folder of *.toml), every
-official domain whose first label is a term is fed to dnstwist's fuzzers (all 16, with
-dnstwist's English dictionary and common-TLD list; no DNS). Permutations equal to, or under,
+What it measures: for every brand in the watchlist (file or folder of *.toml) and every term
+that is the first label of one of its official domains, the first such domain listed is fed
+to dnstwist's fuzzers (all 16, with dnstwist's English dictionary and common-TLD list; no
+DNS). Permutations equal to, or under,
 an official domain of any brand, or matching the brand's `allow` rules, are dropped. The rest
 go to one file, which `lookalike scan --format jsonl --min-score 0` reads once. A permutation
 is found when an output line has the same A-label domain and the same brand, or a brand
@@ -78,12 +79,10 @@ def generate(brands, words, tlds, fuzzers):
     official = {d for b in brands for d in b['domains']}
     perms, dropped = defaultdict(dict), 0
     for b in brands:
-        for dom in b['domains']:
+        # Official domains whose first label is not a term (live.com, office.com for
+        # Microsoft) are deliberately not watched.
+        for dom in evalkit.seeds(b):
             term = dom.split('.')[0]
-            if term not in b['terms']:
-                # Official domains whose first label is not a term (live.com, office.com for
-                # Microsoft) are deliberately not watched.
-                continue
             for fz in fuzzers:
                 f = dnstwist.Fuzzer(dom, dictionary=words, tld_dictionary=tlds)
                 f.generate(fuzzers=[fz])

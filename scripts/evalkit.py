@@ -43,6 +43,19 @@ def load_brands(watchlist):
     return brands
 
 
+def seeds(brand):
+    """The official domains a permutation generator starts from: for each term that is the
+    first label of one of the brand's domains, the first such domain listed (`google.com`,
+    not also its 180 country domains, which would weigh one term 180 times)."""
+    seen, out = set(), []
+    for dom in brand['domains']:
+        label = dom.split('.')[0]
+        if label in brand['terms'] and label not in seen:
+            seen.add(label)
+            out.append(dom)
+    return out
+
+
 def peers(brands):
     """{brand: brands sharing a term with it, itself included}."""
     return {b['name']: {o['name'] for o in brands if o['terms'] & b['terms']} for b in brands}

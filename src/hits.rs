@@ -1,5 +1,6 @@
 //! Findings as people look at them: the stored record with its triage, filtered. Shared by
-//! `lookalike hits`, `export` and (later) the HTTP API, so they agree on what a filter means.
+//! `lookalike hits`, `export`, the HTTP API and the web console, so they agree on what a
+//! filter means.
 
 use serde::Serialize;
 
@@ -40,6 +41,11 @@ pub struct Filter {
     pub state: Option<DomainState>,
     /// Only domains whose DNS makes them able to receive and send mail.
     pub mail_ready: bool,
+    /// Findings scoring at most this (the console's score range).
+    pub max_score: Option<u8>,
+    /// Free text on the registrable domain: a part of its A-label or of its Unicode form,
+    /// case-insensitive; a defanged `[.]` reads as a dot.
+    pub text: Option<String>,
 }
 
 impl Filter {
@@ -53,8 +59,13 @@ impl Filter {
                 .as_ref()
                 .is_none_or(|since| s.first_seen.as_str() >= since.as_str())
             && self.min_score.is_none_or(|m| s.score >= m)
+            && self.max_score.is_none_or(|m| s.score <= m)
             && self.technique.is_none_or(|t| s.techniques.contains(&t))
             && self.domain.as_ref().is_none_or(|d| d == &s.registrable)
+            && self
+                .text
+                .as_ref()
+                .is_none_or(|t| text_matches(t, &s.registrable))
     }
 
     /// Whether the criteria on the domain's enrichment hold (state, mail readiness).
@@ -66,6 +77,19 @@ impl Filter {
 
     fn needs_enrichment(&self) -> bool {
         self.state.is_some() || self.mail_ready
+    }
+}
+
+/// Whether the free text `wanted` is part of `registrable` (an A-label) or of its Unicode
+/// form.
+fn text_matches(wanted: &str, registrable: &str) -> bool {
+    let wanted = wanted.trim().to_lowercase().replace("[.]", ".");
+    if wanted.is_empty() || registrable.contains(&wanted) {
+        return true;
+    }
+    registrable.contains("xn--") && {
+        let (unicode, _) = idna::domain_to_unicode(registrable);
+        unicode.to_lowercase().contains(&wanted)
     }
 }
 
@@ -149,34 +173,87 @@ pub fn page_positions(
     after: Option<&Position>,
     limit: usize,
 ) -> Result<(Vec<Position>, bool), StoreError> {
-    let mut best: std::collections::BinaryHeap<Position> = std::collections::BinaryHeap::new();
+    page_keys(store, filter, after, limit, Position::of)
+}
+
+/// A place in the list ordered by score: highest first, then as [`Position`] orders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScorePosition {
+    pub score: u8,
+    pub position: Position,
+}
+
+impl ScorePosition {
+    fn of(s: &Summary) -> ScorePosition {
+        ScorePosition {
+            score: s.score,
+            position: Position::of(s),
+        }
+    }
+
+    /// The opaque cursor: the score, `.`, then the [`Position`] cursor.
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.score, self.position.encode())
+    }
+
+    pub fn decode(cursor: &str) -> Option<ScorePosition> {
+        let (score, rest) = cursor.split_once('.')?;
+        Some(ScorePosition {
+            score: score.parse().ok()?,
+            position: Position::decode(rest)?,
+        })
+    }
+}
+
+impl Ord for ScorePosition {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (std::cmp::Reverse(self.score), &self.position)
+            .cmp(&(std::cmp::Reverse(other.score), &other.position))
+    }
+}
+
+impl PartialOrd for ScorePosition {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// As [`page_positions`], in score order (highest first).
+pub fn page_score_positions(
+    store: &Store,
+    filter: &Filter,
+    after: Option<&ScorePosition>,
+    limit: usize,
+) -> Result<(Vec<ScorePosition>, bool), StoreError> {
+    page_keys(store, filter, after, limit, ScorePosition::of)
+}
+
+/// The page walk behind both orders: `key` places a summary in the list.
+fn page_keys<K: Ord>(
+    store: &Store,
+    filter: &Filter,
+    after: Option<&K>,
+    limit: usize,
+    key: impl Fn(&Summary) -> K,
+) -> Result<(Vec<K>, bool), StoreError> {
+    let mut best: std::collections::BinaryHeap<K> = std::collections::BinaryHeap::new();
     let mut more = false;
-    // One enrichment lookup per domain: its findings (one per brand) come one after another.
-    let mut enrichment: Option<(String, Option<Enrichment>)> = None;
+    let mut passes = Passes::new(store, filter);
     let mut consider = |s: Summary| -> Result<(), StoreError> {
         if !filter.accepts(&s) {
             return Ok(());
         }
-        let p = Position::of(&s);
+        let p = key(&s);
         if after.is_some_and(|a| p <= *a) {
             return Ok(());
         }
-        if filter.needs_enrichment() {
-            if enrichment.as_ref().is_none_or(|(d, _)| d != &s.registrable) {
-                enrichment = Some((s.registrable.clone(), store.enrichment(&s.registrable)?));
-            }
-            let e = enrichment.as_ref().and_then(|(_, e)| e.as_ref());
-            if !filter.accepts_enrichment(e) {
-                return Ok(());
-            }
+        if !passes.enrichment(&s)? {
+            return Ok(());
         }
-        if let Some(wanted) = filter.status {
-            let status = store
-                .triage(&s.registrable, &s.brand)?
-                .map_or(TriageStatus::New, |t| t.status);
-            if status != wanted {
-                return Ok(());
-            }
+        if let Some(wanted) = filter.status
+            && passes.status(&s)? != wanted
+        {
+            return Ok(());
         }
         if best.len() == limit && best.peek().is_none_or(|worst| p >= *worst) {
             more = true;
@@ -202,6 +279,70 @@ pub fn page_positions(
         }
     }
     Ok((best.into_sorted_vec(), more))
+}
+
+/// The checks of a filter that read more than the summary: the domain's enrichment (looked
+/// up once per domain: its findings, one per brand, come one after another) and the triage.
+struct Passes<'a> {
+    store: &'a Store,
+    filter: &'a Filter,
+    enrichment: Option<(String, Option<Enrichment>)>,
+}
+
+impl<'a> Passes<'a> {
+    fn new(store: &'a Store, filter: &'a Filter) -> Self {
+        Passes {
+            store,
+            filter,
+            enrichment: None,
+        }
+    }
+
+    fn enrichment(&mut self, s: &Summary) -> Result<bool, StoreError> {
+        if !self.filter.needs_enrichment() {
+            return Ok(true);
+        }
+        if self
+            .enrichment
+            .as_ref()
+            .is_none_or(|(d, _)| d != &s.registrable)
+        {
+            self.enrichment = Some((
+                s.registrable.clone(),
+                self.store.enrichment(&s.registrable)?,
+            ));
+        }
+        let e = self.enrichment.as_ref().and_then(|(_, e)| e.as_ref());
+        Ok(self.filter.accepts_enrichment(e))
+    }
+
+    fn status(&self, s: &Summary) -> Result<TriageStatus, StoreError> {
+        Ok(self
+            .store
+            .triage(&s.registrable, &s.brand)?
+            .map_or(TriageStatus::New, |t| t.status))
+    }
+}
+
+/// How many findings pass `filter` in each triage status (the filter's own status aside), in
+/// the order of [`TriageStatus::ALL`].
+pub fn status_counts(
+    store: &Store,
+    filter: &Filter,
+) -> Result<[(TriageStatus, usize); 5], StoreError> {
+    let mut counts = TriageStatus::ALL.map(|s| (s, 0));
+    let mut passes = Passes::new(store, filter);
+    for s in store.summaries() {
+        let s = s?;
+        if !filter.accepts(&s) || !passes.enrichment(&s)? {
+            continue;
+        }
+        let status = passes.status(&s)?;
+        if let Some(slot) = counts.iter_mut().find(|(st, _)| *st == status) {
+            slot.1 += 1;
+        }
+    }
+    Ok(counts)
 }
 
 /// The hit at a position, with its triage; `None` when it is gone or moved (a later
@@ -286,260 +427,4 @@ pub fn parse_since(s: &str) -> Result<String, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::finding::{Finding, SCHEMA_VERSION};
-    use crate::store::{Batch, Sighting};
-
-    fn store_with(n: usize) -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let hits = (0..n)
-            .map(|i| crate::store::Hit {
-                finding: Finding {
-                    schema: SCHEMA_VERSION,
-                    domain: format!("paypa{i}.com"),
-                    unicode: format!("paypa{i}.com"),
-                    registrable: format!("paypa{i}.com"),
-                    brand: if i % 3 == 0 { "PayPal" } else { "Apple" }.into(),
-                    term: "paypal".into(),
-                    techniques: vec![Technique::Replacement],
-                    score: 50 + (i % 50) as u8,
-                    reasons: vec![],
-                },
-                sighting: Sighting {
-                    source: "ct".into(),
-                    name: format!("paypa{i}.com"),
-                    // Ties on purpose: pages must break them by domain.
-                    seen: format!("2026-01-{:02}T00:00:00Z", 1 + i % 7),
-                    ..Default::default()
-                },
-                dedup: None,
-            })
-            .collect();
-        store
-            .apply(&Batch {
-                hits,
-                cursors: vec![],
-            })
-            .unwrap();
-        (dir, store)
-    }
-
-    /// Issue 19 item 6: lists are read a page at a time (a bounded heap over summaries),
-    /// not by loading every record; pages of any size walk the same order as one big page.
-    #[test]
-    fn pages_walk_every_finding_once_in_order() {
-        let (_dir, store) = store_with(100);
-        store
-            .set_triage("paypa3.com", None, TriageStatus::Confirmed, None, "t")
-            .unwrap();
-        for filter in [
-            Filter::default(),
-            Filter {
-                brand: Some("paypal".into()),
-                ..Filter::default()
-            },
-            Filter {
-                status: Some(TriageStatus::New),
-                min_score: Some(70),
-                ..Filter::default()
-            },
-        ] {
-            let all = query(&store, &filter).unwrap();
-            let mut sorted = all.clone();
-            sorted.sort_by(|a, b| {
-                (
-                    std::cmp::Reverse(&a.record.first_seen),
-                    &a.record.finding.registrable,
-                )
-                    .cmp(&(
-                        std::cmp::Reverse(&b.record.first_seen),
-                        &b.record.finding.registrable,
-                    ))
-            });
-            let names = |h: &[Hit]| -> Vec<String> {
-                h.iter()
-                    .map(|h| h.record.finding.registrable.clone())
-                    .collect()
-            };
-            assert_eq!(names(&all), names(&sorted));
-            for size in [1, 7, 33, 1000] {
-                let mut walked = Vec::new();
-                let mut after: Option<Position> = None;
-                loop {
-                    let (page, next) = page(&store, &filter, after.as_ref(), size).unwrap();
-                    assert!(page.len() <= size);
-                    walked.extend(page);
-                    match next {
-                        Some(n) => after = Some(Position::decode(&n.encode()).unwrap()),
-                        None => break,
-                    }
-                }
-                assert_eq!(names(&walked), names(&all), "pages of {size}");
-            }
-        }
-        let confirmed = query(
-            &store,
-            &Filter {
-                status: Some(TriageStatus::Confirmed),
-                ..Filter::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(confirmed.len(), 1);
-        assert_eq!(confirmed[0].record.finding.registrable, "paypa3.com");
-    }
-
-    #[test]
-    fn since_takes_times_dates_and_durations_but_nothing_before_1970() {
-        assert_eq!(parse_since("2026-11-12").unwrap(), "2026-11-12T00:00:00Z");
-        assert_eq!(
-            parse_since("2026-11-12T10:00:00Z").unwrap(),
-            "2026-11-12T10:00:00Z"
-        );
-        assert_eq!(parse_since("1970-01-01").unwrap(), "1970-01-01T00:00:00Z");
-        // Issue 17: any offset, as a Tokyo analyst writes it.
-        assert_eq!(
-            parse_since("2026-12-01T09:00:00+09:00").unwrap(),
-            "2026-12-01T00:00:00Z"
-        );
-        assert_eq!(
-            parse_since("2026-11-30T19:00:00-05:00").unwrap(),
-            "2026-12-01T00:00:00Z"
-        );
-        assert!(parse_since("1970-01-01T08:00:00+09:00").is_err());
-        assert!(parse_since("24h").unwrap().ends_with('Z'));
-        assert!(
-            parse_since("20000d").is_ok(),
-            "fifty-odd years back is fine"
-        );
-        for s in ["100000d", "57y", "1000000000y"] {
-            let e = parse_since(s).unwrap_err();
-            assert!(e.contains("before 1970"), "{s}: {e}");
-        }
-        for s in ["yesterday", "99999999999999999999y", "1969-12-31", ""] {
-            assert!(parse_since(s).is_err(), "{s}");
-        }
-    }
-}
-
-#[cfg(test)]
-mod enrichment_tests {
-    use super::*;
-    use crate::export::{Format, Policy, ZoneOptions};
-    use crate::finding::{Finding, SCHEMA_VERSION};
-    use crate::store::{Batch, Enrichment, MailReadiness, Sighting};
-
-    fn hit(domain: &str) -> crate::store::Hit {
-        crate::store::Hit {
-            finding: Finding {
-                schema: SCHEMA_VERSION,
-                domain: domain.into(),
-                unicode: domain.into(),
-                registrable: domain.into(),
-                brand: "PayPal".into(),
-                term: "paypal".into(),
-                techniques: vec![Technique::Homoglyph],
-                score: 70,
-                reasons: vec![],
-            },
-            sighting: Sighting {
-                source: "ct".into(),
-                name: domain.into(),
-                seen: "2026-11-28T06:41:07Z".into(),
-                ..Sighting::default()
-            },
-            dedup: None,
-        }
-    }
-
-    /// `hits --state`, `--mail-ready` and `[export] require` read the enrichment.
-    #[test]
-    fn filters_and_exports_follow_the_enrichment_state() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let batch = Batch {
-            hits: vec![
-                hit("paypa1.com"),
-                hit("paypa1-mail.com"),
-                hit("paypa1-new.com"),
-            ],
-            cursors: vec![],
-        };
-        store.apply(&batch).unwrap();
-        let set = |d: &str, state: DomainState, mail: MailReadiness, adj: i8| {
-            let e = Enrichment {
-                state: Some(state),
-                mail: Some(mail),
-                score_adjustment: adj,
-                ..Enrichment::default()
-            };
-            let due = store.enrichment(d).unwrap().unwrap().due_ms;
-            store
-                .save_enrichment(d, &e, due, None, &|_| Vec::new())
-                .unwrap();
-        };
-        set("paypa1.com", DomainState::Live, MailReadiness::None, 15);
-        set(
-            "paypa1-mail.com",
-            DomainState::MailReady,
-            MailReadiness::MailReady,
-            10,
-        );
-        let names = |f: &Filter| -> Vec<String> {
-            query(&store, f)
-                .unwrap()
-                .into_iter()
-                .map(|h| h.record.finding.registrable)
-                .collect()
-        };
-        let live = Filter {
-            state: Some(DomainState::Live),
-            ..Filter::default()
-        };
-        assert_eq!(names(&live), ["paypa1.com"]);
-        let mail = Filter {
-            mail_ready: true,
-            ..Filter::default()
-        };
-        assert_eq!(names(&mail), ["paypa1-mail.com"]);
-        let all = query(&store, &Filter::default()).unwrap();
-        let pending = all
-            .iter()
-            .find(|h| h.record.finding.registrable == "paypa1-new.com")
-            .unwrap();
-        assert_eq!((pending.state, pending.enriched_score), (None, None));
-        let live = all
-            .iter()
-            .find(|h| h.record.finding.registrable == "paypa1.com")
-            .unwrap();
-        assert_eq!(live.enriched_score, Some(85));
-        let json = serde_json::to_value(live).unwrap();
-        assert_eq!(json["state"], "live");
-        assert_eq!(json["enrichment"]["score_adjustment"], 15);
-
-        let listed = |require| {
-            let policy = Policy {
-                require,
-                ..Policy::default()
-            };
-            crate::export::from_store(&store, Format::Plain, &policy, &ZoneOptions::default())
-                .unwrap()
-                .body
-        };
-        let everything = listed(None);
-        assert!(everything.contains("paypa1-new.com"), "{everything}");
-        let body = listed(Some(DomainState::Live));
-        assert!(
-            body.contains("paypa1.com") && body.contains("paypa1-mail.com"),
-            "{body}"
-        );
-        assert!(!body.contains("paypa1-new.com"), "{body}");
-        let body = listed(Some(DomainState::MailReady));
-        assert!(
-            body.contains("paypa1-mail.com") && !body.contains("paypa1.com\n"),
-            "{body}"
-        );
-    }
-}
+mod tests;

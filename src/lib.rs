@@ -20,6 +20,7 @@ pub mod backoff;
 pub mod certstream_server;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod domain;
 pub mod enrich;
 pub mod errors;

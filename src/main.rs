@@ -209,6 +209,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 domain: None,
                 state,
                 mail_ready,
+                ..hits::Filter::default()
             };
             let found = access.hits(&filter, limit)?;
             // An unknown brand with no stored findings is a typo, not an empty result. (One

@@ -355,6 +355,13 @@ impl Metrics {
         let l = LogLabel {
             log: name.to_owned(),
         };
+        let last_error = self
+            .logs
+            .lock()
+            .expect("metrics lock")
+            .get(name)
+            .map(|l| l.last_error.clone())
+            .unwrap_or_default();
         let handles = LogMetrics {
             fetched: self.ct_entries_fetched.get_or_create(&l).clone(),
             decoded: self.ct_entries_decoded.get_or_create(&l).clone(),
@@ -365,6 +372,7 @@ impl Metrics {
             lag_entries: self.ct_lag_entries.get_or_create(&l).clone(),
             lag_seconds: self.ct_lag_seconds.get_or_create(&l).clone(),
             up: self.ct_log_up.get_or_create(&l).clone(),
+            last_error,
         };
         self.logs
             .lock()
@@ -412,6 +420,23 @@ pub struct LogMetrics {
     pub lag_entries: Gauge,
     pub lag_seconds: Gauge,
     pub up: Gauge,
+    /// The last error reaching the source, and when (RFC 3339): what the console's overview
+    /// shows beside the counters. Shared by every handle of one source.
+    pub last_error: Arc<Mutex<Option<(String, String)>>>,
+}
+
+impl LogMetrics {
+    /// Remembers `error` as the source's last one (its first 300 characters).
+    pub fn note_error(&self, error: &dyn std::fmt::Display) {
+        let text: String = error.to_string().chars().take(300).collect();
+        let at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        *self.last_error.lock().expect("metrics lock") = Some((at, text));
+    }
+
+    /// The last error noted, and when.
+    pub fn last_error(&self) -> Option<(String, String)> {
+        self.last_error.lock().expect("metrics lock").clone()
+    }
 }
 
 #[cfg(test)]
@@ -432,5 +457,16 @@ mod tests {
         );
         assert!(text.contains("lookalike_ct_log_up{log=\"Test 'Log'\"} 1"));
         assert!(text.contains("lookalike_findings_total 1"));
+    }
+
+    #[test]
+    fn a_sources_last_error_is_kept_across_its_handles() {
+        let m = Metrics::new();
+        assert_eq!(m.log("a").last_error(), None);
+        m.log("a").note_error(&"connection refused");
+        let (at, error) = m.log("a").last_error().unwrap();
+        assert_eq!(error, "connection refused");
+        assert!(at.ends_with('Z'), "{at}");
+        assert_eq!(m.log("b").last_error(), None);
     }
 }

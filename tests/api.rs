@@ -1,6 +1,8 @@
 //! The HTTP API of a running `lookalike run`, and the CLI commands that use it while the
 //! service holds the store.
 
+#[path = "support/python.rs"]
+mod python;
 #[path = "support/service.rs"]
 mod service;
 
@@ -681,4 +683,90 @@ async fn issue19_the_cli_talks_only_to_the_service_holding_its_store() {
     assert!(!file.exists(), "the address file goes with the service");
     assert_eq!(b_finding().await["status"], "new");
     let (_, _service_b) = service_b.terminate().await;
+}
+
+/// Issue 16: `/api/v1/openapi.json` describes the API as it answers: every documented
+/// operation is routed (no 404 "no such endpoint", no 405) and answers with a status it
+/// documents; and the document is valid OpenAPI 3.1 (checked with openapi-spec-validator
+/// where Python has it; `LOOKALIKE_REQUIRE_OPENAPI=1` makes that check mandatory).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_describes_the_routes_that_answer() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    seed(&dir.path().join("store"), &["paypa1-login.com"]);
+    let port = free_port();
+    let config = config(dir.path(), &format!("127.0.0.1:{port}"), "");
+    let service = Service::start(&config);
+    wait_listening(&service).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let doc: serde_json::Value = http
+        .get(format!("{base}/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 11, "{paths:?}");
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            // Fill the path parameters with their examples.
+            let mut url = path.clone();
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if p["in"] == "path" {
+                    let name = p["name"].as_str().unwrap();
+                    let example = p["example"].as_str().unwrap_or_else(|| {
+                        panic!("{method} {path}: path parameter {name} has no example")
+                    });
+                    url = url.replace(&format!("{{{name}}}"), example);
+                }
+            }
+            let request = match method.as_str() {
+                "get" => http.get(format!("{base}{url}")),
+                "post" => http
+                    .post(format!("{base}{url}"))
+                    .body(r#"{"status": "confirmed", "note": "openapi check"}"#),
+                m => panic!("{m} {path}: a method the API does not use"),
+            };
+            let r = request.send().await.unwrap();
+            let status = r.status().as_u16();
+            let body = r.text().await.unwrap();
+            assert!(
+                !body.contains("no such endpoint") && status != 405,
+                "{method} {path} is documented but not routed: {status} {body}"
+            );
+            assert!(
+                op["responses"][status.to_string()].is_object(),
+                "{method} {url} answered {status}, which the document does not list: {body}"
+            );
+        }
+    }
+    let _ = service.terminate().await;
+
+    let Some(python) = python::with(
+        "openapi_spec_validator",
+        "openapi-spec-validator",
+        "LOOKALIKE_REQUIRE_OPENAPI",
+        "the_openapi_document_describes_the_routes_that_answer (validation)",
+    ) else {
+        return;
+    };
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let script = dir.path().join("validate.py");
+    std::fs::write(
+        &script,
+        "import json, sys\n\
+         from openapi_spec_validator import validate\n\
+         doc = json.load(open(sys.argv[1]))\n\
+         validate(doc)\n\
+         print(json.dumps({'valid': True, 'openapi': doc['openapi']}))\n",
+    )
+    .unwrap();
+    let out = python::run_json(&python, &script, &[&file]);
+    assert_eq!(out["valid"], true);
+    assert_eq!(out["openapi"], "3.1.0");
 }

@@ -1,4 +1,5 @@
-//! The HTTP API: findings, triage, brands, the outbox, blocklists, metrics, health.
+//! The HTTP API: findings, triage, brands, the outbox, blocklists, metrics, health; and the
+//! web console ([`crate::console`]) on the same listener.
 //!
 //! JSON unless noted; errors are `{"error": "..."}` with a fitting status. Binds 127.0.0.1 by
 //! default; with a token configured every endpoint but `/healthz` wants
@@ -6,6 +7,7 @@
 //! Every response names this run (`X-Lookalike-Instance`, see [`crate::store::Instance`]).
 
 mod blocklist;
+pub mod openapi;
 mod server;
 
 pub use server::Limits;
@@ -101,14 +103,18 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/findings/{domain}/triage", post(triage))
         .route("/api/v1/brands", get(brands))
         .route("/api/v1/outbox", get(outbox))
+        .route("/api/v1/openapi.json", get(openapi_document))
         .route("/blocklist/{format}", get(blocklist))
         .route("/feeds/misp/{file}", get(misp_feed))
         .route("/metrics", get(metrics))
         .route("/readyz", get(readyz))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth));
+    let console = crate::console::router(state.api.clone(), state.store_slots.clone());
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .merge(protected)
+        .with_state(state.clone())
+        .merge(console)
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
         .method_not_allowed_fallback(|| async {
             error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed here")
@@ -119,7 +125,6 @@ pub fn router(state: ApiState) -> Router {
         .layer(middleware::from_fn_with_state(slots, server::shed))
         .layer(middleware::from_fn_with_state(state.clone(), instance))
         .layer(middleware::from_fn(close_after_refused_body))
-        .with_state(state)
 }
 
 /// Serves until `shutdown` completes, within `state.limits` (see [`server`]).
@@ -518,6 +523,10 @@ async fn triage(
         }
         Err(response) => response,
     }
+}
+
+async fn openapi_document() -> Response {
+    axum::Json(openapi::document()).into_response()
 }
 
 async fn brands(State(state): State<Ctx>) -> Response {

@@ -30,7 +30,7 @@ impl Matcher {
             .iter()
             .flat_map(|t| skeleton::both_forms(t))
             .collect();
-        let mut tlds = common_tlds.clone();
+        let mut all_suffixes: FxHashSet<Box<str>> = FxHashSet::default();
 
         for (bid, brand) in brands.iter().enumerate() {
             // Sorted, for `Words::is_keyword`'s binary search.
@@ -108,7 +108,7 @@ impl Matcher {
                         term.keywords.push(k.clone());
                     }
                 }
-                tlds.extend(suffixes.iter().map(|(key, _)| key.clone()));
+                all_suffixes.extend(suffixes.iter().map(|(key, _)| key.clone()));
                 for sfx in &suffixes {
                     if !term.suffixes.contains(sfx) {
                         term.suffixes.push(sfx.clone());
@@ -208,8 +208,8 @@ impl Matcher {
                 keyword_max_len,
                 keywords,
                 weak,
-                tlds,
                 common_tlds,
+                all_suffixes,
             },
             loose_lens,
             strict_lens,

@@ -33,11 +33,11 @@ pub struct Words {
     /// The forms of [`WEAK_KEYWORDS`](crate::watchlist::WEAK_KEYWORDS), a subset of
     /// `keywords`.
     pub weak: FxHashSet<Box<str>>,
-    /// [`TLD_WORDS`] plus the labels of every brand's official suffixes, and the suffixes run
-    /// together (`cojp` for `co.jp`): what may follow a term in a subdomain level-squat.
-    pub tlds: FxHashSet<Box<str>>,
     /// [`TLD_WORDS`] alone, in skeleton form.
     pub common_tlds: FxHashSet<Box<str>>,
+    /// The labels of every brand's official suffixes and the suffixes run together (`cojp`
+    /// for `co.jp`), in skeleton form.
+    pub all_suffixes: FxHashSet<Box<str>>,
     /// The longest keyword form (default or a brand's), in bytes: keywords run together are
     /// looked for only in pieces of up to four times this, in parts of up to this.
     pub keyword_max_len: usize,
@@ -190,8 +190,16 @@ impl Words {
         Some(Explained { splits, strength })
     }
 
-    pub fn is_tld(&self, s: &str) -> bool {
-        self.tlds.contains(s)
+    /// Whether `s` (skeleton form) may follow a term in a level-squat: one of [`TLD_WORDS`] or
+    /// one of the term's brands' official suffixes, a label of one or the labels run
+    /// together (`cojp` for `co.jp`; `own` as in [`Own::suffixes`]); when `s` is a whole label
+    /// of the subdomain part (`paypal.de.evil.top`), any brand's. Another brand's country
+    /// domains say nothing where the suffix starts the next word (`outlook.it-insurance.de`,
+    /// `outlook.bg.de`: host names).
+    pub fn is_tld(&self, s: &str, own: &[(Box<str>, Box<str>)], whole_label: bool) -> bool {
+        self.common_tlds.contains(s)
+            || own.iter().any(|(key, _)| **key == *s)
+            || whole_label && self.all_suffixes.contains(s)
     }
 }
 
@@ -470,8 +478,8 @@ mod tests {
                 .flat_map(|s| keyword_forms(s))
                 .collect(),
             weak: ["my"].iter().flat_map(|s| keyword_forms(s)).collect(),
-            tlds: ["corn", "net"].iter().map(|s| (*s).into()).collect(),
             common_tlds: ["corn", "net"].iter().map(|s| (*s).into()).collect(),
+            all_suffixes: ["de"].iter().map(|s| (*s).into()).collect(),
             keyword_max_len: 6,
         }
     }

@@ -246,12 +246,15 @@ impl Matcher {
 }
 
 /// Base score of a typo (`edit`) of a term of `chars` characters; `own_suffix`: the name is
-/// on an official suffix of the term's brands.
+/// on an official suffix of the term's brands. There a short term's one-letter change alerts
+/// when it is a slip (`metq.com`, `mufq.jp`: a neighbouring key, a look-alike letter, a
+/// flipped bit, one vowel for another); any other letter for one of four makes another name
+/// (`metv.com`, `addi.com`).
 pub(super) fn typo_score(chars: usize, edit: &Edit, own_suffix: bool) -> u8 {
     if *edit == Edit::Two {
         return score::typo2(chars);
     }
-    score::typo(chars, own_suffix)
+    score::typo(chars, own_suffix && typo::is_slip(edit))
 }
 
 /// Why `label`, a typo of a term `t` made by `edit` (classified as `techniques`), is an ordinary

@@ -9,9 +9,10 @@
 //! - [`reads_as_term`], [`reads_as_words`]: whether run-together text reads as frequent
 //!   English words (`openairfestival` is `open air festival`, not `openai` and a stray `r`;
 //!   `micropost` is not a typo of `microsoft`).
-//! - [`is_generic`]: a word of core English vocabulary (SCOWL size 35). A term that is one
-//!   (`apple`, `outlook`, `delta`) names many things besides the brand, so finding it among
-//!   other words is weaker evidence than finding a coined name (`paypal`, `netflix`).
+//! - [`is_generic`]: a word of core English vocabulary (SCOWL size 35), or one frequent in
+//!   another language and rare in English (`saison`). A term that is one (`apple`, `outlook`,
+//!   `delta`) names many things besides the brand, so finding it among other words is weaker
+//!   evidence than finding a coined name (`paypal`, `netflix`).
 
 use std::sync::OnceLock;
 
@@ -46,9 +47,13 @@ pub fn is_common_word(word: &str) -> bool {
     common_words().contains_key(word)
 }
 
-/// Whether `term` (lowercase) is a word of core English vocabulary.
+/// Whether `term` (lowercase) names many things besides the brand: a word of core English
+/// vocabulary, or a word frequent in another of the languages (a Zipf frequency of 3 or
+/// more) and at least ten times rarer in English (`saison`, French and German for season;
+/// `epos`).
 pub fn is_generic(term: &str) -> bool {
     find(ENGLISH_CORE, term).is_some()
+        || zipf10(term).is_some_and(|(top, en)| top >= 30 && top >= en + 10)
 }
 
 /// The Zipf frequencies (times ten) of a common word: the highest in the seven languages,
@@ -115,7 +120,7 @@ pub fn reads_as_term(text: &str, a: usize, b: usize) -> bool {
     if is_common_word(text) {
         return false; // a word of its own (`amazonas`, `pineapple`)
     }
-    if bridged(text, a, b) {
+    if bridged(text, a, b) || crossed(text, a, b) {
         return false;
     }
     let (Some(with), Some(without)) = (
@@ -159,6 +164,54 @@ fn bridged(text: &str, a: usize, b: usize) -> bool {
     for s in a.saturating_sub(12)..a {
         for e in (a + 1)..b {
             if very_frequent(&text[s..e]) && explained(&text[e..b]) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Whether a common word (in any of the languages) holds the term at `text[a..b]` and two
+/// letters more (`resona|nz` is the German `resonanz`, `reikiresonance` holds `resonance`),
+/// or one of six letters or more runs across an end of it with two letters or more on each
+/// side (`ster|nen|kinder`, `droh|nen|king` hold `kinder` and `drohnen`): the letters read
+/// as that word, and the term is only a piece of it. Not for a term that is a common word
+/// itself: the words that hold it are mostly about it (`facebookseite`, German for Facebook
+/// page), and the whole run being one is [`reads_as_term`]'s first test. A term made of
+/// English words is left to [`bridged`]: its own words run on (`micro|soft|ware`).
+fn crossed(text: &str, a: usize, b: usize) -> bool {
+    const LONGEST: usize = 14;
+    let n = text.len();
+    if !text.is_ascii() || n > MAX_TEXT || b <= a || is_common_word(&text[a..b]) {
+        return false;
+    }
+    let word = |s: usize, e: usize, min: usize| {
+        e - s >= min && e - s <= LONGEST && is_common_word(&text[s..e])
+    };
+    // Holding the whole term.
+    for s in a.saturating_sub(LONGEST)..=a {
+        for e in b..=n.min(s + LONGEST) {
+            if (a - s) + (e - b) >= 2 && word(s, e, 5) {
+                return true;
+            }
+        }
+    }
+    let english = segment(&text[a..b], (usize::MAX, usize::MAX), false, english_piece)
+        .is_some_and(|cost| cost < UNKNOWN);
+    if english {
+        return false;
+    }
+    // Starting before, ending inside; starting inside, ending after.
+    for s in a.saturating_sub(LONGEST)..a.saturating_sub(1) {
+        for e in (a + 2)..b {
+            if word(s, e, 6) {
+                return true;
+            }
+        }
+    }
+    for s in (a + 1)..b.saturating_sub(1) {
+        for e in (b + 2)..=n.min(s + LONGEST) {
+            if word(s, e, 6) {
                 return true;
             }
         }
@@ -342,7 +395,9 @@ mod tests {
         ] {
             assert!(!is_common_word(w), "{w}");
         }
-        for w in ["apple", "outlook", "delta", "orange", "steam"] {
+        for w in [
+            "apple", "outlook", "delta", "orange", "steam", "saison", "epos",
+        ] {
             assert!(is_generic(w), "{w}");
         }
         for w in [
@@ -393,6 +448,10 @@ mod tests {
             ("magicloud", "icloud"),
             ("amazonas", "amazon"),
             ("teleamazonas", "amazon"),
+            ("bioresonanz", "resona"),
+            ("reikiresonance", "resona"),
+            ("sternenkinderbargteheide", "nenkin"),
+            ("drohnenking", "nenkin"),
         ] {
             assert!(!t(text, term), "{text} reads as other words");
         }
@@ -407,6 +466,9 @@ mod tests {
             ("paypalmanagment", "paypal"),
             ("googleplusinside", "google"),
             ("chatgptopenai", "openai"),
+            ("openchatgpt", "chatgpt"),
+            ("amazonass", "amazon"),
+            ("googleschule", "google"),
         ] {
             assert!(t(text, term), "{text} holds the term");
         }

@@ -22,7 +22,7 @@
 //! | a generic term (an English word: `apple`, `outlook`) as a word among others, no keyword | 45 |
 //! | a typo that is itself a common word (`goggle`, `apply`, `cloud`, `pcloud`): a word collision | 40 |
 //! | a coined term in the subdomain part, no keyword | 40 |
-//! | single-edit typo of a 4-character term (60 on the brand's own suffix: `metq.com`, `mufq.jp`) | 35 |
+//! | single-edit typo of a 4-character term (60 on the brand's own suffix when a slip: a neighbouring key, a flipped bit, a vowel for a vowel, a letter added or swapped: `metq.com`, `mufq.jp`) | 35 |
 //! | a term of 4 characters as a word among others, no keyword; a generic term run into other letters | 35 |
 //! | a generic or 4-character term in the subdomain part, no keyword | 30 |
 //!

@@ -43,6 +43,15 @@ impl Matcher {
                 } else {
                     raw.peek().copied()
                 };
+                // That word is a whole label of the subdomain part (`paypal.de.evil.top`),
+                // not the start of one or of the registrable domain (`outlook.bg.de`).
+                let whole_label = label_end
+                    && j + 1 < reg
+                    && next.is_some_and(|n| {
+                        s.raw_bounds
+                            .get(j + 1)
+                            .is_some_and(|&(ns, ne)| uni[ns..ne] == *n)
+                    });
                 match exact {
                     Some(ids) => {
                         for &id in ids {
@@ -51,11 +60,19 @@ impl Matcher {
                                 token: shown,
                                 next,
                                 label_end,
+                                whole_label,
                             };
                             push_unique(hits, self.subdomain_term_hit(d, &at, id));
                         }
                     }
-                    None => self.subdomain_run_in(d, tok, shown, next, label_end, hits),
+                    None => {
+                        let next = Next {
+                            word: next,
+                            label_end,
+                            whole_label,
+                        };
+                        self.subdomain_run_in(d, tok, shown, next, hits)
+                    }
                 }
             }
         }
@@ -70,10 +87,14 @@ impl Matcher {
         d: &Domain,
         tok: &str,
         shown: &str,
-        next: Option<&str>,
-        label_end: bool,
+        after: Next<'_>,
         hits: &mut Vec<Hit>,
     ) {
+        let Next {
+            word: next,
+            label_end,
+            whole_label,
+        } = after;
         for m in self.ac.find_overlapping_iter(tok) {
             let (a, b) = (m.start(), m.end());
             if a == 0 && b == tok.len() {
@@ -99,8 +120,11 @@ impl Matcher {
                     continue;
                 };
                 let ends_token = b == tok.len();
-                let tld_next =
-                    ends_token && next.is_some_and(|n| self.words.is_tld(&skeleton::skeleton(n)));
+                let tld_next = ends_token
+                    && next.is_some_and(|n| {
+                        self.words
+                            .is_tld(&skeleton::skeleton(n), &t.suffixes, whole_label)
+                    });
                 let reg = d.registrable_unicode();
                 let hit = if r.technique == Technique::MissingDot && !ends_token {
                     // `paypalcom`: the brand's domain, dot left out, in front of another one.
@@ -166,6 +190,7 @@ impl Matcher {
             token,
             next,
             label_end,
+            whole_label,
         } = *at;
         let term = &self.terms[id as usize];
         let t = &term.text;
@@ -176,7 +201,10 @@ impl Matcher {
         }
         // The term's letters as written (`pay-pal`, `pay.pal`: joined words).
         let plain: String = token.chars().filter(|c| *c != '-' && *c != '.').collect();
-        if let Some(next) = next.filter(|n| self.words.is_tld(&skeleton::skeleton(n))) {
+        if let Some(next) = next.filter(|n| {
+            self.words
+                .is_tld(&skeleton::skeleton(n), &term.suffixes, whole_label)
+        }) {
             // The separator as written after the term (`paypal-com`, `amazon_ca`).
             let sep = if label_end {
                 "."
@@ -367,6 +395,7 @@ impl Matcher {
                             token: written,
                             next,
                             label_end,
+                            whole_label: false,
                         };
                         let mut hit = self.subdomain_term_hit(d, &at, id);
                         hit.techniques.push(if dotted {
@@ -458,6 +487,19 @@ struct Place<'a> {
     /// The token after it, or the first word of the next label when it ends its label.
     next: Option<&'a str>,
     label_end: bool,
+    /// `next` is a whole label of the subdomain part.
+    whole_label: bool,
+}
+
+/// What follows a token of the subdomain part that holds a term.
+#[derive(Clone, Copy)]
+pub(super) struct Next<'a> {
+    /// The token after it, or the first word of the next label when it ends its label.
+    word: Option<&'a str>,
+    label_end: bool,
+    /// `word` is a whole label of the subdomain part (`paypal.de.evil.top`), not the start
+    /// of one or of the registrable domain (`outlook.bg.de`, `outlook.it-insurance.de`).
+    whole_label: bool,
 }
 
 /// What separates words in a subdomain label: hyphens, and underscores, which host names

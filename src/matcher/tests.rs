@@ -570,3 +570,75 @@ fn the_brands_own_domain_with_its_suffix_misspelt() {
         ],
     );
 }
+
+#[test]
+fn a_short_terms_neighbours_on_its_own_suffix_alert_only_when_slips() {
+    let text = "[[brand]]\nname = \"Meta\"\ndomains = [\"meta.com\"]\n\n\
+                [[brand]]\nname = \"KDDI\"\ndomains = [\"kddi.com\"]\n";
+    let m = Matcher::build(&watchlist::parse_all([("short.toml", text)]).unwrap());
+    // A neighbouring key, a look-alike letter, a flipped bit, one vowel for another, a letter
+    // added or doubled, two swapped.
+    alerts(
+        &m,
+        &[
+            ("metq.com", "Meta"),
+            ("mwta.com", "Meta"),
+            ("mcta.com", "Meta"),
+            ("kddu.com", "KDDI"),
+            ("metaa.com", "Meta"),
+            ("mtea.com", "Meta"),
+        ],
+    );
+    // Any other letter for one of four makes another name, found but not alerted.
+    quiet(&m, &[("metv.com", "Meta"), ("addi.com", "KDDI")]);
+}
+
+#[test]
+fn a_term_inside_a_longer_common_word_is_not_read_into_it() {
+    let text = "[[brand]]\nname = \"Resona\"\ndomains = [\"resonabank.co.jp\"]\n\
+                terms = [\"resona\"]\n\n\
+                [[brand]]\nname = \"Saison\"\ndomains = [\"saisoncard.co.jp\"]\n\
+                terms = [\"saison\"]\n";
+    let m = Matcher::build(&watchlist::parse_all([("jp.toml", text)]).unwrap());
+    // `resonanz` and `resonance` are words that hold the term; `saison` is French and
+    // German for season, a generic term among other words.
+    quiet(
+        &m,
+        &[
+            ("bioresonanz-koeln.de", "Resona"),
+            ("reikiresonance.de", "Resona"),
+            ("kreuzfahrtsaison.de", "Saison"),
+            ("deutschland-saison.de", "Saison"),
+        ],
+    );
+    alerts(
+        &m,
+        &[
+            ("resona-login.com", "Resona"),
+            ("saison-card-kakunin.com", "Saison"),
+            ("resonna.co.jp", "Resona"),
+        ],
+    );
+}
+
+#[test]
+fn another_brands_country_domains_make_no_level_squat_of_a_host_name() {
+    let m = matcher();
+    // `bg`, `it` are Google's suffixes (google.bg, google.it), not Microsoft's: where they
+    // start the next word or the registrable domain, `outlook` is a host name there.
+    quiet(
+        &m,
+        &[
+            ("outlook.bg.de", "Microsoft"),
+            ("outlook.it-insurance.de", "Microsoft"),
+        ],
+    );
+    // A whole label of the subdomain part that is a suffix is one, whoever's it is.
+    alerts(
+        &m,
+        &[
+            ("paypal.de.evil.top", "PayPal"),
+            ("paypal.com-verify.xyz", "PayPal"),
+        ],
+    );
+}

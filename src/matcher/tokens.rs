@@ -197,10 +197,7 @@ impl Matcher {
         let word = |k: usize| &sl[words[k].0.0..words[k].0.1];
         let shown = |k: usize| label_u[words[k].1.0..words[k].1.1].to_owned();
         let after = words.get(run.1 + 1).map(|_| word(run.1 + 1));
-        if let Some(next) = after.filter(|w| {
-            self.words.common_tlds.contains(*w) || t.suffixes.iter().any(|(key, _)| **key == **w)
-        }) {
-            let _ = next;
+        if after.is_some_and(|w| self.words.is_tld(w, &t.suffixes, false)) {
             return Context {
                 technique: Technique::MissingDot,
                 base: score::MISSING_DOT,

@@ -483,6 +483,21 @@ fn looks_alike(a: u8, b: u8) -> bool {
         .any(|&(x, y)| (x, y) == (a, b) || (y, x) == (a, b))
 }
 
+/// Whether a one-letter change is one a hand or an eye makes: a neighbouring key, a
+/// look-alike letter, a flipped bit or one vowel for another (not any letter for any, which
+/// makes another name); a letter added, left out or swapped always is.
+pub fn is_slip(edit: &Edit) -> bool {
+    match *edit {
+        Edit::Replace { from, to, .. } => {
+            keyboard_neighbours(from, to)
+                || (is_vowel(from) && is_vowel(to))
+                || (from ^ to).count_ones() == 1
+                || looks_alike(from, to)
+        }
+        _ => true,
+    }
+}
+
 /// dnstwist's names for an edit: every class that describes it.
 pub fn techniques(term: &[u8], edit: &Edit) -> Vec<Technique> {
     let mut out = Vec::with_capacity(2);

@@ -92,6 +92,7 @@ pub async fn run(
             backoff.reset();
         }
         client.source.metrics.fetch_errors.inc();
+        client.source.metrics.note_error(&error);
         let streak = backoff.failures();
         let wait = backoff.failed();
         if streak.is_multiple_of(8) {

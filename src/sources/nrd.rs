@@ -230,6 +230,7 @@ impl Feed {
                 }
                 m.fetch_errors.inc();
                 m.up.set(0);
+                m.note_error(&error);
                 return Err(Some(error.to_string()));
             }
         };
@@ -392,6 +393,7 @@ impl Feed {
                     }
                     m.up.set(0);
                     m.fetch_errors.inc();
+                    m.note_error(&error);
                     let streak = backoff.failures();
                     let wait = backoff.failed().min(self.config.poll);
                     if streak.is_multiple_of(8) {

@@ -85,6 +85,8 @@ pub struct FakeLogOptions {
     pub origin: String,
     /// Every get-entries answer waits this long first: a slow log, whatever the client's speed.
     pub entries_delay: std::time::Duration,
+    /// The CA's organisation, the issuer a monitor reports (hostile in the console's tests).
+    pub issuer_org: String,
 }
 
 impl Default for FakeLogOptions {
@@ -95,6 +97,7 @@ impl Default for FakeLogOptions {
             gzip_tiles: false,
             origin: "fakelog.example/test".into(),
             entries_delay: std::time::Duration::ZERO,
+            issuer_org: "Fakelog".into(),
         }
     }
 }
@@ -173,7 +176,7 @@ impl FakeLog {
         let ca_key = KeyPair::generate().expect("CA key");
         let mut ca_params = CertificateParams::default();
         let mut dn = DistinguishedName::new();
-        dn.push(DnType::OrganizationName, "Fakelog");
+        dn.push(DnType::OrganizationName, opts.issuer_org.as_str());
         dn.push(DnType::CommonName, "Fakelog Test CA");
         ca_params.distinguished_name = dn;
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);

@@ -157,6 +157,7 @@ impl LogClient {
                 Err(e) => e,
             };
             self.metrics.fetch_errors.inc();
+            self.metrics.note_error(&error);
             let wait = match &error {
                 FetchError::RateLimited { after, .. } => {
                     debug!(log = %self.log, %error, "Rate limited; waiting.");

@@ -141,10 +141,12 @@ impl Follower {
                 Err(HeadError::Fetch(FetchError::Cancelled)) => return,
                 Err(HeadError::Invalid(error)) => {
                     metrics.tree_head_errors.inc();
+                    metrics.note_error(&error);
                     warn!(%log, %error, "Tree head rejected; ignoring it.");
                 }
                 Err(HeadError::Fetch(error)) => {
                     metrics.up.set(0);
+                    metrics.note_error(&error);
                     warn!(%log, %error, "Fetching the tree head failed.");
                 }
             }
