@@ -44,6 +44,8 @@ LAYERS = [
     ["sources"],
     ["pipeline"],
     ["api"],
+    # the web console: pages on the API's listener, using its state and access check
+    ["console"],
     # the service config gathers the components' own config types
     ["config"],
     ["certstream_server", "access"],

@@ -283,7 +283,14 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
         info!(listen = %listener.local_addr()?, instance = %instance.instance, "API listening.");
         let stop = cancel.clone();
         tasks.spawn(async move {
-            if let Err(error) = api::serve(listener, state, stop.cancelled_owned()).await {
+            if let Err(error) = api::serve(
+                listener,
+                state,
+                crate::console::router,
+                stop.cancelled_owned(),
+            )
+            .await
+            {
                 error!(%error, "The API stopped.");
             }
         });

@@ -90,7 +90,11 @@ impl std::ops::Deref for Ctx {
     }
 }
 
-pub fn router(state: ApiState) -> Router {
+/// Routes served beside the API on its listener, behind the same limits (the web console,
+/// which `app` passes in: it sits above the API, whose state and access check it uses).
+pub type Pages = fn(ApiState, Arc<tokio::sync::Semaphore>) -> Router;
+
+pub fn router(state: ApiState, pages: Pages) -> Router {
     let slots = server::Slots::new(&state.limits);
     let state = Ctx {
         api: state,
@@ -109,7 +113,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/metrics", get(metrics))
         .route("/readyz", get(readyz))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth));
-    let console = crate::console::router(state.api.clone(), state.store_slots.clone());
+    let console = pages(state.api.clone(), state.store_slots.clone());
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .merge(protected)
@@ -131,10 +135,11 @@ pub fn router(state: ApiState) -> Router {
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: ApiState,
+    pages: Pages,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = state.limits.clone();
-    server::serve(listener, router(state), &limits, shutdown).await
+    server::serve(listener, router(state, pages), &limits, shutdown).await
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
