@@ -280,7 +280,16 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
             instance: instance.instance.clone(),
             limits: config.api.limits.clone(),
         };
-        info!(listen = %listener.local_addr()?, instance = %instance.instance, "API listening.");
+        let addr = listener.local_addr()?;
+        // Where a person opens the console: a wildcard bind is reached on loopback.
+        let host = match addr.ip() {
+            ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_owned(),
+            ip if ip.is_unspecified() => "[::1]".to_owned(),
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+            ip => ip.to_string(),
+        };
+        let console = format!("http://{host}:{}/", addr.port());
+        info!(listen = %addr, %console, instance = %instance.instance, "API listening.");
         let stop = cancel.clone();
         tasks.spawn(async move {
             if let Err(error) = api::serve(

@@ -127,6 +127,14 @@ impl Words {
         })
     }
 
+    /// Whether `piece` (skeleton form) is two to four keywords run together, one of them
+    /// strong (`accountverify`, `secureaccount`; not `webmail`, two weak ones that name an
+    /// ordinary host).
+    pub fn keywords_run_together(&self, piece: &str, own: &[Box<str>]) -> bool {
+        self.explains(piece, own)
+            .is_some_and(|e| !e.splits.is_empty() && e.strength == Strength::Strong)
+    }
+
     /// Whether `piece` is a keyword (or digits, or `ww`/`www`), or up to four keywords run
     /// together (`verifymyaccount`): where they meet, and how strong they are.
     fn explains(&self, piece: &str, own: &[Box<str>]) -> Option<Explained> {

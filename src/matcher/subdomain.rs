@@ -232,8 +232,8 @@ impl Matcher {
         // Keywords in the term's own label (`paypal-login.blogspot.lt`,
         // `google-jobs-verify.example.de`) say the label was made for the brand; other labels of
         // the subdomain part are host names (`mail.google.example.de`, `api.openai.example.ru`).
-        // A registrable label made of keywords alone (`update-account`, `billing-portal`) is
-        // a phishing domain whatever the term.
+        // A registrable label made of keywords alone (`update-account`, `billing-portal`,
+        // `accountverify`) is a phishing domain whatever the term.
         let own = &term.keywords;
         let keyword = |w: &str| {
             if w == token || t.contains(w) {
@@ -243,7 +243,13 @@ impl Matcher {
             }
         };
         let registrable = d.label_unicode();
-        let all_keywords = registrable.split('-').all(|w| keyword(w).is_some());
+        let all_keywords = registrable.split('-').all(|w| {
+            keyword(w).is_some()
+                || !t.contains(w)
+                    && self
+                        .words
+                        .keywords_run_together(&skeleton::skeleton(w), own)
+        });
         let in_label = label
             .split(WORD_BREAKS)
             .filter_map(|w| Some((keyword(w)?, w)))

@@ -642,3 +642,17 @@ fn another_brands_country_domains_make_no_level_squat_of_a_host_name() {
         ],
     );
 }
+
+#[test]
+fn a_term_in_front_of_keywords_run_together() {
+    let m = matcher();
+    alerts(
+        &m,
+        &[
+            ("paypal.accountverify.info", "PayPal"),
+            ("openai.securebilling.help", "OpenAI"),
+        ],
+    );
+    // Two weak keywords run together name an ordinary host (`webapp`).
+    quiet(&m, &[("netflix.webapp.de", "Netflix")]);
+}
