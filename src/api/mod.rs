@@ -156,23 +156,31 @@ async fn with_store<T: Send + 'static>(
     state: &Ctx,
     work: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, Response> {
-    let slot = state
-        .store_slots
-        .clone()
-        .acquire_owned()
+    store_work(&state.store, &state.store_slots, work)
         .await
-        .map_err(|_| error(StatusCode::SERVICE_UNAVAILABLE, "the API is stopping"))?;
-    state
-        .store
+        .map_err(|e| match e {
+            None => error(StatusCode::SERVICE_UNAVAILABLE, "the API is stopping"),
+            Some(StoreError::Invalid(why)) => error(StatusCode::BAD_REQUEST, &why),
+            Some(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        })
+}
+
+/// Store work for a request (the API's or a console page's) on the blocking pool, holding
+/// one of the listener's store permits (`slots`) until it is done there, even when the
+/// request has gone. The error is `None` when the listener is stopping.
+pub async fn store_work<T: Send + 'static>(
+    store: &Store,
+    slots: &Arc<tokio::sync::Semaphore>,
+    work: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, Option<StoreError>> {
+    let slot = slots.clone().acquire_owned().await.map_err(|_| None)?;
+    store
         .blocking(move |store| {
             let _slot = slot;
             work(store)
         })
         .await
-        .map_err(|e| match e {
-            StoreError::Invalid(why) => error(StatusCode::BAD_REQUEST, &why),
-            e => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
-        })
+        .map_err(Some)
 }
 
 /// Names this instance on every response; refuses (409) a request that names another one —

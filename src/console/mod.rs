@@ -316,22 +316,12 @@ impl Console {
         lang: Lang,
         work: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, Response> {
-        let slot = self
-            .slots
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| message(lang, StatusCode::SERVICE_UNAVAILABLE, lang.t("stopping")))?;
-        self.api
-            .store
-            .blocking(move |store| {
-                let _slot = slot;
-                work(store)
-            })
+        crate::api::store_work(&self.api.store, &self.slots, work)
             .await
             .map_err(|e| match e {
-                StoreError::Invalid(why) => message(lang, StatusCode::BAD_REQUEST, &why),
-                e => {
+                None => message(lang, StatusCode::SERVICE_UNAVAILABLE, lang.t("stopping")),
+                Some(StoreError::Invalid(why)) => message(lang, StatusCode::BAD_REQUEST, &why),
+                Some(e) => {
                     tracing::warn!(error = %e, "A console page could not read the store.");
                     message(lang, StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())
                 }
