@@ -2,10 +2,7 @@
 //! websocket client connected to `/full-stream` and `/domains-only` receives the log's new
 //! certificates as the log grows; `/findings/stream` carries the new findings.
 
-#[path = "support/fakelog.rs"]
-mod fakelog;
-#[path = "support/service.rs"]
-mod service;
+use crate::support::{fakelog, service};
 
 use std::time::{Duration, Instant};
 

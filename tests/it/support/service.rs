@@ -1,5 +1,4 @@
 //! Runs `lookalike run` as a child process and watches what it prints.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

@@ -2,12 +2,7 @@
 //! log: what an analyst sees and does. Skips with a message where chromium or chromedriver is
 //! missing, unless `LOOKALIKE_REQUIRE_BROWSER=1` (as `.ci/run` sets).
 
-#[path = "support/fakelog.rs"]
-mod fakelog;
-#[path = "support/service.rs"]
-mod service;
-#[path = "support/webdriver.rs"]
-mod webdriver;
+use crate::support::{fakelog, service, webdriver};
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -1,10 +1,7 @@
 //! Watchlist reload without a restart: a valid change takes effect (the matcher and the API's
 //! brands), an invalid one is reported and the running watchlists stay.
 
-#[path = "support/fakelog.rs"]
-mod fakelog;
-#[path = "support/service.rs"]
-mod service;
+use crate::support::{fakelog, service};
 
 use std::time::{Duration, Instant};
 

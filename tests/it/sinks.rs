@@ -747,11 +747,25 @@ mod programs {
     /// script open for writing while it is executed ("text file busy").
     static PROGRAMS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+    /// Writes an executable script. A child process writes it, not this one: the tests of every
+    /// module share this process and start programs all the time, and a fork that inherited a
+    /// descriptor open for writing on the script would make executing it fail ("text file
+    /// busy") until that fork calls exec.
     fn script(dir: &std::path::Path, name: &str, body: &str) -> String {
-        use std::os::unix::fs::PermissionsExt;
+        use std::io::Write;
         let path = dir.join(name);
-        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let mut writer = std::process::Command::new("sh")
+            .args(["-c", "cat > \"$0\" && chmod 755 \"$0\""])
+            .arg(&path)
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = writer.stdin.take().unwrap();
+        stdin
+            .write_all(format!("#!/bin/sh\n{body}\n").as_bytes())
+            .unwrap();
+        drop(stdin);
+        assert!(writer.wait().unwrap().success(), "cannot write {path:?}");
         path.to_str().unwrap().to_owned()
     }
 

@@ -1,8 +1,7 @@
 //! The API under hostile load: half-sent requests, more clients than it answers at once,
 //! bodies over the limit. Raw TCP, so the tests control exactly what is (not) sent.
 
-#[path = "support/service.rs"]
-mod service;
+use crate::support::service;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -1,10 +1,7 @@
 //! Alerts end to end: `lookalike run` finds lookalikes in a fake CT log and delivers them to a
 //! signed-webhook receiver on 127.0.0.1 through the durable outbox.
 
-#[path = "support/fakelog.rs"]
-mod fakelog;
-#[path = "support/service.rs"]
-mod service;
+use crate::support::{fakelog, service};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

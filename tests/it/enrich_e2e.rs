@@ -3,10 +3,7 @@
 //! (a real Unbound) and its web site change between rechecks: it becomes `live`, and one
 //! `escalated` alert reaches the webhook, exactly once.
 
-#[path = "support/enrich.rs"]
-mod enrich;
-#[path = "support/service.rs"]
-mod service;
+use crate::support::{enrich, service};
 
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};

@@ -4,8 +4,7 @@
 //! Needs a Python with aiosmtpd (`pip install aiosmtpd` or `apt-get install python3-aiosmtpd`);
 //! without one the tests say so and pass, unless `LOOKALIKE_REQUIRE_AIOSMTPD=1`.
 
-#[path = "support/smtp.rs"]
-mod smtp;
+use crate::support::smtp;
 
 use std::net::TcpListener;
 use std::path::Path;

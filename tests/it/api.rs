@@ -1,10 +1,7 @@
 //! The HTTP API of a running `lookalike run`, and the CLI commands that use it while the
 //! service holds the store.
 
-#[path = "support/python.rs"]
-mod python;
-#[path = "support/service.rs"]
-mod service;
+use crate::support::{python, service};
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -1,8 +1,7 @@
 //! Issue 19, items 7 and 8: what a careless or hostile operator, input or network did to the
 //! command line and the service, each as a user would see it.
 
-#[path = "support/service.rs"]
-mod service;
+use crate::support::service;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;

@@ -5,7 +5,7 @@
 //! - `splunk`: an HTTP Event Collector-shaped endpoint (path, `Authorization: Splunk`, HEC's
 //!   answers and error codes);
 //! - `format = "ecs"`: documents checked against Elastic's field definitions (the
-//!   `@elastic/ecs` npm package) by `tests/support/validate_ecs.js`;
+//!   `@elastic/ecs` npm package) by `tests/it/support/validate_ecs.js`;
 //! - `signing = "standard"`: verified by the Standard Webhooks reference library
 //!   (`standardwebhooks` from PyPI).
 //!
@@ -13,8 +13,7 @@
 //! each. A missing tool skips its test with a message, unless `LOOKALIKE_REQUIRE_RSYSLOG`,
 //! `LOOKALIKE_REQUIRE_ECS` or `LOOKALIKE_REQUIRE_STANDARDWEBHOOKS` is `1` (CI).
 
-#[path = "support/python.rs"]
-mod python;
+use crate::support::python;
 
 use std::net::{Ipv4Addr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -543,7 +542,7 @@ fn validate_ecs(docs: &[&Path]) -> Value {
     let out = Command::new(find_tool("node").unwrap())
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/tests/support/validate_ecs.js"
+            "/tests/it/support/validate_ecs.js"
         ))
         .args(docs)
         .args(["--custom", "lookalike"])

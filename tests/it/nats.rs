@@ -8,8 +8,7 @@
 //!
 //! Without `nats-server` the tests say so and pass, unless `LOOKALIKE_REQUIRE_NATS=1` (CI).
 
-#[path = "support/service.rs"]
-mod service;
+use crate::support::service;
 
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
