@@ -450,13 +450,9 @@ async fn stix_and_misp_over_http_match_the_cli() {
     ]);
     assert!(ok, "{err}");
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let config = config(dir.path(), &format!("127.0.0.1:{port}"));
+    let config = config(dir.path(), "127.0.0.1:0");
     let service = service::Service::start(&config);
+    let port = service.api_port().await;
     let base = format!("http://127.0.0.1:{port}");
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();

@@ -322,11 +322,10 @@ async fn syslog_reaches_rsyslog_over_tcp_and_udp_one_message_per_alert() {
 
 #[tokio::test]
 async fn syslog_over_tcp_without_a_receiver_is_transient() {
-    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Bound but not listening: connections are refused, and no one else gets the port.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind((Ipv4Addr::LOCALHOST, 0).into()).unwrap();
+    let port = socket.local_addr().unwrap().port();
     let err = syslog::deliver(
         &syslog_route(SyslogTransport::Tcp, port),
         &[alert("k", record("paypa1.com", "PayPal"))],

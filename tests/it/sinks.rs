@@ -434,9 +434,10 @@ async fn a_slow_receiver_times_out_transiently() {
 
 #[tokio::test]
 async fn unreachable_is_transient_and_a_bad_url_permanent() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
+    // Bound but not listening: connections are refused, and no one else gets the port.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(([127, 0, 0, 1], 0).into()).unwrap();
+    let port = socket.local_addr().unwrap().port();
     let url = format!("http://127.0.0.1:{port}/hook?token=hunter2");
     let err = webhook::deliver_generic(&webhook_route(&url, None), &[alert("d", record())], &ctx())
         .await
