@@ -9,7 +9,8 @@
 //! Needs `unbound` and root (ports 443 and 80); prints why and exits otherwise.
 //! `cargo bench --bench enrich`
 
-#[path = "../tests/support/enrich.rs"]
+#[path = "../tests/it/support/enrich.rs"]
+#[allow(dead_code)]
 mod support;
 
 use std::net::Ipv4Addr;

@@ -1,4 +1,4 @@
-//! The kill -9 run shared by `examples/kill9.rs` (100 kills) and `tests/kill9.rs` (a few):
+//! The kill -9 run shared by `examples/kill9.rs` (100 kills) and `tests/it/kill9.rs` (a few):
 //! see the example's docs.
 #![allow(dead_code)]
 

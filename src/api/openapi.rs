@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 description of the API, served at `/api/v1/openapi.json`. Written by hand
 //! beside the routes; a test holds the two together (every route documented, and, in
-//! `tests/api.rs`, every documented route answering).
+//! `tests/it/api.rs`, every documented route answering).
 
 use std::sync::OnceLock;
 

@@ -1,8 +1,7 @@
 //! Checks the fake CT log against the specs it claims to implement, with code
 //! written independently of it (recursive Merkle hash, ring signature checks).
 
-#[path = "support/fakelog.rs"]
-mod fakelog;
+use crate::support::fakelog;
 
 use std::io::Read;
 

@@ -1,10 +1,7 @@
 //! Alerts end to end: `lookalike run` finds lookalikes in a fake CT log and delivers them to a
 //! signed-webhook receiver on 127.0.0.1 through the durable outbox.
 
-#[path = "support/fakelog.rs"]
-mod fakelog;
-#[path = "support/service.rs"]
-mod service;
+use crate::support::{fakelog, service};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -17,6 +14,7 @@ use fakelog::{FakeLog, FakeLogOptions, TestEntry, filler};
 use hmac::{Hmac, Mac};
 use service::Service;
 use sha2::Sha256;
+use tokio::net::TcpSocket;
 
 const SECRET: &str = "test-webhook-secret";
 
@@ -33,8 +31,9 @@ struct Receiver {
 }
 
 impl Receiver {
-    /// Serves on `port`, answering 500 to the first `fail_first` attempts of each delivery.
-    async fn start(port: u16, fail_first: usize) -> Receiver {
+    /// Serves on `socket` (from [`reserve`]), answering 500 to the first `fail_first` attempts
+    /// of each delivery.
+    async fn start(socket: TcpSocket, fail_first: usize) -> Receiver {
         let seen = Arc::new(Mutex::new(Seen::default()));
         let state = seen.clone();
         let app = axum::Router::new().route(
@@ -76,12 +75,7 @@ impl Receiver {
                 }
             }),
         );
-        let listener = loop {
-            match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
-                Ok(l) => break l,
-                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-            }
-        };
+        let listener = socket.listen(1024).unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel();
         tokio::spawn(async move {
             axum::serve(listener, app)
@@ -126,12 +120,14 @@ impl Drop for Receiver {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// A port of 127.0.0.1 held for a receiver: bound but not listening, so connections to it are
+/// refused (the receiver is down) until [`Receiver::start`] listens on it, and no one else gets
+/// it meanwhile.
+fn reserve() -> (TcpSocket, u16) {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind(([127, 0, 0, 1], 0).into()).unwrap();
+    let port = socket.local_addr().unwrap().port();
+    (socket, port)
 }
 
 fn cert(name: &str) -> TestEntry {
@@ -197,8 +193,8 @@ async fn a_failing_receiver_gets_the_same_delivery_until_it_accepts_it_once() {
         cn: None,
     });
     log.append(entries);
-    let port = free_port();
-    let receiver = Receiver::start(port, 2).await;
+    let (socket, port) = reserve();
+    let receiver = Receiver::start(socket, 2).await;
 
     let dir = tempfile::tempdir().unwrap();
     let service = Service::start_with_env(&config(dir.path(), &log, port), ENV);
@@ -244,7 +240,7 @@ async fn alerts_pending_at_a_kill_are_delivered_after_restart_once_each() {
         entries.push(cert(n));
     }
     log.append(entries);
-    let port = free_port(); // nobody listens: the receiver is down
+    let (socket, port) = reserve(); // nobody listens: the receiver is down
 
     let dir = tempfile::tempdir().unwrap();
     let config = config(dir.path(), &log, port);
@@ -263,7 +259,7 @@ async fn alerts_pending_at_a_kill_are_delivered_after_restart_once_each() {
     // Restart with the receiver still down, then bring it up.
     let second = Service::start_with_env(&config, ENV);
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let receiver = Receiver::start(port, 0).await;
+    let receiver = Receiver::start(socket, 0).await;
     receiver.wait_accepted(names.len()).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (_, second) = second.terminate().await;
@@ -318,8 +314,8 @@ async fn findings_are_stored_from_the_floor_and_alerted_from_the_threshold() {
     entries.push(cert("paypals.com")); // one letter added to a 6-letter term: 65
     entries.extend(filler(2));
     log.append(entries);
-    let port = free_port();
-    let receiver = Receiver::start(port, 0).await;
+    let (socket, port) = reserve();
+    let receiver = Receiver::start(socket, 0).await;
 
     let dir = tempfile::tempdir().unwrap();
     let config = config(dir.path(), &log, port);

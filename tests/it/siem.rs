@@ -5,7 +5,7 @@
 //! - `splunk`: an HTTP Event Collector-shaped endpoint (path, `Authorization: Splunk`, HEC's
 //!   answers and error codes);
 //! - `format = "ecs"`: documents checked against Elastic's field definitions (the
-//!   `@elastic/ecs` npm package) by `tests/support/validate_ecs.js`;
+//!   `@elastic/ecs` npm package) by `tests/it/support/validate_ecs.js`;
 //! - `signing = "standard"`: verified by the Standard Webhooks reference library
 //!   (`standardwebhooks` from PyPI).
 //!
@@ -13,8 +13,7 @@
 //! each. A missing tool skips its test with a message, unless `LOOKALIKE_REQUIRE_RSYSLOG`,
 //! `LOOKALIKE_REQUIRE_ECS` or `LOOKALIKE_REQUIRE_STANDARDWEBHOOKS` is `1` (CI).
 
-#[path = "support/python.rs"]
-mod python;
+use crate::support::python;
 
 use std::net::{Ipv4Addr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -323,11 +322,10 @@ async fn syslog_reaches_rsyslog_over_tcp_and_udp_one_message_per_alert() {
 
 #[tokio::test]
 async fn syslog_over_tcp_without_a_receiver_is_transient() {
-    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Bound but not listening: connections are refused, and no one else gets the port.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind((Ipv4Addr::LOCALHOST, 0).into()).unwrap();
+    let port = socket.local_addr().unwrap().port();
     let err = syslog::deliver(
         &syslog_route(SyslogTransport::Tcp, port),
         &[alert("k", record("paypa1.com", "PayPal"))],
@@ -543,7 +541,7 @@ fn validate_ecs(docs: &[&Path]) -> Value {
     let out = Command::new(find_tool("node").unwrap())
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/tests/support/validate_ecs.js"
+            "/tests/it/support/validate_ecs.js"
         ))
         .args(docs)
         .args(["--custom", "lookalike"])

@@ -1,10 +1,7 @@
 //! `lookalike run` against a fake CT log on 127.0.0.1 that serves both APIs (RFC 6962 and
 //! static-ct-api) from certificates made here: what a user sees on stdout and in the store.
 
-#[path = "support/fakelog.rs"]
-mod fakelog;
-#[path = "support/service.rs"]
-mod service;
+use crate::support::{fakelog, service};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -230,10 +230,10 @@ async fn old_days_are_not_given_up_while_the_feed_cannot_be_reached() {
             .insert(nrd::date(d), (0, "404", vec![format!("n-{d}.example.com")]));
     }
     let days = Arc::new(Mutex::new(days));
-    // A port nobody listens on yet: the feed is unreachable.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
+    // A port held but not listened on yet: the feed is unreachable, and no one else gets it.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(([127, 0, 0, 1], 0).into()).unwrap();
+    let addr = socket.local_addr().unwrap();
     let mut config = whoisds_config(&format!("http://{addr}"));
     config.backfill_days = (today - old) as u32;
 
@@ -256,7 +256,7 @@ async fn old_days_are_not_given_up_while_the_feed_cannot_be_reached() {
     );
 
     // The feed comes up on that port: every day arrives, the oldest first.
-    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let listener = socket.listen(1024).unwrap();
     let app = Router::new().fallback(whoisds_day).with_state(days.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let mut got = Vec::new();

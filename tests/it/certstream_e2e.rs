@@ -2,10 +2,7 @@
 //! websocket client connected to `/full-stream` and `/domains-only` receives the log's new
 //! certificates as the log grows; `/findings/stream` carries the new findings.
 
-#[path = "support/fakelog.rs"]
-mod fakelog;
-#[path = "support/service.rs"]
-mod service;
+use crate::support::{fakelog, service};
 
 use std::time::{Duration, Instant};
 
@@ -13,27 +10,18 @@ use fakelog::{FakeLog, FakeLogOptions, TestEntry, filler};
 use futures_util::StreamExt;
 use tokio_tungstenite::tungstenite::Message;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn certstream_clients_receive_the_logs_new_certificates() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let log = FakeLog::start(FakeLogOptions::default()).await;
     log.append(filler(3));
-    let port = free_port();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.toml");
     std::fs::write(
         &config,
         format!(
             "watchlists = [\"{}/watchlists\"]\n[store]\npath = \"store\"\n[enrich]\nenabled = false\n[api]\nlisten = \"\"\n\
-             [certstream_server]\nlisten = \"127.0.0.1:{port}\"\n\
+             [certstream_server]\nlisten = \"127.0.0.1:0\"\n\
              [[source]]\ntype = \"ct\"\nlists = \"none\"\nstart = \"head\"\npoll = \"200ms\"\n\
              [[source.log]]\nname = \"Fake 'Log'\"\nurl = \"{}\"\n",
             env!("CARGO_MANIFEST_DIR"),
@@ -47,6 +35,10 @@ async fn certstream_clients_receive_the_logs_new_certificates() {
         assert!(Instant::now() < deadline, "{}", service.stderr());
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let port = service
+        .listening("Certstream server listening.")
+        .await
+        .port();
     let (mut full, _) =
         tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/full-stream"))
             .await

@@ -434,9 +434,10 @@ async fn a_slow_receiver_times_out_transiently() {
 
 #[tokio::test]
 async fn unreachable_is_transient_and_a_bad_url_permanent() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
+    // Bound but not listening: connections are refused, and no one else gets the port.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(([127, 0, 0, 1], 0).into()).unwrap();
+    let port = socket.local_addr().unwrap().port();
     let url = format!("http://127.0.0.1:{port}/hook?token=hunter2");
     let err = webhook::deliver_generic(&webhook_route(&url, None), &[alert("d", record())], &ctx())
         .await
@@ -747,11 +748,25 @@ mod programs {
     /// script open for writing while it is executed ("text file busy").
     static PROGRAMS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+    /// Writes an executable script. A child process writes it, not this one: the tests of every
+    /// module share this process and start programs all the time, and a fork that inherited a
+    /// descriptor open for writing on the script would make executing it fail ("text file
+    /// busy") until that fork calls exec.
     fn script(dir: &std::path::Path, name: &str, body: &str) -> String {
-        use std::os::unix::fs::PermissionsExt;
+        use std::io::Write;
         let path = dir.join(name);
-        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let mut writer = std::process::Command::new("sh")
+            .args(["-c", "cat > \"$0\" && chmod 755 \"$0\""])
+            .arg(&path)
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = writer.stdin.take().unwrap();
+        stdin
+            .write_all(format!("#!/bin/sh\n{body}\n").as_bytes())
+            .unwrap();
+        drop(stdin);
+        assert!(writer.wait().unwrap().success(), "cannot write {path:?}");
         path.to_str().unwrap().to_owned()
     }
 

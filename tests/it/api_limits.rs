@@ -1,8 +1,7 @@
 //! The API under hostile load: half-sent requests, more clients than it answers at once,
 //! bodies over the limit. Raw TCP, so the tests control exactly what is (not) sent.
 
-#[path = "support/service.rs"]
-mod service;
+use crate::support::service;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -11,17 +10,9 @@ use service::Service;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn config(dir: &Path, port: u16, extra: &str) -> PathBuf {
+fn config(dir: &Path, extra: &str) -> PathBuf {
     let text = format!(
-        "[store]\npath = \"store\"\n[enrich]\nenabled = false\n\n[api]\nlisten = \"127.0.0.1:{port}\"\n{extra}\n\n\
+        "[store]\npath = \"store\"\n[enrich]\nenabled = false\n\n[api]\nlisten = \"127.0.0.1:0\"\n{extra}\n\n\
          [[source]]\ntype = \"ct\"\nlists = \"none\"\n"
     );
     let path = dir.join("config.toml");
@@ -30,13 +21,8 @@ fn config(dir: &Path, port: u16, extra: &str) -> PathBuf {
 }
 
 async fn start(dir: &Path, extra: &str) -> (Service, u16) {
-    let port = free_port();
-    let service = Service::start(&config(dir, port, extra));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !service.stderr().contains("API listening.") {
-        assert!(Instant::now() < deadline, "{}", service.stderr());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let service = Service::start(&config(dir, extra));
+    let port = service.api_port().await;
     (service, port)
 }
 

@@ -1,8 +1,7 @@
 //! A newly-registered-domain feed end to end: `lookalike run` reads a local list, finds the
 //! lookalikes in it, and after a restart announces only names the feed adds later.
 
-#[path = "support/service.rs"]
-mod service;
+use crate::support::service;
 
 use std::time::Duration;
 

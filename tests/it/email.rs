@@ -4,8 +4,7 @@
 //! Needs a Python with aiosmtpd (`pip install aiosmtpd` or `apt-get install python3-aiosmtpd`);
 //! without one the tests say so and pass, unless `LOOKALIKE_REQUIRE_AIOSMTPD=1`.
 
-#[path = "support/smtp.rs"]
-mod smtp;
+use crate::support::smtp;
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -98,9 +97,12 @@ fn alert(brand: &str, domain: &str, registrable: &str, score: u8) -> Alert {
     serde_json::from_value(json).expect("alert JSON")
 }
 
-fn closed_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
+/// A port bound but not listened on: connections are refused, and no one else gets it while
+/// the socket is held.
+fn closed_port() -> tokio::net::TcpSocket {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(([127, 0, 0, 1], 0).into()).unwrap();
+    socket
 }
 
 #[tokio::test]
@@ -418,7 +420,8 @@ async fn rejected_recipient_is_permanent() {
 
 #[tokio::test]
 async fn server_down_is_transient() {
-    let route = route(SmtpSecurity::StartTls, closed_port());
+    let closed = closed_port();
+    let route = route(SmtpSecurity::StartTls, closed.local_addr().unwrap().port());
     let err = deliver(&route, &[alert("PayPal", "paypa1.com", "paypa1.com", 80)])
         .await
         .unwrap_err();

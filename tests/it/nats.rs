@@ -8,8 +8,7 @@
 //!
 //! Without `nats-server` the tests say so and pass, unless `LOOKALIKE_REQUIRE_NATS=1` (CI).
 
-#[path = "support/service.rs"]
-mod service;
+use crate::support::service;
 
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -249,11 +248,10 @@ async fn the_delivery_key_is_the_msg_id_and_jetstream_keeps_one_copy() {
 
 #[tokio::test]
 async fn unreachable_server_is_transient() {
-    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Bound but not listening: connections are refused, and no one else gets the port.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind((Ipv4Addr::LOCALHOST, 0).into()).unwrap();
+    let port = socket.local_addr().unwrap().port();
     let err = nats::deliver(
         &route(&format!("nats://127.0.0.1:{port}"), Some(STREAM)),
         &[alert("k", "paypa1.com")],
@@ -262,14 +260,6 @@ async fn unreachable_server_is_transient() {
     .unwrap_err();
     assert!(matches!(err, DeliveryError::Transient(_)), "{err}");
     assert!(err.to_string().contains("cannot connect"), "{err}");
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn outbox(api: u16) -> Vec<Value> {
@@ -303,7 +293,6 @@ async fn findings_wait_in_the_outbox_while_nats_is_down_and_arrive_once() {
         return;
     };
     let url = server.url();
-    let api = free_port();
     let feed = dir.path().join("feed.txt");
     std::fs::write(
         &feed,
@@ -320,7 +309,7 @@ path = "store"
 [enrich]
 enabled = false
 [api]
-listen = "127.0.0.1:{api}"
+listen = "127.0.0.1:0"
 [alerts]
 retry_initial = "300ms"
 retry_max = "1s"
@@ -346,6 +335,7 @@ timeout = "2s"
     )
     .unwrap();
     let service = service::Service::start(&config);
+    let api = service.api_port().await;
     service
         .wait_for("the first two findings", |f| f.len() == 2)
         .await;

@@ -1,7 +1,6 @@
 //! A small W3C WebDriver client over reqwest, driving Debian's `chromium` headless through
 //! `chromedriver` on 127.0.0.1: enough for the console's tests (navigate, find, click, type,
 //! keys, run a script, screenshots).
-#![allow(dead_code)]
 
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
@@ -154,10 +153,6 @@ impl Browser {
         self.get("/url").await.as_str().unwrap_or("").to_owned()
     }
 
-    pub async fn title(&self) -> String {
-        self.get("/title").await.as_str().unwrap_or("").to_owned()
-    }
-
     /// Every element matching a CSS selector.
     pub async fn find_all(&self, css: &str) -> Vec<Element> {
         let found = self
@@ -202,11 +197,6 @@ impl Browser {
 
     pub async fn click(&self, e: &Element) {
         self.post(&format!("/element/{}/click", e.0), json!({}))
-            .await;
-    }
-
-    pub async fn clear(&self, e: &Element) {
-        self.post(&format!("/element/{}/clear", e.0), json!({}))
             .await;
     }
 

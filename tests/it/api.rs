@@ -1,24 +1,13 @@
 //! The HTTP API of a running `lookalike run`, and the CLI commands that use it while the
 //! service holds the store.
 
-#[path = "support/python.rs"]
-mod python;
-#[path = "support/service.rs"]
-mod service;
+use crate::support::{python, service};
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use lookalike::store::{Batch, Hit, Sighting, Store};
 use service::Service;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A store with findings for these names, seen on successive days.
 fn seed(store: &Path, names: &[&str]) {
@@ -73,14 +62,6 @@ lists = "none"
     path
 }
 
-async fn wait_listening(service: &Service) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !service.stderr().contains("API listening.") {
-        assert!(Instant::now() < deadline, "{}", service.stderr());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 fn cli(config: &Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_lookalike"))
         .args(args)
@@ -103,10 +84,9 @@ async fn findings_triage_blocklists_and_metrics_over_http() {
             "login-microsoft-verify.xyz",
         ],
     );
-    let port = free_port();
-    let config = config(dir.path(), &format!("127.0.0.1:{port}"), "");
+    let config = config(dir.path(), "127.0.0.1:0", "");
     let service = Service::start(&config);
-    wait_listening(&service).await;
+    let port = service.api_port().await;
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     let get = |path: &str| {
@@ -346,10 +326,8 @@ async fn off_loopback_the_api_wants_a_token() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     seed(&dir.path().join("store"), &["paypa1-login.com"]);
-    let port = free_port();
-
     // Without a token the config is refused.
-    let config = config(dir.path(), &format!("0.0.0.0:{port}"), "");
+    let config = config(dir.path(), "0.0.0.0:0", "");
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_lookalike"))
         .args(["config", "check"])
         .arg(&config)
@@ -362,11 +340,11 @@ async fn off_loopback_the_api_wants_a_token() {
 
     let config = self::config(
         dir.path(),
-        &format!("0.0.0.0:{port}"),
+        "0.0.0.0:0",
         "token_env = \"LOOKALIKE_TEST_API_TOKEN\"",
     );
     let service = Service::start_with_env(&config, &[("LOOKALIKE_TEST_API_TOKEN", "s3cret-token")]);
-    wait_listening(&service).await;
+    let port = service.api_port().await;
     let url = format!("http://127.0.0.1:{port}/api/v1/findings");
     let http = reqwest::Client::new();
     let r = http.get(&url).send().await.unwrap();
@@ -438,18 +416,15 @@ async fn issue19_a_triage_storm_does_not_freeze_the_service() {
     seed(&dir.path().join("store"), &["paypa1-login.com"]);
     let feed = dir.path().join("feed.txt");
     std::fs::write(&feed, "example.org\n").unwrap();
-    let port = free_port();
     let config = dir.path().join("config.toml");
     std::fs::write(
         &config,
-        format!(
-            "[store]\npath = \"store\"\n[enrich]\nenabled = false\n[api]\nlisten = \"127.0.0.1:{port}\"\n\
-             [[source]]\ntype = \"nrd\"\nname = \"test-feed\"\npath = \"feed.txt\"\npoll = \"200ms\"\n"
-        ),
+        "[store]\npath = \"store\"\n[enrich]\nenabled = false\n[api]\nlisten = \"127.0.0.1:0\"\n\
+             [[source]]\ntype = \"nrd\"\nname = \"test-feed\"\npath = \"feed.txt\"\npoll = \"200ms\"\n",
     )
     .unwrap();
     let service = Service::start(&config);
-    wait_listening(&service).await;
+    let port = service.api_port().await;
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -578,9 +553,8 @@ async fn issue19_the_cli_talks_only_to_the_service_holding_its_store() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     seed(&a.path().join("store"), &["paypa1-login.com"]);
     seed(&b.path().join("store"), &["0penai-billing.com"]);
-    let port_b = free_port();
-    let service_b = Service::start(&config(b.path(), &format!("127.0.0.1:{port_b}"), ""));
-    wait_listening(&service_b).await;
+    let service_b = Service::start(&config(b.path(), "127.0.0.1:0", ""));
+    let port_b = service_b.api_port().await;
     let b_finding = || async move {
         let v: serde_json::Value = reqwest::get(format!(
             "http://127.0.0.1:{port_b}/api/v1/findings/0penai-billing.com"
@@ -649,10 +623,9 @@ async fn issue19_the_cli_talks_only_to_the_service_holding_its_store() {
 
     // A with its API on another port: the CLI follows the address A published, whatever its
     // config says, and works as before.
-    let port_a = free_port();
-    let a_run = config(a.path(), &format!("127.0.0.1:{port_a}"), "");
+    let a_run = config(a.path(), "127.0.0.1:0", "");
     let service_a = Service::start(&a_run);
-    wait_listening(&service_a).await;
+    let port_a = service_a.api_port().await;
     let published = std::fs::read_to_string(&file).unwrap();
     assert!(
         published.contains(&format!("127.0.0.1:{port_a}")),
@@ -694,10 +667,9 @@ async fn the_openapi_document_describes_the_routes_that_answer() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     seed(&dir.path().join("store"), &["paypa1-login.com"]);
-    let port = free_port();
-    let config = config(dir.path(), &format!("127.0.0.1:{port}"), "");
+    let config = config(dir.path(), "127.0.0.1:0", "");
     let service = Service::start(&config);
-    wait_listening(&service).await;
+    let port = service.api_port().await;
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     let doc: serde_json::Value = http

@@ -3,18 +3,17 @@
 //! 404, 429 with Retry-After and a wrong shape, and web sites over HTTPS and HTTP (a login
 //! page, a parked page, a redirect chain ending on 10.0.0.1, a loop, 50 MB, a hostile title).
 
-#[path = "support/enrich.rs"]
-mod support;
+use crate::support::enrich;
 
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use enrich::{Page, RdapAnswer, RdapServer, Site, Unbound, unbound_or_skip};
 use lookalike::config::{EnrichConfig, Network, RdapBootstrap};
 use lookalike::enrich::Lookups;
 use lookalike::store::{DomainState, MailReadiness};
-use support::{Page, RdapAnswer, RdapServer, Site, Unbound, unbound_or_skip};
 
 fn config(unbound: Option<&Unbound>, bootstrap: Option<&Path>) -> EnrichConfig {
     EnrichConfig {

@@ -2,8 +2,7 @@
 //! shipped unit (skipped where systemd-analyze is absent), and READY / WATCHDOG / STOPPING
 //! from a running service to a socket the test holds.
 
-#[path = "support/service.rs"]
-mod service;
+use crate::support::service;
 
 use std::os::unix::net::UnixDatagram;
 use std::process::Command;

@@ -1,10 +1,7 @@
 //! Watchlist reload without a restart: a valid change takes effect (the matcher and the API's
 //! brands), an invalid one is reported and the running watchlists stay.
 
-#[path = "support/fakelog.rs"]
-mod fakelog;
-#[path = "support/service.rs"]
-mod service;
+use crate::support::{fakelog, service};
 
 use std::time::{Duration, Instant};
 
@@ -59,16 +56,11 @@ async fn a_valid_watchlist_change_applies_and_an_invalid_one_is_refused() {
         lists.join("finance.toml"),
     )
     .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let config = dir.path().join("config.toml");
     std::fs::write(
         &config,
         format!(
-            "watchlists = [\"watchlists\"]\n[store]\npath = \"store\"\n[enrich]\nenabled = false\n[api]\nlisten = \"127.0.0.1:{port}\"\n\
+            "watchlists = [\"watchlists\"]\n[store]\npath = \"store\"\n[enrich]\nenabled = false\n[api]\nlisten = \"127.0.0.1:0\"\n\
              [[source]]\ntype = \"ct\"\nlists = \"none\"\nstart = \"index:0\"\npoll = \"200ms\"\n\
              [[source.log]]\nname = \"fake\"\nurl = \"{}\"\n",
             log.rfc6962_url()
@@ -76,10 +68,7 @@ async fn a_valid_watchlist_change_applies_and_an_invalid_one_is_refused() {
     )
     .unwrap();
     let service = service::Service::start(&config);
-    eventually("the API", async || {
-        service.stderr().contains("API listening.")
-    })
-    .await;
+    let port = service.api_port().await;
     assert_eq!(brands(port).await, vec!["PayPal"]);
     // The bank is not watched yet: its lookalike goes by.
     tokio::time::sleep(Duration::from_secs(1)).await;

@@ -1,7 +1,7 @@
 //! Runs `lookalike run` as a child process and watches what it prints.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -53,6 +53,33 @@ impl Service {
             stdout,
             stderr,
         }
+    }
+
+    /// Waits for the log line saying `what` (e.g. `"API listening."`) and returns the address
+    /// it names (`listen=`). Tests configure port 0 and read the port the service got here:
+    /// no port is picked in advance that something else could take first.
+    pub async fn listening(&self, what: &str) -> SocketAddr {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let stderr = self.stderr();
+            let bound = stderr
+                .lines()
+                .filter(|l| l.contains(what))
+                .find_map(|l| l.split_whitespace().find_map(|w| w.strip_prefix("listen=")));
+            if let Some(addr) = bound {
+                return addr.parse().unwrap_or_else(|e| panic!("{e}: {addr}"));
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {what:?} after 30 s; stderr:\n{stderr}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The port the API listens on (configured as port 0).
+    pub async fn api_port(&self) -> u16 {
+        self.listening("API listening.").await.port()
     }
 
     pub fn pid(&self) -> u32 {

@@ -2,9 +2,9 @@
 //! entry skipped, no finding lost or doubled, every alert delivered. `examples/kill9.rs` runs
 //! the same with 100 kills (see the README, "Reliability, measured").
 
-#[path = "../examples/support/killrun.rs"]
+#[path = "../../examples/support/killrun.rs"]
 mod killrun;
-#[path = "../examples/support/synthlog.rs"]
+#[path = "../../examples/support/synthlog.rs"]
 mod synthlog;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,6 @@
 //! says why the test skips. `$LOOKALIKE_TEST_PYTHON` is tried first, then `python3`, then
 //! `/usr/bin/python3`. When the named `LOOKALIKE_REQUIRE_*` variable is `1` (CI sets it after
 //! installing the library), a missing library fails the test instead.
-#![allow(dead_code)]
 
 use std::path::Path;
 use std::process::{Command, Stdio};

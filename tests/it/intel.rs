@@ -2,18 +2,15 @@
 //!
 //! - `lookalike export --format stix`, parsed strictly by `stix2` (OASIS's Python library,
 //!   with stix2-patterns for the indicators' patterns) — plus observable ids, references and
-//!   patterns read back (`tests/support/validate_stix.py`);
+//!   patterns read back (`tests/it/support/validate_stix.py`);
 //! - `lookalike export --format misp --output DIR`, each event loaded by PyMISP and compared
-//!   with PyMISP's own feed output, manifest and hashes (`tests/support/validate_misp.py`);
+//!   with PyMISP's own feed output, manifest and hashes (`tests/it/support/validate_misp.py`);
 //! - both over the service's HTTP API, and through it when the service holds the store.
 //!
 //! Without a Python that has the library a test says so and passes, unless
 //! `LOOKALIKE_REQUIRE_STIX2=1` / `LOOKALIKE_REQUIRE_PYMISP=1` (CI sets them).
 
-#[path = "support/python.rs"]
-mod python;
-#[path = "support/service.rs"]
-mod service;
+use crate::support::{python, service};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,11 +25,11 @@ use serde_json::Value;
 
 const STIX_PY: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/tests/support/validate_stix.py"
+    "/tests/it/support/validate_stix.py"
 );
 const MISP_PY: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/tests/support/validate_misp.py"
+    "/tests/it/support/validate_misp.py"
 );
 
 /// What a certificate or a watchlist can put into free text: quotes, a backslash, a line
@@ -453,13 +450,9 @@ async fn stix_and_misp_over_http_match_the_cli() {
     ]);
     assert!(ok, "{err}");
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let config = config(dir.path(), &format!("127.0.0.1:{port}"));
+    let config = config(dir.path(), "127.0.0.1:0");
     let service = service::Service::start(&config);
+    let port = service.api_port().await;
     let base = format!("http://127.0.0.1:{port}");
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();

@@ -3,10 +3,7 @@
 //! (a real Unbound) and its web site change between rechecks: it becomes `live`, and one
 //! `escalated` alert reaches the webhook, exactly once.
 
-#[path = "support/enrich.rs"]
-mod enrich;
-#[path = "support/service.rs"]
-mod service;
+use crate::support::{enrich, service};
 
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
@@ -92,10 +89,6 @@ async fn a_lookalike_goes_live_between_rechecks_and_escalates_once() {
     );
     let bootstrap = rdap.bootstrap_file(dir.path());
     let (hook, seen) = receiver().await;
-    let api = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
     std::fs::write(
         dir.path().join("feed.txt"),
         format!("example-shop.test\n{DOMAIN}\n"),
@@ -109,7 +102,7 @@ async fn a_lookalike_goes_live_between_rechecks_and_escalates_once() {
 [store]
 path = "store"
 [api]
-listen = "127.0.0.1:{api}"
+listen = "127.0.0.1:0"
 [enrich]
 resolvers = ["{dns}"]
 rdap_bootstrap = "{bootstrap}"
@@ -134,6 +127,7 @@ url = "http://127.0.0.1:{hook}/hook"
     .unwrap();
 
     let svc = service::Service::start(&config);
+    let api = svc.api_port().await;
     svc.wait_for("the lookalike", |f| f.len() == 1).await;
     wait_until("state registered", 30, async || {
         finding(api)

@@ -2,12 +2,7 @@
 //! log: what an analyst sees and does. Skips with a message where chromium or chromedriver is
 //! missing, unless `LOOKALIKE_REQUIRE_BROWSER=1` (as `.ci/run` sets).
 
-#[path = "support/fakelog.rs"]
-mod fakelog;
-#[path = "support/service.rs"]
-mod service;
-#[path = "support/webdriver.rs"]
-mod webdriver;
+use crate::support::{fakelog, service, webdriver};
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -21,14 +16,6 @@ use webdriver::Browser;
 const HOSTILE_ISSUER: &str = "<img src=x onerror=\"window.__lookalikeXss=1\">Evil CA\u{202E}";
 /// A token for the off-loopback test.
 const TOKEN: &str = "console-test-token-5f1d";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// `раураl.com` (Cyrillic р, а, у) as a certificate carries it.
 fn homoglyph() -> (String, String) {
@@ -141,15 +128,15 @@ async fn an_analyst_triages_in_the_browser() {
     .await;
     log.append(names().iter().map(|n| TestEntry::cert(&[n])).collect());
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
     let config = write_config(
         dir.path(),
-        &format!("127.0.0.1:{port}"),
+        "127.0.0.1:0",
         &log,
         "",
         &format!("{GONE_LOG}{DEAD_ROUTE}"),
     );
     let service = Service::start(&config);
+    let port = service.api_port().await;
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     let (idn, idn_unicode) = homoglyph();
@@ -513,15 +500,15 @@ async fn the_console_asks_for_the_token_off_loopback() {
     let log = FakeLog::start(FakeLogOptions::default()).await;
     log.append(vec![TestEntry::cert(&["paypa1-login.com"])]);
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
     let config = write_config(
         dir.path(),
-        &format!("0.0.0.0:{port}"),
+        "0.0.0.0:0",
         &log,
         "token_env = \"LOOKALIKE_TEST_CONSOLE_TOKEN\"",
         "",
     );
     let service = Service::start_with_env(&config, &[("LOOKALIKE_TEST_CONSOLE_TOKEN", TOKEN)]);
+    let port = service.api_port().await;
     let base = format!("http://127.0.0.2:{port}");
     let http = reqwest::Client::new();
     eventually("the finding", async || {

@@ -1,8 +1,7 @@
 //! Issue 19, items 7 and 8: what a careless or hostile operator, input or network did to the
 //! command line and the service, each as a user would see it.
 
-#[path = "support/service.rs"]
-mod service;
+use crate::support::service;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -442,22 +441,23 @@ fn issue19_zero_brands_is_a_startup_error() {
 async fn issue19_an_offline_start_summarises_unreachable_logs() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
-    // Ports nobody listens on: bind, note, close.
-    let ports: Vec<u16> = (0..6)
+    // Ports nobody listens on: bound and held, not listening, so connections are refused.
+    let held: Vec<tokio::net::TcpSocket> = (0..5)
         .map(|_| {
-            std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port()
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.bind(([127, 0, 0, 1], 0).into()).unwrap();
+            socket
         })
         .collect();
-    let api = ports[5];
-    let mut text = format!(
-        "[store]\npath = \"store\"\n[enrich]\nenabled = false\n[api]\nlisten = \"127.0.0.1:{api}\"\n\
-         [[source]]\ntype = \"ct\"\nlists = \"none\"\n"
+    let ports: Vec<u16> = held
+        .iter()
+        .map(|s| s.local_addr().unwrap().port())
+        .collect();
+    let mut text = String::from(
+        "[store]\npath = \"store\"\n[enrich]\nenabled = false\n[api]\nlisten = \"127.0.0.1:0\"\n\
+         [[source]]\ntype = \"ct\"\nlists = \"none\"\n",
     );
-    for (i, port) in ports[..5].iter().enumerate() {
+    for (i, port) in ports.iter().enumerate() {
         text.push_str(&format!(
             "  [[source.log]]\n  name = \"offline {i}\"\n  url = \"http://127.0.0.1:{port}/\"\n"
         ));
@@ -465,6 +465,7 @@ async fn issue19_an_offline_start_summarises_unreachable_logs() {
     let config = dir.path().join("config.toml");
     std::fs::write(&config, text).unwrap();
     let service = Service::start(&config);
+    let api = service.api_port().await;
     let deadline = Instant::now() + Duration::from_secs(40);
     while !service.stderr().contains("CT logs cannot be reached") {
         assert!(Instant::now() < deadline, "{}", service.stderr());
@@ -500,28 +501,20 @@ async fn issue19_an_offline_start_summarises_unreachable_logs() {
 async fn issue19_the_certstream_server_wants_its_token() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     std::fs::write(dir.path().join("token"), "s3cret\n").unwrap();
     let config = dir.path().join("config.toml");
     std::fs::write(
         &config,
-        format!(
-            "[store]\npath = \"store\"\n[enrich]\nenabled = false\n[api]\nlisten = \"\"\n\
-             [certstream_server]\nlisten = \"127.0.0.1:{port}\"\ntoken_file = \"token\"\n\
-             [[source]]\ntype = \"ct\"\nlists = \"none\"\n"
-        ),
+        "[store]\npath = \"store\"\n[enrich]\nenabled = false\n[api]\nlisten = \"\"\n\
+         [certstream_server]\nlisten = \"127.0.0.1:0\"\ntoken_file = \"token\"\n\
+         [[source]]\ntype = \"ct\"\nlists = \"none\"\n",
     )
     .unwrap();
     let service = Service::start(&config);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !service.stderr().contains("Certstream server listening.") {
-        assert!(Instant::now() < deadline, "{}", service.stderr());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let port = service
+        .listening("Certstream server listening.")
+        .await
+        .port();
     let url = format!("http://127.0.0.1:{port}/findings/stream");
     let http = reqwest::Client::new();
     assert_eq!(http.get(&url).send().await.unwrap().status(), 401);

@@ -1,7 +1,6 @@
 //! Real servers for the enrichment tests, all on loopback: Unbound serving local zones, an
 //! RDAP server (axum) answering RFC 9083 JSON, 404 and 429, and web sites over HTTPS (a
 //! certificate from an rcgen CA) and HTTP on 127.0.0.N ports 443 and 80.
-#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
@@ -53,19 +52,28 @@ impl Drop for Unbound {
 
 impl Unbound {
     /// `data` holds unbound.conf `server:` lines (`local-data: "..."`, `local-zone: ...`).
+    ///
+    /// Unbound binds its port itself: the port is picked free (for UDP and TCP) and let go
+    /// first, so another socket can take it in between. Then Unbound exits at once, and it is
+    /// started again on another port.
     pub fn start(program: &Path, dir: &Path, data: &str) -> Unbound {
-        let port = {
-            let s = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-            s.local_addr().unwrap().port()
-        };
         let mut u = Unbound {
-            port,
+            port: 0,
             program: program.to_owned(),
             dir: dir.to_owned(),
             child: None,
         };
-        u.run(data);
-        u
+        for attempt in 1..=5 {
+            u.port = free_tcp_and_udp_port();
+            match u.run(data) {
+                Ok(()) => return u,
+                Err(error) if attempt < 5 => {
+                    eprintln!("unbound on port {}: {error}; trying another port", u.port)
+                }
+                Err(error) => panic!("{error}"),
+            }
+        }
+        unreachable!()
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -82,10 +90,10 @@ impl Unbound {
     /// Stops and starts again with new zone data, on the same port.
     pub fn restart(&mut self, data: &str) {
         self.stop();
-        self.run(data);
+        self.run(data).unwrap_or_else(|error| panic!("{error}"));
     }
 
-    fn run(&mut self, data: &str) {
+    fn run(&mut self, data: &str) -> Result<(), String> {
         let d = self.dir.display();
         let conf = format!(
             r#"server:
@@ -133,6 +141,10 @@ impl Unbound {
             .spawn()
             .expect("unbound starts");
         self.child = Some(child);
+        let logs = |dir: &Path| {
+            std::fs::read_to_string(dir.join("unbound.log")).unwrap_or_default()
+                + &std::fs::read_to_string(dir.join("unbound.stderr")).unwrap_or_default()
+        };
         // Ready when it answers (any answer) over UDP.
         let deadline = Instant::now() + Duration::from_secs(20);
         let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
@@ -146,14 +158,26 @@ impl Unbound {
             let _ = socket.send_to(&query, (Ipv4Addr::LOCALHOST, self.port));
             let mut buf = [0u8; 512];
             if socket.recv_from(&mut buf).is_ok() {
-                return;
+                return Ok(());
             }
-            assert!(
-                Instant::now() < deadline,
-                "unbound did not answer: {}",
-                std::fs::read_to_string(self.dir.join("unbound.log")).unwrap_or_default()
-                    + &std::fs::read_to_string(self.dir.join("unbound.stderr")).unwrap_or_default()
-            );
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                self.child = None;
+                return Err(format!("unbound exited ({status}): {}", logs(&self.dir)));
+            }
+            if Instant::now() >= deadline {
+                return Err(format!("unbound did not answer: {}", logs(&self.dir)));
+            }
+        }
+    }
+}
+
+/// A port of 127.0.0.1 free for both TCP and UDP right now (Unbound binds both).
+fn free_tcp_and_udp_port() -> u16 {
+    loop {
+        let tcp = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = tcp.local_addr().unwrap().port();
+        if UdpSocket::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+            return port;
         }
     }
 }
@@ -163,7 +187,6 @@ impl Unbound {
 pub enum RdapAnswer {
     /// A registered domain: (created RFC 3339, registrar, abuse e-mail).
     Registered(String, String, String),
-    NotFound,
     /// 429 with this Retry-After.
     Throttle(u64),
     /// 200 with a body that is not a domain object.
@@ -243,7 +266,7 @@ impl RdapServer {
                                 h.insert(header::RETRY_AFTER, secs.to_string().parse().unwrap());
                                 (StatusCode::TOO_MANY_REQUESTS, h, "slow down").into_response()
                             }
-                            Some(RdapAnswer::NotFound) | None => (
+                            None => (
                                 StatusCode::NOT_FOUND,
                                 r#"{"errorCode":404,"title":"Not Found","description":["The domain is not registered."]}"#,
                             )
@@ -301,9 +324,7 @@ pub type Pages = Arc<Mutex<HashMap<(String, String), Page>>>;
 
 /// Web sites on `ip` ports 443 (TLS, a certificate for `*.test` from a test CA) and 80.
 pub struct Site {
-    pub ip: Ipv4Addr,
     pub pages: Pages,
-    pub hits: Arc<AtomicUsize>,
 }
 
 impl Site {
@@ -339,17 +360,15 @@ impl Site {
             }
         }
         let pages: Pages = Arc::default();
-        let hits: Arc<AtomicUsize> = Arc::default();
         for (listener, tls) in listeners {
-            let (pages, hits) = (pages.clone(), hits.clone());
+            let pages = pages.clone();
             tokio::spawn(async move {
                 loop {
                     let Ok((tcp, _)) = listener.accept().await else {
                         return;
                     };
-                    let (pages, hits, tls) = (pages.clone(), hits.clone(), tls.clone());
+                    let (pages, tls) = (pages.clone(), tls.clone());
                     tokio::spawn(async move {
-                        hits.fetch_add(1, Ordering::Relaxed);
                         match tls {
                             Some(acceptor) => {
                                 if let Ok(stream) = acceptor.accept(tcp).await {
@@ -362,7 +381,7 @@ impl Site {
                 }
             });
         }
-        Some(Site { ip, pages, hits })
+        Some(Site { pages })
     }
 
     pub fn page(&self, host: &str, path: &str, page: Page) {

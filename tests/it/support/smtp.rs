@@ -9,7 +9,6 @@
 //! the first that can `import aiosmtpd` is used (`pip install aiosmtpd`, or Debian's
 //! `python3-aiosmtpd`). Without one, [`SmtpServer::start`] returns `None` and the tests skip,
 //! unless `LOOKALIKE_REQUIRE_AIOSMTPD=1` is set (CI): then they fail.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr};
