@@ -53,16 +53,15 @@ impl Rng {
 }
 
 fn names() -> (Vec<String>, &'static str) {
-    if Path::new(CORPUS).is_file() {
-        if let Ok(out) = Command::new("zstd").args(["-dc", CORPUS]).output() {
-            if out.status.success() {
-                let text = String::from_utf8_lossy(&out.stdout).into_owned();
-                return (
-                    text.lines().map(str::to_string).collect(),
-                    "ct-names-1m (real CT names)",
-                );
-            }
-        }
+    if Path::new(CORPUS).is_file()
+        && let Ok(out) = Command::new("zstd").args(["-dc", CORPUS]).output()
+        && out.status.success()
+    {
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        return (
+            text.lines().map(str::to_string).collect(),
+            "ct-names-1m (real CT names)",
+        );
     }
     eprintln!("note: {CORPUS} absent (or no zstd): using a generated stream");
     let mut rng = Rng(7);

@@ -55,7 +55,7 @@ fn main() {
         for _ in 0..1000 {
             let mut parts: Vec<String> = Vec::new();
             for _ in 0..(1 + rng.u64(..) % 4) {
-                let mut s: Vec<char> = if rng.u64(..) % 3 == 0 {
+                let mut s: Vec<char> = if rng.u64(..).is_multiple_of(3) {
                     pick(&mut rng, &kws).chars().collect()
                 } else {
                     pick(&mut rng, &terms).chars().collect()
@@ -82,10 +82,10 @@ fn main() {
                 name.push('.');
                 name.push_str(tld);
             }
-            if rng.u64(..) % 10 == 0 {
+            if rng.u64(..).is_multiple_of(10) {
                 name = format!("*.{name}");
             }
-            if rng.u64(..) % 20 == 0 {
+            if rng.u64(..).is_multiple_of(20) {
                 name = name.to_uppercase();
             }
             n += 1;

@@ -136,17 +136,17 @@ pub fn candidates(term: &str, suffix: &str, only: &[Technique]) -> Vec<(Techniqu
         }
     }
     for (i, &c) in chars.iter().enumerate() {
-        if want(Technique::Homoglyph) || want(Technique::MixedScript) {
-            if let Some((_, alts)) = UNICODE_LOOKALIKES.iter().find(|(k, _)| *k == c) {
-                for alt in alts.chars() {
-                    let candidate = name(&at(i, &alt.to_string(), 1));
-                    let mixed = !matches!(alt, 'à'..='ž' | 'ẋ');
-                    if want(Technique::Homoglyph) {
-                        out.push((Technique::Homoglyph, candidate.clone()));
-                    }
-                    if mixed && want(Technique::MixedScript) {
-                        out.push((Technique::MixedScript, candidate));
-                    }
+        if (want(Technique::Homoglyph) || want(Technique::MixedScript))
+            && let Some((_, alts)) = UNICODE_LOOKALIKES.iter().find(|(k, _)| *k == c)
+        {
+            for alt in alts.chars() {
+                let candidate = name(&at(i, &alt.to_string(), 1));
+                let mixed = !matches!(alt, 'à'..='ž' | 'ẋ');
+                if want(Technique::Homoglyph) {
+                    out.push((Technique::Homoglyph, candidate.clone()));
+                }
+                if mixed && want(Technique::MixedScript) {
+                    out.push((Technique::MixedScript, candidate));
                 }
             }
         }

@@ -167,7 +167,9 @@ mod tests {
         assert!(typo2(8) < DEFAULT_MIN_SCORE);
         assert!(typo(4, false) < DEFAULT_STORE_MIN_SCORE);
         assert!(typo(4, true) >= DEFAULT_MIN_SCORE);
-        assert!(COLLISION >= DEFAULT_STORE_MIN_SCORE && COLLISION < DEFAULT_MIN_SCORE);
-        assert!(COLLISION + COLLISION_DISGUISED_BONUS >= DEFAULT_MIN_SCORE);
+        const {
+            assert!(COLLISION >= DEFAULT_STORE_MIN_SCORE && COLLISION < DEFAULT_MIN_SCORE);
+            assert!(COLLISION + COLLISION_DISGUISED_BONUS >= DEFAULT_MIN_SCORE);
+        }
     }
 }
