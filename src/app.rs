@@ -192,15 +192,7 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
         let swap = router.clone();
         let outbox = Outbox {
             store: store.clone(),
-            // Alerts never follow redirects: a 30x would turn a POST into a GET elsewhere.
-            ctx: SinkContext {
-                http: reqwest::Client::builder()
-                    .user_agent(concat!("lookalike/", env!("CARGO_PKG_VERSION")))
-                    .redirect(reqwest::redirect::Policy::none())
-                    .connect_timeout(Duration::from_secs(10))
-                    .build()
-                    .context("building the alert HTTP client")?,
-            },
+            ctx: SinkContext::new().context("building the alert HTTP client")?,
             router: Arc::new(move || current(&swap)),
             metrics: metrics.clone(),
             wake: outbox_wake,

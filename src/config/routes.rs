@@ -56,6 +56,7 @@ pub(super) struct RawRoute {
     from: Option<Spanned<String>>,
     to: Option<Spanned<Vec<String>>>,
     digest_minutes: Option<u32>,
+    // email, webhook, splunk, nats
     ca_file: Option<String>,
     defang: Option<bool>,
     // webhook, slack, teams
@@ -276,6 +277,7 @@ pub(super) fn routes(
                     timeout,
                     format: body_format(&r.format, invalid)?,
                     signing,
+                    ca_file: r.ca_file.as_deref().map(|p| resolve(base, p)),
                 })
             }
             "splunk" => {
@@ -312,6 +314,7 @@ pub(super) fn routes(
                         .unwrap_or_else(|| "lookalike:finding".into()),
                     format: body_format(&r.format, invalid)?,
                     timeout,
+                    ca_file: r.ca_file.as_deref().map(|p| resolve(base, p)),
                 })
             }
             "syslog" => {

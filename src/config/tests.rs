@@ -101,3 +101,40 @@ fn errors_name_file_line_and_field() {
         assert!(err.contains(needle), "{text:?}: {err}");
     }
 }
+
+#[test]
+fn http_routes_take_a_ca_file_relative_to_the_config() {
+    use crate::sinks::RouteKind;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("hec.token"), "t0ken\n").unwrap();
+    let text = r#"
+[[route]]
+name = "splunk"
+type = "splunk"
+url = "https://splunk.internal:8088"
+token_file = "hec.token"
+ca_file = "pki/splunk-ca.pem"
+
+[[route]]
+name = "hook"
+type = "webhook"
+url = "https://hooks.internal/lookalike"
+ca_file = "/etc/ssl/private-ca.pem"
+"#;
+    let c = Config::parse("c.toml", text, dir.path()).unwrap();
+    let routes = &c.routes;
+    let RouteKind::Splunk(splunk) = &routes[0].kind else {
+        panic!("{:?}", routes[0].kind)
+    };
+    assert_eq!(
+        splunk.ca_file.as_deref(),
+        Some(dir.path().join("pki/splunk-ca.pem").as_path())
+    );
+    let RouteKind::Webhook(hook) = &routes[1].kind else {
+        panic!("{:?}", routes[1].kind)
+    };
+    assert_eq!(
+        hook.ca_file.as_deref(),
+        Some(Path::new("/etc/ssl/private-ca.pem"))
+    );
+}

@@ -24,7 +24,7 @@ pub(super) async fn deliver(
         let body =
             serde_json::to_vec(&payload(alert, &route.locale)).expect("JSON values serialize");
         post_json(
-            &ctx.http,
+            &ctx.http.client(None, what)?,
             route.url.expose(),
             route.timeout,
             &[],

@@ -6,6 +6,9 @@
 //! carry the status and up to 200 characters of the answer, never the URL (for Slack and
 //! Teams the URL is the secret).
 
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -18,6 +21,64 @@ const AGENT: &str = concat!("lookalike/", env!("CARGO_PKG_VERSION"));
 /// How much of an error answer is read, and how much of it is shown.
 const ANSWER_READ_BYTES: usize = 1024;
 const ANSWER_SHOW_CHARS: usize = 200;
+
+/// How many private-CA clients are kept; past it they are all built again as needed.
+const PRIVATE_CLIENTS_MAX: usize = 16;
+
+/// The sinks' HTTP clients: one that trusts the system's roots, and one more per set of
+/// certificates a route's `ca_file` holds (a private CA, or a receiver's self-signed
+/// certificate), built at its first delivery. The file is read at every delivery, so a
+/// replaced certificate is used at once.
+#[derive(Clone)]
+pub struct Clients {
+    builder: fn() -> reqwest::ClientBuilder,
+    system: reqwest::Client,
+    private: Arc<Mutex<HashMap<Vec<u8>, reqwest::Client>>>,
+}
+
+impl Clients {
+    pub fn new(builder: fn() -> reqwest::ClientBuilder) -> Result<Clients, reqwest::Error> {
+        Ok(Clients {
+            builder,
+            system: builder().build()?,
+            private: Arc::default(),
+        })
+    }
+
+    /// The client for a route: the system's roots, plus the certificates in `ca_file`. A
+    /// missing or unreadable file, or one without a PEM certificate, is permanent: retrying
+    /// will not mend it.
+    pub fn client(
+        &self,
+        ca_file: Option<&Path>,
+        what: &str,
+    ) -> Result<reqwest::Client, DeliveryError> {
+        let Some(path) = ca_file else {
+            return Ok(self.system.clone());
+        };
+        let bad = |why: String| {
+            DeliveryError::Permanent(format!("{what}: ca_file {}: {why}", path.display()))
+        };
+        let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+        let mut private = self.private.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(client) = private.get(&pem) {
+            return Ok(client.clone());
+        }
+        if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+            return Err(bad("no PEM certificate in it".into()));
+        }
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| bad(e.to_string()))?;
+        let client = (self.builder)()
+            .tls_certs_merge(certs)
+            .build()
+            .map_err(|e| bad(crate::errors::chain(&e)))?;
+        if private.len() >= PRIVATE_CLIENTS_MAX {
+            private.clear();
+        }
+        private.insert(pem, client.clone());
+        Ok(client)
+    }
+}
 
 /// One JSON `POST`; `what` names the sink in error messages (the URL never appears).
 pub async fn post_json(
@@ -85,6 +146,10 @@ fn request_error(what: &str, error: reqwest::Error, timeout: Duration) -> Delive
     let text = one_line(&crate::errors::chain(&error), 300);
     if builder {
         DeliveryError::Permanent(format!("{what}: cannot build the request: {text}"))
+    } else if text.contains("certificate") {
+        DeliveryError::Transient(format!(
+            "{what}: {text} (a private CA or a self-signed certificate goes in the route's ca_file)"
+        ))
     } else {
         DeliveryError::Transient(format!("{what}: {text}"))
     }

@@ -153,6 +153,8 @@ pub struct WebhookRoute {
     pub format: BodyFormat,
     /// Which signature headers a secret produces.
     pub signing: Signing,
+    /// Extra CA certificate(s), PEM, trusted for the receiver (a private CA).
+    pub ca_file: Option<PathBuf>,
 }
 
 /// What a JSON route sends.
@@ -207,6 +209,9 @@ pub struct SplunkRoute {
     pub sourcetype: String,
     pub format: BodyFormat,
     pub timeout: Duration,
+    /// Extra CA certificate(s), PEM, trusted for the collector (Splunk's own certificate is
+    /// self-signed until replaced).
+    pub ca_file: Option<PathBuf>,
 }
 
 /// How syslog messages travel.
@@ -272,10 +277,32 @@ pub struct CommandRoute {
     pub timeout: Duration,
 }
 
-/// What the sinks share: one HTTP client.
+/// What the sinks share: the HTTP clients (see [`http::Clients`]).
 #[derive(Clone)]
 pub struct SinkContext {
-    pub http: reqwest::Client,
+    pub http: http::Clients,
+}
+
+impl SinkContext {
+    /// The alert HTTP client: no redirects (a 30x would turn a `POST` into a `GET`
+    /// elsewhere), 10 s to connect, lookalike's user agent.
+    pub fn new() -> Result<SinkContext, reqwest::Error> {
+        SinkContext::with_builder(|| {
+            reqwest::Client::builder()
+                .user_agent(concat!("lookalike/", env!("CARGO_PKG_VERSION")))
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(Duration::from_secs(10))
+        })
+    }
+
+    /// Clients made by `builder` (a test's, without proxies).
+    pub fn with_builder(
+        builder: fn() -> reqwest::ClientBuilder,
+    ) -> Result<SinkContext, reqwest::Error> {
+        Ok(SinkContext {
+            http: http::Clients::new(builder)?,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

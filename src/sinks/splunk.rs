@@ -87,7 +87,7 @@ pub async fn deliver(
             .replace('\u{2029}', "\\u2029");
         let auth = format!("Splunk {}", route.token.expose());
         post_json(
-            &ctx.http,
+            &ctx.http.client(route.ca_file.as_deref(), "splunk")?,
             &url,
             route.timeout,
             &[("Authorization", auth)],

@@ -192,7 +192,7 @@ pub async fn deliver_generic(
             (None, Signing::Lookalike) => {}
         }
         post_json(
-            &ctx.http,
+            &ctx.http.client(route.ca_file.as_deref(), "webhook")?,
             &route.url,
             route.timeout,
             &headers,

@@ -14,6 +14,7 @@
 //! `LOOKALIKE_REQUIRE_ECS` or `LOOKALIKE_REQUIRE_STANDARDWEBHOOKS` is `1` (CI).
 
 use crate::support::python;
+use crate::support::smtp::Pki;
 
 use std::net::{Ipv4Addr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -93,9 +94,7 @@ fn alert(key: &str, record: Record) -> Alert {
 
 fn ctx() -> SinkContext {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    SinkContext {
-        http: reqwest::Client::builder().no_proxy().build().unwrap(),
-    }
+    SinkContext::with_builder(|| reqwest::Client::builder().no_proxy()).unwrap()
 }
 
 /// A program on PATH or in the sbin folders.
@@ -431,6 +430,7 @@ fn splunk_route(url: &str, token: &str, format: BodyFormat) -> SplunkRoute {
         sourcetype: "lookalike:finding".into(),
         format,
         timeout: Duration::from_secs(5),
+        ca_file: None,
     }
 }
 
@@ -510,6 +510,159 @@ async fn splunk_hec_gets_events_with_indexed_fields() {
     assert!(matches!(err, DeliveryError::Transient(_)), "{err}");
 }
 
+/// An HTTPS receiver whose certificate a private CA signed (as a Splunk or webhook receiver
+/// inside a company is): answers every `POST` with HEC's success and records (path,
+/// authorization, body). Plain HTTP/1.1, one request per connection.
+async fn serve_https(pki: &Pki, rx: Receiver) -> String {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from_pem_slice(pki.cert_pem.as_bytes()).unwrap()],
+            PrivateKeyDer::from_pem_slice(pki.key_pem.as_bytes()).unwrap(),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let (acceptor, rx) = (acceptor.clone(), rx.clone());
+            tokio::spawn(async move {
+                // A client that does not trust the certificate ends the handshake here.
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                let (head, body) = loop {
+                    match tls.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                    let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        continue;
+                    };
+                    let head = String::from_utf8_lossy(&request[..end]).into_owned();
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse().ok())?
+                        })
+                        .unwrap_or(0);
+                    if request.len() >= end + 4 + length {
+                        break (head, request[end + 4..end + 4 + length].to_vec());
+                    }
+                };
+                let path = head.split(' ').nth(1).unwrap_or("").to_owned();
+                let mut headers = HeaderMap::new();
+                for line in head.lines().skip(1) {
+                    if let Some((k, v)) = line.split_once(':')
+                        && let (Ok(k), Ok(v)) = (
+                            axum::http::HeaderName::from_bytes(k.trim().as_bytes()),
+                            axum::http::HeaderValue::from_str(v.trim()),
+                        )
+                    {
+                        headers.insert(k, v);
+                    }
+                }
+                rx.hits
+                    .lock()
+                    .unwrap()
+                    .push((path, headers, Bytes::from(body)));
+                let answer = r#"{"text":"Success","code":0}"#;
+                let _ = tls
+                    .write_all(
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                            answer.len()
+                        )
+                        .as_bytes(),
+                    )
+                    .await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    format!("https://localhost:{port}")
+}
+
+#[tokio::test]
+async fn splunk_and_webhooks_trust_a_private_ca_from_ca_file() {
+    let pki = Pki::new();
+    let rx = Receiver::default();
+    let base = serve_https(&pki, rx.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("private-ca.pem");
+    std::fs::write(&ca, &pki.ca_pem).unwrap();
+    let alerts = [alert("k1", record("login.paypa1.com", "PayPal"))];
+    let ctx = ctx();
+
+    // Without the CA the collector's certificate is not trusted: retried, with the way out.
+    let mut route = splunk_route(&base, TOKEN, BodyFormat::Lookalike);
+    let err = splunk::deliver(&route, &alerts, &ctx).await.unwrap_err();
+    assert!(matches!(err, DeliveryError::Transient(_)), "{err}");
+    assert!(err.to_string().contains("ca_file"), "{err}");
+    assert!(rx.hits.lock().unwrap().is_empty());
+
+    route.ca_file = Some(ca.clone());
+    splunk::deliver(&route, &alerts, &ctx).await.unwrap();
+    let mut hook = WebhookRoute {
+        url: format!("{base}/hook"),
+        secret: None,
+        timeout: Duration::from_secs(5),
+        format: BodyFormat::Lookalike,
+        signing: Signing::Lookalike,
+        ca_file: Some(ca.clone()),
+    };
+    webhook::deliver_generic(&hook, &alerts, &ctx)
+        .await
+        .unwrap();
+    // The clients are kept per CA, and both the system's roots and the CA's are trusted.
+    splunk::deliver(&route, &alerts, &ctx).await.unwrap();
+    {
+        let hits = rx.hits.lock().unwrap();
+        assert_eq!(hits.len(), 3);
+        assert_eq!(hits[0].0, "/services/collector/event");
+        assert_eq!(
+            hits[0].1.get("authorization").unwrap(),
+            &format!("Splunk {TOKEN}")
+        );
+        let event: Value = serde_json::from_slice(&hits[0].2).unwrap();
+        assert_eq!(event["event"]["finding"]["domain"], "login.paypa1.com");
+        assert_eq!(hits[1].0, "/hook");
+    }
+
+    // A CA file that is not there, or holds no certificate, will not mend by retrying.
+    hook.ca_file = Some(dir.path().join("missing.pem"));
+    let err = webhook::deliver_generic(&hook, &alerts, &ctx)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, DeliveryError::Permanent(m) if m.starts_with("webhook: ca_file ") && m.contains("missing.pem")),
+        "{err}"
+    );
+    let junk = dir.path().join("junk.pem");
+    std::fs::write(&junk, "not a certificate\n").unwrap();
+    route.ca_file = Some(junk.clone());
+    let err = splunk::deliver(&route, &alerts, &ctx).await.unwrap_err();
+    assert_eq!(
+        err,
+        DeliveryError::Permanent(format!(
+            "splunk: ca_file {}: no PEM certificate in it",
+            junk.display()
+        ))
+    );
+    assert_eq!(rx.hits.lock().unwrap().len(), 3);
+}
+
 // ---------------------------------------------------------------------------------------------
 // ECS, against Elastic's field definitions.
 
@@ -567,6 +720,7 @@ async fn ecs_webhook_documents_are_valid_ecs_and_standard_webhooks_signed() {
         timeout: Duration::from_secs(5),
         format: BodyFormat::Ecs,
         signing: Signing::Standard,
+        ca_file: None,
     };
     let mut escalated = alert("k2", record(HOSTILE_DOMAIN, HOSTILE_BRAND));
     escalated.reason = AlertReason::Escalated;

@@ -88,9 +88,7 @@ fn alert(key: &str, record: Record) -> Alert {
 
 fn ctx() -> SinkContext {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    SinkContext {
-        http: reqwest::Client::builder().no_proxy().build().unwrap(),
-    }
+    SinkContext::with_builder(|| reqwest::Client::builder().no_proxy()).unwrap()
 }
 
 fn now() -> u64 {
@@ -217,6 +215,7 @@ fn webhook_route(url: &str, secret: Option<&str>) -> WebhookRoute {
         timeout: Duration::from_secs(5),
         format: Default::default(),
         signing: Default::default(),
+        ca_file: None,
     }
 }
 
