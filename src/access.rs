@@ -198,7 +198,7 @@ impl Access {
     pub fn export(&self, config: &Config, document: Document) -> Result<String> {
         match self {
             Access::Local(store) => {
-                let (policy, zone) = &config.export;
+                let export::Settings { policy, zone, .. } = &config.export;
                 let out = export::document_from_store(store, document, policy, zone)?;
                 store.flush_blocking()?;
                 if out.skipped > 0 {
@@ -225,8 +225,10 @@ impl Access {
     pub fn misp(&self, config: &Config) -> Result<export::misp::Feed> {
         match self {
             Access::Local(store) => {
-                let (policy, _) = &config.export;
-                Ok(export::misp_from_store(store, policy)?)
+                let export::Settings {
+                    policy, misp_org, ..
+                } = &config.export;
+                Ok(export::misp_from_store(store, policy, misp_org)?)
             }
             Access::Remote(r) => {
                 let get = |name: &str| -> Result<String> {

@@ -44,7 +44,7 @@ impl Cache {
         {
             return Ok(built.clone());
         }
-        let (policy, zone) = state.export.clone();
+        let export::Settings { policy, zone, .. } = state.export.clone();
         let built = with_store(state, move |store| {
             // Read first: a change during the build makes the next request build again.
             let generation = store.generation();

@@ -31,7 +31,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::domain::Domain;
-use crate::export::{self, Document, Policy, ZoneOptions};
+use crate::export::{self, Document};
 use crate::hits::{self, Filter, Position};
 use crate::metrics::Metrics;
 use crate::sinks::Secret;
@@ -62,7 +62,7 @@ pub struct ApiState {
     pub metrics: Metrics,
     /// The brands in force (swapped on reload).
     pub brands: Arc<std::sync::RwLock<Arc<Vec<Brand>>>>,
-    pub export: (Policy, ZoneOptions),
+    pub export: export::Settings,
     pub token: Option<Secret>,
     pub ready: Readiness,
     /// This run's id ([`crate::store::Instance`]): on every response, and checked against the one a client
@@ -377,8 +377,11 @@ async fn misp_feed(
     Path(file): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let (policy, _) = state.export.clone();
-    let feed = match with_store(&state, move |store| export::misp_from_store(store, &policy)).await
+    let settings = state.export.clone();
+    let feed = match with_store(&state, move |store| {
+        export::misp_from_store(store, &settings.policy, &settings.misp_org)
+    })
+    .await
     {
         Ok(f) => f,
         Err(response) => return response,

@@ -231,9 +231,13 @@ impl Config {
             )),
             None => line("api: off".to_owned()),
         }
-        let (policy, zone) = &self.export;
+        let crate::export::Settings {
+            policy,
+            zone,
+            misp_org,
+        } = &self.export;
         line(format!(
-            "export: new findings scoring >= {}, confirmed ones{}; RPZ zone {} (NS {}, TTL {})",
+            "export: new findings scoring >= {}, confirmed ones{}; RPZ zone {} (NS {}, TTL {}); MISP events by {} ({})",
             policy.min_score,
             if policy.include_taken_down {
                 " and taken-down ones"
@@ -242,7 +246,9 @@ impl Config {
             },
             zone.origin,
             zone.ns,
-            zone.ttl
+            zone.ttl,
+            crate::text::one_line(&misp_org.name, 80),
+            misp_org.uuid
         ));
         line(format!("enrich: {}", enrich_line(&self.enrich)));
         out

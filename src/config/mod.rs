@@ -68,8 +68,8 @@ pub struct Config {
     pub alerts: Alerts,
     pub routes: Vec<Route>,
     pub api: ApiConfig,
-    /// `[export]`: what blocklists list and the RPZ zone's parameters.
-    pub export: (crate::export::Policy, crate::export::ZoneOptions),
+    /// `[export]`: what blocklists list, the RPZ zone's parameters, the MISP feed's creator.
+    pub export: crate::export::Settings,
     /// `[enrich]`: lookups of each finding's domain and the recheck schedule.
     pub enrich: EnrichConfig,
 }
@@ -168,6 +168,8 @@ struct RawExport {
     ns: Option<String>,
     ttl: Option<u32>,
     require: Option<Spanned<String>>,
+    misp_org: Option<Spanned<String>>,
+    misp_org_uuid: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -464,7 +466,7 @@ impl Config {
         if let Some(export) = raw.export {
             let span = export.span();
             let e = export.into_inner();
-            let (policy, zone) = &mut config.export;
+            let crate::export::Settings { policy, zone, .. } = &mut config.export;
             if let Some(m) = e.min_score {
                 policy.min_score = m.min(100);
             }
@@ -496,6 +498,30 @@ impl Config {
                 };
             }
             zone.validate().map_err(|m| invalid(span, m))?;
+            if let Some(name) = &e.misp_org {
+                let n = name.get_ref().trim();
+                if n.is_empty() || n.chars().count() > 255 || n.chars().any(char::is_control) {
+                    return Err(invalid(
+                        name.span(),
+                        "misp_org: an organisation name of 1 to 255 characters, without control characters".into(),
+                    ));
+                }
+                config.export.misp_org = crate::export::misp::Org::named(n);
+            }
+            if let Some(u) = &e.misp_org_uuid {
+                config.export.misp_org.uuid = uuid::Uuid::parse_str(u.get_ref().trim())
+                    .ok()
+                    .filter(|u| !u.is_nil())
+                    .ok_or_else(|| {
+                        invalid(
+                            u.span(),
+                            format!(
+                                "misp_org_uuid = \"{}\": expected the organisation's UUID as MISP shows it (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+                                u.get_ref()
+                            ),
+                        )
+                    })?;
+            }
         }
         if let Some(e) = raw.enrich {
             config.enrich = enrich::enrich(e, base, &invalid)?;

@@ -138,3 +138,45 @@ ca_file = "/etc/ssl/private-ca.pem"
         Some(Path::new("/etc/ssl/private-ca.pem"))
     );
 }
+
+#[test]
+fn misp_org_is_checked_where_it_is_written() {
+    let c = Config::parse(
+        "c.toml",
+        "[export]\nmisp_org = \" Example CTI \"\n",
+        Path::new("/x"),
+    )
+    .unwrap();
+    assert_eq!(
+        c.export.misp_org,
+        crate::export::misp::Org::named("Example CTI")
+    );
+    assert_ne!(c.export.misp_org, crate::export::misp::Org::default());
+    for (text, at, says) in [
+        (
+            "[export]\nmisp_org = \"\"\n",
+            "c.toml:2:",
+            "1 to 255 characters",
+        ),
+        (
+            "[export]\nmisp_org = \"a\\nb\"\n",
+            "c.toml:2:",
+            "control characters",
+        ),
+        (
+            "[export]\n\nmisp_org_uuid = \"lookalike\"\n",
+            "c.toml:3:",
+            "expected the organisation's UUID",
+        ),
+        (
+            "[export]\nmisp_org_uuid = \"00000000-0000-0000-0000-000000000000\"\n",
+            "c.toml:2:",
+            "expected the organisation's UUID",
+        ),
+    ] {
+        let e = Config::parse("c.toml", text, Path::new("/x"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(at) && e.contains(says), "{text:?}: {e}");
+    }
+}

@@ -19,7 +19,8 @@
 //! taken down, 1 when some were triaged, else 0; `timestamp` the newest change of its
 //! findings (sighting, triage, enrichment), so MISP refetches exactly the events that
 //! changed. Uuids are deterministic ([`super::intel::id`]): a re-export updates events.
-//! The creator organisation (`Orgc`) is "lookalike".
+//! The creator organisation (`Orgc`) is `[export] misp_org` (default "lookalike"), with
+//! `misp_org_uuid` or a uuid derived from its name.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -34,8 +35,28 @@ use super::is_valid_name;
 use crate::hits::Hit;
 use crate::store::TriageStatus;
 
-/// The creator organisation of every event.
-pub const ORG_NAME: &str = "lookalike";
+/// The organisation a feed names as the creator (`Orgc`) of its events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Org {
+    pub name: String,
+    pub uuid: Uuid,
+}
+
+impl Org {
+    /// The organisation `name`, with a uuid derived from it (the same name, the same uuid).
+    pub fn named(name: &str) -> Org {
+        Org {
+            name: name.to_owned(),
+            uuid: id(&["misp-org", name]),
+        }
+    }
+}
+
+impl Default for Org {
+    fn default() -> Org {
+        Org::named("lookalike")
+    }
+}
 const TAG_COLOUR: &str = "#1f6f8b";
 
 /// A rendered feed: its files, manifest first.
@@ -74,8 +95,8 @@ pub fn is_event_file(name: &str) -> bool {
         .is_some_and(|stem| stem.len() == 36 && Uuid::parse_str(stem).is_ok())
 }
 
-fn org() -> Value {
-    json!({ "name": ORG_NAME, "uuid": id(&["misp-org", ORG_NAME]).to_string() })
+fn org_json(org: &Org) -> Value {
+    json!({ "name": org.name, "uuid": org.uuid.to_string() })
 }
 
 /// A tag value: the characters a machine tag's value cannot hold (`"`, control characters)
@@ -109,8 +130,8 @@ struct Event<'a> {
     hits: Vec<&'a Hit>,
 }
 
-/// The feed of `hits` (as [`intel::select`] leaves them).
-pub fn feed(hits: &[Hit], skipped: usize) -> Feed {
+/// The feed of `hits` (as [`intel::select`] leaves them), its events created by `org`.
+pub fn feed(hits: &[Hit], skipped: usize, org: &Org) -> Feed {
     let mut events: BTreeMap<(&str, String), Event> = BTreeMap::new();
     for hit in hits {
         let brand = hit.record.finding.brand.as_str();
@@ -132,7 +153,7 @@ pub fn feed(hits: &[Hit], skipped: usize) -> Feed {
     let mut attributes = 0;
     for event in events.values() {
         let uuid = id(&["misp-event", event.brand, &event.date]).to_string();
-        let (doc, values) = event_doc(event, &uuid);
+        let (doc, values) = event_doc(event, &uuid, org);
         let e = &doc["Event"];
         manifest.insert(
             uuid.clone(),
@@ -180,7 +201,7 @@ fn json_text(v: &Value) -> String {
 
 /// `{"Event": ...}` as PyMISP's `to_feed()` writes it (integers as strings), and the values
 /// of its attributes in order (for `hashes.csv`).
-fn event_doc(event: &Event, uuid: &str) -> (Value, Vec<String>) {
+fn event_doc(event: &Event, uuid: &str, org: &Org) -> (Value, Vec<String>) {
     let mut attributes: Vec<Value> = Vec::new();
     let mut values: Vec<String> = Vec::new();
     // ip-dst once per event: address → (the attribute's index, the domains resolving to it).
@@ -286,7 +307,7 @@ fn event_doc(event: &Event, uuid: &str) -> (Value, Vec<String>) {
             "published": true,
             "extends_uuid": "",
             "protected": false,
-            "Orgc": org(),
+            "Orgc": org_json(org),
             "Tag": [tag("brand", event.brand)],
             "Attribute": attributes,
         }

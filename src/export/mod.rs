@@ -346,6 +346,15 @@ pub struct Export {
     pub etag: String,
 }
 
+/// `[export]`: what the exports list, the RPZ zone's parameters, and who creates the MISP
+/// feed's events.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    pub policy: Policy,
+    pub zone: ZoneOptions,
+    pub misp_org: misp::Org,
+}
+
 /// Zone parameters of the RPZ export (the serial also heads every other format).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -521,13 +530,14 @@ pub fn document_from_store(
     }
 }
 
-/// The MISP feed of everything in the store that `policy` admits.
+/// The MISP feed of everything in the store that `policy` admits, created by `org`.
 pub fn misp_from_store(
     store: &crate::store::Store,
     policy: &Policy,
+    org: &misp::Org,
 ) -> Result<misp::Feed, crate::store::StoreError> {
     let (hits, skipped) = intel::from_store(store, policy)?;
-    Ok(misp::feed(&hits, skipped))
+    Ok(misp::feed(&hits, skipped, org))
 }
 
 #[cfg(test)]

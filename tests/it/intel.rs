@@ -430,6 +430,56 @@ fn misp_feed_is_what_pymisp_itself_writes() {
     assert_eq!(summary["hashes"], 4 + 1 + 1 + 2, "one per attribute");
 }
 
+/// `[export] misp_org` and `misp_org_uuid`: the feed's events are created by the team's own
+/// MISP organisation, as PyMISP reads them and as the manifest says.
+#[test]
+fn misp_feed_events_are_created_by_the_configured_organisation() {
+    let Some(python) = python::with("pymisp", "pymisp", "LOOKALIKE_REQUIRE_PYMISP", "misp") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    seed(&dir.path().join("store"));
+    let config = config(dir.path(), "");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(
+        "[export]\nmisp_org = \"Example Corp CTI\"\n\
+         misp_org_uuid = \"5F6F3B1E-1A2B-4C3D-9E8F-0123456789AB\"\n",
+    );
+    std::fs::write(&config, text).unwrap();
+    let feed = dir.path().join("feed");
+    let (ok, _, err) = lookalike(&[
+        "export",
+        "--config",
+        config.to_str().unwrap(),
+        "--format",
+        "misp",
+        "--output",
+        feed.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let summary = python::run_json(&python, Path::new(MISP_PY), &[&feed]);
+    let events = summary["events"].as_object().unwrap();
+    assert_eq!(events.len(), 4);
+    for event in events.values() {
+        assert_eq!(event["orgc"], "Example Corp CTI");
+    }
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(feed.join("manifest.json")).unwrap())
+            .unwrap();
+    for entry in manifest.as_object().unwrap().values() {
+        assert_eq!(
+            entry["Orgc"],
+            serde_json::json!({"name": "Example Corp CTI", "uuid": "5f6f3b1e-1a2b-4c3d-9e8f-0123456789ab"})
+        );
+    }
+    let (ok, out, _) = lookalike(&["config", "check", config.to_str().unwrap()]);
+    assert!(ok);
+    assert!(
+        out.contains("MISP events by Example Corp CTI (5f6f3b1e-1a2b-4c3d-9e8f-0123456789ab)"),
+        "{out}"
+    );
+}
+
 /// `/blocklist/stix` and `/feeds/misp/*` serve what the CLI writes, and the CLI goes through
 /// them while the service holds the store.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
