@@ -4,6 +4,7 @@
 //! API is the one the service published in the store folder, and it must answer with the
 //! published instance id: never another instance that happens to listen on the configured port.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -12,9 +13,11 @@ use serde_json::Value;
 use crate::config::Config;
 use crate::export::{self, Document};
 use crate::hits::{self, Filter};
-use crate::sinks::Secret;
+use crate::sinks::outbox::Router;
+use crate::sinks::{Events, Secret};
 use crate::store::instance::HEADER as INSTANCE_HEADER;
 use crate::store::{Instance, Store, StoreError, TriageStatus};
+use crate::watchlist;
 
 pub enum Access {
     Local(Store),
@@ -145,6 +148,7 @@ impl Access {
     /// Records a decision; returns (registrable, brand, status, decisions so far) per finding.
     pub fn triage(
         &self,
+        config: &Config,
         domain: &str,
         brand: Option<&str>,
         status: TriageStatus,
@@ -153,6 +157,20 @@ impl Access {
     ) -> Result<Vec<(String, String, String, usize)>> {
         match self {
             Access::Local(store) => {
+                // The service is not running: decisions for routes that take every state
+                // change wait in the outbox for its next start.
+                if config.routes.iter().any(|r| r.events == Events::All) {
+                    let brands = watchlist::load(&config.watchlists)
+                        .context("loading the watchlists (for the routes' brands)")?;
+                    let router = Arc::new(
+                        Router::new(&config.routes, &config.alerts, &brands)
+                            .map_err(|e| anyhow!("{e}"))?,
+                    );
+                    store.on_triage(Router::triage_events(
+                        Arc::new(move || router.clone()),
+                        None,
+                    ));
+                }
                 let done = store.set_triage(domain, brand, status, note, by)?;
                 store.flush_blocking()?;
                 Ok(done

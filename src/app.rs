@@ -186,6 +186,14 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
         events: event_tx,
     };
     tasks.spawn(pipeline.run(work_rx, cancel.clone()));
+    // Triage decisions (API, console) reach the routes that take every state change.
+    store.on_triage(Router::triage_events(
+        {
+            let swap = router.clone();
+            Arc::new(move || current(&swap))
+        },
+        Some(outbox_wake.clone()),
+    ));
     let routes = current(&router).routes().len();
     let reloaded = Arc::new(Notify::new());
     {

@@ -267,8 +267,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .map(|d| d.registrable().to_owned())
                 .unwrap_or(domain.to_ascii_lowercase());
             let by = std::env::var("USER").unwrap_or_else(|_| "cli".into());
-            let done =
-                access.triage(&registrable, brand.as_deref(), status, note.as_deref(), &by)?;
+            let done = access.triage(
+                &config,
+                &registrable,
+                brand.as_deref(),
+                status,
+                note.as_deref(),
+                &by,
+            )?;
             if done.is_empty() {
                 let what = format!(
                     "{registrable}{}",

@@ -17,8 +17,8 @@ use super::{Alerts, ConfigError, duration};
 use crate::finding::Technique;
 use crate::sinks::locale::{Language, Locale};
 use crate::sinks::{
-    ChatRoute, CommandRoute, EmailRoute, NatsRoute, Route, RouteFilter, RouteKind, Secret, Signing,
-    SplunkRoute, SyslogRoute, WebhookRoute,
+    ChatRoute, CommandRoute, EmailRoute, Events, NatsRoute, Route, RouteFilter, RouteKind, Secret,
+    Signing, SplunkRoute, SyslogRoute, WebhookRoute,
 };
 use forms::{body_format, mailbox, parse_smtp, parse_syslog};
 
@@ -84,6 +84,8 @@ pub(super) struct RawRoute {
     subject: Option<Spanned<String>>,
     stream: Option<Spanned<String>>,
     duplicate_window: Option<Spanned<String>>,
+    /// nats: `"all"` (default) or `"alerts"`.
+    events: Option<Spanned<String>>,
 }
 
 type Invalid<'a> = &'a dyn Fn(Range<usize>, String) -> ConfigError;
@@ -461,7 +463,36 @@ pub(super) fn routes(
                 ));
             }
         };
-        routes.push(Route { name, kind, filter });
+        let events = match (&r.events, &kind) {
+            (None, RouteKind::Nats(_)) => Events::All,
+            (None, _) => Events::Alerts,
+            (Some(e), RouteKind::Nats(_)) => match e.get_ref().as_str() {
+                "all" => Events::All,
+                "alerts" => Events::Alerts,
+                other => {
+                    return Err(invalid(
+                        e.span(),
+                        format!(
+                            "route \"{name}\": events = \"{other}\": expected \"all\" (every finding and state change) or \"alerts\""
+                        ),
+                    ));
+                }
+            },
+            (Some(e), _) => {
+                return Err(invalid(
+                    e.span(),
+                    format!(
+                        "route \"{name}\": `events` applies to a nats route only (the others send alerts)"
+                    ),
+                ));
+            }
+        };
+        routes.push(Route {
+            name,
+            kind,
+            filter,
+            events,
+        });
     }
     Ok(routes)
 }

@@ -180,3 +180,39 @@ fn misp_org_is_checked_where_it_is_written() {
         assert!(e.contains(at) && e.contains(says), "{text:?}: {e}");
     }
 }
+
+#[test]
+fn a_nats_route_takes_every_state_change_unless_told_alerts() {
+    use crate::sinks::Events;
+    let route = |extra: &str| {
+        format!(
+            "[[route]]\nname = \"bus\"\ntype = \"nats\"\nurl = \"nats://127.0.0.1:4222\"\nsubject = \"lookalike.findings\"\n{extra}"
+        )
+    };
+    let c = Config::parse("c.toml", &route(""), Path::new("/x")).unwrap();
+    assert_eq!(c.routes[0].events, Events::All);
+    let c = Config::parse("c.toml", &route("events = \"alerts\"\n"), Path::new("/x")).unwrap();
+    assert_eq!(c.routes[0].events, Events::Alerts);
+    let e = Config::parse("c.toml", &route("events = \"some\"\n"), Path::new("/x"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("c.toml:6:") && e.contains("expected \"all\""),
+        "{e}"
+    );
+    let hook = "[[route]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"https://x.example/\"\nevents = \"all\"\n";
+    let e = Config::parse("c.toml", hook, Path::new("/x"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("c.toml:5:") && e.contains("nats route only"),
+        "{e}"
+    );
+    let c = Config::parse(
+        "c.toml",
+        &hook.replace("events = \"all\"\n", ""),
+        Path::new("/x"),
+    )
+    .unwrap();
+    assert_eq!(c.routes[0].events, Events::Alerts);
+}

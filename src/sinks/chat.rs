@@ -97,6 +97,7 @@ impl<'a> Summary<'a> {
         match self.reason {
             AlertReason::New => w.reason_new,
             AlertReason::Escalated => w.reason_escalated,
+            AlertReason::Triaged => w.reason_triaged,
         }
     }
 

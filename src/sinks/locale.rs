@@ -136,6 +136,8 @@ pub struct Words {
     /// Mail subject of one finding, after `[lookalike] `.
     pub subject: &'static str,
     pub subject_escalated: &'static str,
+    /// A triage decision, on a route that takes every state change.
+    pub subject_triaged: &'static str,
     pub digest_new: &'static str,
     pub digest_new_one: &'static str,
     pub digest_mixed: &'static str,
@@ -182,11 +184,13 @@ pub struct Words {
     pub delivery: &'static str,
     pub reason_new: &'static str,
     pub reason_escalated: &'static str,
+    pub reason_triaged: &'static str,
 }
 
 pub static EN: Words = Words {
     subject: "{brand}: {techniques} — {domain} (score {n})",
     subject_escalated: "{brand}: {techniques} — {domain} (score {n}, escalated)",
+    subject_triaged: "{brand}: {techniques} — {domain} (score {n}, triaged)",
     digest_new: "{n} new lookalike domains",
     digest_new_one: "1 new lookalike domain",
     digest_mixed: "{n} lookalike domains: {new} new, {escalated} escalated",
@@ -231,11 +235,13 @@ pub static EN: Words = Words {
     delivery: "Delivery",
     reason_new: "new",
     reason_escalated: "escalated",
+    reason_triaged: "triaged",
 };
 
 pub static JA: Words = Words {
     subject: "{brand} の類似ドメイン: {techniques} — {domain}（スコア {n}）",
     subject_escalated: "{brand} の類似ドメイン: {techniques} — {domain}（スコア {n}、危険度上昇）",
+    subject_triaged: "{brand} の類似ドメイン: {techniques} — {domain}（スコア {n}、判定済み）",
     digest_new: "新しい類似ドメイン {n} 件",
     digest_new_one: "新しい類似ドメイン 1 件",
     digest_mixed: "類似ドメイン {n} 件（新規 {new} 件、危険度上昇 {escalated} 件）",
@@ -280,6 +286,7 @@ pub static JA: Words = Words {
     delivery: "配信 ID",
     reason_new: "新規",
     reason_escalated: "危険度上昇",
+    reason_triaged: "判定済み",
 };
 
 /// Fills `{name}` placeholders.

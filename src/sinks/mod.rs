@@ -53,6 +53,18 @@ pub struct Route {
     pub name: String,
     pub kind: RouteKind,
     pub filter: RouteFilter,
+    pub events: Events,
+}
+
+/// What a route is sent (`events`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Events {
+    /// Alerts: findings from the alert threshold, once per severity band, and escalations.
+    #[default]
+    Alerts,
+    /// Every state change of every stored finding: new (from the store floor), escalated,
+    /// and each triage decision. What a bus carries (`nats`, where it is the default).
+    All,
 }
 
 /// Which findings a route takes (all of them by default; the alert threshold applies first).

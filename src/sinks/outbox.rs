@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use super::config::Alerts;
-use super::{Alert, DeliveryError, Route, SinkContext, deliver};
+use super::{Alert, DeliveryError, Events, Route, SinkContext, deliver};
 use crate::backoff::Backoff;
 use crate::metrics::Metrics;
 use crate::store::{Delivery, Record, Store};
@@ -82,15 +82,25 @@ impl Router {
         })
     }
 
+    /// The routes a stored finding (new, or escalated) goes to: from the alert threshold,
+    /// and from the store floor for routes that take every state change.
     pub fn routes_for(&self, record: &Record) -> Vec<String> {
         let threshold = self
             .brand_min_scores
             .get(&record.finding.brand)
             .copied()
             .unwrap_or(self.min_score);
-        if record.finding.score < threshold {
-            return Vec::new();
-        }
+        let alerting = record.finding.score >= threshold;
+        self.select(record, |r| alerting || r.events == Events::All)
+    }
+
+    /// The routes a triage decision on `record` goes to: those that take every state change.
+    pub fn state_routes_for(&self, record: &Record) -> Vec<String> {
+        self.select(record, |r| r.events == Events::All)
+    }
+
+    /// The brand's routes (or the default ones) whose filter takes `record` and `also` holds.
+    fn select(&self, record: &Record, also: impl Fn(&Route) -> bool) -> Vec<String> {
         let names = self
             .brand_routes
             .get(&record.finding.brand)
@@ -100,10 +110,26 @@ impl Router {
             .filter(|n| {
                 self.routes
                     .iter()
-                    .any(|r| &r.name == *n && r.filter.accepts(record))
+                    .any(|r| &r.name == *n && r.filter.accepts(record) && also(r))
             })
             .cloned()
             .collect()
+    }
+
+    /// How the store tells these routes of triage decisions ([`Store::on_triage`]), and
+    /// wakes the outbox (`wake`) when it queued some.
+    pub fn triage_events(
+        current: CurrentRouter,
+        wake: Option<Arc<Notify>>,
+    ) -> crate::store::TriageEvents {
+        crate::store::TriageEvents {
+            routes: Arc::new(move |r: &Record| current().state_routes_for(r)),
+            queued: Arc::new(move || {
+                if let Some(w) = &wake {
+                    w.notify_waiters();
+                }
+            }),
+        }
     }
 
     pub fn routes(&self) -> &[Route] {

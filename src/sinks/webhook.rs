@@ -51,6 +51,9 @@ struct Payload<'a> {
     delivery: &'a str,
     reason: AlertReason,
     finding: &'a Record,
+    /// A `triaged` event's decision: status, note, by, at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    triage: Option<&'a crate::store::TriageEvent>,
 }
 
 /// The generic webhook body of one alert (also what a command route gets on stdin).
@@ -60,15 +63,17 @@ pub fn payload(alert: &Alert) -> Vec<u8> {
         delivery: &alert.key,
         reason: alert.reason,
         finding: &alert.record,
+        triage: alert.triage.as_ref(),
     })
     .expect("records serialize")
 }
 
-/// `new` or `escalated`, as in the JSON.
+/// `new`, `escalated` or `triaged`, as in the JSON.
 pub fn reason_name(reason: AlertReason) -> &'static str {
     match reason {
         AlertReason::New => "new",
         AlertReason::Escalated => "escalated",
+        AlertReason::Triaged => "triaged",
     }
 }
 

@@ -461,6 +461,7 @@ impl Store {
                                 key: hex::encode(&h.finalize()[..16]),
                                 route: route.clone(),
                                 reason: AlertReason::Escalated,
+                                triage: None,
                                 record: record.clone(),
                                 change: Some(escalation.change.clone()),
                             },

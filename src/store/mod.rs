@@ -47,7 +47,7 @@ pub use enrichment::{
 pub use instance::Instance;
 pub use outbox::{Alert, AlertReason, Delivery, DeliveryState, severity};
 pub use summary::Summary;
-pub use triage::{MAX_NOTE_BYTES, Triage, TriageEvent, TriageStatus};
+pub use triage::{MAX_NOTE_BYTES, Triage, TriageEvent, TriageEvents, TriageStatus};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -191,6 +191,8 @@ pub struct Store {
     /// Bumped by every write to findings or triage: what is built from them (a blocklist)
     /// can be kept while it has not moved, instead of being rebuilt for every request.
     generation: Arc<AtomicU64>,
+    /// Who hears of triage decisions ([`Store::on_triage`]); nobody until set.
+    triage_events: Arc<std::sync::RwLock<Option<triage::TriageEvents>>>,
 }
 
 impl Store {
@@ -252,6 +254,7 @@ impl Store {
         Ok(Store {
             flusher: Arc::new(flusher),
             generation: Arc::new(AtomicU64::new(0)),
+            triage_events: Arc::default(),
             findings: db.open_tree("findings")?,
             sightings: db.open_tree("sightings")?,
             cursors: db.open_tree("cursors")?,

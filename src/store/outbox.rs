@@ -24,6 +24,9 @@ pub enum AlertReason {
     /// A later sighting raised the score into a higher severity band, or enrichment found the
     /// domain became live or mail-ready, or its A/MX/NS records changed (`Alert::change`).
     Escalated,
+    /// Someone triaged the finding (`Alert::triage`): only routes that take every state
+    /// change (`events = "all"`) get these.
+    Triaged,
 }
 
 /// One alert for one route: what a sink delivers.
@@ -38,6 +41,9 @@ pub struct Alert {
     /// of the record's reasons.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change: Option<String>,
+    /// For a `triaged` event: the decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub triage: Option<super::TriageEvent>,
 }
 
 impl Alert {
@@ -53,6 +59,7 @@ impl Alert {
                 .and(r.enrichment.as_ref())
                 .and_then(|e| e.checked.as_deref())
                 .or(Some(r.last_seen.as_str())),
+            AlertReason::Triaged => self.triage.as_ref().map(|t| t.at.as_str()),
         };
         when.and_then(|t| humantime::parse_rfc3339_weak(t).ok())
             .unwrap_or_else(std::time::SystemTime::now)
@@ -159,6 +166,7 @@ pub(super) fn plan(
                 reason,
                 record: record.clone(),
                 change: None,
+                triage: None,
             },
         )?;
         queued += 1;

@@ -144,3 +144,113 @@ fn a_store_from_a_newer_lookalike_is_refused() {
     let err = Store::open(dir.path()).err().unwrap();
     assert!(err.to_string().contains("schema 99"), "{err}");
 }
+
+#[test]
+fn triage_decisions_are_queued_for_the_routes_that_take_every_state_change() {
+    use std::sync::atomic::AtomicUsize;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let batch = Batch {
+        hits: vec![
+            hit("paypa1.com", "PayPal", 45, "2026-01-02T00:00:00Z", Some(1)),
+            hit("paypa1.com", "Apple", 45, "2026-01-02T00:00:00Z", Some(2)),
+        ],
+        cursors: vec![],
+    };
+    store.apply(&batch).unwrap();
+    // Nobody listening: a decision is kept, nothing is queued.
+    store
+        .set_triage(
+            "paypa1.com",
+            Some("PayPal"),
+            TriageStatus::Ignored,
+            None,
+            "a",
+        )
+        .unwrap();
+    assert!(store.deliveries().unwrap().is_empty());
+
+    let woken = Arc::new(AtomicUsize::new(0));
+    store.on_triage(TriageEvents {
+        routes: Arc::new(|r: &Record| {
+            if r.finding.brand == "PayPal" {
+                vec!["bus".to_owned()]
+            } else {
+                Vec::new()
+            }
+        }),
+        queued: Arc::new({
+            let woken = woken.clone();
+            move || {
+                woken.fetch_add(1, Ordering::SeqCst);
+            }
+        }),
+    });
+    let done = store
+        .set_triage(
+            "paypa1.com",
+            None,
+            TriageStatus::FalsePositive,
+            Some("their own site"),
+            "alice",
+        )
+        .unwrap();
+    assert_eq!(done.len(), 2, "both brands decided");
+    store
+        .set_triage(
+            "paypa1.com",
+            Some("PayPal"),
+            TriageStatus::Confirmed,
+            None,
+            "bob",
+        )
+        .unwrap();
+    let queued = store.deliveries().unwrap();
+    assert_eq!(
+        queued.len(),
+        2,
+        "PayPal's two decisions; Apple's route takes none"
+    );
+    assert_eq!(woken.load(Ordering::SeqCst), 2);
+    let decisions: Vec<(&str, AlertReason, TriageStatus, &str)> = queued
+        .iter()
+        .map(|d| {
+            let t = d.alert.triage.as_ref().unwrap();
+            (
+                d.alert.route.as_str(),
+                d.alert.reason,
+                t.status,
+                t.by.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        decisions,
+        [
+            (
+                "bus",
+                AlertReason::Triaged,
+                TriageStatus::FalsePositive,
+                "alice"
+            ),
+            ("bus", AlertReason::Triaged, TriageStatus::Confirmed, "bob"),
+        ]
+    );
+    assert_eq!(
+        queued[0].alert.change.as_deref(),
+        Some("triaged false_positive")
+    );
+    assert_ne!(
+        queued[0].alert.key, queued[1].alert.key,
+        "one key per decision"
+    );
+    assert_eq!(
+        store
+            .triage("paypa1.com", "PayPal")
+            .unwrap()
+            .unwrap()
+            .history
+            .len(),
+        3
+    );
+}

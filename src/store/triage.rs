@@ -4,8 +4,14 @@
 //! touch a decision. `false_positive` and `ignored` stop further alerts; exports follow the
 //! status too.
 
-use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+use super::outbox::{Alert, AlertReason, queue};
 use super::{Record, Store, StoreError, finding_key, now_rfc3339};
 
 /// The longest note a decision keeps, in bytes: the CLI and the API refuse longer ones alike.
@@ -74,6 +80,15 @@ pub struct TriageEvent {
     pub at: String,
 }
 
+/// Who hears of triage decisions: the routes that take every state change of a record, and
+/// what to call once deliveries were queued for them (the outbox's wake-up). A decision and
+/// its deliveries are written in one transaction, as a finding and its alerts are.
+#[derive(Clone)]
+pub struct TriageEvents {
+    pub routes: Arc<dyn Fn(&Record) -> Vec<String> + Send + Sync>,
+    pub queued: Arc<dyn Fn() + Send + Sync>,
+}
+
 /// The current status of a (registrable, brand) pair and every decision before it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Triage {
@@ -82,6 +97,14 @@ pub struct Triage {
 }
 
 impl Store {
+    /// From now on every decision is also queued for the routes `events.routes` names.
+    pub fn on_triage(&self, events: TriageEvents) {
+        *self
+            .triage_events
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Some(events);
+    }
+
     /// The triage of a pair; `None` when nobody decided anything (status `new`).
     pub fn triage(&self, registrable: &str, brand: &str) -> Result<Option<Triage>, StoreError> {
         let key = finding_key(registrable, brand);
@@ -127,6 +150,12 @@ impl Store {
         by: &str,
     ) -> Result<Vec<(Record, Triage)>, StoreError> {
         let mut out = Vec::new();
+        let events = self
+            .triage_events
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let mut queued = 0;
         for record in self.records_for(registrable)? {
             if brand.is_some_and(|b| !b.eq_ignore_ascii_case(&record.finding.brand)) {
                 continue;
@@ -138,23 +167,57 @@ impl Store {
                 by: by.to_owned(),
                 at: now_rfc3339(),
             };
-            let mut result = None;
-            self.triage.fetch_and_update(&key, |old| {
-                let mut t = old
-                    .and_then(|raw| serde_json::from_slice::<Triage>(raw).ok())
+            let routes = events
+                .as_ref()
+                .map(|e| (e.routes)(&record))
+                .unwrap_or_default();
+            let decided = (&self.triage, &self.outbox).transaction(|(triage, outbox)| {
+                let mut t = triage
+                    .get(&key)?
+                    .and_then(|raw| serde_json::from_slice::<Triage>(&raw).ok())
                     .unwrap_or(Triage {
                         status: TriageStatus::New,
                         history: Vec::new(),
                     });
                 t.status = status;
                 t.history.push(event.clone());
-                let raw = serde_json::to_vec(&t).expect("triage serializes");
-                result = Some(t);
-                Some(raw)
+                triage.insert(
+                    key.as_slice(),
+                    serde_json::to_vec(&t).expect("triage serializes"),
+                )?;
+                for route in &routes {
+                    // One key per pair, route and decision: stable across retries.
+                    let mut h = Sha256::new();
+                    h.update(&key);
+                    h.update([0]);
+                    h.update(route.as_bytes());
+                    h.update(b"\0triage\0");
+                    h.update((t.history.len() as u64).to_be_bytes());
+                    queue(
+                        outbox,
+                        Alert {
+                            key: hex::encode(&h.finalize()[..16]),
+                            route: route.clone(),
+                            reason: AlertReason::Triaged,
+                            record: record.clone(),
+                            change: Some(format!("triaged {}", status.as_str())),
+                            triage: Some(event.clone()),
+                        },
+                    )?;
+                }
+                Ok::<_, ConflictableTransactionError<StoreError>>(t)
+            });
+            let t = decided.map_err(|e| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => StoreError::Sled(e),
             })?;
-            if let Some(t) = result {
-                out.push((record, t));
-            }
+            queued += routes.len();
+            out.push((record, t));
+        }
+        if queued > 0
+            && let Some(events) = &events
+        {
+            (events.queued)();
         }
         Ok(out)
     }

@@ -122,13 +122,18 @@ impl Drop for NatsServer {
 
 /// Every message in the stream (`None` while the server or stream cannot be read).
 async fn stream_messages(url: &str) -> Option<Vec<jetstream::message::StreamMessage>> {
+    messages_in(url, STREAM).await
+}
+
+/// Every message in stream `name`.
+async fn messages_in(url: &str, name: &str) -> Option<Vec<jetstream::message::StreamMessage>> {
     let client = async_nats::ConnectOptions::new()
         .connection_timeout(Duration::from_secs(2))
         .connect(url)
         .await
         .ok()?;
     let js = jetstream::new(client);
-    let mut stream = js.get_stream(STREAM).await.ok()?;
+    let mut stream = js.get_stream(name).await.ok()?;
     let info = stream.info().await.ok()?.clone();
     let mut out = Vec::new();
     for seq in info.state.first_sequence..=info.state.last_sequence {
@@ -187,6 +192,7 @@ fn alert(key: &str, domain: &str) -> Alert {
             enrichment: None,
         },
         change: None,
+        triage: None,
     }
 }
 
@@ -405,6 +411,174 @@ timeout = "2s"
         "{}",
         service.stderr()
     );
+}
+
+fn body(m: &jetstream::message::StreamMessage) -> Value {
+    serde_json::from_slice(&m.payload).unwrap()
+}
+
+fn reason(m: &jetstream::message::StreamMessage) -> String {
+    m.headers
+        .get("Lookalike-Reason")
+        .map(|v| v.as_str().to_owned())
+        .unwrap_or_default()
+}
+
+/// A nats route takes every state change by default (`events = "all"`): each stored finding,
+/// also under the alert threshold, and each triage decision, from the API or from the CLI
+/// while the service is stopped (then at its next start). `events = "alerts"` takes alerts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_finding_and_triage_decision_reach_the_bus_once() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let Some(server) = NatsServer::start(&dir.path().join("jetstream")) else {
+        return;
+    };
+    let url = server.url();
+    // 80 (alerted) and 45 (stored for triage, under the alert threshold of 60).
+    std::fs::write(
+        dir.path().join("feed.txt"),
+        "paypa1-login.com\napple-music.org\n",
+    )
+    .unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"watchlists = ["{root}/watchlists"]
+[store]
+path = "store"
+[enrich]
+enabled = false
+[api]
+listen = "127.0.0.1:0"
+
+[[source]]
+type = "nrd"
+name = "test-feed"
+path = "feed.txt"
+poll = "300ms"
+
+[[route]]
+name = "bus"
+type = "nats"
+url = "{url}"
+subject = "{SUBJECT}"
+stream = "{STREAM}"
+
+[[route]]
+name = "alerts-bus"
+type = "nats"
+url = "{url}"
+subject = "lookalike.alerts"
+stream = "ALERTS"
+events = "alerts"
+"#,
+            root = env!("CARGO_MANIFEST_DIR"),
+        ),
+    )
+    .unwrap();
+    let service = service::Service::start(&config);
+    let api = service.api_port().await;
+    wait_until("both findings on the bus, one alert", || async {
+        messages_in(&url, STREAM)
+            .await
+            .is_some_and(|m| m.len() == 2)
+            && messages_in(&url, "ALERTS")
+                .await
+                .is_some_and(|m| m.len() == 1)
+    })
+    .await;
+    let all = stream_messages(&url).await.unwrap();
+    let mut found: Vec<(String, u64)> = all
+        .iter()
+        .map(|m| {
+            assert_eq!(reason(m), "new");
+            let b = body(m);
+            (
+                b["finding"]["registrable"].as_str().unwrap().to_owned(),
+                b["finding"]["score"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("apple-music.org".into(), 45),
+            ("paypa1-login.com".into(), 80)
+        ]
+    );
+    let alerts = messages_in(&url, "ALERTS").await.unwrap();
+    assert_eq!(
+        body(&alerts[0])["finding"]["registrable"],
+        "paypa1-login.com"
+    );
+
+    let answer = reqwest::Client::new()
+        .post(format!(
+            "http://127.0.0.1:{api}/api/v1/findings/apple-music.org/triage"
+        ))
+        .json(&serde_json::json!({"status": "false_positive", "note": "Apple's own site", "by": "alice"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    wait_until("the decision on the bus", || async {
+        stream_messages(&url).await.is_some_and(|m| m.len() == 3)
+    })
+    .await;
+    let decision = &stream_messages(&url).await.unwrap()[2];
+    assert_eq!(reason(decision), "triaged");
+    let b = body(decision);
+    assert_eq!(b["reason"], "triaged");
+    assert_eq!(b["delivery"].as_str().unwrap(), msg_id(decision));
+    assert_eq!(b["finding"]["registrable"], "apple-music.org");
+    assert_eq!(b["triage"]["status"], "false_positive");
+    assert_eq!(b["triage"]["by"], "alice");
+    assert_eq!(b["triage"]["note"], "Apple's own site");
+    let (_, service) = service.terminate().await;
+    assert_eq!(
+        messages_in(&url, "ALERTS").await.unwrap().len(),
+        1,
+        "alerts only: {}",
+        service.stderr()
+    );
+
+    // Decided from the CLI while the service is stopped: queued in the store, published at
+    // the next start.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lookalike"))
+        .args([
+            "triage",
+            "paypa1-login.com",
+            "--status",
+            "confirmed",
+            "--config",
+        ])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stream_messages(&url).await.unwrap().len(), 3);
+    let service = service::Service::start(&config);
+    wait_until("the CLI's decision on the bus", || async {
+        stream_messages(&url).await.is_some_and(|m| m.len() == 4)
+    })
+    .await;
+    let decision = &stream_messages(&url).await.unwrap()[3];
+    assert_eq!(reason(decision), "triaged");
+    let b = body(decision);
+    assert_eq!(b["finding"]["registrable"], "paypa1-login.com");
+    assert_eq!(b["triage"]["status"], "confirmed");
+    // Nothing else is sent again: the findings were published once, before the restart.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(stream_messages(&url).await.unwrap().len(), 4);
+    assert_eq!(messages_in(&url, "ALERTS").await.unwrap().len(), 1);
+    service.terminate().await;
 }
 
 /// A CA and a certificate for 127.0.0.1 signed by it: (CA PEM, certificate PEM, key PEM).

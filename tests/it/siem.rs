@@ -89,6 +89,7 @@ fn alert(key: &str, record: Record) -> Alert {
         reason: AlertReason::New,
         record,
         change: None,
+        triage: None,
     }
 }
 

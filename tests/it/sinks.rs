@@ -83,6 +83,7 @@ fn alert(key: &str, record: Record) -> Alert {
         reason: AlertReason::New,
         record,
         change: None,
+        triage: None,
     }
 }
 

@@ -68,6 +68,7 @@ pub fn render(route: &EmailRoute, alerts: &[Alert]) -> Rendered {
         let template = match alert.reason {
             AlertReason::New => w.subject,
             AlertReason::Escalated => w.subject_escalated,
+            AlertReason::Triaged => w.subject_triaged,
         };
         let subject = fill(
             template,
@@ -252,6 +253,7 @@ fn reason_text(out: &Out, alert: &Alert) -> String {
         (AlertReason::New, _) => w.new_finding.into(),
         (AlertReason::Escalated, Some(change)) => change.clone(),
         (AlertReason::Escalated, None) => w.escalated_band.into(),
+        (AlertReason::Triaged, change) => change.clone().unwrap_or_else(|| w.reason_triaged.into()),
     }
 }
 

@@ -64,6 +64,7 @@ fn alert(brand: &str, domain: &str, score: u8) -> Alert {
             enrichment: None,
         },
         change: None,
+        triage: None,
     }
 }
 
