@@ -25,7 +25,7 @@ use crate::metrics::Metrics;
 use crate::store::{Enrichment, Record, Store, rfc3339_ms};
 
 /// Which routes an escalation of a finding goes to (the service's router).
-pub type Routes = Arc<dyn Fn(&Record) -> Vec<String> + Send + Sync>;
+pub type Routes = crate::store::RoutesFor;
 
 /// How often the schedule is read when nothing finished.
 const POLL: Duration = Duration::from_millis(500);

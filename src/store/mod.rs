@@ -47,7 +47,7 @@ pub use enrichment::{
 pub use instance::Instance;
 pub use outbox::{Alert, AlertReason, Delivery, DeliveryState, severity};
 pub use summary::Summary;
-pub use triage::{MAX_NOTE_BYTES, Triage, TriageEvent, TriageEvents, TriageStatus};
+pub use triage::{MAX_NOTE_BYTES, RoutesFor, Triage, TriageEvent, TriageEvents, TriageStatus};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -80,12 +80,15 @@ pub struct TriageEvent {
     pub at: String,
 }
 
+/// Which routes a record goes to.
+pub type RoutesFor = Arc<dyn Fn(&Record) -> Vec<String> + Send + Sync>;
+
 /// Who hears of triage decisions: the routes that take every state change of a record, and
 /// what to call once deliveries were queued for them (the outbox's wake-up). A decision and
 /// its deliveries are written in one transaction, as a finding and its alerts are.
 #[derive(Clone)]
 pub struct TriageEvents {
-    pub routes: Arc<dyn Fn(&Record) -> Vec<String> + Send + Sync>,
+    pub routes: RoutesFor,
     pub queued: Arc<dyn Fn() + Send + Sync>,
 }
 
