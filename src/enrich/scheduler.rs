@@ -22,7 +22,7 @@ use tracing::{debug, error, info};
 use super::{Lookups, state};
 use crate::clock::now_ms;
 use crate::metrics::Metrics;
-use crate::store::{Enrichment, Record, Store, rfc3339_ms};
+use crate::store::{Enrichment, Store, rfc3339_ms};
 
 /// Which routes an escalation of a finding goes to (the service's router).
 pub type Routes = crate::store::RoutesFor;
