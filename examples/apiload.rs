@@ -4,7 +4,7 @@
 //!
 //! ```sh
 //! cargo build --release
-//! cargo run --release --example apiload -- [--findings 30000] [--seconds 15] BINARY...
+//! cargo run --release --example apiload -- [--findings 30000] [--seconds 15] [--cache-mb N] BINARY...
 //! ```
 //!
 //! Each BINARY (default `target/release/lookalike`) is measured in turn on a fresh copy of
@@ -28,6 +28,8 @@ struct Args {
     findings: usize,
     seconds: u64,
     cap_mb: f64,
+    /// `[store] cache_mb` for every run; unset: the default.
+    cache_mb: Option<u64>,
     binaries: Vec<PathBuf>,
 }
 
@@ -36,6 +38,7 @@ fn args() -> Args {
         findings: 30_000,
         seconds: 15,
         cap_mb: 3000.0,
+        cache_mb: None,
         binaries: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
@@ -44,6 +47,7 @@ fn args() -> Args {
             "--findings" => a.findings = it.next().and_then(|v| v.parse().ok()).expect("N"),
             "--seconds" => a.seconds = it.next().and_then(|v| v.parse().ok()).expect("N"),
             "--cap" => a.cap_mb = it.next().and_then(|v| v.parse().ok()).expect("N"),
+            "--cache-mb" => a.cache_mb = it.next().and_then(|v| v.parse().ok()),
             other => a.binaries.push(PathBuf::from(other)),
         }
     }
@@ -117,7 +121,8 @@ fn rss_mb(pid: u32) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-fn start(binary: &Path, dir: &Path, port: u16) -> Child {
+fn start(binary: &Path, dir: &Path, port: u16, cache_mb: Option<u64>) -> Child {
+    let cache = cache_mb.map_or(String::new(), |mb| format!("cache_mb = {mb}\n"));
     // Without enrichment (no lookups leave the machine); a build from before enrichment
     // does not know the section, and is started without it.
     for enrich in ["[enrich]\nenabled = false\n", ""] {
@@ -125,7 +130,7 @@ fn start(binary: &Path, dir: &Path, port: u16) -> Child {
         std::fs::write(
             &config,
             format!(
-                "[store]\npath = \"store\"\n{enrich}[api]\nlisten = \"127.0.0.1:{port}\"\n\
+                "[store]\npath = \"store\"\n{cache}{enrich}[api]\nlisten = \"127.0.0.1:{port}\"\n\
                  [[source]]\ntype = \"ct\"\nlists = \"none\"\n"
             ),
         )
@@ -299,7 +304,7 @@ fn main() {
             .local_addr()
             .unwrap()
             .port();
-        let mut child = start(binary, dir.path(), port);
+        let mut child = start(binary, dir.path(), port, args.cache_mb);
         let pid = child.id();
         std::thread::sleep(Duration::from_secs(2));
         let idle = rss_mb(pid);

@@ -8,7 +8,7 @@
 //!
 //! ```sh
 //! cargo build --release
-//! cargo run --release --example soak -- [--minutes 30] [--rate 1500] [--logs 4] [BINARY]
+//! cargo run --release --example soak -- [--minutes 30] [--rate 1500] [--logs 4] [--cache-mb N] [BINARY]
 //! ```
 //!
 //! Everything runs on 127.0.0.1 and stops by itself; nothing from `../shared/corpus/` is used.
@@ -28,6 +28,8 @@ struct Args {
     rate: u64,
     logs: usize,
     binary: String,
+    /// `[store] cache_mb`; unset: the default.
+    cache_mb: Option<u64>,
 }
 
 fn args() -> Args {
@@ -36,6 +38,7 @@ fn args() -> Args {
         rate: 1500,
         logs: 4,
         binary: "target/release/lookalike".into(),
+        cache_mb: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -43,6 +46,7 @@ fn args() -> Args {
             "--minutes" => a.minutes = it.next().and_then(|v| v.parse().ok()).expect("N"),
             "--rate" => a.rate = it.next().and_then(|v| v.parse().ok()).expect("N"),
             "--logs" => a.logs = it.next().and_then(|v| v.parse().ok()).expect("N"),
+            "--cache-mb" => a.cache_mb = it.next().and_then(|v| v.parse().ok()),
             other => a.binary = other.to_owned(),
         }
     }
@@ -82,6 +86,11 @@ async fn soak(args: Args) {
         .unwrap()
         .port();
     let config = synthlog::service_config(dir.path(), &logs, api_port, hook, smtp);
+    if let Some(mb) = args.cache_mb {
+        let text = std::fs::read_to_string(&config).unwrap();
+        let text = text.replacen("[store]\n", &format!("[store]\ncache_mb = {mb}\n"), 1);
+        std::fs::write(&config, text).unwrap();
+    }
     let mut child = Command::new(&args.binary)
         .args(["run", "--json", "--status-interval", "60s", "--config"])
         .arg(&config)

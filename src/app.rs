@@ -81,9 +81,9 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
     let brands: Swap<Vec<Brand>> = Arc::new(RwLock::new(Arc::new(brands)));
 
     let (store, findings, pending) = tokio::task::spawn_blocking({
-        let path = config.store.clone();
+        let (path, cache) = (config.store.clone(), config.store_cache_bytes);
         // Counting walks the trees: on the blocking pool, like every store call.
-        move || Store::open(&path).map(|s| (s.finding_count(), s.outbox_len(), s))
+        move || Store::open_with_cache(&path, cache).map(|s| (s.finding_count(), s.outbox_len(), s))
     })
     .await
     .context("opening the store")?
@@ -186,6 +186,11 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
         events: event_tx,
     };
     tasks.spawn(pipeline.run(work_rx, cancel.clone()));
+    // What a burst (API load, a backlog) freed goes back to the system.
+    tasks.spawn(crate::memory::trim_every(
+        crate::memory::TRIM_EVERY,
+        cancel.clone(),
+    ));
     // Triage decisions (API, console) reach the routes that take every state change.
     store.on_triage(Router::triage_events(
         {

@@ -29,6 +29,7 @@ pub mod finding;
 pub mod hits;
 pub mod logging;
 pub mod matcher;
+pub mod memory;
 pub mod metrics;
 pub mod permute;
 pub mod pipeline;

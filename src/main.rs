@@ -108,6 +108,7 @@ fn run_service(
         Some((path, _)) => Config::load(path)?,
         None => Config::default(),
     };
+    lookalike::memory::limit_arenas();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -28,10 +28,11 @@ impl Config {
             crate::count(brands, "brand")
         ));
         line(format!(
-            "store: {} (findings from score {}; alerts from {})",
+            "store: {} (findings from score {}; alerts from {}; page cache {} MB)",
             self.store.display(),
             self.store_min_score,
-            self.alerts.min_score
+            self.alerts.min_score,
+            self.store_cache_bytes >> 20
         ));
         for ct in &self.ct {
             line(format!("ct: {}", ct_line(ct)));

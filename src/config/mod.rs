@@ -60,6 +60,8 @@ pub struct Config {
     /// `[store] min_score`: findings from this score on are stored for triage; routes alert
     /// from `[alerts] min_score` (or the brand's own `min_score`).
     pub store_min_score: u8,
+    /// `[store] cache_mb`: the store's page cache, in bytes.
+    pub store_cache_bytes: u64,
     pub ct: Vec<CtConfig>,
     pub certstream: Vec<CertstreamConfig>,
     pub nrd: Vec<NrdConfig>,
@@ -118,6 +120,7 @@ impl Default for Config {
             watchlists: Vec::new(),
             store: PathBuf::from("./lookalike-data"),
             store_min_score: crate::matcher::score::DEFAULT_STORE_MIN_SCORE,
+            store_cache_bytes: crate::store::DEFAULT_CACHE_BYTES,
             ct: vec![CtConfig::default()],
             certstream: Vec::new(),
             nrd: Vec::new(),
@@ -185,6 +188,7 @@ struct RawCertstreamServer {
 struct RawStore {
     path: Option<Spanned<String>>,
     min_score: Option<Spanned<u8>>,
+    cache_mb: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -308,6 +312,16 @@ impl Config {
             config.watchlists = w.iter().map(|p| resolve(p)).collect();
         }
         let store_min_score = raw.store.as_ref().and_then(|s| s.min_score.clone());
+        if let Some(mb) = raw.store.as_ref().and_then(|s| s.cache_mb.as_ref()) {
+            let n = *mb.get_ref();
+            if !(1..=65536).contains(&n) {
+                return Err(invalid(
+                    mb.span(),
+                    format!("[store] `cache_mb`: {n} is outside 1–65536 (megabytes)"),
+                ));
+            }
+            config.store_cache_bytes = n << 20;
+        }
         config.store = match raw.store.and_then(|s| s.path) {
             // "" would put sled's files next to the config, mixed with whatever is there.
             Some(p) if p.get_ref().trim().is_empty() => {

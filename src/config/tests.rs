@@ -216,3 +216,29 @@ fn a_nats_route_takes_every_state_change_unless_told_alerts() {
     .unwrap();
     assert_eq!(c.routes[0].events, Events::Alerts);
 }
+
+#[test]
+fn store_cache_is_set_in_megabytes_and_bounded() {
+    let c = Config::parse("c.toml", "", Path::new("/x")).unwrap();
+    assert_eq!(c.store_cache_bytes, 64 << 20);
+    let c = Config::parse("c.toml", "[store]\ncache_mb = 16\n", Path::new("/x")).unwrap();
+    assert_eq!(c.store_cache_bytes, 16 << 20);
+    assert!(
+        c.describe(1).contains("page cache 16 MB"),
+        "{}",
+        c.describe(1)
+    );
+    for bad in ["0", "65537"] {
+        let e = Config::parse(
+            "c.toml",
+            &format!("[store]\ncache_mb = {bad}\n"),
+            Path::new("/x"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("c.toml:2:") && e.contains("outside 1–65536"),
+            "{e}"
+        );
+    }
+}

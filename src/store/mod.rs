@@ -62,8 +62,8 @@ use crate::finding::Finding;
 
 /// Version of the on-disk format; bumped on any incompatible change.
 pub const STORE_SCHEMA: u32 = 1;
-/// sled's page cache.
-const CACHE_BYTES: u64 = 64 << 20;
+/// sled's page cache unless `[store] cache_mb` says otherwise.
+pub const DEFAULT_CACHE_BYTES: u64 = 64 << 20;
 /// How many recent sightings a record keeps (the count keeps counting).
 pub const MAX_SOURCES: usize = 20;
 
@@ -198,11 +198,18 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the store at `path`. Only one process may hold it.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with_cache(path, DEFAULT_CACHE_BYTES)
+    }
+
+    /// [`Store::open`] with a page cache of `cache_bytes` (`[store] cache_mb`): the store's
+    /// share of the service's memory, reached once that much of the store has been read or
+    /// written, and not passed.
+    pub fn open_with_cache(path: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
         // A store this process has just let go of can stay locked for a moment while sled's
         // own threads wind down: a few short retries, then the lock is someone else's.
         let mut attempts = 0;
         loop {
-            match Store::open_once(path) {
+            match Store::open_once(path, cache_bytes) {
                 Err(StoreError::Locked { .. }) if attempts < 10 => {
                     attempts += 1;
                     std::thread::sleep(std::time::Duration::from_millis(25));
@@ -212,12 +219,12 @@ impl Store {
         }
     }
 
-    fn open_once(path: &Path) -> Result<Store, StoreError> {
+    fn open_once(path: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
         let db = sled::Config::new()
             .path(path)
             // sled's default page cache is 1 GiB; findings and cursors are small and the hot
             // path writes little, so a modest cache keeps the service's memory flat.
-            .cache_capacity(CACHE_BYTES)
+            .cache_capacity(cache_bytes)
             .flush_every_ms(Some(200))
             .open()
             .map_err(|source| match &source {

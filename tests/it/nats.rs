@@ -10,7 +10,7 @@
 
 use crate::support::service;
 
-use std::net::{Ipv4Addr, TcpListener};
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -41,8 +41,9 @@ fn nats_server_binary() -> Option<PathBuf> {
     found
 }
 
-/// A `nats-server -js` on a fixed port and store folder, so it can be killed and started
-/// again as the same server.
+/// A `nats-server -js` on a port of its own choosing (`-p -1`, read from its log: nothing
+/// else can take it between a choice and its use) and a store folder; killed and started
+/// again, it is the same server on the same port.
 struct NatsServer {
     binary: PathBuf,
     port: u16,
@@ -57,14 +58,9 @@ impl NatsServer {
 
     fn start_with(store: &Path, extra: &[&str]) -> Option<NatsServer> {
         let binary = nats_server_binary()?;
-        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
         let mut s = NatsServer {
             binary,
-            port,
+            port: 0,
             store: store.to_owned(),
             child: None,
         };
@@ -82,22 +78,45 @@ impl NatsServer {
 
     fn restart_with(&mut self, extra: &[&str]) {
         assert!(self.child.is_none());
-        let child = Command::new(&self.binary)
-            .args([
-                "-js",
-                "-a",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-sd",
-            ])
+        let port = match self.port {
+            0 => "-1".to_owned(),
+            p => p.to_string(),
+        };
+        let mut child = Command::new(&self.binary)
+            .args(["-js", "-a", "127.0.0.1", "-p", &port, "-sd"])
             .arg(&self.store)
             .args(extra)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("start nats-server");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let log = child.stderr.take().expect("piped");
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            // Read to the end: a server writing to a pipe nobody reads would block.
+            for line in std::io::BufReader::new(log).lines().map_while(Result::ok) {
+                if let Some((_, addr)) = line.split_once("Listening for client connections on ")
+                    && let Some(port) = addr
+                        .trim()
+                        .rsplit(':')
+                        .next()
+                        .and_then(|p| p.parse::<u16>().ok())
+                {
+                    let _ = tx.send(port);
+                }
+            }
+        });
         self.child = Some(child);
+        let listening = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("nats-server did not say where it listens");
+        assert!(
+            self.port == 0 || self.port == listening,
+            "nats-server came back on {listening}, not {}",
+            self.port
+        );
+        self.port = listening;
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)).is_err() {
             assert!(Instant::now() < deadline, "nats-server did not listen");

@@ -139,18 +139,28 @@ impl Rsyslog {
             eprintln!("SKIPPED: rsyslogd not found (Debian: apt-get install rsyslog)");
             return None;
         };
+        // TCP on a port rsyslog picks and writes down (`listenPortFileName`). imudp cannot
+        // do that: its port is picked here, and rsyslog must be seen holding it, else it is
+        // started again on another (someone took the port in between).
+        for attempt in 1.. {
+            let udp = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            match Rsyslog::run(&rsyslogd, udp) {
+                Ok(server) => return Some(server),
+                Err(error) if attempt < 5 => eprintln!("rsyslogd: {error}; trying another port"),
+                Err(error) => panic!("rsyslogd: {error}"),
+            }
+        }
+        unreachable!()
+    }
+
+    fn run(rsyslogd: &Path, udp: u16) -> Result<Rsyslog, String> {
         let dir = tempfile::tempdir().unwrap();
-        let tcp = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let udp = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
         let out = dir.path().join("out.jsonl");
+        let port_file = dir.path().join("tcp.port");
         // What rsyslog parsed, one JSON object per message: header fields and the
         // structured data as `mmpstrucdata` understood it (values unescaped).
         let conf = format!(
@@ -158,7 +168,7 @@ impl Rsyslog {
 module(load="imtcp")
 module(load="imudp")
 module(load="mmpstrucdata")
-input(type="imtcp" port="{tcp}" address="127.0.0.1" ruleset="r")
+input(type="imtcp" port="0" listenPortFileName="{port_file}" address="127.0.0.1" ruleset="r")
 input(type="imudp" port="{udp}" address="127.0.0.1" ruleset="r")
 template(name="j" type="list") {{
   constant(value="{{\"msgid\":\"") property(name="msgid" format="json")
@@ -177,6 +187,7 @@ ruleset(name="r") {{
 "#,
             dir = dir.path().display(),
             out = out.display(),
+            port_file = port_file.display(),
         );
         let conf_path = dir.path().join("rsyslog.conf");
         std::fs::write(&conf_path, conf).unwrap();
@@ -189,22 +200,36 @@ ruleset(name="r") {{
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let server = Rsyslog {
+        let mut server = Rsyslog {
             child,
             out,
-            tcp,
+            tcp: 0,
             udp,
             _dir: dir,
         };
         let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, tcp)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "rsyslogd did not listen on {tcp}"
-            );
+        loop {
+            if server.tcp == 0
+                && let Ok(text) = std::fs::read_to_string(&port_file)
+                && let Ok(port) = text.trim().parse::<u16>()
+            {
+                server.tcp = port;
+            }
+            if server.tcp != 0 && holds_udp(server.child.id(), udp) {
+                return Ok(server);
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                return Err(format!("exited ({status})"));
+            }
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "not listening after 10 s (TCP port file: {}, UDP {udp} held: {})",
+                    server.tcp,
+                    holds_udp(server.child.id(), udp)
+                ));
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
-        Some(server)
     }
 
     /// Waits for `n` messages and returns them.
@@ -352,6 +377,31 @@ fn syslog_messages_stay_within_a_datagram() {
     let text = String::from_utf8(m).unwrap();
     assert!(text.contains("[lookalike@32473 delivery=\"k\""), "{text}");
     assert!(text.contains("domain=\"paypa1.com\""), "{text}");
+}
+
+/// Whether process `pid` holds a UDP socket bound to 127.0.0.1:`port` (`/proc/net/udp` names
+/// the socket's inode; the process's file descriptors link to it).
+fn holds_udp(pid: u32, port: u16) -> bool {
+    let local = format!("0100007F:{port:04X}");
+    let Ok(table) = std::fs::read_to_string(format!("/proc/{pid}/net/udp")) else {
+        return false;
+    };
+    let inodes: Vec<String> = table
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.get(1) == Some(&local.as_str()))
+                .then(|| f.get(9).map(|i| format!("socket:[{i}]")))?
+        })
+        .collect();
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    fds.filter_map(Result::ok).any(|fd| {
+        std::fs::read_link(fd.path())
+            .is_ok_and(|target| inodes.iter().any(|i| target.as_os_str() == i.as_str()))
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -64,21 +64,35 @@ pub struct Element(String);
 
 impl Browser {
     pub async fn start(browser: &str, driver: &str) -> Browser {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
         // Its own process group: the browsers it starts are in it too, and go with it even
-        // when a test fails half-way (see `Drop`).
-        let child = Command::new(driver)
+        // when a test fails half-way (see `Drop`). Port 0: it binds a free port itself and
+        // says which ("ChromeDriver was started successfully on port N."), so no other
+        // process can take the port between a choice and its use.
+        let mut child = Command::new(driver)
             .process_group(0)
-            .arg(format!("--port={port}"))
+            .arg("--port=0")
             .arg("--allowed-ips=127.0.0.1")
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("start chromedriver");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let out = child.stdout.take().expect("piped");
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            // Read to the end: a driver writing to a pipe nobody reads would block.
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                if let Some(port) = line
+                    .strip_prefix("ChromeDriver was started successfully on port ")
+                    .and_then(|rest| rest.trim_end_matches('.').parse::<u16>().ok())
+                {
+                    let _ = tx.send(port);
+                }
+            }
+        });
+        let port = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("chromedriver did not say which port it listens on");
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
