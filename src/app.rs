@@ -339,8 +339,12 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
     ));
     systemd::notify("READY=1");
     systemd::notify(&format!(
-        "STATUS=Started: {} sources, {today} findings today.",
-        config.ct.len() + config.certstream.len() + config.nrd.len()
+        "STATUS=Started: {}, {} today.",
+        crate::count(
+            config.ct.len() + config.certstream.len() + config.nrd.len(),
+            "source"
+        ),
+        crate::count(today, "finding")
     ));
 
     tokio::select! {
