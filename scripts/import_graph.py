@@ -29,7 +29,7 @@ from collections import defaultdict
 # exports read the store; `config` gathers every component's config; `app` and `main` on top.
 LAYERS = [
     # helpers every layer may use
-    ["lib", "text", "clock", "errors", "backoff", "metrics", "logging", "systemd"],
+    ["lib", "text", "clock", "errors", "backoff", "metrics", "logging", "systemd", "memory"],
     ["domain"],
     ["finding", "watchlist"],
     ["matcher"],

@@ -618,3 +618,32 @@ fn issue19_special_use_names_never_reach_an_export() {
     assert!(is_valid_name("paypa1.com"));
     assert!(is_valid_name("local-paypa1.com"));
 }
+
+/// `[export] require`: untriaged findings are listed once enrichment found their domain that
+/// far along.
+#[test]
+fn require_follows_the_enrichment_state() {
+    let (_dir, store) = crate::store::testing::enriched();
+    let listed = |require| {
+        let policy = Policy {
+            require,
+            ..Policy::default()
+        };
+        from_store(&store, Format::Plain, &policy, &ZoneOptions::default())
+            .unwrap()
+            .body
+    };
+    let everything = listed(None);
+    assert!(everything.contains("paypa1-new.com"), "{everything}");
+    let body = listed(Some(crate::store::DomainState::Live));
+    assert!(
+        body.contains("paypa1.com") && body.contains("paypa1-mail.com"),
+        "{body}"
+    );
+    assert!(!body.contains("paypa1-new.com"), "{body}");
+    let body = listed(Some(crate::store::DomainState::MailReady));
+    assert!(
+        body.contains("paypa1-mail.com") && !body.contains("paypa1.com\n"),
+        "{body}"
+    );
+}

@@ -260,121 +260,40 @@ fn since_takes_times_dates_and_durations_but_nothing_before_1970() {
     }
 }
 
-mod enrichment {
-    use super::*;
-    use crate::export::{Format, Policy, ZoneOptions};
-    use crate::finding::{Finding, SCHEMA_VERSION};
-    use crate::store::{Batch, Enrichment, MailReadiness, Sighting};
-
-    fn hit(domain: &str) -> crate::store::Hit {
-        crate::store::Hit {
-            finding: Finding {
-                schema: SCHEMA_VERSION,
-                domain: domain.into(),
-                unicode: domain.into(),
-                registrable: domain.into(),
-                brand: "PayPal".into(),
-                term: "paypal".into(),
-                techniques: vec![Technique::Homoglyph],
-                score: 70,
-                reasons: vec![],
-            },
-            sighting: Sighting {
-                source: "ct".into(),
-                name: domain.into(),
-                seen: "2026-11-28T06:41:07Z".into(),
-                ..Sighting::default()
-            },
-            dedup: None,
-        }
-    }
-
-    /// `hits --state`, `--mail-ready` and `[export] require` read the enrichment.
-    #[test]
-    fn filters_and_exports_follow_the_enrichment_state() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let batch = Batch {
-            hits: vec![
-                hit("paypa1.com"),
-                hit("paypa1-mail.com"),
-                hit("paypa1-new.com"),
-            ],
-            cursors: vec![],
-        };
-        store.apply(&batch).unwrap();
-        let set = |d: &str, state: DomainState, mail: MailReadiness, adj: i8| {
-            let e = Enrichment {
-                state: Some(state),
-                mail: Some(mail),
-                score_adjustment: adj,
-                ..Enrichment::default()
-            };
-            let due = store.enrichment(d).unwrap().unwrap().due_ms;
-            store
-                .save_enrichment(d, &e, due, None, &|_| Vec::new())
-                .unwrap();
-        };
-        set("paypa1.com", DomainState::Live, MailReadiness::None, 15);
-        set(
-            "paypa1-mail.com",
-            DomainState::MailReady,
-            MailReadiness::MailReady,
-            10,
-        );
-        let names = |f: &Filter| -> Vec<String> {
-            query(&store, f)
-                .unwrap()
-                .into_iter()
-                .map(|h| h.record.finding.registrable)
-                .collect()
-        };
-        let live = Filter {
-            state: Some(DomainState::Live),
-            ..Filter::default()
-        };
-        assert_eq!(names(&live), ["paypa1.com"]);
-        let mail = Filter {
-            mail_ready: true,
-            ..Filter::default()
-        };
-        assert_eq!(names(&mail), ["paypa1-mail.com"]);
-        let all = query(&store, &Filter::default()).unwrap();
-        let pending = all
-            .iter()
-            .find(|h| h.record.finding.registrable == "paypa1-new.com")
-            .unwrap();
-        assert_eq!((pending.state, pending.enriched_score), (None, None));
-        let live = all
-            .iter()
-            .find(|h| h.record.finding.registrable == "paypa1.com")
-            .unwrap();
-        assert_eq!(live.enriched_score, Some(85));
-        let json = serde_json::to_value(live).unwrap();
-        assert_eq!(json["state"], "live");
-        assert_eq!(json["enrichment"]["score_adjustment"], 15);
-
-        let listed = |require| {
-            let policy = Policy {
-                require,
-                ..Policy::default()
-            };
-            crate::export::from_store(&store, Format::Plain, &policy, &ZoneOptions::default())
-                .unwrap()
-                .body
-        };
-        let everything = listed(None);
-        assert!(everything.contains("paypa1-new.com"), "{everything}");
-        let body = listed(Some(DomainState::Live));
-        assert!(
-            body.contains("paypa1.com") && body.contains("paypa1-mail.com"),
-            "{body}"
-        );
-        assert!(!body.contains("paypa1-new.com"), "{body}");
-        let body = listed(Some(DomainState::MailReady));
-        assert!(
-            body.contains("paypa1-mail.com") && !body.contains("paypa1.com\n"),
-            "{body}"
-        );
-    }
+/// `hits --state` and `--mail-ready` read the enrichment (what exports do with it:
+/// `export::tests::require_follows_the_enrichment_state`).
+#[test]
+fn filters_follow_the_enrichment_state() {
+    let (_dir, store) = crate::store::testing::enriched();
+    let names = |f: &Filter| -> Vec<String> {
+        query(&store, f)
+            .unwrap()
+            .into_iter()
+            .map(|h| h.record.finding.registrable)
+            .collect()
+    };
+    let live = Filter {
+        state: Some(DomainState::Live),
+        ..Filter::default()
+    };
+    assert_eq!(names(&live), ["paypa1.com"]);
+    let mail = Filter {
+        mail_ready: true,
+        ..Filter::default()
+    };
+    assert_eq!(names(&mail), ["paypa1-mail.com"]);
+    let all = query(&store, &Filter::default()).unwrap();
+    let pending = all
+        .iter()
+        .find(|h| h.record.finding.registrable == "paypa1-new.com")
+        .unwrap();
+    assert_eq!((pending.state, pending.enriched_score), (None, None));
+    let live = all
+        .iter()
+        .find(|h| h.record.finding.registrable == "paypa1.com")
+        .unwrap();
+    assert_eq!(live.enriched_score, Some(85));
+    let json = serde_json::to_value(live).unwrap();
+    assert_eq!(json["state"], "live");
+    assert_eq!(json["enrichment"]["score_adjustment"], 15);
 }

@@ -37,6 +37,8 @@ mod flusher;
 pub mod instance;
 mod outbox;
 mod summary;
+#[cfg(test)]
+pub(crate) mod testing;
 mod triage;
 pub mod zone;
 
