@@ -141,10 +141,14 @@ impl Config {
                         crate::sinks::BodyFormat::Lookalike => "",
                         crate::sinks::BodyFormat::Ecs => ", ECS documents",
                     };
-                    format!("webhook {} ({signed}{body})", w.url)
+                    let ca = match &w.ca_file {
+                        Some(p) => format!(", also trusting {}", p.display()),
+                        None => String::new(),
+                    };
+                    format!("webhook {} ({signed}{body}{ca})", w.url)
                 }
                 RouteKind::Splunk(s) => format!(
-                    "Splunk HEC {} (token set; index {}, sourcetype {}{})",
+                    "Splunk HEC {} (token set; index {}, sourcetype {}{}{})",
                     crate::sinks::splunk::endpoint(&s.url),
                     s.index.as_deref().unwrap_or("the token's default"),
                     s.sourcetype,
@@ -152,6 +156,10 @@ impl Config {
                         ", ECS documents"
                     } else {
                         ""
+                    },
+                    match &s.ca_file {
+                        Some(p) => format!(", also trusting {}", p.display()),
+                        None => String::new(),
                     }
                 ),
                 RouteKind::Syslog(l) => format!(
@@ -165,23 +173,28 @@ impl Config {
                     l.facility,
                     l.sd_id
                 ),
-                RouteKind::Nats(n) => format!(
-                    "NATS JetStream {} subject {}{}{}",
-                    n.url,
-                    n.subject,
-                    match &n.stream {
-                        Some(st) => format!(
-                            " (stream {st}, created if missing, dedup window {})",
-                            secs(n.duplicate_window)
-                        ),
-                        None => " (an existing stream)".to_owned(),
-                    },
-                    match (&n.token, &n.password) {
-                        (Some(_), _) => ", token set",
-                        (None, Some(_)) => ", password set",
-                        _ => "",
+                RouteKind::Nats(n) => {
+                    format!(
+                        "NATS JetStream {} subject {}{}{}",
+                        n.url,
+                        n.subject,
+                        match &n.stream {
+                            Some(st) => format!(
+                                " (stream {st}, created if missing, dedup window {})",
+                                secs(n.duplicate_window)
+                            ),
+                            None => " (an existing stream)".to_owned(),
+                        },
+                        match (&n.token, &n.password) {
+                            (Some(_), _) => ", token set",
+                            (None, Some(_)) => ", password set",
+                            _ => "",
+                        }
+                    ) + match r.events {
+                        crate::sinks::Events::All => "; every finding and state change",
+                        crate::sinks::Events::Alerts => "; alerts only",
                     }
-                ),
+                }
                 RouteKind::Slack(_) => "Slack incoming webhook (URL set)".to_owned(),
                 RouteKind::Teams(_) => "Teams incoming webhook (URL set)".to_owned(),
                 RouteKind::Command(c) => format!("command {}", c.argv.join(" ")),
