@@ -137,6 +137,12 @@ ca_file = "/etc/ssl/private-ca.pem"
         hook.ca_file.as_deref(),
         Some(Path::new("/etc/ssl/private-ca.pem"))
     );
+    assert!(
+        c.describe(1)
+            .contains("also trusting /etc/ssl/private-ca.pem"),
+        "{}",
+        c.describe(1)
+    );
 }
 
 #[test]
@@ -191,6 +197,11 @@ fn a_nats_route_takes_every_state_change_unless_told_alerts() {
     };
     let c = Config::parse("c.toml", &route(""), Path::new("/x")).unwrap();
     assert_eq!(c.routes[0].events, Events::All);
+    assert!(
+        c.describe(1).contains("; every finding and state change"),
+        "{}",
+        c.describe(1)
+    );
     let c = Config::parse("c.toml", &route("events = \"alerts\"\n"), Path::new("/x")).unwrap();
     assert_eq!(c.routes[0].events, Events::Alerts);
     let e = Config::parse("c.toml", &route("events = \"some\"\n"), Path::new("/x"))
