@@ -310,6 +310,9 @@ fn main() {
         let idle = rss_mb(pid);
         println!("\n{}", binary.display());
         println!("  idle                 {idle:7.1} MB");
+        // What the start-up left behind, once a trim (every 5 s) had the chance to run.
+        std::thread::sleep(Duration::from_secs(6));
+        println!("  idle, 8 s after start {:6.1} MB", rss_mb(pid));
         // Half-sent requests first: a build without bounds may not survive the load phases.
         let (open, rss) = runtime.block_on(half_sent(port, pid, 3000, Duration::from_secs(14)));
         println!("  3000 half-sent requests: {rss:.1} MB with them, {open} still held after 15 s");
