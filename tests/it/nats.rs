@@ -287,6 +287,35 @@ async fn unreachable_server_is_transient() {
     assert!(err.to_string().contains("cannot connect"), "{err}");
 }
 
+/// A service config in `dir`: the shipped watchlists, a store, no enrichment, the API on a
+/// port of its own, an NRD feed read from `feed.txt` every 300 ms, then `alerts` and `routes`.
+fn service_config(dir: &Path, alerts: &str, routes: &str) -> PathBuf {
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"watchlists = ["{root}/watchlists"]
+[store]
+path = "store"
+[enrich]
+enabled = false
+[api]
+listen = "127.0.0.1:0"
+{alerts}
+[[source]]
+type = "nrd"
+name = "test-feed"
+path = "feed.txt"
+poll = "300ms"
+
+{routes}"#,
+            root = env!("CARGO_MANIFEST_DIR"),
+        ),
+    )
+    .unwrap();
+    config
+}
+
 async fn outbox(api: u16) -> Vec<Value> {
     let body: Value = reqwest::Client::new()
         .get(format!("http://127.0.0.1:{api}/api/v1/outbox"))
@@ -324,29 +353,11 @@ async fn findings_wait_in_the_outbox_while_nats_is_down_and_arrive_once() {
         "example-shop.net\npaypa1-login.com\nopenai-billing-support.com\n",
     )
     .unwrap();
-    let config = dir.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"watchlists = ["{root}/watchlists"]
-[store]
-path = "store"
-[enrich]
-enabled = false
-[api]
-listen = "127.0.0.1:0"
-[alerts]
-retry_initial = "300ms"
-retry_max = "1s"
-max_attempts = 1000
-
-[[source]]
-type = "nrd"
-name = "test-feed"
-path = "feed.txt"
-poll = "300ms"
-
-[[route]]
+    let config = service_config(
+        dir.path(),
+        "[alerts]\nretry_initial = \"300ms\"\nretry_max = \"1s\"\nmax_attempts = 1000\n",
+        &format!(
+            r#"[[route]]
 name = "bus"
 type = "nats"
 url = "{url}"
@@ -354,11 +365,9 @@ subject = "{SUBJECT}"
 stream = "{STREAM}"
 duplicate_window = "10m"
 timeout = "2s"
-"#,
-            root = env!("CARGO_MANIFEST_DIR"),
+"#
         ),
-    )
-    .unwrap();
+    );
     let service = service::Service::start(&config);
     let api = service.api_port().await;
     service
@@ -460,25 +469,11 @@ async fn every_finding_and_triage_decision_reach_the_bus_once() {
         "paypa1-login.com\napple-music.org\n",
     )
     .unwrap();
-    let config = dir.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"watchlists = ["{root}/watchlists"]
-[store]
-path = "store"
-[enrich]
-enabled = false
-[api]
-listen = "127.0.0.1:0"
-
-[[source]]
-type = "nrd"
-name = "test-feed"
-path = "feed.txt"
-poll = "300ms"
-
-[[route]]
+    let config = service_config(
+        dir.path(),
+        "",
+        &format!(
+            r#"[[route]]
 name = "bus"
 type = "nats"
 url = "{url}"
@@ -492,11 +487,9 @@ url = "{url}"
 subject = "lookalike.alerts"
 stream = "ALERTS"
 events = "alerts"
-"#,
-            root = env!("CARGO_MANIFEST_DIR"),
+"#
         ),
-    )
-    .unwrap();
+    );
     let service = service::Service::start(&config);
     let api = service.api_port().await;
     wait_until("both findings on the bus, one alert", || async {
