@@ -197,6 +197,20 @@ fn export_stix(config: &Path) -> String {
     out
 }
 
+/// `lookalike export --format misp --output FEED`: (succeeded, stderr).
+fn export_misp(config: &Path, feed: &Path) -> (bool, String) {
+    let (ok, _, err) = lookalike(&[
+        "export",
+        "--config",
+        config.to_str().unwrap(),
+        "--format",
+        "misp",
+        "--output",
+        feed.to_str().unwrap(),
+    ]);
+    (ok, err)
+}
+
 /// The exported indicators by pattern value.
 fn indicators(summary: &Value) -> std::collections::BTreeMap<String, Vec<&Value>> {
     let mut out = std::collections::BTreeMap::<String, Vec<&Value>>::new();
@@ -333,15 +347,7 @@ fn misp_feed_is_what_pymisp_itself_writes() {
     let stale = feed.join("00000000-0000-5000-8000-000000000000.json");
     std::fs::write(&stale, "{}").unwrap();
     std::fs::write(feed.join("README.txt"), "kept").unwrap();
-    let (ok, _, err) = lookalike(&[
-        "export",
-        "--config",
-        config.to_str().unwrap(),
-        "--format",
-        "misp",
-        "--output",
-        feed.to_str().unwrap(),
-    ]);
+    let (ok, err) = export_misp(&config, &feed);
     assert!(ok, "{err}");
     assert!(err.contains("MISP feed in"), "{err}");
     assert!(!stale.exists() && feed.join("README.txt").exists());
@@ -447,15 +453,7 @@ fn misp_feed_events_are_created_by_the_configured_organisation() {
     );
     std::fs::write(&config, text).unwrap();
     let feed = dir.path().join("feed");
-    let (ok, _, err) = lookalike(&[
-        "export",
-        "--config",
-        config.to_str().unwrap(),
-        "--format",
-        "misp",
-        "--output",
-        feed.to_str().unwrap(),
-    ]);
+    let (ok, err) = export_misp(&config, &feed);
     assert!(ok, "{err}");
     let summary = python::run_json(&python, Path::new(MISP_PY), &[&feed]);
     let events = summary["events"].as_object().unwrap();
@@ -489,15 +487,7 @@ async fn stix_and_misp_over_http_match_the_cli() {
     let local_stix = export_stix(&config(dir.path(), ""));
     let local_feed = dir.path().join("local-feed");
     let cfg = config(dir.path(), "");
-    let (ok, _, err) = lookalike(&[
-        "export",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--format",
-        "misp",
-        "--output",
-        local_feed.to_str().unwrap(),
-    ]);
+    let (ok, err) = export_misp(&cfg, &local_feed);
     assert!(ok, "{err}");
 
     let config = config(dir.path(), "127.0.0.1:0");
@@ -577,19 +567,9 @@ async fn stix_and_misp_over_http_match_the_cli() {
     .unwrap();
     assert!(ok, "{err}");
     assert_eq!(remote_stix, local_stix);
-    let (ok, _, err) = tokio::task::spawn_blocking({
+    let (ok, err) = tokio::task::spawn_blocking({
         let (config, remote_feed) = (config.clone(), remote_feed.clone());
-        move || {
-            lookalike(&[
-                "export",
-                "--config",
-                config.to_str().unwrap(),
-                "--format",
-                "misp",
-                "--output",
-                remote_feed.to_str().unwrap(),
-            ])
-        }
+        move || export_misp(&config, &remote_feed)
     })
     .await
     .unwrap();
