@@ -1,5 +1,5 @@
 //! Errors on one line: an error and its causes, as logs, alert dead-letters and `/readyz`
-//! show them.
+//! show them; and the certificate error a TLS failure holds, wherever in the chain.
 
 use std::error::Error;
 
@@ -17,6 +17,34 @@ pub fn chain(e: &dyn Error) -> String {
         source = cause.source();
     }
     s
+}
+
+/// A rustls certificate verification error anywhere in the chain. An `io::Error` wrapping
+/// another error (tokio-rustls and hyper do, sometimes twice) skips it in `source()`, so the
+/// wrapped error is looked at through `get_ref` instead.
+pub fn certificate_error(e: &(dyn Error + 'static)) -> Option<String> {
+    let is_cert = |r: &rustls::Error| {
+        matches!(
+            r,
+            rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+        )
+    };
+    let mut cur = Some(e);
+    while let Some(c) = cur {
+        if let Some(r) = c.downcast_ref::<rustls::Error>()
+            && is_cert(r)
+        {
+            return Some(r.to_string());
+        }
+        cur = match c
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn Error + 'static)),
+            None => c.source(),
+        };
+    }
+    None
 }
 
 #[cfg(test)]

@@ -146,9 +146,9 @@ fn request_error(what: &str, error: reqwest::Error, timeout: Duration) -> Delive
     let text = one_line(&crate::errors::chain(&error), 300);
     if builder {
         DeliveryError::Permanent(format!("{what}: cannot build the request: {text}"))
-    } else if text.contains("certificate") {
+    } else if let Some(cert) = crate::errors::certificate_error(&error) {
         DeliveryError::Transient(format!(
-            "{what}: {text} (a private CA or a self-signed certificate goes in the route's ca_file)"
+            "{what}: its certificate is not trusted ({cert}); a private CA or a self-signed certificate goes in the route's ca_file"
         ))
     } else {
         DeliveryError::Transient(format!("{what}: {text}"))

@@ -147,7 +147,7 @@ fn classify(server: &str, e: &lettre::transport::smtp::Error) -> DeliveryError {
         DeliveryError::Permanent(format!("{server}: {detail}"))
     } else if e.is_transient() || e.is_timeout() {
         DeliveryError::Transient(format!("{server}: {detail}"))
-    } else if let Some(cert) = certificate_error(e) {
+    } else if let Some(cert) = crate::errors::certificate_error(e) {
         DeliveryError::Permanent(format!(
             "{server}: its certificate is not trusted ({cert}); check host and ca_file"
         ))
@@ -156,32 +156,4 @@ fn classify(server: &str, e: &lettre::transport::smtp::Error) -> DeliveryError {
     } else {
         DeliveryError::Transient(format!("{server}: {detail}"))
     }
-}
-
-/// A rustls certificate verification error anywhere in the chain (tokio-rustls wraps it in
-/// an `io::Error`, whose `source()` skips it, hence `get_ref`).
-fn certificate_error(e: &(dyn std::error::Error + 'static)) -> Option<String> {
-    let is_cert = |r: &rustls::Error| {
-        matches!(
-            r,
-            rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
-        )
-    };
-    let mut cur = Some(e);
-    while let Some(c) = cur {
-        if let Some(r) = c.downcast_ref::<rustls::Error>()
-            && is_cert(r)
-        {
-            return Some(r.to_string());
-        }
-        if let Some(io) = c.downcast_ref::<std::io::Error>()
-            && let Some(inner) = io.get_ref()
-            && let Some(r) = inner.downcast_ref::<rustls::Error>()
-            && is_cert(r)
-        {
-            return Some(r.to_string());
-        }
-        cur = c.source();
-    }
-    None
 }
