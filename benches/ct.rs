@@ -1,6 +1,6 @@
 //! CT benchmarks: `cargo bench --bench ct`.
 //!
-//! 1. Decoding, one thread: `split_tile` + `TileLeaf::decode` over the real static-ct data tiles
+//! 1. Decoding, one thread: `split_tile` + `Leaf::decode` over the real static-ct data tiles
 //!    in `../shared/corpus/ct/static-ct-navigli2025h2/tile/data/000..003` when present (1,024
 //!    real entries), over generated tiles either way, and RFC 6962 `decode_merkle_leaf` over the
 //!    same generated entries. Target: 150,000 entries/s per core.
@@ -41,6 +41,7 @@ use lookalike::metrics::Metrics;
 use lookalike::pipeline::{Detector, Event, Payload, Pipeline, SourceInfo, Work};
 use lookalike::sinks::outbox::Router;
 use lookalike::sources::ct::entry::{self, EntryType};
+use lookalike::sources::ct::tiles::frame_tile;
 use lookalike::store::{Cursor, Store};
 use lookalike::watchlist;
 use rcgen::{
@@ -579,12 +580,12 @@ impl TileReader {
         at + len as u64 <= size && self.r.seek_relative(len).is_ok()
     }
 
-    fn next_tile(&mut self) -> Option<Vec<u8>> {
+    fn next_tile(&mut self) -> Option<Bytes> {
         let mut len = [0u8; 4];
         self.r.read_exact(&mut len).ok()?;
         let mut tile = vec![0u8; u32::from_le_bytes(len) as usize];
         self.r.read_exact(&mut tile).expect("truncated tile cache");
-        Some(tile)
+        Some(Bytes::from(tile))
     }
 }
 
@@ -678,7 +679,7 @@ struct DecodeStats {
     bytes: u64,
 }
 
-fn tile_stats(tiles: &[Vec<u8>]) -> DecodeStats {
+fn tile_stats(tiles: &[Bytes]) -> DecodeStats {
     let mut s = DecodeStats {
         entries: 0,
         precerts: 0,
@@ -722,7 +723,7 @@ fn rate(mut pass: impl FnMut() -> u64) -> (f64, Usage) {
     best.expect("at least one round")
 }
 
-fn decode_tiles_rate(tiles: &[Vec<u8>]) -> (f64, Usage) {
+fn decode_tiles_rate(tiles: &[Bytes]) -> (f64, Usage) {
     rate(|| {
         let mut n = 0;
         for tile in tiles {
@@ -737,7 +738,7 @@ fn decode_tiles_rate(tiles: &[Vec<u8>]) -> (f64, Usage) {
 }
 
 /// The RFC 6962 form of the leaves of our generated tiles: `leaf_input` and `extra_data`.
-fn merkle_leaves(tiles: &[Vec<u8>]) -> Vec<(Vec<u8>, Vec<u8>)> {
+fn merkle_leaves(tiles: &[Bytes]) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut out = Vec::new();
     // A stand-in for the issuer certificate in extra_data's chain (never parsed).
     let issuer = vec![0x30u8; 1300];
@@ -786,8 +787,12 @@ fn decode_section(cache: &Path) {
         (MIN_RUN / ROUNDS).as_secs_f64()
     );
     let real_dir = manifest_path(REAL_TILES);
-    let real: Option<Vec<Vec<u8>>> = (0..4)
-        .map(|n| std::fs::read(real_dir.join(format!("{n:03}"))).ok())
+    let real: Option<Vec<Bytes>> = (0..4)
+        .map(|n| {
+            std::fs::read(real_dir.join(format!("{n:03}")))
+                .ok()
+                .map(Bytes::from)
+        })
         .collect();
     match &real {
         Some(tiles) => {
@@ -798,7 +803,7 @@ fn decode_section(cache: &Path) {
                 describe(&stats)
             );
             println!(
-                "split_tile + TileLeaf::decode, real tiles      {r:>10.0} entries/s = {:.2}x target {}",
+                "split_tile + Leaf::decode, real tiles      {r:>10.0} entries/s = {:.2}x target {}",
                 r / DECODE_TARGET,
                 usage.note()
             );
@@ -810,7 +815,7 @@ fn decode_section(cache: &Path) {
     }
 
     let mut reader = TileReader::open(cache).expect("tile cache");
-    let generated: Vec<Vec<u8>> = (0..4).map_while(|_| reader.next_tile()).collect();
+    let generated: Vec<Bytes> = (0..4).map_while(|_| reader.next_tile()).collect();
     let stats = tile_stats(&generated);
     let (r, usage) = decode_tiles_rate(&generated);
     println!(
@@ -818,7 +823,7 @@ fn decode_section(cache: &Path) {
         describe(&stats)
     );
     println!(
-        "split_tile + TileLeaf::decode, generated tiles {r:>10.0} entries/s = {:.2}x target {}",
+        "split_tile + Leaf::decode, generated tiles {r:>10.0} entries/s = {:.2}x target {}",
         r / DECODE_TARGET,
         usage.note()
     );
@@ -848,7 +853,7 @@ fn decode_section(cache: &Path) {
 
 /// Decodes, normalises and matches every leaf of `tiles` as the pipeline's worker does (without
 /// building the store batch); returns the entries done.
-fn decode_and_match(tiles: &[Vec<u8>], detector: &Detector) -> u64 {
+fn decode_and_match(tiles: &[Bytes], detector: &Detector) -> u64 {
     let mut n = 0;
     for tile in tiles {
         for leaf in entry::split_tile(tile) {
@@ -874,7 +879,7 @@ fn stage_costs(cache: &Path, detector: &Detector) -> (f64, f64) {
     const SAMPLE_TILES: u64 = 80;
     let step = tile_count() / SAMPLE_TILES;
     let mut reader = TileReader::open(cache).expect("tile cache");
-    let mut tiles: Vec<Vec<u8>> = Vec::new();
+    let mut tiles: Vec<Bytes> = Vec::new();
     for n in 0..tile_count() {
         if n % step == 0 && (tiles.len() as u64) < SAMPLE_TILES {
             tiles.push(reader.next_tile().expect("tile"));
@@ -884,7 +889,7 @@ fn stage_costs(cache: &Path, detector: &Detector) -> (f64, f64) {
     }
     let entries: Vec<entry::Entry> = tiles
         .iter()
-        .flat_map(|t| entry::split_tile(t))
+        .flat_map(entry::split_tile)
         .filter_map(|l| l.and_then(|l| l.decode()).ok())
         .collect();
     let names: Vec<&str> = entries
@@ -1014,11 +1019,9 @@ fn pipeline_section(cache: &Path) {
                         source: source.clone(),
                         start,
                         next: Some(start + count),
-                        payload: Payload::Tile {
-                            data: Bytes::from(tile),
-                            skip: 0,
-                            count: count as usize,
-                        },
+                        payload: Payload::Leaves(
+                            frame_tile(&tile, 0, count as usize).expect("a whole tile"),
+                        ),
                     };
                     if tx.blocking_send(work).is_err() {
                         break;
@@ -1188,11 +1191,9 @@ fn timed_pipeline(
                         source: source.clone(),
                         start,
                         next: Some(start + count),
-                        payload: Payload::Tile {
-                            data: Bytes::from(tile),
-                            skip: 0,
-                            count: count as usize,
-                        },
+                        payload: Payload::Leaves(
+                            frame_tile(&tile, 0, count as usize).expect("a whole tile"),
+                        ),
                     };
                     if tx.blocking_send(work).is_err() {
                         break;

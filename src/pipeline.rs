@@ -21,8 +21,7 @@ use crate::matcher::Matcher;
 use crate::metrics::Metrics;
 use crate::sinks::outbox::Router;
 use crate::sources::ct::entry::{Entry, Leaf};
-use crate::sources::ct::leaves;
-pub use crate::sources::{Observation, Payload, RawEntry, SourceInfo, Work};
+pub use crate::sources::{Observation, Payload, SourceInfo, Work};
 use crate::store::{Applied, Batch, Cursor, Hit, Record, Sighting, Store, rfc3339_ms};
 
 /// Batches decoded and matched at the same time.
@@ -277,7 +276,7 @@ fn process(
     // The certstream output shows every entry's fingerprint; otherwise hashes are computed
     // only for entries that matched.
     let listening = certs.filter(|tx| tx.receiver_count() > 0);
-    let decode_and_match = |index: u64, leaf: Result<Leaf<'_>, String>, p: &mut Processed| {
+    let decode_and_match = |index: u64, leaf: Result<Leaf, String>, p: &mut Processed| {
         let decoded = leaf.and_then(|leaf| {
             let entry = if listening.is_some() {
                 leaf.decode()
@@ -321,14 +320,21 @@ fn process(
             }
         }
     };
-    let on_entry = |index: u64, leaf: Result<Leaf<'_>, String>, p: &mut Processed| {
+    let on_entry = |index: u64, leaf: Result<Leaf, String>, p: &mut Processed| {
         guarded(p, &source, index, |p| decode_and_match(index, leaf, p));
     };
+    let range = work.next.map(|next| next.saturating_sub(work.start));
     match work.payload {
-        Payload::Entries(entries) => {
-            leaves::each_entry(work.start, entries, |index, leaf| {
-                on_entry(index, leaf, &mut p)
-            });
+        Payload::Leaves(leaves) => {
+            let framed = leaves.len() as u64;
+            for (i, leaf) in leaves.into_iter().enumerate() {
+                on_entry(work.start + i as u64, leaf, &mut p);
+            }
+            if let Some(missing) = range.and_then(|n| n.checked_sub(framed)).filter(|&m| m > 0) {
+                p.errors += missing;
+                warn!(log = %source.name, first = work.start + framed, missing,
+                    "Framing broke in the log's data; skipping the entries after it.");
+            }
         }
         Payload::Names(observations) => {
             for (i, o) in observations.iter().enumerate() {
@@ -337,17 +343,6 @@ fn process(
                 guarded(&mut p, &source, work.start + i as u64, |p| {
                     match_observation(detector, &source, o, p)
                 });
-            }
-        }
-        Payload::Tile { data, skip, count } => {
-            let seen = leaves::each_in_tile(work.start, &data, skip, count, |index, leaf| {
-                on_entry(index, leaf, &mut p)
-            });
-            if seen < count {
-                let missing = (count - seen) as u64;
-                p.errors += missing;
-                warn!(log = %source.name, first = work.start + seen as u64, missing,
-                    "A data tile ended early; skipping the entries it lacks.");
             }
         }
     }
@@ -498,5 +493,20 @@ mod tests {
         }
         assert_eq!((p.names, p.suffixes, p.invalid), (4, 2, 1));
         assert_eq!(p.batch.hits.len(), 1);
+    }
+
+    /// Entries a source could not frame are counted, with those framing lost after them.
+    #[test]
+    fn entries_lost_to_framing_are_counted() {
+        let detector = Detector::new(&crate::watchlist::bundled().unwrap(), 40, 60);
+        let work = Work {
+            source: test_source(),
+            start: 10,
+            next: Some(15),
+            payload: Payload::Leaves(vec![Err("bad base64".into()), Err("truncated".into())]),
+        };
+        let p = process(&detector, None, work);
+        assert_eq!((p.decoded, p.errors), (0, 5));
+        assert_eq!(p.batch.cursors[0].1.next, 15, "the cursor moves past them");
     }
 }

@@ -3,8 +3,9 @@
 //! keeps a cursor that the pipeline advances only after everything before it is stored.
 //!
 //! The contract between a source and the pipeline is here: a source sends [`Work`] (a run of
-//! its entries, with the cursor after it) whose [`Payload`] is RFC 6962 entries, a data tile,
-//! or [`Observation`]s it decoded itself; [`SourceInfo`] says where it comes from.
+//! its entries, with the cursor after it) whose [`Payload`] is CT leaves the source framed
+//! (decoded by the pipeline's workers with the source's own code) or [`Observation`]s it
+//! decoded itself; [`SourceInfo`] says where it comes from.
 
 pub mod certstream;
 pub mod ct;
@@ -12,9 +13,8 @@ pub mod nrd;
 
 use std::sync::Arc;
 
-use bytes::Bytes;
-
 use crate::metrics::LogMetrics;
+use crate::sources::ct::entry::Leaf;
 
 /// Where work comes from: one CT log, one feed.
 #[derive(Debug)]
@@ -32,24 +32,13 @@ pub struct SourceInfo {
     pub metrics: LogMetrics,
 }
 
-/// One RFC 6962 entry as served: base64 already decoded by the fetcher.
-#[derive(Debug, Clone)]
-pub struct RawEntry {
-    pub leaf_input: Vec<u8>,
-    pub extra_data: Vec<u8>,
-}
-
 #[derive(Debug)]
 pub enum Payload {
-    /// RFC 6962 `get-entries`; `Err` is an entry whose base64 was bad.
-    Entries(Vec<Result<RawEntry, String>>),
-    /// A static-ct-api data tile (full or partial). Leaves before `skip` were processed
-    /// earlier (from a partial tile); `count` leaves from there are new.
-    Tile {
-        data: Bytes,
-        skip: usize,
-        count: usize,
-    },
+    /// CT log entries from `start` on, framed by the log's source (from `get-entries` or a
+    /// data tile) but not decoded; `Err` is an entry that could not be framed, and says why.
+    /// Fewer leaves than the work's range holds means framing broke and the rest cannot be
+    /// found: the pipeline counts them as malformed.
+    Leaves(Vec<Result<Leaf, String>>),
     /// Names a source already extracted (certstream messages, feed lines).
     Names(Vec<Observation>),
 }

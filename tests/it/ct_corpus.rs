@@ -33,7 +33,7 @@ fn real_static_ct_tiles_decode_to_the_logs_own_names() {
     let mut entries = 0;
     let mut precerts = 0;
     for n in ["000", "001", "002", "003"] {
-        let data = std::fs::read(tiles.join("data").join(n)).unwrap();
+        let data = bytes::Bytes::from(std::fs::read(tiles.join("data").join(n)).unwrap());
         let names = std::fs::read_to_string(tiles.join("names").join(n)).unwrap();
         let expected: Vec<serde_json::Value> = names
             .lines()
@@ -70,7 +70,7 @@ fn real_static_ct_tiles_decode_to_the_logs_own_names() {
     assert!(precerts > 0);
 
     // The partial tile is a prefix of the full one.
-    let partial = std::fs::read(tiles.join("data/003.p/10")).unwrap();
+    let partial = bytes::Bytes::from(std::fs::read(tiles.join("data/003.p/10")).unwrap());
     assert_eq!(split_tile(&partial).filter(|l| l.is_ok()).count(), 10);
 }
 

@@ -7,6 +7,7 @@
 //! panics. A tile is split into leaves first (framing only), so one leaf with a bad certificate
 //! does not lose its neighbours.
 
+use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use x509_parser::certificate::TbsCertificateParser;
 use x509_parser::extensions::{GeneralName, SubjectAlternativeName};
@@ -130,9 +131,33 @@ fn read_timestamped<'a>(r: &mut Reader<'a>) -> Result<Timestamped<'a>, EntryErro
     })
 }
 
+/// One log entry, framed but not yet decoded (from a data tile or a `get-entries` response).
+/// It shares the bytes it was framed from (a tile, a decoded `leaf_input`): framing copies
+/// nothing, and the leaf can travel to another thread to be decoded.
+#[derive(Debug, Clone)]
+pub struct Leaf {
+    timestamp_ms: u64,
+    entry_type: EntryType,
+    /// x509: the certificate. precert: the TBSCertificate (poison already removed by the log).
+    der: Bytes,
+    /// The pre-certificate, for a precert entry that carries it.
+    precert: Option<Bytes>,
+}
+
+impl Leaf {
+    fn new(ts: Timestamped<'_>, precert: Option<&[u8]>, from: &Bytes, extra: &Bytes) -> Leaf {
+        Leaf {
+            timestamp_ms: ts.timestamp_ms,
+            entry_type: ts.entry_type,
+            der: from.slice_ref(ts.der),
+            precert: precert.map(|p| extra.slice_ref(p)),
+        }
+    }
+}
+
 /// Frames an RFC 6962 `get-entries` entry (`leaf_input` and `extra_data`, base64-decoded)
 /// without decoding the certificate.
-pub fn merkle_leaf<'a>(leaf_input: &'a [u8], extra_data: &'a [u8]) -> Result<Leaf<'a>, EntryError> {
+pub fn merkle_leaf(leaf_input: &Bytes, extra_data: &Bytes) -> Result<Leaf, EntryError> {
     let mut r = Reader { data: leaf_input };
     let version = r.uint(1, "version")? as u8;
     let leaf_type = r.uint(1, "leaf_type")? as u8;
@@ -149,23 +174,22 @@ pub fn merkle_leaf<'a>(leaf_input: &'a [u8], extra_data: &'a [u8]) -> Result<Lea
         EntryType::Precert => Reader { data: extra_data }.vec(3, "pre_certificate").ok(),
         EntryType::X509 => None,
     };
-    Ok(Leaf { ts, precert })
+    Ok(Leaf::new(ts, precert, leaf_input, extra_data))
 }
 
-/// Decodes an RFC 6962 `get-entries` entry: `leaf_input` and `extra_data`, both base64-decoded.
+/// Decodes one RFC 6962 `get-entries` entry given as plain slices (copied first; the service
+/// frames with [`merkle_leaf`] and decodes later).
 pub fn decode_merkle_leaf(leaf_input: &[u8], extra_data: &[u8]) -> Result<Entry, EntryError> {
-    merkle_leaf(leaf_input, extra_data)?.decode()
-}
-
-/// One log entry, framed but not yet decoded (from a data tile or a `get-entries` response).
-pub struct Leaf<'a> {
-    ts: Timestamped<'a>,
-    precert: Option<&'a [u8]>,
+    merkle_leaf(
+        &Bytes::copy_from_slice(leaf_input),
+        &Bytes::copy_from_slice(extra_data),
+    )?
+    .decode()
 }
 
 /// Splits a data tile into its leaves. Framing errors end the tile (the rest cannot be found):
 /// the iterator yields that error once and stops.
-pub fn split_tile(tile: &[u8]) -> impl Iterator<Item = Result<Leaf<'_>, EntryError>> {
+pub fn split_tile(tile: &Bytes) -> impl Iterator<Item = Result<Leaf, EntryError>> + '_ {
     let mut r = Reader { data: tile };
     let mut failed = false;
     std::iter::from_fn(move || {
@@ -179,17 +203,22 @@ pub fn split_tile(tile: &[u8]) -> impl Iterator<Item = Result<Leaf<'_>, EntryErr
                 EntryType::X509 => None,
             };
             r.vec(2, "certificate_chain")?;
-            Ok(Leaf { ts, precert })
+            Ok(Leaf::new(ts, precert, tile, tile))
         })();
         failed = leaf.is_err();
         Some(leaf)
     })
 }
 
-impl Leaf<'_> {
+impl Leaf {
+    /// The log's timestamp (milliseconds since the epoch).
+    pub fn timestamp_ms(&self) -> u64 {
+        self.timestamp_ms
+    }
+
     /// Everything, hashes included.
     pub fn decode(&self) -> Result<Entry, EntryError> {
-        let mut entry = build(&self.ts)?;
+        let mut entry = self.decode_without_hashes()?;
         (entry.cert_sha256, entry.tbs_hash) = self.hashes()?;
         Ok(entry)
     }
@@ -197,27 +226,27 @@ impl Leaf<'_> {
     /// Everything but the two hashes (left zero): what matching needs. Hashing is a fifth of
     /// decoding and only matters for the rare entry that matches; [`Leaf::hashes`] adds them.
     pub fn decode_without_hashes(&self) -> Result<Entry, EntryError> {
-        build(&self.ts)
+        build(self.timestamp_ms, self.entry_type, &self.der)
     }
 
     /// The certificate's SHA-256 and the TBS hash (see [`Entry`]).
     pub fn hashes(&self) -> Result<([u8; 32], [u8; 32]), EntryError> {
-        let tbs_der = match self.ts.entry_type {
-            EntryType::X509 => certificate_tbs(self.ts.der)?,
-            EntryType::Precert => self.ts.der,
+        let tbs_der = match self.entry_type {
+            EntryType::X509 => certificate_tbs(&self.der)?,
+            EntryType::Precert => &self.der,
         };
-        let cert: [u8; 32] = Sha256::digest(self.precert.unwrap_or(self.ts.der)).into();
+        let cert: [u8; 32] = Sha256::digest(self.precert.as_ref().unwrap_or(&self.der)).into();
         Ok((cert, tbs_hash(tbs_der)?))
     }
 }
 
-fn build(ts: &Timestamped<'_>) -> Result<Entry, EntryError> {
-    if ts.der.len() > MAX_CERT_LEN {
-        return Err(EntryError::TooLarge("certificate", ts.der.len()));
+fn build(timestamp_ms: u64, entry_type: EntryType, der: &[u8]) -> Result<Entry, EntryError> {
+    if der.len() > MAX_CERT_LEN {
+        return Err(EntryError::TooLarge("certificate", der.len()));
     }
-    let tbs_der = match ts.entry_type {
-        EntryType::X509 => certificate_tbs(ts.der)?,
-        EntryType::Precert => ts.der,
+    let tbs_der = match entry_type {
+        EntryType::X509 => certificate_tbs(der)?,
+        EntryType::Precert => der,
     };
 
     let (_, tbs) = TbsCertificateParser::new()
@@ -244,8 +273,8 @@ fn build(ts: &Timestamped<'_>) -> Result<Entry, EntryError> {
         push_name(&mut names, cn);
     }
     Ok(Entry {
-        entry_type: ts.entry_type,
-        timestamp_ms: ts.timestamp_ms,
+        entry_type,
+        timestamp_ms,
         names,
         issuer_org: first_str(tbs.issuer().iter_organization()).map(str::to_owned),
         issuer_cn: first_str(tbs.issuer().iter_common_name()).map(str::to_owned),
@@ -384,7 +413,7 @@ mod tests {
         for len in 0..40 {
             let leaf = vec![0u8; len];
             assert!(decode_merkle_leaf(&leaf, &[]).is_err(), "len {len}");
-            let _ = split_tile(&leaf).count();
+            let _ = split_tile(&Bytes::from(leaf)).count();
         }
     }
 

@@ -4,8 +4,8 @@
 //! - [`loglist`]: Chrome's and Apple's lists, the bundled snapshot, selection.
 //! - [`checkpoint`]: tree heads and their signatures.
 //! - [`client`]: HTTP with rate limits and backoff, per log.
-//! - [`rfc6962`], [`tiles`]: the two read APIs.
-//! - [`entry`]: decoding leaves into names, issuer, hashes.
+//! - [`rfc6962`], [`tiles`]: the two read APIs; each frames what it fetched into leaves.
+//! - [`entry`]: framing entries into leaves, decoding leaves into names, issuer, hashes.
 //! - [`monitor`]: following one log in order.
 //!
 //! [`CtSource::run`] keeps one follower per selected log, and refreshes the lists hourly:
@@ -15,7 +15,6 @@ pub mod checkpoint;
 pub mod client;
 pub mod config;
 pub mod entry;
-pub mod leaves;
 pub mod loglist;
 pub mod monitor;
 pub mod rfc6962;

@@ -18,10 +18,9 @@ use tracing::{info, warn};
 use super::HeadError;
 use super::checkpoint::{LogKey, TreeHead};
 use super::client::{FetchError, LogClient};
-use super::entry::split_tile;
 use super::loglist::Api;
 use super::rfc6962::{INITIAL_BATCH, fetch_range, get_sth};
-use super::tiles::{TILE_WIDTH, data_tile_url, get_checkpoint, get_data_tile};
+use super::tiles::{TILE_WIDTH, data_tile_url, frame_tile, get_checkpoint, get_data_tile};
 use crate::backoff::jitter;
 use crate::sources::{Payload, SourceInfo, Work};
 use crate::store::Store;
@@ -212,7 +211,7 @@ impl Follower {
                     for (first, entries) in parts {
                         let next = first + entries.len() as u64;
                         sent = self
-                            .send(first, next, Payload::Entries(entries), size)
+                            .send(first, next, Payload::Leaves(entries), size)
                             .await?;
                     }
                 }
@@ -244,37 +243,21 @@ impl Follower {
             let Some((n, first, end, result)) = in_flight.next().await else {
                 return Ok(sent);
             };
+            let skip = (first - n * TILE_WIDTH) as usize;
+            let want = (end - n * TILE_WIDTH) as usize;
             let result = result.and_then(|data| {
                 // A tile that ends cleanly before the entries the tree head promises is stale
                 // or truncated: fetch it again later rather than skip entries. (A framing
                 // error is different: the log's data is bad, and the pipeline counts it.)
-                let want = (end - n * TILE_WIDTH) as usize;
-                let mut have = 0;
-                let mut broken = false;
-                for leaf in split_tile(&data).take(want) {
-                    if leaf.is_err() {
-                        broken = true;
-                        break;
-                    }
-                    have += 1;
-                }
-                if !broken && have < want {
-                    return Err(FetchError::Transport {
-                        url: data_tile_url(&self.url, n, want as u64),
-                        error: format!("tile holds {have} entries, the tree head says {want}"),
-                    });
-                }
-                Ok(data)
+                frame_tile(&data, skip, want - skip).map_err(|have| FetchError::Transport {
+                    url: data_tile_url(&self.url, n, want as u64),
+                    error: format!("tile holds {have} entries, the tree head says {want}"),
+                })
             });
             match result {
-                Ok(data) => {
+                Ok(leaves) => {
                     self.source.metrics.fetched.inc_by(end - first);
-                    let payload = Payload::Tile {
-                        data,
-                        skip: (first - n * TILE_WIDTH) as usize,
-                        count: (end - first) as usize,
-                    };
-                    sent = self.send(first, end, payload, size).await?;
+                    sent = self.send(first, end, Payload::Leaves(leaves), size).await?;
                 }
                 Err(FetchError::Cancelled) => return Err(Closed),
                 Err(error) => {

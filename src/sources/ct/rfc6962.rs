@@ -8,12 +8,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use bytes::Bytes;
 use serde::Deserialize;
 
 use super::HeadError;
 use super::checkpoint::{LogKey, TreeHead, parse_sth};
 use super::client::{FetchError, LogClient};
-use crate::sources::RawEntry;
+use super::entry::{Leaf, merkle_leaf};
 
 /// What we ask for before the log has told us its maximum.
 pub const INITIAL_BATCH: u64 = 1024;
@@ -45,7 +46,7 @@ pub async fn get_entries(
     base: &str,
     start: u64,
     end: u64,
-) -> Result<Vec<Result<RawEntry, String>>, FetchError> {
+) -> Result<Vec<Result<Leaf, String>>, FetchError> {
     let url = format!("{base}ct/v1/get-entries?start={start}&end={end}");
     let body = client.get(&url).await?;
     parse_entries(&body).map_err(|error| FetchError::Transport {
@@ -54,23 +55,23 @@ pub async fn get_entries(
     })
 }
 
-/// A `get-entries` body: each entry's leaf and extra data, or why its base64 is bad. A body
-/// that is not the expected JSON is an error.
-pub fn parse_entries(body: &[u8]) -> Result<Vec<Result<RawEntry, String>>, String> {
+/// A `get-entries` body: each entry framed (not decoded), or why its base64 or framing is bad.
+/// A body that is not the expected JSON is an error.
+pub fn parse_entries(body: &[u8]) -> Result<Vec<Result<Leaf, String>>, String> {
     let parsed: EntriesJson =
         serde_json::from_slice(body).map_err(|e| format!("bad get-entries JSON: {e}"))?;
     Ok(parsed
         .entries
         .into_iter()
         .map(|e| {
-            Ok(RawEntry {
-                leaf_input: B64
-                    .decode(e.leaf_input.as_bytes())
-                    .map_err(|e| format!("leaf_input base64: {e}"))?,
-                extra_data: B64
-                    .decode(e.extra_data.as_bytes())
-                    .map_err(|e| format!("extra_data base64: {e}"))?,
-            })
+            let leaf_input = B64
+                .decode(e.leaf_input.as_bytes())
+                .map_err(|e| format!("leaf_input base64: {e}"))?;
+            let extra_data = B64
+                .decode(e.extra_data.as_bytes())
+                .map_err(|e| format!("extra_data base64: {e}"))?;
+            merkle_leaf(&Bytes::from(leaf_input), &Bytes::from(extra_data))
+                .map_err(|e| e.to_string())
         })
         .collect())
 }
@@ -83,7 +84,7 @@ pub async fn fetch_range(
     start: u64,
     end: u64,
     batch: &AtomicU64,
-) -> Result<Vec<(u64, Vec<Result<RawEntry, String>>)>, FetchError> {
+) -> Result<Vec<(u64, Vec<Result<Leaf, String>>)>, FetchError> {
     let mut parts = Vec::new();
     let mut next = start;
     while next < end {
