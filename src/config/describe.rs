@@ -385,7 +385,9 @@ min_score = 90
         let secret = dir.path().join("pw");
         std::fs::write(&secret, "hunter2\n").unwrap();
         let text = text.replace("PASSWORD_FILE", &secret.display().to_string());
-        let c = Config::parse("c.toml", &text, Path::new("/etc/lookalike")).unwrap();
+        let c = Config::parse("c.toml", &text, Path::new("/etc/lookalike"))
+            .and_then(crate::config::Parsed::read_secrets)
+            .unwrap();
         let d = c.describe(13);
         assert!(
             d.contains("watchlists: /etc/lookalike/w/ (13 brands)"),

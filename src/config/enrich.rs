@@ -171,7 +171,9 @@ mod tests {
 
     #[test]
     fn defaults_and_every_key() {
-        let c = Config::parse("c.toml", "", Path::new("/etc/l")).unwrap();
+        let c = Config::parse("c.toml", "", Path::new("/etc/l"))
+            .and_then(crate::config::Parsed::read_secrets)
+            .unwrap();
         assert!(c.enrich.enabled && c.enrich.web && c.enrich.rdap);
         assert_eq!(c.enrich.recheck, default_recheck());
         assert_eq!(c.enrich.rdap_bootstrap, RdapBootstrap::Bundled);
@@ -190,7 +192,9 @@ concurrency = 4
 queue = 10
 timeout = "3s"
 "#;
-        let c = Config::parse("c.toml", text, Path::new("/etc/l")).unwrap();
+        let c = Config::parse("c.toml", text, Path::new("/etc/l"))
+            .and_then(crate::config::Parsed::read_secrets)
+            .unwrap();
         let e = &c.enrich;
         assert_eq!(e.resolvers[0], "127.0.0.1:5353".parse().unwrap());
         assert_eq!(e.resolvers[1], "[::1]:53".parse().unwrap());
@@ -219,6 +223,7 @@ timeout = "3s"
             ("[enrich]\nbogus = 1\n", "unknown field"),
         ] {
             let err = Config::parse("c.toml", text, Path::new(""))
+                .and_then(crate::config::Parsed::read_secrets)
                 .unwrap_err()
                 .to_string();
             assert!(err.contains(needle), "{text:?}: {err}");

@@ -1,8 +1,9 @@
 //! The service config (`lookalike run --config FILE`): TOML → serde types → [`Config`].
 //!
-//! Parsing and validation read nothing but the file and the secrets it names (`*_env`,
-//! `*_file`: `secrets.rs` is the one place that reads them): a bad config names the file, the
-//! line and what is wrong, and nothing starts. Every section is optional; relative paths are
+//! Parsing and validation ([`Config::parse`]) read nothing but the text: a bad config names
+//! the file, the line and what is wrong, and nothing starts. The secrets it names (`*_env`,
+//! `*_file`) are read in a separate step, [`Parsed::read_secrets`] (`secrets.rs`, the one place
+//! that reads them); [`Config::load`] does both. Every section is optional; relative paths are
 //! resolved against the config file's folder. Without a config, [`Config::default`] is the
 //! embedded default: `watchlists/` (or the bundled set), `./lookalike-data`, every public CT
 //! log.
@@ -27,6 +28,7 @@ pub mod discover;
 mod enrich;
 mod routes;
 mod secrets;
+pub use secrets::Parsed;
 mod sources;
 pub use crate::enrich::config::{EnrichConfig, Network, RdapBootstrap, default_recheck};
 pub use crate::sinks::config::Alerts;
@@ -258,7 +260,18 @@ impl RawSource {
 
 impl Config {
     /// Reads and validates a config file.
+    /// Reads and validates a config file, and reads every secret it names.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        Config::read_and_parse(path)?.read_secrets()
+    }
+
+    /// Reads a config for a command that only reads the store or its watchlists (see
+    /// [`Parsed::without_route_secrets`]).
+    pub fn load_for_store(path: &Path) -> Result<Config, ConfigError> {
+        Ok(Config::read_and_parse(path)?.without_route_secrets())
+    }
+
+    fn read_and_parse(path: &Path) -> Result<Parsed, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
             file: path.display().to_string(),
             error,
@@ -267,36 +280,17 @@ impl Config {
         Config::parse(&path.display().to_string(), &text, base)
     }
 
-    /// Reads a config for a command that only reads the store (`hits`, `triage`, `export`,
-    /// `outbox`) or only its watchlists (`check`, `scan`, `permute`): alert routes' secrets
-    /// are not read, so these commands work for someone without the service's environment. The
-    /// API token is read when it can be; when it cannot, `api.token_error` says why (it is
-    /// needed only to reach a running service's API).
-    pub fn load_for_store(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
-            file: path.display().to_string(),
-            error,
-        })?;
-        let base = path.parent().unwrap_or(Path::new(""));
-        Config::parse_with(&path.display().to_string(), &text, base, false)
-    }
-
-    /// Parses config text; `file` names it in errors, `base` resolves relative paths.
-    pub fn parse(file: &str, text: &str, base: &Path) -> Result<Config, ConfigError> {
-        Config::parse_with(file, text, base, true)
-    }
-
-    fn parse_with(
-        file: &str,
-        text: &str,
-        base: &Path,
-        route_secrets: bool,
-    ) -> Result<Config, ConfigError> {
+    /// Parses and validates config text, reading nothing else: `file` names it in errors,
+    /// `base` resolves relative paths. The secrets it names are read by
+    /// [`Parsed::read_secrets`].
+    pub fn parse(file: &str, text: &str, base: &Path) -> Result<Parsed, ConfigError> {
+        let line_at = |at: usize| line_of(text, at);
         let invalid = |span: Range<usize>, message: String| ConfigError::Invalid {
             file: file.to_owned(),
-            line: line_of(text, span.start),
+            line: line_at(span.start),
             message,
         };
+        let mut wanted = Vec::new();
         let raw: RawConfig = toml::from_str(text)
             .map_err(|e| invalid(e.span().unwrap_or(0..0), e.message().trim().to_owned()))?;
         let resolve = |p: &str| {
@@ -392,14 +386,17 @@ impl Config {
                     ),
                 )
             })?;
-            let token = secrets::secret(
+            let token = secrets::Wanted::named(
                 server.token_env.as_ref(),
                 server.token_file.as_ref(),
                 base,
                 "certstream server token",
-                &invalid,
-            )?;
-            if !addr.ip().is_loopback() && token.is_none() {
+                secrets::Slot::CertstreamToken,
+                &line_at,
+            );
+            let named = token.is_some();
+            wanted.extend(token);
+            if !addr.ip().is_loopback() && !named {
                 return Err(invalid(
                     span,
                     format!(
@@ -409,7 +406,7 @@ impl Config {
             }
             config.certstream_server = Some(CertstreamServer {
                 listen: addr,
-                token,
+                token: None,
             });
         }
         if let Some(api) = raw.api {
@@ -453,21 +450,19 @@ impl Config {
             if let Some(t) = &api.request_timeout {
                 limits.request_timeout = duration(t, "request_timeout", &invalid)?;
             }
-            match secrets::secret(
+            let token = secrets::Wanted::named(
                 api.token_env.as_ref(),
                 api.token_file.as_ref(),
                 base,
                 "API token",
-                &invalid,
-            ) {
-                Ok(token) => config.api.token = token,
-                Err(e) if !route_secrets => config.api.token_error = Some(e.to_string()),
-                Err(e) => return Err(e),
-            }
+                secrets::Slot::ApiToken,
+                &line_at,
+            );
+            let named = token.is_some();
+            wanted.extend(token);
             if let Some(addr) = config.api.listen
                 && !addr.ip().is_loopback()
-                && config.api.token.is_none()
-                && config.api.token_error.is_none()
+                && !named
             {
                 return Err(invalid(
                     span,
@@ -541,7 +536,7 @@ impl Config {
             config.enrich = enrich::enrich(e, base, &invalid)?;
         }
         let zone = routes::timezone(raw.alerts.as_ref(), &invalid)?;
-        config.routes = routes::routes(raw.route, base, route_secrets, &zone, &invalid)?;
+        config.routes = routes::routes(raw.route, base, &zone, &invalid, &line_at, &mut wanted)?;
         config.alerts = routes::alerts(raw.alerts, &config.routes, &invalid)?;
         if let Some(m) = store_min_score {
             let floor = *m.get_ref();
@@ -562,7 +557,7 @@ impl Config {
             }
             config.store_min_score = floor;
         }
-        Ok(config)
+        Ok(Parsed::new(file, config, wanted))
     }
 }
 

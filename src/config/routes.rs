@@ -1,7 +1,8 @@
 //! `[alerts]` and `[[route]]`: where alerts go, and how hard to try.
 //!
-//! Secrets (`password_env`, `password_file`, `secret_env`, `secret_file`, `url_env`) are
-//! read here, once, so a missing one stops the start with the route and field named.
+//! Secrets (`password_env`, `password_file`, `secret_env`, `secret_file`, `token_env`,
+//! `token_file`, `url_env`) are not read here: each is noted as [`Wanted`], with the field it
+//! fills, and read by `Parsed::read_secrets`.
 
 use std::ops::Range;
 use std::path::Path;
@@ -12,7 +13,7 @@ use toml::Spanned;
 
 mod forms;
 
-use super::secrets::{resolve, secret};
+use super::secrets::{RouteSecret, Slot, Wanted, resolve};
 use super::{Alerts, ConfigError, duration};
 use crate::finding::Technique;
 use crate::sinks::locale::{Language, Locale};
@@ -105,26 +106,29 @@ pub(super) fn timezone(
     }
 }
 
+/// The routes, and the secrets they name (added to `wanted`).
 pub(super) fn routes(
     raw: Vec<Spanned<RawRoute>>,
     base: &Path,
-    read_secrets: bool,
     zone: &(jiff::tz::TimeZone, String),
     invalid: Invalid,
+    line_of: &dyn Fn(usize) -> usize,
+    wanted: &mut Vec<Wanted>,
 ) -> Result<Vec<Route>, ConfigError> {
-    let secret = |env: Option<&Spanned<String>>,
-                  file: Option<&Spanned<String>>,
-                  base: &Path,
-                  what: &str,
-                  invalid: Invalid| {
-        if read_secrets {
-            secret(env, file, base, what, invalid)
-        } else {
-            Ok(None)
-        }
-    };
     let mut routes: Vec<Route> = Vec::new();
     for spanned in raw {
+        let index = routes.len();
+        // Notes the secret `env` or `file` names for `field`; whether one is named.
+        let mut want = |env: &Option<Spanned<String>>,
+                        file: &Option<Spanned<String>>,
+                        what: &'static str,
+                        field: RouteSecret| {
+            let slot = Slot::Route(index, field);
+            let w = Wanted::named(env.as_ref(), file.as_ref(), base, what, slot, line_of);
+            let named = w.is_some();
+            wanted.extend(w);
+            named
+        };
         let span = spanned.span();
         let r = spanned.into_inner();
         let name = r.name.get_ref().trim().to_owned();
@@ -231,13 +235,16 @@ pub(super) fn routes(
                     host,
                     port,
                     username: r.username.clone(),
-                    password: secret(
-                        r.password_env.as_ref(),
-                        r.password_file.as_ref(),
-                        base,
-                        "password",
-                        invalid,
-                    )?,
+                    password: {
+                        let what = "password";
+                        want(
+                            &r.password_env,
+                            &r.password_file,
+                            what,
+                            RouteSecret::EmailPassword,
+                        );
+                        None
+                    },
                     from,
                     to,
                     digest_minutes: r.digest_minutes.unwrap_or(0),
@@ -260,22 +267,16 @@ pub(super) fn routes(
                         ));
                     }
                 };
-                let secret = secret(
-                    r.secret_env.as_ref(),
-                    r.secret_file.as_ref(),
-                    base,
-                    "webhook secret",
-                    invalid,
-                )?;
-                if let (Some(s), Signing::Standard) = (&secret, signing) {
-                    crate::sinks::webhook::standard_key(s.expose()).map_err(|e| {
-                        let at = r.secret_env.as_ref().or(r.secret_file.as_ref());
-                        invalid(at.map_or(span.clone(), |a| a.span()), e)
-                    })?;
-                }
+                let what = "webhook secret";
+                want(
+                    &r.secret_env,
+                    &r.secret_file,
+                    what,
+                    RouteSecret::WebhookSecret,
+                );
                 RouteKind::Webhook(WebhookRoute {
                     url: http_url("url", need(&r.url, "url")?)?,
-                    secret,
+                    secret: None,
                     timeout,
                     format: body_format(&r.format, invalid)?,
                     signing,
@@ -283,31 +284,23 @@ pub(super) fn routes(
                 })
             }
             "splunk" => {
-                let token = secret(
-                    r.token_env.as_ref(),
-                    r.token_file.as_ref(),
-                    base,
+                if !want(
+                    &r.token_env,
+                    &r.token_file,
                     "HEC token",
-                    invalid,
-                )?;
-                let token = match token {
-                    Some(t) => t,
-                    // Secrets not read (a store command): the route is never used.
-                    None if r.token_env.is_some() || r.token_file.is_some() => {
-                        Secret(String::new())
-                    }
-                    None => {
-                        return Err(invalid(
-                            span.clone(),
-                            format!(
-                                "route \"{name}\" (type splunk) needs `token_env` or `token_file` (the HEC token)"
-                            ),
-                        ));
-                    }
-                };
+                    RouteSecret::SplunkToken,
+                ) {
+                    return Err(invalid(
+                        span.clone(),
+                        format!(
+                            "route \"{name}\" (type splunk) needs `token_env` or `token_file` (the HEC token)"
+                        ),
+                    ));
+                }
                 RouteKind::Splunk(SplunkRoute {
                     url: http_url("url", need(&r.url, "url")?)?,
-                    token,
+                    // Until `Parsed::read_secrets` fills it.
+                    token: Secret(String::new()),
                     index: r.index.clone().filter(|i| !i.trim().is_empty()),
                     source: r.source.clone().unwrap_or_else(|| "lookalike".into()),
                     sourcetype: r
@@ -399,21 +392,26 @@ pub(super) fn routes(
                     subject,
                     stream,
                     duplicate_window,
-                    token: secret(
-                        r.token_env.as_ref(),
-                        r.token_file.as_ref(),
-                        base,
-                        "NATS token",
-                        invalid,
-                    )?,
+                    token: {
+                        want(
+                            &r.token_env,
+                            &r.token_file,
+                            "NATS token",
+                            RouteSecret::NatsToken,
+                        );
+                        None
+                    },
                     username: r.username.clone(),
-                    password: secret(
-                        r.password_env.as_ref(),
-                        r.password_file.as_ref(),
-                        base,
-                        "NATS password",
-                        invalid,
-                    )?,
+                    password: {
+                        let what = "NATS password";
+                        want(
+                            &r.password_env,
+                            &r.password_file,
+                            what,
+                            RouteSecret::NatsPassword,
+                        );
+                        None
+                    },
                     ca_file: r.ca_file.as_deref().map(|p| resolve(base, p)),
                     format: body_format(&r.format, invalid)?,
                     timeout,
@@ -421,14 +419,14 @@ pub(super) fn routes(
                 })
             }
             "slack" | "teams" => {
-                let url = match secret(r.url_env.as_ref(), None, base, "webhook URL", invalid)? {
-                    Some(s) => s.0,
-                    // Secrets not read (a store command): the route is never used.
-                    None if r.url_env.is_some() => "https://unread.invalid/".to_owned(),
-                    None => need(&r.url, "url")?,
+                let url = if want(&r.url_env, &None, "webhook URL", RouteSecret::ChatUrl) {
+                    // Until `Parsed::read_secrets` fills it; a route never used when unread.
+                    "https://unread.invalid/".to_owned()
+                } else {
+                    http_url("url", need(&r.url, "url")?)?
                 };
                 let chat = ChatRoute {
-                    url: Secret(http_url("url", url)?),
+                    url: Secret(url),
                     timeout,
                     locale,
                 };

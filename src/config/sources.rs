@@ -181,7 +181,9 @@ column = "domain"
 [certstream_server]
 listen = "127.0.0.1:8081"
 "#;
-        let c = Config::parse("c.toml", text, Path::new("/etc/l")).unwrap();
+        let c = Config::parse("c.toml", text, Path::new("/etc/l"))
+            .and_then(crate::config::Parsed::read_secrets)
+            .unwrap();
         assert!(c.ct.is_empty(), "sources given: no default CT source");
         assert_eq!(
             c.certstream[0].urls,
@@ -236,6 +238,7 @@ listen = "127.0.0.1:8081"
         ];
         for (text, location, needle) in cases {
             let err = Config::parse("c.toml", text, Path::new(""))
+                .and_then(crate::config::Parsed::read_secrets)
                 .unwrap_err()
                 .to_string();
             assert!(

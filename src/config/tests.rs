@@ -4,7 +4,9 @@ use crate::sources::ct::monitor::Start;
 
 #[test]
 fn empty_config_is_the_embedded_default_relative_to_the_file() {
-    let c = Config::parse("c.toml", "", Path::new("/etc/lookalike")).unwrap();
+    let c = Config::parse("c.toml", "", Path::new("/etc/lookalike"))
+        .and_then(Parsed::read_secrets)
+        .unwrap();
     assert_eq!(c.store, PathBuf::from("/etc/lookalike/lookalike-data"));
     assert!(c.watchlists.is_empty());
     assert_eq!(c.ct.len(), 1);
@@ -32,7 +34,9 @@ shard = "2/3"
   api = "static"
   key = "MFkw"
 "#;
-    let c = Config::parse("c.toml", text, Path::new("/x")).unwrap();
+    let c = Config::parse("c.toml", text, Path::new("/x"))
+        .and_then(Parsed::read_secrets)
+        .unwrap();
     assert_eq!(c.store, PathBuf::from("/var/lib/lookalike"));
     let ct = &c.ct[0];
     assert_eq!(ct.lists, Lists::None);
@@ -92,6 +96,7 @@ fn errors_name_file_line_and_field() {
     ];
     for (text, location, needle) in cases {
         let err = Config::parse("c.toml", text, Path::new(""))
+            .and_then(Parsed::read_secrets)
             .unwrap_err()
             .to_string();
         assert!(
@@ -121,7 +126,9 @@ type = "webhook"
 url = "https://hooks.internal/lookalike"
 ca_file = "/etc/ssl/private-ca.pem"
 "#;
-    let c = Config::parse("c.toml", text, dir.path()).unwrap();
+    let c = Config::parse("c.toml", text, dir.path())
+        .and_then(Parsed::read_secrets)
+        .unwrap();
     let routes = &c.routes;
     let RouteKind::Splunk(splunk) = &routes[0].kind else {
         panic!("{:?}", routes[0].kind)
@@ -152,6 +159,7 @@ fn misp_org_is_checked_where_it_is_written() {
         "[export]\nmisp_org = \" Example CTI \"\n",
         Path::new("/x"),
     )
+    .and_then(Parsed::read_secrets)
     .unwrap();
     assert_eq!(
         c.export.misp_org,
@@ -181,6 +189,7 @@ fn misp_org_is_checked_where_it_is_written() {
         ),
     ] {
         let e = Config::parse("c.toml", text, Path::new("/x"))
+            .and_then(Parsed::read_secrets)
             .unwrap_err()
             .to_string();
         assert!(e.contains(at) && e.contains(says), "{text:?}: {e}");
@@ -195,16 +204,21 @@ fn a_nats_route_takes_every_state_change_unless_told_alerts() {
             "[[route]]\nname = \"bus\"\ntype = \"nats\"\nurl = \"nats://127.0.0.1:4222\"\nsubject = \"lookalike.findings\"\n{extra}"
         )
     };
-    let c = Config::parse("c.toml", &route(""), Path::new("/x")).unwrap();
+    let c = Config::parse("c.toml", &route(""), Path::new("/x"))
+        .and_then(Parsed::read_secrets)
+        .unwrap();
     assert_eq!(c.routes[0].events, Events::All);
     assert!(
         c.describe(1).contains("; every finding and state change"),
         "{}",
         c.describe(1)
     );
-    let c = Config::parse("c.toml", &route("events = \"alerts\"\n"), Path::new("/x")).unwrap();
+    let c = Config::parse("c.toml", &route("events = \"alerts\"\n"), Path::new("/x"))
+        .and_then(Parsed::read_secrets)
+        .unwrap();
     assert_eq!(c.routes[0].events, Events::Alerts);
     let e = Config::parse("c.toml", &route("events = \"some\"\n"), Path::new("/x"))
+        .and_then(Parsed::read_secrets)
         .unwrap_err()
         .to_string();
     assert!(
@@ -213,6 +227,7 @@ fn a_nats_route_takes_every_state_change_unless_told_alerts() {
     );
     let hook = "[[route]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"https://x.example/\"\nevents = \"all\"\n";
     let e = Config::parse("c.toml", hook, Path::new("/x"))
+        .and_then(Parsed::read_secrets)
         .unwrap_err()
         .to_string();
     assert!(
@@ -224,15 +239,20 @@ fn a_nats_route_takes_every_state_change_unless_told_alerts() {
         &hook.replace("events = \"all\"\n", ""),
         Path::new("/x"),
     )
+    .and_then(Parsed::read_secrets)
     .unwrap();
     assert_eq!(c.routes[0].events, Events::Alerts);
 }
 
 #[test]
 fn store_cache_is_set_in_megabytes_and_bounded() {
-    let c = Config::parse("c.toml", "", Path::new("/x")).unwrap();
+    let c = Config::parse("c.toml", "", Path::new("/x"))
+        .and_then(Parsed::read_secrets)
+        .unwrap();
     assert_eq!(c.store_cache_bytes, 64 << 20);
-    let c = Config::parse("c.toml", "[store]\ncache_mb = 16\n", Path::new("/x")).unwrap();
+    let c = Config::parse("c.toml", "[store]\ncache_mb = 16\n", Path::new("/x"))
+        .and_then(Parsed::read_secrets)
+        .unwrap();
     assert_eq!(c.store_cache_bytes, 16 << 20);
     assert!(
         c.describe(1).contains("page cache 16 MB"),
@@ -245,6 +265,7 @@ fn store_cache_is_set_in_megabytes_and_bounded() {
             &format!("[store]\ncache_mb = {bad}\n"),
             Path::new("/x"),
         )
+        .and_then(Parsed::read_secrets)
         .unwrap_err()
         .to_string();
         assert!(
@@ -252,4 +273,61 @@ fn store_cache_is_set_in_megabytes_and_bounded() {
             "{e}"
         );
     }
+}
+
+/// Parsing reads nothing but the text; the secrets it names are read in their own step,
+/// whose errors name the line that names the secret.
+#[test]
+fn parsing_reads_nothing_and_secrets_are_read_in_their_own_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"
+[api]
+listen = "0.0.0.0:8080"
+token_file = "api.token"
+
+[[route]]
+name = "hook"
+type = "webhook"
+url = "https://hooks.internal/lookalike"
+secret_env = "LOOKALIKE_TEST_SECRET_THAT_IS_NEVER_SET"
+"#;
+    let parse = || Config::parse("c.toml", text, dir.path()).expect("parsing reads no secret");
+    let token = dir.path().join("api.token");
+    assert_eq!(
+        parse().secrets().collect::<Vec<_>>(),
+        [
+            ("API token", token.display().to_string()),
+            (
+                "webhook secret",
+                "env LOOKALIKE_TEST_SECRET_THAT_IS_NEVER_SET".to_owned()
+            ),
+        ]
+    );
+    let err = parse().read_secrets().unwrap_err().to_string();
+    assert!(
+        err.starts_with("config c.toml:4: cannot read ") && err.contains("(API token)"),
+        "{err}"
+    );
+
+    // A store command reads the API token only, and says why it could not.
+    let c = parse().without_route_secrets();
+    assert!(c.api.token.is_none());
+    assert!(
+        c.api
+            .token_error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("config c.toml:4: cannot read")),
+        "{:?}",
+        c.api.token_error
+    );
+    std::fs::write(&token, "s3cret\n").unwrap();
+    let c = parse().without_route_secrets();
+    assert_eq!(c.api.token.as_ref().map(|t| t.expose()), Some("s3cret"));
+
+    // The service's config: the webhook's secret is read, or the start stops at its line.
+    let err = parse().read_secrets().unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "config c.toml:10: environment variable LOOKALIKE_TEST_SECRET_THAT_IS_NEVER_SET (webhook secret) is not set"
+    );
 }

@@ -472,7 +472,9 @@ language = "ja"
 "#,
         server.port
     );
-    let config = lookalike::config::Config::parse("c.toml", &config, Path::new("")).unwrap();
+    let config = lookalike::config::Config::parse("c.toml", &config, Path::new(""))
+        .and_then(lookalike::config::Parsed::read_secrets)
+        .unwrap();
     let lookalike::sinks::RouteKind::Email(route) = &config.routes[0].kind else {
         panic!("an e-mail route");
     };

@@ -342,6 +342,7 @@ fn issue19_export_output_syncs_the_file_and_its_folder() {
 
 fn config_error(text: &str) -> String {
     Config::parse("c.toml", text, Path::new("/nonexistent"))
+        .and_then(lookalike::config::Parsed::read_secrets)
         .err()
         .unwrap_or_else(|| panic!("accepted:\n{text}"))
         .to_string()
@@ -391,6 +392,7 @@ fn issue19_config_check_refuses_what_would_misbehave() {
             &route("Lookalike <a@example.org>", "soc@example.org"),
             Path::new("/")
         )
+        .and_then(lookalike::config::Parsed::read_secrets)
         .is_ok()
     );
     // A certstream server off loopback serves `/findings/stream` to anyone without a token.

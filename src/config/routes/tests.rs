@@ -89,7 +89,9 @@ format = "ecs"
 signing = "standard"
 secret_file = "whsec"
 "#;
-    let c = Config::parse("c.toml", text, dir.path()).unwrap();
+    let c = Config::parse("c.toml", text, dir.path())
+        .and_then(crate::config::Parsed::read_secrets)
+        .unwrap();
     let RouteKind::Splunk(s) = &c.routes[0].kind else {
         panic!()
     };
@@ -163,6 +165,7 @@ secret_file = "whsec"
     ];
     for (text, location, needle) in bad {
         let err = Config::parse("c.toml", text, dir.path())
+            .and_then(crate::config::Parsed::read_secrets)
             .unwrap_err()
             .to_string();
         assert!(
@@ -207,7 +210,9 @@ type = "command"
 argv = ["/usr/local/bin/handle", "--json"]
 timeout = "5s"
 "#;
-    let c = Config::parse("c.toml", text, dir.path()).unwrap();
+    let c = Config::parse("c.toml", text, dir.path())
+        .and_then(crate::config::Parsed::read_secrets)
+        .unwrap();
     assert_eq!(c.alerts.routes, vec!["mail"]);
     assert_eq!(c.alerts.min_score, 70);
     assert_eq!(c.alerts.retry_initial, Duration::from_secs(1));
@@ -265,6 +270,7 @@ fn route_errors_name_the_line() {
     ];
     for (text, location, needle) in cases {
         let err = Config::parse("c.toml", text, Path::new(""))
+            .and_then(crate::config::Parsed::read_secrets)
             .unwrap_err()
             .to_string();
         assert!(
