@@ -7,7 +7,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{ConfigError, RawSource, duration};
+use super::sources::RawCt;
+use super::{ConfigError, duration};
 use crate::sources::ct::config::{CtConfig, ExtraLog, Lists};
 use crate::sources::ct::loglist::{self, Api, parse_state_name};
 use crate::sources::ct::monitor::Start;
@@ -22,7 +23,7 @@ pub(super) struct RawLog {
 }
 
 pub(super) fn ct_source(
-    s: RawSource,
+    s: RawCt,
     invalid: &impl Fn(Range<usize>, String) -> ConfigError,
 ) -> Result<CtConfig, ConfigError> {
     let mut ct = CtConfig::default();

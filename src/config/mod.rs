@@ -37,7 +37,8 @@ pub use crate::sources::ct::config::{CtConfig, ExtraLog, Lists};
 pub use crate::sources::nrd::config::{
     FeedFormat, MAX_BACKFILL_DAYS, NrdConfig, NrdKind, WHOISDS_TEMPLATE,
 };
-use ct::{RawLog, ct_source};
+use ct::ct_source;
+use sources::RawSource;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -141,8 +142,7 @@ impl Default for Config {
 struct RawConfig {
     watchlists: Option<Vec<String>>,
     store: Option<RawStore>,
-    #[serde(default)]
-    source: Vec<Spanned<RawSource>>,
+    // `[[source]]` is taken out of the document first and read by its type (`sources::read`).
     alerts: Option<Spanned<routes::RawAlerts>>,
     certstream_server: Option<Spanned<RawCertstreamServer>>,
     api: Option<Spanned<RawApi>>,
@@ -193,71 +193,6 @@ struct RawStore {
     cache_mb: Option<Spanned<u64>>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSource {
-    #[serde(rename = "type")]
-    kind: Spanned<String>,
-    lists: Option<Spanned<String>>,
-    states: Option<Spanned<Vec<String>>>,
-    start: Option<Spanned<String>>,
-    #[serde(default)]
-    exclude: Vec<String>,
-    #[serde(default)]
-    log: Vec<Spanned<RawLog>>,
-    poll: Option<Spanned<String>>,
-    parallel: Option<Spanned<usize>>,
-    requests_per_second: Option<Spanned<f64>>,
-    list_refresh: Option<Spanned<String>>,
-    list_urls: Option<Spanned<Vec<String>>>,
-    shard: Option<Spanned<String>>,
-    // certstream and nrd
-    name: Option<Spanned<String>>,
-    url: Option<Spanned<String>>,
-    urls: Option<Spanned<Vec<String>>>,
-    stall_timeout: Option<Spanned<String>>,
-    ping_interval: Option<Spanned<String>>,
-    max_message_bytes: Option<Spanned<usize>>,
-    preset: Option<Spanned<String>>,
-    url_template: Option<Spanned<String>>,
-    path: Option<Spanned<String>>,
-    format: Option<Spanned<String>>,
-    member: Option<Spanned<String>>,
-    column: Option<Spanned<String>>,
-    backfill_days: Option<Spanned<u32>>,
-}
-
-impl RawSource {
-    /// Fields set that only other source types take: (name, span).
-    fn foreign_fields(&self, kind: &str) -> Option<(&'static str, Range<usize>)> {
-        let ct = kind == "ct";
-        let cs = kind == "certstream";
-        let nrd = kind == "nrd";
-        macro_rules! check {
-            ($($field:ident: $ok:expr),* $(,)?) => {
-                $(
-                    if !$ok {
-                        if let Some(v) = &self.$field {
-                            return Some((stringify!($field), v.span()));
-                        }
-                    }
-                )*
-            };
-        }
-        check!(
-            lists: ct, states: ct, start: ct, parallel: ct, requests_per_second: ct,
-            list_refresh: ct, list_urls: ct, shard: ct,
-            name: cs || nrd, url: cs || nrd, urls: cs, stall_timeout: cs, ping_interval: cs,
-            max_message_bytes: cs, preset: nrd, url_template: nrd, path: nrd, format: nrd,
-            member: nrd, column: nrd, backfill_days: nrd, poll: ct || nrd,
-        );
-        if !ct && (!self.exclude.is_empty() || !self.log.is_empty()) {
-            return Some(("exclude/log", self.kind.span()));
-        }
-        None
-    }
-}
-
 impl Config {
     /// Reads and validates a config file.
     /// Reads and validates a config file, and reads every secret it names.
@@ -291,8 +226,12 @@ impl Config {
             message,
         };
         let mut wanted = Vec::new();
-        let raw: RawConfig = toml::from_str(text)
-            .map_err(|e| invalid(e.span().unwrap_or(0..0), e.message().trim().to_owned()))?;
+        let toml_error =
+            |e: toml::de::Error| invalid(e.span().unwrap_or(0..0), e.message().trim().to_owned());
+        let mut doc = toml::de::DeTable::parse(text).map_err(toml_error)?;
+        let raw_sources = doc.get_mut().remove("source");
+        let raw = RawConfig::deserialize(toml::de::Deserializer::from(doc)).map_err(toml_error)?;
+        let raw_sources = sources::read(raw_sources, &invalid)?;
         let resolve = |p: &str| {
             let p = Path::new(p);
             if p.is_absolute() {
@@ -327,17 +266,14 @@ impl Config {
             Some(p) => resolve(p.get_ref()),
             None => resolve("lookalike-data"),
         };
-        if !raw.source.is_empty() {
+        if !raw_sources.is_empty() {
             config.ct.clear();
         }
         // Source names key cursors (`nrd:<name>`) and metric series: two sources with one name
         // would share them, and one would skip what the other read.
         let mut names: std::collections::HashMap<String, usize> = Default::default();
-        for spanned in raw.source {
-            let span = spanned.span();
-            let s = spanned.into_inner();
-            let kind = s.kind.get_ref().clone();
-            if let Some(name) = &s.name {
+        for source in raw_sources {
+            if let Some(name) = source.name() {
                 let at = line_of(text, name.span().start);
                 if let Some(first) = names.insert(name.get_ref().clone(), at) {
                     return Err(invalid(
@@ -349,28 +285,13 @@ impl Config {
                     ));
                 }
             }
-            if let Some((field, at)) = s.foreign_fields(&kind) {
-                return Err(invalid(
-                    at,
-                    format!("`{field}` does not apply to a source of type \"{kind}\""),
-                ));
-            }
-            match kind.as_str() {
-                "ct" => config.ct.push(ct_source(s, &invalid)?),
-                "certstream" => config.certstream.push(sources::certstream(
-                    s,
-                    config.certstream.len(),
-                    &invalid,
-                )?),
-                "nrd" => config.nrd.push(sources::nrd(s, base, &invalid)?),
-                other => {
-                    return Err(invalid(
-                        span,
-                        format!(
-                            "unknown source type \"{other}\" (expected \"ct\", \"certstream\" or \"nrd\")"
-                        ),
-                    ));
+            match source {
+                RawSource::Ct(s) => config.ct.push(ct_source(s, &invalid)?),
+                RawSource::Certstream(s) => {
+                    let n = config.certstream.len();
+                    config.certstream.push(sources::certstream(s, n, &invalid)?)
                 }
+                RawSource::Nrd(s) => config.nrd.push(sources::nrd(s, base, &invalid)?),
             }
         }
         if let Some(server) = raw.certstream_server {

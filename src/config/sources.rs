@@ -1,18 +1,154 @@
-//! `[[source]]` of type `certstream` and `nrd`.
+//! `[[source]]`: each table is read by the type its `type` names, into that type's own
+//! fields (a field another type takes is an error at its line), then into the source's settings:
+//! `ct` in `ct.rs`, `certstream` and `nrd` here.
+//!
+//! The tables are taken out of the parsed document and each deserialized on its own, rather
+//! than as a serde `tag = "type"` enum: serde buffers an internally tagged enum's fields, which
+//! loses the spans (lines) that every error here names.
 
 use std::ops::Range;
 use std::path::Path;
 use std::time::Duration;
 
+use serde::Deserialize;
+use toml::Spanned;
+use toml::de::{DeValue, ValueDeserializer};
+
+use super::ct::RawLog;
 use super::{
-    CertstreamConfig, ConfigError, FeedFormat, MAX_BACKFILL_DAYS, NrdConfig, NrdKind, RawSource,
+    CertstreamConfig, ConfigError, FeedFormat, MAX_BACKFILL_DAYS, NrdConfig, NrdKind,
     WHOISDS_TEMPLATE, duration,
 };
 
 type Invalid<'a> = &'a dyn Fn(Range<usize>, String) -> ConfigError;
 
+/// One `[[source]]`, by type.
+pub(super) enum RawSource {
+    Ct(RawCt),
+    Certstream(RawCertstream),
+    Nrd(RawNrd),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCt {
+    #[serde(rename = "type")]
+    _kind: serde::de::IgnoredAny,
+    pub lists: Option<Spanned<String>>,
+    pub states: Option<Spanned<Vec<String>>>,
+    pub start: Option<Spanned<String>>,
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    #[serde(default)]
+    pub log: Vec<Spanned<RawLog>>,
+    pub poll: Option<Spanned<String>>,
+    pub parallel: Option<Spanned<usize>>,
+    pub requests_per_second: Option<Spanned<f64>>,
+    pub list_refresh: Option<Spanned<String>>,
+    pub list_urls: Option<Spanned<Vec<String>>>,
+    pub shard: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCertstream {
+    #[serde(rename = "type")]
+    kind: Spanned<String>,
+    name: Option<Spanned<String>>,
+    url: Option<Spanned<String>>,
+    urls: Option<Spanned<Vec<String>>>,
+    stall_timeout: Option<Spanned<String>>,
+    ping_interval: Option<Spanned<String>>,
+    max_message_bytes: Option<Spanned<usize>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNrd {
+    #[serde(rename = "type")]
+    kind: Spanned<String>,
+    name: Option<Spanned<String>>,
+    preset: Option<Spanned<String>>,
+    url: Option<Spanned<String>>,
+    url_template: Option<Spanned<String>>,
+    path: Option<Spanned<String>>,
+    format: Option<Spanned<String>>,
+    member: Option<Spanned<String>>,
+    column: Option<Spanned<String>>,
+    backfill_days: Option<Spanned<u32>>,
+    poll: Option<Spanned<String>>,
+}
+
+impl RawSource {
+    /// The source's `name` (certstream and nrd sources have one).
+    pub fn name(&self) -> Option<&Spanned<String>> {
+        match self {
+            RawSource::Ct(_) => None,
+            RawSource::Certstream(s) => s.name.as_ref(),
+            RawSource::Nrd(s) => s.name.as_ref(),
+        }
+    }
+}
+
+/// Reads the document's `source` value (an array of tables), each table by its `type`.
+pub(super) fn read(
+    value: Option<Spanned<DeValue<'_>>>,
+    invalid: Invalid,
+) -> Result<Vec<RawSource>, ConfigError> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    let span = value.span();
+    let DeValue::Array(tables) = value.into_inner() else {
+        return Err(invalid(
+            span,
+            "`source` must be an array of tables ([[source]])".into(),
+        ));
+    };
+    let mut sources = Vec::new();
+    for table in tables {
+        let span = table.span();
+        let kind = match table.get_ref() {
+            DeValue::Table(t) => t.get("type").map(|k| (k.span(), k.get_ref().as_str())),
+            _ => return Err(invalid(span, "a [[source]] must be a table".into())),
+        };
+        let Some((at, kind)) = kind else {
+            return Err(invalid(
+                span,
+                "a [[source]] needs `type` (\"ct\", \"certstream\" or \"nrd\")".into(),
+            ));
+        };
+        let kind = kind.map(str::to_owned);
+        let read = |e: toml::de::Error| {
+            let kind = kind.as_deref().unwrap_or_default();
+            invalid(
+                e.span().unwrap_or(span.clone()),
+                format!("a source of type \"{kind}\": {}", e.message().trim()),
+            )
+        };
+        let de = ValueDeserializer::from(table);
+        sources.push(match kind.as_deref() {
+            Some("ct") => RawSource::Ct(RawCt::deserialize(de).map_err(read)?),
+            Some("certstream") => {
+                RawSource::Certstream(RawCertstream::deserialize(de).map_err(read)?)
+            }
+            Some("nrd") => RawSource::Nrd(RawNrd::deserialize(de).map_err(read)?),
+            other => {
+                return Err(invalid(
+                    at,
+                    format!(
+                        "unknown source type {} (expected \"ct\", \"certstream\" or \"nrd\")",
+                        other.map_or("(not a string)".to_owned(), |o| format!("\"{o}\""))
+                    ),
+                ));
+            }
+        });
+    }
+    Ok(sources)
+}
+
 pub(super) fn certstream(
-    s: RawSource,
+    s: RawCertstream,
     n: usize,
     invalid: Invalid,
 ) -> Result<CertstreamConfig, ConfigError> {
@@ -63,7 +199,7 @@ pub(super) fn certstream(
     Ok(c)
 }
 
-pub(super) fn nrd(s: RawSource, base: &Path, invalid: Invalid) -> Result<NrdConfig, ConfigError> {
+pub(super) fn nrd(s: RawNrd, base: &Path, invalid: Invalid) -> Result<NrdConfig, ConfigError> {
     let name = s
         .name
         .as_ref()
@@ -213,7 +349,7 @@ listen = "127.0.0.1:8081"
             (
                 "[[source]]\ntype = \"certstream\"\nstart = \"head\"\n",
                 "c.toml:3:",
-                "does not apply",
+                "a source of type \"certstream\": unknown field `start`, expected one of",
             ),
             (
                 "[[source]]\ntype = \"nrd\"\nname = \"x\"\n",
@@ -228,7 +364,13 @@ listen = "127.0.0.1:8081"
             (
                 "[[source]]\ntype = \"ct\"\nurl = \"ws://x\"\n",
                 "c.toml:3:",
-                "does not apply",
+                "a source of type \"ct\": unknown field `url`",
+            ),
+            ("[[source]]\nname = \"x\"\n", "c.toml:1:", "needs `type`"),
+            (
+                "[[source]]\ntype = \"nrd\"\nname = \"x\"\npath = \"f\"\nbackfill_days = \"3\"\n",
+                "c.toml:5:",
+                "a source of type \"nrd\": invalid type: string \"3\", expected u32",
             ),
             (
                 "[certstream_server]\nlisten = \"localhost\"\n",

@@ -64,8 +64,8 @@ fn errors_name_file_line_and_field() {
         ),
         (
             "[[source]]\ntype = \"ftp\"\n",
-            "c.toml:1:",
-            "unknown source type",
+            "c.toml:2:",
+            "unknown source type \"ftp\"",
         ),
         (
             "[[source]]\ntype = \"ct\"\n[[source.log]]\nname = \"x\"\nurl = \"ftp://x\"\n",
