@@ -54,14 +54,44 @@ pub struct RunOptions {
     pub config: Config,
     /// The file `config` came from: SIGHUP reads it again (routes, `[alerts]`, watchlists).
     pub config_path: Option<std::path::PathBuf>,
-    /// Print each new finding as one JSON line instead of a human line.
-    pub json: bool,
-    /// How often the status line is printed.
+    /// How each new finding is printed on stdout.
+    pub output: Output,
+    /// How often the status line is logged.
     pub status_every: Duration,
+    /// Listeners the caller already holds, used instead of binding `[api] listen` and
+    /// `[certstream_server] listen`: whoever runs the service in-process (a test) binds port 0
+    /// first and knows the address before the service starts.
+    pub listeners: Listeners,
+}
+
+/// How `run` prints each new finding on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// One human line (`lookalike run`).
+    Human,
+    /// One JSON line (`lookalike run --json`).
+    Json,
+    /// Nothing: the service runs in-process and its caller reads the store or the API.
+    Quiet,
+}
+
+/// See [`RunOptions::listeners`].
+#[derive(Debug, Default)]
+pub struct Listeners {
+    pub api: Option<std::net::TcpListener>,
+    pub certstream: Option<std::net::TcpListener>,
+}
+
+/// A listener the caller holds, made non-blocking for tokio.
+fn held(listener: std::net::TcpListener) -> std::io::Result<tokio::net::TcpListener> {
+    listener.set_nonblocking(true)?;
+    tokio::net::TcpListener::from_std(listener)
 }
 
 /// Runs the service until `shutdown` completes.
-pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Result<()> {
+pub async fn run(mut options: RunOptions, shutdown: impl Future<Output = ()>) -> Result<()> {
+    let held_api = options.listeners.api.take();
+    let held_certstream = options.listeners.certstream.take();
     let config = &options.config;
     let metrics = Metrics::new();
     let started = Instant::now();
@@ -95,8 +125,9 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
     }
 
     // Bind before anything runs: a taken port is a start-up error, not a warning.
-    let api_listener = match config.api.listen {
-        Some(addr) => match tokio::net::TcpListener::bind(addr).await {
+    let api_listener = match (held_api, config.api.listen) {
+        (Some(listener), _) => Some(held(listener).context("the API listener handed to run")?),
+        (None, Some(addr)) => match tokio::net::TcpListener::bind(addr).await {
             Ok(l) => Some(l),
             Err(e) if !config.api.explicit => {
                 warn!(%addr, error = %e, "Cannot listen on the default API address; running without the API (set [api] listen).");
@@ -108,7 +139,7 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
                 )));
             }
         },
-        None => None,
+        (None, None) => None,
     };
 
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -133,16 +164,16 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
         .as_ref()
         .map(|_| broadcast::channel::<Arc<CertEvent>>(4096).0);
     let (findings_tx, _) = broadcast::channel::<Arc<Record>>(1024);
-    let certstream_listener = match &config.certstream_server {
-        Some(c) => Some(
-            tokio::net::TcpListener::bind(c.listen)
-                .await
-                .with_context(|| {
-                    format!("cannot listen on {} ([certstream_server] listen)", c.listen)
-                })?,
-        ),
-        None => None,
-    };
+    let certstream_listener =
+        match (held_certstream, &config.certstream_server) {
+            (Some(listener), Some(_)) => {
+                Some(held(listener).context("the certstream listener handed to run")?)
+            }
+            (_, Some(c)) => Some(tokio::net::TcpListener::bind(c.listen).await.with_context(
+                || format!("cannot listen on {} ([certstream_server] listen)", c.listen),
+            )?),
+            (_, None) => None,
+        };
 
     let mut tasks = tokio::task::JoinSet::new();
     let outbox_wake = Arc::new(Notify::new());
@@ -324,7 +355,7 @@ pub async fn run(options: RunOptions, shutdown: impl Future<Output = ()>) -> Res
     if let Some(every) = systemd::watchdog_interval() {
         tasks.spawn(watchdog(every / 2, alive, cancel.clone()));
     }
-    let printer = tokio::spawn(print_findings(event_rx, findings_tx, options.json));
+    let printer = tokio::spawn(print_findings(event_rx, findings_tx, options.output));
     let today = tokio::task::spawn_blocking({
         let (store, zone) = (store.clone(), config.alerts.timezone.clone());
         move || findings_today(&store, &zone)

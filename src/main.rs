@@ -117,8 +117,13 @@ fn run_service(
         app::RunOptions {
             config,
             config_path,
-            json,
+            output: if json {
+                app::Output::Json
+            } else {
+                app::Output::Human
+            },
             status_every,
+            listeners: app::Listeners::default(),
         },
         app::signals(),
     ))?;

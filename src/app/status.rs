@@ -9,26 +9,28 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use super::Output;
 use crate::metrics::Metrics;
 use crate::pipeline::Event;
 use crate::store::{Record, Store};
 use crate::systemd;
 
+/// Hands each new finding to `/findings/stream` (`live`) and prints it as `output` says.
 pub(super) async fn print_findings(
     mut rx: mpsc::Receiver<Event>,
     live: broadcast::Sender<Arc<Record>>,
-    json: bool,
+    output: Output,
 ) {
     while let Some(event) = rx.recv().await {
         let Event::NewFinding(record) = event;
         let record: Arc<Record> = Arc::from(record);
         let _ = live.send(record.clone());
-        let line = if json {
-            serde_json::to_string(record.as_ref()).expect("records serialize")
-        } else {
+        let line = match output {
+            Output::Json => serde_json::to_string(record.as_ref()).expect("records serialize"),
             // Brand names (watchlists), log and feed names come from outside: never raw to
             // a terminal.
-            crate::text::terminal(&human_line(&record), 2000).into_owned()
+            Output::Human => crate::text::terminal(&human_line(&record), 2000).into_owned(),
+            Output::Quiet => continue,
         };
         let written = {
             let mut out = std::io::stdout().lock();

@@ -1,7 +1,8 @@
 //! The HTTP API of a running `lookalike run`, and the CLI commands that use it while the
-//! service holds the store.
+//! service holds the store. What the API serves is tested on the service in-process
+//! (`support::app`); shutdown under load and the CLI's choice of service on the process.
 
-use crate::support::{python, service};
+use crate::support::{app::App, python, service};
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -85,9 +86,8 @@ async fn findings_triage_blocklists_and_metrics_over_http() {
         ],
     );
     let config = config(dir.path(), "127.0.0.1:0", "");
-    let service = Service::start(&config);
-    let port = service.api_port().await;
-    let base = format!("http://127.0.0.1:{port}");
+    let service = App::start(&config);
+    let base = service.base();
     let http = reqwest::Client::new();
     let get = |path: &str| {
         let url = format!("{base}{path}");
@@ -318,7 +318,7 @@ async fn findings_triage_blocklists_and_metrics_over_http() {
     assert_eq!(get("/readyz").await.status(), 200);
     assert_eq!(get("/nope").await.status(), 404);
 
-    let (_, _service) = service.terminate().await;
+    service.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -668,9 +668,8 @@ async fn the_openapi_document_describes_the_routes_that_answer() {
     let dir = tempfile::tempdir().unwrap();
     seed(&dir.path().join("store"), &["paypa1-login.com"]);
     let config = config(dir.path(), "127.0.0.1:0", "");
-    let service = Service::start(&config);
-    let port = service.api_port().await;
-    let base = format!("http://127.0.0.1:{port}");
+    let service = App::start(&config);
+    let base = service.base();
     let http = reqwest::Client::new();
     let doc: serde_json::Value = http
         .get(format!("{base}/api/v1/openapi.json"))
@@ -716,7 +715,7 @@ async fn the_openapi_document_describes_the_routes_that_answer() {
             );
         }
     }
-    let _ = service.terminate().await;
+    service.stop().await;
 
     let Some(python) = python::with(
         "openapi_spec_validator",

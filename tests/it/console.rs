@@ -1,8 +1,9 @@
-//! The web console in a real (headless) Chromium, against `lookalike run` following a fake CT
-//! log: what an analyst sees and does. Skips with a message where chromium or chromedriver is
+//! The web console in a real (headless) Chromium, against the service (in-process, or as
+//! `lookalike run` where it listens off loopback) following a fake CT log: what an analyst
+//! sees and does. Skips with a message where chromium or chromedriver is
 //! missing, unless `LOOKALIKE_REQUIRE_BROWSER=1` (as `.ci/run` sets).
 
-use crate::support::{fakelog, service, webdriver};
+use crate::support::{app::App, fakelog, service, webdriver};
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -135,9 +136,8 @@ async fn an_analyst_triages_in_the_browser() {
         "",
         &format!("{GONE_LOG}{DEAD_ROUTE}"),
     );
-    let service = Service::start(&config);
-    let port = service.api_port().await;
-    let base = format!("http://127.0.0.1:{port}");
+    let service = App::start(&config);
+    let base = service.base();
     let http = reqwest::Client::new();
     let (idn, idn_unicode) = homoglyph();
     eventually("the findings", async || {
@@ -485,7 +485,7 @@ async fn an_analyst_triages_in_the_browser() {
     browser.goto(&format!("{base}/?lang=en")).await;
 
     browser.quit().await;
-    let _ = service.terminate().await;
+    service.stop().await;
 }
 
 /// Off loopback (bound to every address, which the config allows only with a token), the

@@ -10,11 +10,10 @@
 //! Without a Python that has the library a test says so and passes, unless
 //! `LOOKALIKE_REQUIRE_STIX2=1` / `LOOKALIKE_REQUIRE_PYMISP=1` (CI sets them).
 
-use crate::support::{python, service};
+use crate::support::{app::App, python};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use lookalike::export::stix;
 use lookalike::finding::{Finding, SCHEMA_VERSION, Technique};
@@ -491,19 +490,17 @@ async fn stix_and_misp_over_http_match_the_cli() {
     assert!(ok, "{err}");
 
     let config = config(dir.path(), "127.0.0.1:0");
-    let service = service::Service::start(&config);
-    let port = service.api_port().await;
-    let base = format!("http://127.0.0.1:{port}");
     let _ = rustls::crypto::ring::default_provider().install_default();
+    let service = App::start(&config);
+    let base = service.base();
     let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let stix = loop {
-        match http.get(format!("{base}/blocklist/stix")).send().await {
-            Ok(r) if r.status() == 200 => break r,
-            _ if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(100)).await,
-            other => panic!("{other:?}\n{}", service.stderr()),
-        }
-    };
+    // The service holds the listener already: the first request waits for it, never races it.
+    let stix = http
+        .get(format!("{base}/blocklist/stix"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stix.status(), 200);
     assert_eq!(
         stix.headers()["content-type"],
         "application/stix+json;version=2.1"
@@ -589,7 +586,7 @@ async fn stix_and_misp_over_http_match_the_cli() {
         v
     };
     assert_eq!(files(&remote_feed), files(&local_feed));
-    let (_, _) = service.terminate().await;
+    service.stop().await;
 }
 
 #[test]
