@@ -8,8 +8,13 @@
 //!
 //! ```sh
 //! cargo build --release
-//! cargo run --release --example soak -- [--minutes 30] [--rate 1500] [--logs 4] [--cache-mb N] [BINARY]
+//! cargo run --release --example soak -- [--minutes 30] [--rate 1500] [--logs 4] [--cache-mb N]
+//!     [--seed N] [BINARY]
 //! ```
+//!
+//! `--seed N` stores N findings before the service starts, as a service that has run for a
+//! while holds them: with more data than `[store] cache_mb`, the store's page cache starts
+//! full, and what the run measures is the service's memory rather than the cache filling up.
 //!
 //! Everything runs on 127.0.0.1 and stops by itself; nothing from `../shared/corpus/` is used.
 
@@ -30,6 +35,8 @@ struct Args {
     binary: String,
     /// `[store] cache_mb`; unset: the default.
     cache_mb: Option<u64>,
+    /// Findings stored before the service starts.
+    seed: u64,
 }
 
 fn args() -> Args {
@@ -39,6 +46,7 @@ fn args() -> Args {
         logs: 4,
         binary: "target/release/lookalike".into(),
         cache_mb: None,
+        seed: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -47,6 +55,7 @@ fn args() -> Args {
             "--rate" => a.rate = it.next().and_then(|v| v.parse().ok()).expect("N"),
             "--logs" => a.logs = it.next().and_then(|v| v.parse().ok()).expect("N"),
             "--cache-mb" => a.cache_mb = it.next().and_then(|v| v.parse().ok()),
+            "--seed" => a.seed = it.next().and_then(|v| v.parse().ok()).expect("N"),
             other => a.binary = other.to_owned(),
         }
     }
@@ -90,6 +99,17 @@ async fn soak(args: Args) {
         let text = std::fs::read_to_string(&config).unwrap();
         let text = text.replacen("[store]\n", &format!("[store]\ncache_mb = {mb}\n"), 1);
         std::fs::write(&config, text).unwrap();
+    }
+    if args.seed > 0 {
+        let started = Instant::now();
+        let path = dir.path().join("store");
+        let seeded = tokio::task::spawn_blocking(move || seed(&path, args.seed))
+            .await
+            .unwrap();
+        println!(
+            "seeded {seeded} findings in {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
     }
     let mut child = Command::new(&args.binary)
         .args(["run", "--json", "--status-interval", "60s", "--config"])
@@ -249,4 +269,48 @@ async fn soak(args: Args) {
             (last / first - 1.0) * 100.0
         );
     }
+}
+
+/// Stores `n` findings of names no synthetic log publishes (`paypal-login-seed<N>.com`, one
+/// day each over the past years); returns how many the store holds.
+fn seed(path: &std::path::Path, n: u64) -> u64 {
+    use lookalike::store::{Batch, Hit, Sighting, Store};
+    let matcher = lookalike::Matcher::build(&lookalike::watchlist::bundled().unwrap());
+    let store = Store::open(path).unwrap();
+    let mut i = 0;
+    while i < n {
+        let mut hits = Vec::new();
+        for j in i..(i + 1000).min(n) {
+            let name = format!("paypal-login-seed{j}.com");
+            let d = lookalike::Domain::parse(&name).unwrap();
+            for finding in matcher.check(&d) {
+                hits.push(Hit {
+                    finding,
+                    sighting: Sighting {
+                        source: "ct".into(),
+                        name: name.clone(),
+                        seen: format!(
+                            "20{:02}-{:02}-{:02}T10:00:00Z",
+                            20 + j % 6,
+                            1 + j % 12,
+                            1 + j % 28
+                        ),
+                        log: Some("Seed log".into()),
+                        index: Some(j),
+                        ..Default::default()
+                    },
+                    dedup: None,
+                });
+            }
+        }
+        store
+            .apply(&Batch {
+                hits,
+                cursors: vec![],
+            })
+            .unwrap();
+        i += 1000;
+    }
+    store.flush_blocking().unwrap();
+    store.finding_count() as u64
 }
