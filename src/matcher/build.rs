@@ -16,6 +16,7 @@ impl Matcher {
         let mut terms: Vec<Term> = Vec::new();
         let mut term_ids: FxHashMap<String, u32> = FxHashMap::default();
         let mut official = FxHashSet::default();
+        let mut embedded: FxHashMap<Box<str>, u32> = FxHashMap::default();
         let keywords: FxHashSet<Box<str>> = DEFAULT_KEYWORDS
             .iter()
             .flat_map(|k| skeleton::both_forms(k))
@@ -117,6 +118,19 @@ impl Matcher {
             }
         }
 
+        // Each official domain of two labels or more stands for its brand's first term when it
+        // is written out in front of another domain (`www.e-tax.nta.go.jp.0v4wi.com`).
+        for brand in brands {
+            let Some(id) = brand.terms.first().and_then(|t| term_ids.get(t)) else {
+                continue;
+            };
+            for d in &brand.domains {
+                if d.contains('.') && d.is_ascii() {
+                    embedded.entry(d.clone().into_boxed_str()).or_insert(*id);
+                }
+            }
+        }
+
         for t in &mut terms {
             t.keywords.sort_unstable();
         }
@@ -204,6 +218,7 @@ impl Matcher {
             ac,
             ac_terms,
             official,
+            embedded,
             words: Words {
                 keyword_max_len,
                 keywords,

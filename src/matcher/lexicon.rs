@@ -47,6 +47,30 @@ pub fn is_common_word(word: &str) -> bool {
     common_words().contains_key(word)
 }
 
+/// Whether a registrable label (lowercase ASCII) reads as no word at all: five characters or
+/// more with no common word of four letters or more in its letters (`qmpah`, `uteeu`,
+/// `ys9011`, `b69r52`). Such throwaway names are what phishing kits are deployed under, with
+/// the brand in front (`eki-net.embasw.com`); an organisation's own domain, where a brand's
+/// name labels an integration (`whatsapp.mistergastro.de`), reads as words or names. Shorter
+/// labels (`gel`, `brk`) are scarce, prized names, not throwaway ones.
+pub fn reads_as_nothing(label: &str) -> bool {
+    if label.len() < 5 || !label.is_ascii() || label.starts_with("xn--") {
+        return false;
+    }
+    let letters: Vec<u8> = label.bytes().filter(u8::is_ascii_lowercase).collect();
+    let words = common_words();
+    for i in 0..letters.len() {
+        for j in (i + 4)..=letters.len().min(i + 20) {
+            // ASCII letters only, so any slice is a str.
+            let piece = std::str::from_utf8(&letters[i..j]).unwrap_or_default();
+            if words.contains_key(piece) {
+                return false;
+            }
+        }
+    }
+    true
+}
+
 /// Whether `term` (lowercase) names many things besides the brand: a word of core English
 /// vocabulary, or a word frequent in another of the languages (a Zipf frequency of 3 or
 /// more) and at least ten times rarer in English (`saison`, French and German for season;

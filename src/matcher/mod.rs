@@ -102,6 +102,9 @@ pub struct Matcher {
     ac_terms: Vec<Vec<u32>>,
     /// Official domains of every brand (A-label form).
     official: FxHashSet<Box<str>>,
+    /// Official domains of two labels or more → the first term of their brand: one written
+    /// out in the subdomain part is a level-squat (`subdomain::embedded_official`).
+    embedded: FxHashMap<Box<str>, u32>,
     words: Words,
     /// Skeleton lengths (bytes) a label may have to loosely match some term.
     loose_lens: LengthSet,
@@ -236,6 +239,9 @@ impl Matcher {
         }
         self.run_in_terms(d, &s.skel, &s.bounds, reg, hits);
         self.subdomain_terms(d, s, reg, hits);
+        if reg >= 2 {
+            self.embedded_official(d, s, reg, hits);
+        }
         self.dot_splits(d, s, reg, suffix_labels, hits);
         if reg > 0 || hyphens {
             self.joined_terms(d, s, reg, hits);

@@ -7,7 +7,7 @@
 //! | evidence | base |
 //! |---|---|
 //! | homoglyph with non-ASCII characters (IDN homograph) | 90 |
-//! | level-squat (`paypal.com.verify.xyz`) | 85 |
+//! | level-squat (`paypal.com.verify.xyz`; a brand's official domain written out in front of another: `www.e-tax.nta.go.jp.0v4wi.com`) | 85 |
 //! | homoglyph in ASCII (`paypa1`, `rnicrosoft`) | 80 |
 //! | missing-dot (`wwwpaypal.com`, `paypalcom.net`, `paypal-com.xyz`) | 75 |
 //! | the term next to a keyword (`paypal-secure-login`, `paypallogin`); `www-paypal`; subdomain split (`pay.pal.com`) | 70 |
@@ -26,7 +26,10 @@
 //! | a term of 4 characters as a word among others, no keyword; a generic term run into other letters | 35 |
 //! | a generic or 4-character term in the subdomain part, no keyword | 30 |
 //!
-//! Modifiers: a keyword anywhere else in the name +10; a TLD often used for abuse
+//! Modifiers: a keyword anywhere else in the name +10; a term in the label right in front of
+//! a registrable domain that reads as no word, under a TLD where phishing registers in bulk
+//! (a throwaway domain: `mercari.hdmbq.com`, [`THROWAWAY_TLDS`]) +20, which brings a coined
+//! term there to 60 and a generic or 4-character one to 50; a TLD often used for abuse
 //! ([`RISKY_TLDS`]) +10; mixed scripts in the label +5; disguised letters in a word collision
 //! +20; homoglyphs of terms of 4 characters or fewer −15 (they collide with real words); a
 //! loose homoglyph that also doubles or undoubles a letter (`rnicrosofft`) −10.
@@ -50,6 +53,16 @@ pub const RISKY_TLDS: &[&str] = &[
     "su", "support", "tk", "today", "top", "vip", "website", "work", "ws", "xin", "xyz", "zip",
 ];
 
+/// The twenty TLDs with the most domains reported for phishing from May 2024 to April 2025
+/// (Interisle, Phishing Landscape 2025, Cybercrime Information Center): where phishing kits'
+/// throwaway domains are registered in bulk. A term in front of a registrable domain that
+/// reads as no word under one of them earns [`THROWAWAY_BONUS`]; under another country's
+/// ccTLD (`.de`, `.ar`) such names are mostly an organisation's initials.
+pub const THROWAWAY_TLDS: &[&str] = &[
+    "bond", "cc", "cfd", "cn", "com", "icu", "info", "lol", "net", "online", "org", "pro", "ru",
+    "sbs", "shop", "site", "top", "vip", "xin", "xyz",
+];
+
 pub const IDN_HOMOGLYPH: u8 = 90;
 pub const LEVEL_SQUAT: u8 = 85;
 pub const ASCII_HOMOGLYPH: u8 = 80;
@@ -67,6 +80,9 @@ pub const COLLISION: u8 = 40;
 pub const COMBO_SUBDOMAIN: u8 = 40;
 pub const COMBO_SUBDOMAIN_GENERIC: u8 = 30;
 pub const KEYWORD_BONUS: u8 = 10;
+/// A term in the subdomain part of a registrable domain whose label reads as no word
+/// (`orico-problem.uteeu.cn`, `eki-net.embasw.com`: see [`super::lexicon::reads_as_nothing`]).
+pub const THROWAWAY_BONUS: u8 = 20;
 pub const RISKY_TLD_BONUS: u8 = 10;
 pub const MIXED_SCRIPT_BONUS: u8 = 5;
 pub const COLLISION_DISGUISED_BONUS: u8 = 20;
@@ -139,6 +155,12 @@ pub fn run_in(generic: bool) -> u8 {
     if generic { 35 } else { 60 }
 }
 
+/// Whether the last label of `suffix` is in [`THROWAWAY_TLDS`].
+pub fn is_throwaway_tld(suffix: &str) -> bool {
+    let tld = suffix.rsplit('.').next().unwrap_or(suffix);
+    THROWAWAY_TLDS.binary_search(&tld).is_ok()
+}
+
 /// Whether the last label of `suffix` is in [`RISKY_TLDS`].
 pub fn is_risky_tld(suffix: &str) -> bool {
     let tld = suffix.rsplit('.').next().unwrap_or(suffix);
@@ -152,6 +174,8 @@ mod tests {
     #[test]
     fn risky_tlds_sorted_for_binary_search() {
         assert!(RISKY_TLDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(THROWAWAY_TLDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(is_throwaway_tld("com.cn") && !is_throwaway_tld("de"));
         assert!(is_risky_tld("xyz"));
         assert!(is_risky_tld("com.cn") == is_risky_tld("cn"));
         assert!(!is_risky_tld("com"));

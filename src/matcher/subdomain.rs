@@ -4,8 +4,8 @@
 
 use super::combo::Strength;
 use super::{
-    Hit, Matcher, Scratch, combo, homoglyph_reasons, push_unique, score, shown_token, skeleton,
-    typo,
+    Hit, Matcher, Scratch, combo, homoglyph_reasons, lexicon, push_unique, score, shown_token,
+    skeleton, typo,
 };
 use crate::domain::Domain;
 use crate::finding::Technique;
@@ -17,6 +17,7 @@ impl Matcher {
     pub(super) fn subdomain_terms(&self, d: &Domain, s: &Scratch, reg: usize, hits: &mut Vec<Hit>) {
         let uni = d.unicode();
         for j in 0..reg {
+            let front = in_front(s, uni, j, reg);
             let (st, en) = s.bounds[j];
             let (rs, re) = s.raw_bounds[j];
             // The skeleton and the name have the same tokens (`skeleton::push_char` keeps a
@@ -57,6 +58,7 @@ impl Matcher {
                         for &id in ids {
                             let at = Place {
                                 label: &uni[rs..re],
+                                front,
                                 token: shown,
                                 next,
                                 label_end,
@@ -68,6 +70,7 @@ impl Matcher {
                     None => {
                         let next = Next {
                             word: next,
+                            front,
                             label_end,
                             whole_label,
                         };
@@ -92,6 +95,7 @@ impl Matcher {
     ) {
         let Next {
             word: next,
+            front,
             label_end,
             whole_label,
         } = after;
@@ -158,24 +162,61 @@ impl Matcher {
                 } else if let Some(strength @ (Strength::Weak | Strength::Strong)) = r.strength {
                     // A term run into keywords in a subdomain label (`paypallogin.weebly.com`);
                     // digits and `www` there are just host names (`meta2`, `wwwinstagram`).
+                    let mut reasons = vec![format!(
+                        "{}, in the subdomain part, in front of {reg}",
+                        r.reason
+                    )];
+                    let base =
+                        score::in_subdomain(Some(strength == Strength::Strong), t.chars, t.generic)
+                            + throwaway(d, front, &mut reasons);
                     Hit {
                         term: id,
                         techniques: vec![Technique::Combosquat],
-                        base: score::in_subdomain(
-                            Some(strength == Strength::Strong),
-                            t.chars,
-                            t.generic,
-                        ),
-                        reasons: vec![format!(
-                            "{}, in the subdomain part, in front of {reg}",
-                            r.reason
-                        )],
+                        base,
+                        reasons,
                         keyword: true,
                     }
                 } else {
                     continue;
                 };
                 push_unique(hits, hit);
+            }
+        }
+    }
+
+    /// A brand's official domain written out in the subdomain part, in front of another
+    /// domain (`www.e-tax.nta.go.jp.0v4wi.com`, `paypal.com.verify.xyz`): a level-squat,
+    /// whether or not its first label is a term.
+    pub(super) fn embedded_official(
+        &self,
+        d: &Domain,
+        s: &Scratch,
+        reg: usize,
+        hits: &mut Vec<Hit>,
+    ) {
+        let name = d.unicode();
+        if !name.is_ascii() {
+            return;
+        }
+        for j in 0..reg {
+            for k in (j + 1)..reg {
+                let written = &name[s.raw_bounds[j].0..s.raw_bounds[k].1];
+                let Some(&id) = self.embedded.get(written) else {
+                    continue;
+                };
+                push_unique(
+                    hits,
+                    Hit {
+                        term: id,
+                        techniques: vec![Technique::LevelSquat],
+                        base: score::LEVEL_SQUAT,
+                        reasons: vec![format!(
+                            "the brand's domain '{written}' placed in front of another domain, {}",
+                            d.registrable_unicode()
+                        )],
+                        keyword: false,
+                    },
+                );
             }
         }
     }
@@ -187,6 +228,7 @@ impl Matcher {
     fn subdomain_term_hit(&self, d: &Domain, at: &Place<'_>, id: u32) -> Hit {
         let Place {
             label,
+            front,
             token,
             next,
             label_end,
@@ -279,6 +321,7 @@ impl Matcher {
         if plain != *t && skeleton::skeleton(&plain) == *term.skeleton {
             reasons.extend(homoglyph_reasons(&plain, t));
         }
+        let base = base + throwaway(d, front, &mut reasons);
         Hit {
             term: id,
             techniques: vec![Technique::Combosquat],
@@ -398,6 +441,7 @@ impl Matcher {
                         let (ls, le) = s.raw_bounds[lb];
                         let at = Place {
                             label: &uni[ls..le],
+                            front: in_front(s, uni, lb, reg),
                             token: written,
                             next,
                             label_end,
@@ -488,6 +532,9 @@ impl Matcher {
 struct Place<'a> {
     /// The label that holds it, as written.
     label: &'a str,
+    /// That label is the one right in front of the registrable domain, with at most `www`
+    /// before it (`paypal.example.com`, `www.paypal.example.com`).
+    front: bool,
     /// The term's words as written (`paypal`, `pay-pal`).
     token: &'a str,
     /// The token after it, or the first word of the next label when it ends its label.
@@ -502,6 +549,8 @@ struct Place<'a> {
 pub(super) struct Next<'a> {
     /// The token after it, or the first word of the next label when it ends its label.
     word: Option<&'a str>,
+    /// As [`Place::front`].
+    front: bool,
     label_end: bool,
     /// `word` is a whole label of the subdomain part (`paypal.de.evil.top`), not the start
     /// of one or of the registrable domain (`outlook.bg.de`, `outlook.it-insurance.de`).
@@ -511,3 +560,33 @@ pub(super) struct Next<'a> {
 /// What separates words in a subdomain label: hyphens, and underscores, which host names
 /// below the registrable domain may hold (`amazon_ca.example.com`).
 const WORD_BREAKS: [char; 2] = ['-', '_'];
+
+/// Whether label `j` of the subdomain part is the one right in front of the registrable
+/// domain (label `reg`), with at most `www` before it.
+fn in_front(s: &Scratch, uni: &str, j: usize, reg: usize) -> bool {
+    j + 1 == reg
+        && (0..j).all(|k| {
+            let (a, b) = s.raw_bounds[k];
+            matches!(&uni[a..b], "www" | "_")
+        })
+}
+
+/// [`score::THROWAWAY_BONUS`], with the reason said, for a term in the label right in front
+/// of a registrable domain whose label reads as no word and is not words joined by hyphens
+/// (`vcp-ghr`, `daa-pm` are an organisation's initials), under one of
+/// [`score::THROWAWAY_TLDS`]; else 0. Deeper host names (`api.whatsapp.example.de`,
+/// `gitlab.instagram.example.ru`) are an organisation's own.
+fn throwaway(d: &Domain, front: bool, reasons: &mut Vec<String>) -> u8 {
+    if !front
+        || d.label().contains('-')
+        || !score::is_throwaway_tld(d.suffix())
+        || !lexicon::reads_as_nothing(d.label())
+    {
+        return 0;
+    }
+    reasons.push(format!(
+        "'{}' reads as no word, like the throwaway domains phishing kits are put under",
+        d.label()
+    ));
+    score::THROWAWAY_BONUS
+}

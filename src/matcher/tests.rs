@@ -656,3 +656,69 @@ fn a_term_in_front_of_keywords_run_together() {
     // Two weak keywords run together name an ordinary host (`webapp`).
     quiet(&m, &[("netflix.webapp.de", "Netflix")]);
 }
+
+/// Phishing kits are deployed under throwaway domains, the brand in the host name in front of
+/// them (the commonest shape in JPCERT/CC's published phishing URLs): a term right in front of
+/// a registrable label that reads as no word, under a TLD where phishing registers in bulk,
+/// alerts. An organisation's own host names for a brand's service stay under the threshold:
+/// its domain reads as words or is made of initials joined by hyphens, the term sits deeper,
+/// or the domain is under another country's TLD.
+#[test]
+fn a_term_in_front_of_a_throwaway_domain() {
+    let m = matcher();
+    alerts(
+        &m,
+        &[
+            ("eki-net.embasw.com", "JR East"),
+            ("www.eki-net.qmpahx.cn", "JR East"),
+            ("orico-problem.uteeu.cn", "Orico"),
+            ("saisoncard-rasion.qmpah.cn", "Saison Card"),
+            ("mercari.hdmbq.top", "Mercari"),
+            ("paypal.ys9011.com", "PayPal"),
+        ],
+    );
+    let f = m.check(&Domain::parse("mercari.xkqzt.com").unwrap());
+    assert!(
+        f[0].reasons.iter().any(|r| r
+            == "'xkqzt' reads as no word, like the throwaway domains phishing kits are put under"),
+        "{f:?}"
+    );
+    quiet(
+        &m,
+        &[
+            // The organisation's name: words, initials with hyphens, a short prized name.
+            ("whatsapp.mistergastro.com", "Meta"),
+            ("whatsapp.vcp-ghr.com", "Meta"),
+            ("mercari.gel.com", "Mercari"),
+            // Deeper host names are the organisation's own.
+            ("api.whatsapp.qmpahx.com", "Meta"),
+            ("gitlab.mercari.qmpahx.com", "Mercari"),
+            // Another country's TLD.
+            ("instagram.qmpahx.de", "Meta"),
+        ],
+    );
+}
+
+/// A brand's official domain written out in front of another domain is a level-squat, also
+/// when its first label is no term of the brand (`nta.go.jp` of the National Tax Agency,
+/// whose terms are `e-tax` and its Japanese name).
+#[test]
+fn a_brands_domain_written_in_front_of_another() {
+    let m = matcher();
+    let f = t!(
+        m,
+        "www.e-tax.nta.go.jp.0v4wi.com",
+        "National Tax Agency",
+        80,
+        [LevelSquat]
+    );
+    assert!(
+        f.reasons.contains(
+            &"the brand's domain 'nta.go.jp' placed in front of another domain, 0v4wi.com"
+                .to_string()
+        ),
+        "{f:?}"
+    );
+    none(&m, "www.nta.go.jp");
+    none(&m, "www.e-tax.nta.go.jp");
+}
