@@ -218,6 +218,11 @@ impl Matcher {
             ac,
             ac_terms,
             official,
+            embedded_ends: embedded
+                .keys()
+                .filter_map(|d| d.rsplit('.').next())
+                .map(Box::from)
+                .collect(),
             embedded,
             words: Words {
                 keyword_max_len,

@@ -105,6 +105,8 @@ pub struct Matcher {
     /// Official domains of two labels or more → the first term of their brand: one written
     /// out in the subdomain part is a level-squat (`subdomain::embedded_official`).
     embedded: FxHashMap<Box<str>, u32>,
+    /// The last labels of [`Matcher::embedded`]'s domains (`com`, `jp`).
+    embedded_ends: FxHashSet<Box<str>>,
     words: Words,
     /// Skeleton lengths (bytes) a label may have to loosely match some term.
     loose_lens: LengthSet,

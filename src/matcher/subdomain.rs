@@ -198,25 +198,27 @@ impl Matcher {
         if !name.is_ascii() {
             return;
         }
-        for j in 0..reg {
-            for k in (j + 1)..reg {
-                let written = &name[s.raw_bounds[j].0..s.raw_bounds[k].1];
-                let Some(&id) = self.embedded.get(written) else {
-                    continue;
-                };
-                push_unique(
-                    hits,
-                    Hit {
-                        term: id,
-                        techniques: vec![Technique::LevelSquat],
-                        base: score::LEVEL_SQUAT,
-                        reasons: vec![format!(
-                            "the brand's domain '{written}' placed in front of another domain, {}",
-                            d.registrable_unicode()
-                        )],
-                        keyword: false,
-                    },
+        // Written out right in front of the registrable domain: its last label is the one
+        // before it, and that label must end some official domain (`com`, `jp`).
+        let last = s.raw_bounds[reg - 1];
+        if !self.embedded_ends.contains(&name[last.0..last.1]) {
+            return;
+        }
+        for j in 0..reg - 1 {
+            let written = &name[s.raw_bounds[j].0..last.1];
+            if let Some(&id) = self.embedded.get(written) {
+                let reason = format!(
+                    "the brand's domain '{written}' placed in front of another domain, {}",
+                    d.registrable_unicode()
                 );
+                let hit = Hit {
+                    term: id,
+                    techniques: vec![Technique::LevelSquat],
+                    base: score::LEVEL_SQUAT,
+                    reasons: vec![reason],
+                    keyword: false,
+                };
+                push_unique(hits, hit);
             }
         }
     }
