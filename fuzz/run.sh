@@ -11,7 +11,7 @@ RUNS=${RUNS:-10000000}
 MAX_SECONDS=${MAX_SECONDS:-1800}
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(domain_match ct_tile ct_get_entries checkpoint certstream nrd_formats toml_config)
+    targets=(domain_match ct_tile ct_get_entries checkpoint certstream nrd_formats toml_config enrich_parse)
 fi
 mkdir -p logs
 for t in "${targets[@]}"; do

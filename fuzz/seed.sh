@@ -5,10 +5,25 @@
 set -eu
 cd "$(dirname "$0")"
 CORPUS=${LOOKALIKE_CORPUS:-../../shared/corpus}
-for t in domain_match ct_tile ct_get_entries checkpoint certstream nrd_formats toml_config; do
+for t in domain_match ct_tile ct_get_entries checkpoint certstream nrd_formats toml_config enrich_parse; do
     mkdir -p "corpus/$t"
 done
 cp ../watchlists/*.toml ../lookalike.example.toml corpus/toml_config/
+# enrich_parse: the RDAP bootstrap, an RDAP domain object, pages, TXT records.
+cp ../src/enrich/rdap_bootstrap.json corpus/enrich_parse/bootstrap.json
+cat > corpus/enrich_parse/rdap-domain.json <<'JSON'
+{"objectClassName":"domain","ldhName":"PAYPA1-LOGIN.COM","handle":"2901_DOMAIN_COM-VRSN",
+ "status":["client transfer prohibited"],
+ "events":[{"eventAction":"registration","eventDate":"2026-11-20T09:12:44Z"},
+           {"eventAction":"expiration","eventDate":"2027-11-20T09:12:44Z"}],
+ "entities":[{"objectClassName":"entity","roles":["registrar"],"handle":"1068",
+   "vcardArray":["vcard",[["version",{},"text","4.0"],["fn",{},"text","NameCheap, Inc."]]],
+   "publicIds":[{"type":"IANA Registrar ID","identifier":"1068"}]}],
+ "nameservers":[{"objectClassName":"nameserver","ldhName":"DNS1.REGISTRAR-SERVERS.COM"}]}
+JSON
+printf '<html><head><title>PayPal &amp; Login &#x2014; Verify</title></head><body><p>Pay<i>Pal</i> account</p></body></html>' > corpus/enrich_parse/page.html
+printf '<html><head><title>example.com is for sale</title><script src="//parking.example/park.js"></script></head><body>This domain may be for sale. Buy this domain.</body></html>' > corpus/enrich_parse/parked.html
+printf 'v=spf1 include:_spf.google.com ~all\nv=DMARC1; p=reject; rua=mailto:d@example.com\nns1.sedoparking.com\n' > corpus/enrich_parse/txt
 if [ ! -d "$CORPUS" ]; then
     echo "seed.sh: $CORPUS is absent: only the TOML seeds were made (the fuzzers start from nothing otherwise)"
     exit 0

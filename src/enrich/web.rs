@@ -472,7 +472,9 @@ fn decode_entities(s: &str) -> String {
     while let Some(i) = rest.find('&') {
         out.push_str(&rest[..i]);
         rest = &rest[i..];
-        let end = rest[..rest.len().min(12)].find(';');
+        // Within the next 12 bytes; `;` is ASCII, so where it is found is a char boundary
+        // (slicing the text at 12 bytes could cut a character in two).
+        let end = rest.bytes().take(12).position(|b| b == b';');
         let decoded = end.and_then(|e| {
             let name = &rest[1..e];
             let c = match name {
@@ -573,5 +575,19 @@ mod tests {
         // Invalid UTF-8 and markup in the title stay text.
         let p = Page::read(b"<title>\xff&lt;script&gt;</title>");
         assert_eq!(p.title.as_deref(), Some("\u{fffd}<script>"));
+        // A `&` with a character of several bytes within the next 12 (the fuzzer's find: it
+        // used to cut that character in two and panic).
+        let p = Page::read("<title>PayPal &amp; Lo\u{fffd}n &#x8289; Verify</title>".as_bytes());
+        assert_eq!(
+            p.title.as_deref(),
+            Some("PayPal & Lo\u{fffd}n \u{8289} Verify")
+        );
+        let p = Page::read("<body>&aaaaaaaaaé; &ü; x</body>".as_bytes());
+        assert!(p.text.contains("&aaaaaaaaaé; &ü; x"), "{:?}", p.text);
+        let crash = b"<html><head><title>PayPal &amp; Lo\x99\xa0n &#x8289; Vierfy</title></head><body><p>Pay<i>Pal</i> acco\x8b\x95t</p></body></html>";
+        assert_eq!(
+            Page::read(crash).title.as_deref(),
+            Some("PayPal & Lo\u{fffd}\u{fffd}n \u{8289} Vierfy")
+        );
     }
 }
