@@ -147,8 +147,7 @@ struct RawConfig {
     certstream_server: Option<Spanned<RawCertstreamServer>>,
     api: Option<Spanned<RawApi>>,
     export: Option<Spanned<RawExport>>,
-    #[serde(default)]
-    route: Vec<Spanned<routes::RawRoute>>,
+    // `[[route]]` too (`routes::read`).
     enrich: Option<enrich::RawEnrich>,
 }
 
@@ -230,8 +229,10 @@ impl Config {
             |e: toml::de::Error| invalid(e.span().unwrap_or(0..0), e.message().trim().to_owned());
         let mut doc = toml::de::DeTable::parse(text).map_err(toml_error)?;
         let raw_sources = doc.get_mut().remove("source");
+        let raw_routes = doc.get_mut().remove("route");
         let raw = RawConfig::deserialize(toml::de::Deserializer::from(doc)).map_err(toml_error)?;
         let raw_sources = sources::read(raw_sources, &invalid)?;
+        let raw_routes = routes::read(raw_routes, &invalid)?;
         let resolve = |p: &str| {
             let p = Path::new(p);
             if p.is_absolute() {
@@ -457,7 +458,7 @@ impl Config {
             config.enrich = enrich::enrich(e, base, &invalid)?;
         }
         let zone = routes::timezone(raw.alerts.as_ref(), &invalid)?;
-        config.routes = routes::routes(raw.route, base, &zone, &invalid, &line_at, &mut wanted)?;
+        config.routes = routes::routes(raw_routes, base, &zone, &invalid, &line_at, &mut wanted)?;
         config.alerts = routes::alerts(raw.alerts, &config.routes, &invalid)?;
         if let Some(m) = store_min_score {
             let floor = *m.get_ref();

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use toml::Spanned;
+use toml::de::{DeValue, ValueDeserializer};
 
 mod forms;
 
@@ -35,58 +36,204 @@ pub(super) struct RawAlerts {
     timezone: Option<Spanned<String>>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawRoute {
-    name: Spanned<String>,
-    #[serde(rename = "type")]
-    kind: Spanned<String>,
-    #[serde(default)]
-    brands: Vec<String>,
+/// Declares the table of one route type: the fields every route takes, then its own. Each
+/// type's table refuses the others' fields (`smtp` on a webhook route is an error at its
+/// line, not ignored).
+macro_rules! route_table {
+    ($(#[$doc:meta])* $name:ident { $($field:ident: $ty:ty,)* }) => {
+        $(#[$doc])*
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub(super) struct $name {
+            name: Spanned<String>,
+            #[serde(rename = "type")]
+            kind: Spanned<String>,
+            #[serde(default)]
+            brands: Vec<String>,
+            min_score: Option<u8>,
+            #[serde(default)]
+            techniques: Vec<Spanned<String>>,
+            timeout: Option<Spanned<String>>,
+            /// `"en"` | `"ja"`: the language of the route's alert text (mail, Slack, Teams).
+            language: Option<Spanned<String>>,
+            /// nats: `"all"` (default) or `"alerts"`; refused elsewhere, with that said.
+            events: Option<Spanned<String>>,
+            $($field: $ty,)*
+        }
+
+        impl $name {
+            fn common(&self) -> Common<'_> {
+                Common {
+                    name: &self.name,
+                    kind: &self.kind,
+                    brands: &self.brands,
+                    min_score: self.min_score,
+                    techniques: &self.techniques,
+                    timeout: self.timeout.as_ref(),
+                    language: self.language.as_ref(),
+                    events: self.events.as_ref(),
+                }
+            }
+        }
+    };
+}
+
+/// The fields every route type takes.
+struct Common<'a> {
+    name: &'a Spanned<String>,
+    kind: &'a Spanned<String>,
+    brands: &'a [String],
     min_score: Option<u8>,
-    #[serde(default)]
-    techniques: Vec<Spanned<String>>,
-    timeout: Option<Spanned<String>>,
-    /// `"en"` | `"ja"`: the language of the route's alert text (mail, Slack, Teams).
-    language: Option<Spanned<String>>,
-    // email
-    smtp: Option<Spanned<String>>,
+    techniques: &'a [Spanned<String>],
+    timeout: Option<&'a Spanned<String>>,
+    language: Option<&'a Spanned<String>>,
+    events: Option<&'a Spanned<String>>,
+}
+
+type Text = Option<Spanned<String>>;
+
+route_table!(RawEmail {
+    smtp: Text,
     username: Option<String>,
-    password_env: Option<Spanned<String>>,
-    password_file: Option<Spanned<String>>,
-    from: Option<Spanned<String>>,
+    password_env: Text,
+    password_file: Text,
+    from: Text,
     to: Option<Spanned<Vec<String>>>,
     digest_minutes: Option<u32>,
-    // email, webhook, splunk, nats
     ca_file: Option<String>,
     defang: Option<bool>,
-    // webhook, slack, teams
-    url: Option<Spanned<String>>,
-    url_env: Option<Spanned<String>>,
-    secret_env: Option<Spanned<String>>,
-    secret_file: Option<Spanned<String>>,
-    // command
+});
+route_table!(RawWebhook {
+    url: Text,
+    secret_env: Text,
+    secret_file: Text,
+    format: Text,
+    signing: Text,
+    ca_file: Option<String>,
+});
+route_table!(
+    /// `slack` and `teams`.
+    RawChat {
+        url: Text,
+        url_env: Text,
+    }
+);
+route_table!(RawCommand {
     argv: Option<Spanned<Vec<String>>>,
-    // webhook, splunk, nats: the body; webhook: the signature headers
-    format: Option<Spanned<String>>,
-    signing: Option<Spanned<String>>,
-    // splunk, nats
-    token_env: Option<Spanned<String>>,
-    token_file: Option<Spanned<String>>,
-    // splunk
+});
+route_table!(RawSplunk {
+    url: Text,
+    token_env: Text,
+    token_file: Text,
     index: Option<String>,
     source: Option<String>,
     sourcetype: Option<String>,
-    // syslog
-    facility: Option<Spanned<String>>,
+    format: Text,
+    ca_file: Option<String>,
+});
+route_table!(RawSyslog {
+    url: Text,
+    facility: Text,
     app_name: Option<String>,
     sd_id: Option<String>,
-    // nats
-    subject: Option<Spanned<String>>,
-    stream: Option<Spanned<String>>,
-    duplicate_window: Option<Spanned<String>>,
-    /// nats: `"all"` (default) or `"alerts"`.
-    events: Option<Spanned<String>>,
+});
+route_table!(RawNats {
+    url: Text,
+    subject: Text,
+    stream: Text,
+    duplicate_window: Text,
+    token_env: Text,
+    token_file: Text,
+    username: Option<String>,
+    password_env: Text,
+    password_file: Text,
+    ca_file: Option<String>,
+    format: Text,
+});
+
+/// One `[[route]]`, read by its `type`.
+pub(super) enum RawRoute {
+    Email(RawEmail),
+    Webhook(RawWebhook),
+    Slack(RawChat),
+    Teams(RawChat),
+    Command(RawCommand),
+    Splunk(RawSplunk),
+    Syslog(RawSyslog),
+    Nats(RawNats),
+}
+
+impl RawRoute {
+    fn common(&self) -> Common<'_> {
+        match self {
+            RawRoute::Email(r) => r.common(),
+            RawRoute::Webhook(r) => r.common(),
+            RawRoute::Slack(r) | RawRoute::Teams(r) => r.common(),
+            RawRoute::Command(r) => r.common(),
+            RawRoute::Splunk(r) => r.common(),
+            RawRoute::Syslog(r) => r.common(),
+            RawRoute::Nats(r) => r.common(),
+        }
+    }
+}
+
+/// Reads the document's `route` value (an array of tables), each table by its `type`, as
+/// `sources::read` does for `[[source]]` (and for the same reason: each field keeps its line).
+pub(super) fn read(
+    value: Option<Spanned<DeValue<'_>>>,
+    invalid: Invalid,
+) -> Result<Vec<(Range<usize>, RawRoute)>, ConfigError> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    let span = value.span();
+    let DeValue::Array(tables) = value.into_inner() else {
+        return Err(invalid(
+            span,
+            "`route` must be an array of tables ([[route]])".into(),
+        ));
+    };
+    let mut routes = Vec::new();
+    for table in tables {
+        let span = table.span();
+        let kind = match table.get_ref() {
+            DeValue::Table(t) => t.get("type").map(|k| (k.span(), k.get_ref().as_str())),
+            _ => return Err(invalid(span, "a [[route]] must be a table".into())),
+        };
+        let Some((at, kind)) = kind else {
+            return Err(invalid(span, "a [[route]] needs `type`".into()));
+        };
+        let kind = kind.map(str::to_owned);
+        let read = |e: toml::de::Error| {
+            let kind = kind.as_deref().unwrap_or_default();
+            invalid(
+                e.span().unwrap_or(span.clone()),
+                format!("a route of type \"{kind}\": {}", e.message().trim()),
+            )
+        };
+        let de = ValueDeserializer::from(table);
+        let route = match kind.as_deref() {
+            Some("email") => RawRoute::Email(RawEmail::deserialize(de).map_err(read)?),
+            Some("webhook") => RawRoute::Webhook(RawWebhook::deserialize(de).map_err(read)?),
+            Some("slack") => RawRoute::Slack(RawChat::deserialize(de).map_err(read)?),
+            Some("teams") => RawRoute::Teams(RawChat::deserialize(de).map_err(read)?),
+            Some("command") => RawRoute::Command(RawCommand::deserialize(de).map_err(read)?),
+            Some("splunk") => RawRoute::Splunk(RawSplunk::deserialize(de).map_err(read)?),
+            Some("syslog") => RawRoute::Syslog(RawSyslog::deserialize(de).map_err(read)?),
+            Some("nats") => RawRoute::Nats(RawNats::deserialize(de).map_err(read)?),
+            other => {
+                return Err(invalid(
+                    at,
+                    format!(
+                        "unknown route type {} (expected email, webhook, slack, teams, command, splunk, syslog or nats)",
+                        other.map_or("(not a string)".to_owned(), |o| format!("\"{o}\""))
+                    ),
+                ));
+            }
+        };
+        routes.push((span, route));
+    }
+    Ok(routes)
 }
 
 type Invalid<'a> = &'a dyn Fn(Range<usize>, String) -> ConfigError;
@@ -108,7 +255,7 @@ pub(super) fn timezone(
 
 /// The routes, and the secrets they name (added to `wanted`).
 pub(super) fn routes(
-    raw: Vec<Spanned<RawRoute>>,
+    raw: Vec<(Range<usize>, RawRoute)>,
     base: &Path,
     zone: &(jiff::tz::TimeZone, String),
     invalid: Invalid,
@@ -129,20 +276,20 @@ pub(super) fn routes(
             wanted.extend(w);
             named
         };
-        let span = spanned.span();
-        let r = spanned.into_inner();
-        let name = r.name.get_ref().trim().to_owned();
+        let (span, raw) = spanned;
+        let c = raw.common();
+        let name = c.name.get_ref().trim().to_owned();
         if name.is_empty() || name.contains('\0') {
-            return Err(invalid(r.name.span(), "route name is empty".into()));
+            return Err(invalid(c.name.span(), "route name is empty".into()));
         }
         if routes.iter().any(|x| x.name == name) {
             return Err(invalid(
-                r.name.span(),
+                c.name.span(),
                 format!("route \"{name}\" is defined twice"),
             ));
         }
         let mut techniques = Vec::new();
-        for t in &r.techniques {
+        for t in c.techniques {
             techniques.push(
                 t.get_ref()
                     .parse::<Technique>()
@@ -150,12 +297,12 @@ pub(super) fn routes(
             );
         }
         let filter = RouteFilter {
-            brands: r.brands.clone(),
-            min_score: r.min_score,
+            brands: c.brands.to_vec(),
+            min_score: c.min_score,
             techniques,
         };
-        let kind = r.kind.get_ref().as_str();
-        let language = match &r.language {
+        let kind = c.kind.get_ref().as_str();
+        let language = match c.language {
             None => Language::En,
             Some(l) => Language::parse(l.get_ref()).ok_or_else(|| {
                 invalid(
@@ -172,7 +319,7 @@ pub(super) fn routes(
             timezone: zone.0.clone(),
             timezone_name: zone.1.clone(),
         };
-        let timeout = match &r.timeout {
+        let timeout = match c.timeout {
             Some(t) => duration(t, "timeout", invalid)?,
             None if kind == "email" => Duration::from_secs(30),
             None => Duration::from_secs(10),
@@ -198,8 +345,8 @@ pub(super) fn routes(
                 ))
             }
         };
-        let kind = match kind {
-            "email" => {
+        let kind = match &raw {
+            RawRoute::Email(r) => {
                 let smtp = need(&r.smtp, "smtp")?;
                 let (security, host, port) = parse_smtp(&smtp).ok_or_else(|| {
                     invalid(
@@ -254,7 +401,7 @@ pub(super) fn routes(
                     locale,
                 })
             }
-            "webhook" => {
+            RawRoute::Webhook(r) => {
                 let signing = match r.signing.as_ref().map(|s| s.get_ref().as_str()) {
                     None | Some("lookalike") => Signing::Lookalike,
                     Some("standard") => Signing::Standard,
@@ -283,7 +430,7 @@ pub(super) fn routes(
                     ca_file: r.ca_file.as_deref().map(|p| resolve(base, p)),
                 })
             }
-            "splunk" => {
+            RawRoute::Splunk(r) => {
                 if !want(
                     &r.token_env,
                     &r.token_file,
@@ -312,7 +459,7 @@ pub(super) fn routes(
                     ca_file: r.ca_file.as_deref().map(|p| resolve(base, p)),
                 })
             }
-            "syslog" => {
+            RawRoute::Syslog(r) => {
                 let url = need(&r.url, "url")?;
                 let (transport, host, port) = parse_syslog(&url).ok_or_else(|| {
                     invalid(
@@ -342,7 +489,7 @@ pub(super) fn routes(
                     timeout,
                 })
             }
-            "nats" => {
+            RawRoute::Nats(r) => {
                 let url = need(&r.url, "url")?;
                 if !url.split(',').all(|u| {
                     let u = u.trim();
@@ -418,7 +565,7 @@ pub(super) fn routes(
                     connection: Default::default(),
                 })
             }
-            "slack" | "teams" => {
+            RawRoute::Slack(r) | RawRoute::Teams(r) => {
                 let url = if want(&r.url_env, &None, "webhook URL", RouteSecret::ChatUrl) {
                     // Until `Parsed::read_secrets` fills it; a route never used when unread.
                     "https://unread.invalid/".to_owned()
@@ -436,7 +583,7 @@ pub(super) fn routes(
                     RouteKind::Teams(chat)
                 }
             }
-            "command" => {
+            RawRoute::Command(r) => {
                 let argv = r
                     .argv
                     .as_ref()
@@ -452,16 +599,8 @@ pub(super) fn routes(
                     })?;
                 RouteKind::Command(CommandRoute { argv, timeout })
             }
-            other => {
-                return Err(invalid(
-                    r.kind.span(),
-                    format!(
-                        "unknown route type \"{other}\" (expected email, webhook, slack, teams, command, splunk, syslog or nats)"
-                    ),
-                ));
-            }
         };
-        let events = match (&r.events, &kind) {
+        let events = match (c.events, &kind) {
             (None, RouteKind::Nats(_)) => Events::All,
             (None, _) => Events::Alerts,
             (Some(e), RouteKind::Nats(_)) => match e.get_ref().as_str() {

@@ -267,6 +267,22 @@ fn route_errors_name_the_line() {
             "c.toml:5:",
             "unknown technique",
         ),
+        // Each type takes its own fields: another type's is an error at its line.
+        (
+            "[[route]]\nname = \"a\"\ntype = \"webhook\"\nurl = \"https://x\"\nsmtp = \"smtp://x\"\n",
+            "c.toml:5:",
+            "a route of type \"webhook\": unknown field `smtp`, expected one of",
+        ),
+        (
+            "[[route]]\nname = \"a\"\ntype = \"slack\"\nurl = \"https://x\"\nsecret_env = \"S\"\n",
+            "c.toml:5:",
+            "a route of type \"slack\": unknown field `secret_env`",
+        ),
+        (
+            "[[route]]\nname = \"a\"\nurl = \"https://x\"\n",
+            "c.toml:1:",
+            "a [[route]] needs `type`",
+        ),
     ];
     for (text, location, needle) in cases {
         let err = Config::parse("c.toml", text, Path::new(""))
