@@ -30,6 +30,7 @@ mod routes;
 mod secrets;
 pub use secrets::Parsed;
 mod sources;
+mod tables;
 pub use crate::enrich::config::{EnrichConfig, Network, RdapBootstrap, default_recheck};
 pub use crate::sinks::config::Alerts;
 pub use crate::sources::certstream::config::CertstreamConfig;

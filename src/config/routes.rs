@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use toml::Spanned;
-use toml::de::{DeValue, ValueDeserializer};
 
 mod forms;
+mod tables;
 
 use super::secrets::{RouteSecret, Slot, Wanted, resolve};
 use super::{Alerts, ConfigError, duration};
@@ -23,6 +23,7 @@ use crate::sinks::{
     Signing, SplunkRoute, SyslogRoute, WebhookRoute,
 };
 use forms::{body_format, mailbox, parse_smtp, parse_syslog};
+pub(super) use tables::{RawRoute, read};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,206 +35,6 @@ pub(super) struct RawAlerts {
     max_attempts: Option<Spanned<u32>>,
     concurrency: Option<Spanned<usize>>,
     timezone: Option<Spanned<String>>,
-}
-
-/// Declares the table of one route type: the fields every route takes, then its own. Each
-/// type's table refuses the others' fields (`smtp` on a webhook route is an error at its
-/// line, not ignored).
-macro_rules! route_table {
-    ($(#[$doc:meta])* $name:ident { $($field:ident: $ty:ty,)* }) => {
-        $(#[$doc])*
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        pub(super) struct $name {
-            name: Spanned<String>,
-            #[serde(rename = "type")]
-            kind: Spanned<String>,
-            #[serde(default)]
-            brands: Vec<String>,
-            min_score: Option<u8>,
-            #[serde(default)]
-            techniques: Vec<Spanned<String>>,
-            timeout: Option<Spanned<String>>,
-            /// `"en"` | `"ja"`: the language of the route's alert text (mail, Slack, Teams).
-            language: Option<Spanned<String>>,
-            /// nats: `"all"` (default) or `"alerts"`; refused elsewhere, with that said.
-            events: Option<Spanned<String>>,
-            $($field: $ty,)*
-        }
-
-        impl $name {
-            fn common(&self) -> Common<'_> {
-                Common {
-                    name: &self.name,
-                    kind: &self.kind,
-                    brands: &self.brands,
-                    min_score: self.min_score,
-                    techniques: &self.techniques,
-                    timeout: self.timeout.as_ref(),
-                    language: self.language.as_ref(),
-                    events: self.events.as_ref(),
-                }
-            }
-        }
-    };
-}
-
-/// The fields every route type takes.
-struct Common<'a> {
-    name: &'a Spanned<String>,
-    kind: &'a Spanned<String>,
-    brands: &'a [String],
-    min_score: Option<u8>,
-    techniques: &'a [Spanned<String>],
-    timeout: Option<&'a Spanned<String>>,
-    language: Option<&'a Spanned<String>>,
-    events: Option<&'a Spanned<String>>,
-}
-
-type Text = Option<Spanned<String>>;
-
-route_table!(RawEmail {
-    smtp: Text,
-    username: Option<String>,
-    password_env: Text,
-    password_file: Text,
-    from: Text,
-    to: Option<Spanned<Vec<String>>>,
-    digest_minutes: Option<u32>,
-    ca_file: Option<String>,
-    defang: Option<bool>,
-});
-route_table!(RawWebhook {
-    url: Text,
-    secret_env: Text,
-    secret_file: Text,
-    format: Text,
-    signing: Text,
-    ca_file: Option<String>,
-});
-route_table!(
-    /// `slack` and `teams`.
-    RawChat {
-        url: Text,
-        url_env: Text,
-    }
-);
-route_table!(RawCommand {
-    argv: Option<Spanned<Vec<String>>>,
-});
-route_table!(RawSplunk {
-    url: Text,
-    token_env: Text,
-    token_file: Text,
-    index: Option<String>,
-    source: Option<String>,
-    sourcetype: Option<String>,
-    format: Text,
-    ca_file: Option<String>,
-});
-route_table!(RawSyslog {
-    url: Text,
-    facility: Text,
-    app_name: Option<String>,
-    sd_id: Option<String>,
-});
-route_table!(RawNats {
-    url: Text,
-    subject: Text,
-    stream: Text,
-    duplicate_window: Text,
-    token_env: Text,
-    token_file: Text,
-    username: Option<String>,
-    password_env: Text,
-    password_file: Text,
-    ca_file: Option<String>,
-    format: Text,
-});
-
-/// One `[[route]]`, read by its `type`.
-pub(super) enum RawRoute {
-    Email(RawEmail),
-    Webhook(RawWebhook),
-    Slack(RawChat),
-    Teams(RawChat),
-    Command(RawCommand),
-    Splunk(RawSplunk),
-    Syslog(RawSyslog),
-    Nats(RawNats),
-}
-
-impl RawRoute {
-    fn common(&self) -> Common<'_> {
-        match self {
-            RawRoute::Email(r) => r.common(),
-            RawRoute::Webhook(r) => r.common(),
-            RawRoute::Slack(r) | RawRoute::Teams(r) => r.common(),
-            RawRoute::Command(r) => r.common(),
-            RawRoute::Splunk(r) => r.common(),
-            RawRoute::Syslog(r) => r.common(),
-            RawRoute::Nats(r) => r.common(),
-        }
-    }
-}
-
-/// Reads the document's `route` value (an array of tables), each table by its `type`, as
-/// `sources::read` does for `[[source]]` (and for the same reason: each field keeps its line).
-pub(super) fn read(
-    value: Option<Spanned<DeValue<'_>>>,
-    invalid: Invalid,
-) -> Result<Vec<(Range<usize>, RawRoute)>, ConfigError> {
-    let Some(value) = value else {
-        return Ok(Vec::new());
-    };
-    let span = value.span();
-    let DeValue::Array(tables) = value.into_inner() else {
-        return Err(invalid(
-            span,
-            "`route` must be an array of tables ([[route]])".into(),
-        ));
-    };
-    let mut routes = Vec::new();
-    for table in tables {
-        let span = table.span();
-        let kind = match table.get_ref() {
-            DeValue::Table(t) => t.get("type").map(|k| (k.span(), k.get_ref().as_str())),
-            _ => return Err(invalid(span, "a [[route]] must be a table".into())),
-        };
-        let Some((at, kind)) = kind else {
-            return Err(invalid(span, "a [[route]] needs `type`".into()));
-        };
-        let kind = kind.map(str::to_owned);
-        let read = |e: toml::de::Error| {
-            let kind = kind.as_deref().unwrap_or_default();
-            invalid(
-                e.span().unwrap_or(span.clone()),
-                format!("a route of type \"{kind}\": {}", e.message().trim()),
-            )
-        };
-        let de = ValueDeserializer::from(table);
-        let route = match kind.as_deref() {
-            Some("email") => RawRoute::Email(RawEmail::deserialize(de).map_err(read)?),
-            Some("webhook") => RawRoute::Webhook(RawWebhook::deserialize(de).map_err(read)?),
-            Some("slack") => RawRoute::Slack(RawChat::deserialize(de).map_err(read)?),
-            Some("teams") => RawRoute::Teams(RawChat::deserialize(de).map_err(read)?),
-            Some("command") => RawRoute::Command(RawCommand::deserialize(de).map_err(read)?),
-            Some("splunk") => RawRoute::Splunk(RawSplunk::deserialize(de).map_err(read)?),
-            Some("syslog") => RawRoute::Syslog(RawSyslog::deserialize(de).map_err(read)?),
-            Some("nats") => RawRoute::Nats(RawNats::deserialize(de).map_err(read)?),
-            other => {
-                return Err(invalid(
-                    at,
-                    format!(
-                        "unknown route type {} (expected email, webhook, slack, teams, command, splunk, syslog or nats)",
-                        other.map_or("(not a string)".to_owned(), |o| format!("\"{o}\""))
-                    ),
-                ));
-            }
-        };
-        routes.push((span, route));
-    }
-    Ok(routes)
 }
 
 type Invalid<'a> = &'a dyn Fn(Range<usize>, String) -> ConfigError;

@@ -2,9 +2,7 @@
 //! fields (a field another type takes is an error at its line), then into the source's settings:
 //! `ct` in `ct.rs`, `certstream` and `nrd` here.
 //!
-//! The tables are taken out of the parsed document and each deserialized on its own, rather
-//! than as a serde `tag = "type"` enum: serde buffers an internally tagged enum's fields, which
-//! loses the spans (lines) that every error here names.
+//! How such tables are read, and why not as a serde enum: `tables.rs`.
 
 use std::ops::Range;
 use std::path::Path;
@@ -12,7 +10,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use toml::Spanned;
-use toml::de::{DeValue, ValueDeserializer};
+use toml::de::DeValue;
+
+use super::tables::typed_tables;
 
 use super::ct::RawLog;
 use super::{
@@ -95,52 +95,14 @@ pub(super) fn read(
     value: Option<Spanned<DeValue<'_>>>,
     invalid: Invalid,
 ) -> Result<Vec<RawSource>, ConfigError> {
-    let Some(value) = value else {
-        return Ok(Vec::new());
-    };
-    let span = value.span();
-    let DeValue::Array(tables) = value.into_inner() else {
-        return Err(invalid(
-            span,
-            "`source` must be an array of tables ([[source]])".into(),
-        ));
-    };
     let mut sources = Vec::new();
-    for table in tables {
-        let span = table.span();
-        let kind = match table.get_ref() {
-            DeValue::Table(t) => t.get("type").map(|k| (k.span(), k.get_ref().as_str())),
-            _ => return Err(invalid(span, "a [[source]] must be a table".into())),
-        };
-        let Some((at, kind)) = kind else {
-            return Err(invalid(
-                span,
-                "a [[source]] needs `type` (\"ct\", \"certstream\" or \"nrd\")".into(),
-            ));
-        };
-        let kind = kind.map(str::to_owned);
-        let read = |e: toml::de::Error| {
-            let kind = kind.as_deref().unwrap_or_default();
-            invalid(
-                e.span().unwrap_or(span.clone()),
-                format!("a source of type \"{kind}\": {}", e.message().trim()),
-            )
-        };
-        let de = ValueDeserializer::from(table);
-        sources.push(match kind.as_deref() {
-            Some("ct") => RawSource::Ct(RawCt::deserialize(de).map_err(read)?),
-            Some("certstream") => {
-                RawSource::Certstream(RawCertstream::deserialize(de).map_err(read)?)
-            }
-            Some("nrd") => RawSource::Nrd(RawNrd::deserialize(de).map_err(read)?),
-            other => {
-                return Err(invalid(
-                    at,
-                    format!(
-                        "unknown source type {} (expected \"ct\", \"certstream\" or \"nrd\")",
-                        other.map_or("(not a string)".to_owned(), |o| format!("\"{o}\""))
-                    ),
-                ));
+    for t in typed_tables(value, "source", invalid)? {
+        sources.push(match t.kind.as_deref() {
+            Some("ct") => RawSource::Ct(t.read(invalid)?),
+            Some("certstream") => RawSource::Certstream(t.read(invalid)?),
+            Some("nrd") => RawSource::Nrd(t.read(invalid)?),
+            _ => {
+                return Err(t.unknown("\"ct\", \"certstream\" or \"nrd\"", invalid));
             }
         });
     }
