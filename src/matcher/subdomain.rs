@@ -4,8 +4,8 @@
 
 use super::combo::Strength;
 use super::{
-    Hit, Matcher, Scratch, combo, homoglyph_reasons, lexicon, push_unique, score, shown_token,
-    skeleton, typo,
+    Hit, Matcher, Scratch, Term, combo, homoglyph_reasons, lexicon, push_unique, score,
+    shown_token, skeleton, typo,
 };
 use crate::domain::Domain;
 use crate::finding::Technique;
@@ -17,7 +17,7 @@ impl Matcher {
     pub(super) fn subdomain_terms(&self, d: &Domain, s: &Scratch, reg: usize, hits: &mut Vec<Hit>) {
         let uni = d.unicode();
         for j in 0..reg {
-            let front = in_front(s, uni, j, reg);
+            let front = j + 1 == reg;
             let (st, en) = s.bounds[j];
             let (rs, re) = s.raw_bounds[j];
             // The skeleton and the name have the same tokens (`skeleton::push_char` keeps a
@@ -168,7 +168,7 @@ impl Matcher {
                     )];
                     let base =
                         score::in_subdomain(Some(strength == Strength::Strong), t.chars, t.generic)
-                            + throwaway(d, front, &mut reasons);
+                            + self.throwaway(d, t, front, &mut reasons);
                     Hit {
                         term: id,
                         techniques: vec![Technique::Combosquat],
@@ -323,7 +323,7 @@ impl Matcher {
         if plain != *t && skeleton::skeleton(&plain) == *term.skeleton {
             reasons.extend(homoglyph_reasons(&plain, t));
         }
-        let base = base + throwaway(d, front, &mut reasons);
+        let base = base + self.throwaway(d, term, front, &mut reasons);
         Hit {
             term: id,
             techniques: vec![Technique::Combosquat],
@@ -443,7 +443,7 @@ impl Matcher {
                         let (ls, le) = s.raw_bounds[lb];
                         let at = Place {
                             label: &uni[ls..le],
-                            front: in_front(s, uni, lb, reg),
+                            front: lb + 1 == reg,
                             token: written,
                             next,
                             label_end,
@@ -534,8 +534,8 @@ impl Matcher {
 struct Place<'a> {
     /// The label that holds it, as written.
     label: &'a str,
-    /// That label is the one right in front of the registrable domain, with at most `www`
-    /// before it (`paypal.example.com`, `www.paypal.example.com`).
+    /// That label is the one right in front of the registrable domain
+    /// (`paypal.example.com`, `www.paypal.example.com`).
     front: bool,
     /// The term's words as written (`paypal`, `pay-pal`).
     token: &'a str,
@@ -563,32 +563,50 @@ pub(super) struct Next<'a> {
 /// below the registrable domain may hold (`amazon_ca.example.com`).
 const WORD_BREAKS: [char; 2] = ['-', '_'];
 
-/// Whether label `j` of the subdomain part is the one right in front of the registrable
-/// domain (label `reg`), with at most `www` before it.
-fn in_front(s: &Scratch, uni: &str, j: usize, reg: usize) -> bool {
-    j + 1 == reg
-        && (0..j).all(|k| {
-            let (a, b) = s.raw_bounds[k];
-            matches!(&uni[a..b], "www" | "_")
-        })
-}
-
-/// [`score::THROWAWAY_BONUS`], with the reason said, for a term in the label right in front
-/// of a registrable domain whose label reads as no word and is not words joined by hyphens
-/// (`vcp-ghr`, `daa-pm` are an organisation's initials), under one of
-/// [`score::THROWAWAY_TLDS`]; else 0. Deeper host names (`api.whatsapp.example.de`,
-/// `gitlab.instagram.example.ru`) are an organisation's own.
-fn throwaway(d: &Domain, front: bool, reasons: &mut Vec<String>) -> u8 {
-    if !front
-        || d.label().contains('-')
-        || !score::is_throwaway_tld(d.suffix())
-        || !lexicon::reads_as_nothing(d.label())
-    {
-        return 0;
+impl Matcher {
+    /// [`score::THROWAWAY_BONUS`], with the reason said, for a term in the label right in
+    /// front of a registrable domain (`front`) whose label reads as no word and is not words
+    /// joined by hyphens (`vcp-ghr`, `daa-pm` are an organisation's initials), under one of
+    /// [`score::THROWAWAY_TLDS`]; else 0. Before the term's label there may be only what
+    /// phishing hosts put there: `www` (`www2`), strong keywords (`login`, `secure`), a
+    /// country code (`jp`). An organisation's own host names (`api.whatsapp.…`,
+    /// `gitlab.instagram.…`; `api` is a weak keyword) are not throwaway ones. Checked only for a hit, so the names that hold no term pay nothing.
+    fn throwaway(&self, d: &Domain, term: &Term, front: bool, reasons: &mut Vec<String>) -> u8 {
+        if !front
+            || d.label().contains('-')
+            || !score::is_throwaway_tld(d.suffix())
+            || !lexicon::reads_as_nothing(d.label())
+        {
+            return 0;
+        }
+        let before = d
+            .unicode()
+            .strip_suffix(d.registrable_unicode())
+            .unwrap_or_default();
+        // The labels before the term's (the last one of `before`, which ends in a dot).
+        let mut labels = before.trim_end_matches('.').split('.');
+        labels.next_back();
+        let decoration = |label: &str| {
+            label == "_"
+                || label
+                    .strip_prefix("www")
+                    .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+                || label.len() == 2 && label.bytes().all(|b| b.is_ascii_lowercase())
+                || self.words.keyword(&skeleton::skeleton(label), &[]) == Some(Strength::Strong)
+        };
+        if !labels.all(decoration) {
+            return 0;
+        }
+        reasons.push(format!(
+            "'{}' reads as no word, like the throwaway domains phishing kits are put under",
+            d.label()
+        ));
+        // A 4-letter coined term (`smbc`, `mufg`) there is as plain as a longer one: the
+        // shortness that makes it collide with other names elsewhere says nothing here.
+        if term.chars <= 4 && !term.generic {
+            score::THROWAWAY_BONUS + score::COMBO_SUBDOMAIN - score::COMBO_SUBDOMAIN_GENERIC
+        } else {
+            score::THROWAWAY_BONUS
+        }
     }
-    reasons.push(format!(
-        "'{}' reads as no word, like the throwaway domains phishing kits are put under",
-        d.label()
-    ));
-    score::THROWAWAY_BONUS
 }

@@ -675,6 +675,11 @@ fn a_term_in_front_of_a_throwaway_domain() {
             ("saisoncard-rasion.qmpah.cn", "Saison Card"),
             ("mercari.hdmbq.top", "Mercari"),
             ("paypal.ys9011.com", "PayPal"),
+            // What phishing hosts put before it: `www2`, keywords, a country code.
+            ("www2.japanpost.xgqwopl.top", "Japan Post"),
+            ("login.jp.mercari.mmtby.com", "Mercari"),
+            // A coined 4-letter term is as plain there as a longer one.
+            ("smbc.chogwu.com", "SMBC"),
         ],
     );
     let f = m.check(&Domain::parse("mercari.xkqzt.com").unwrap());
@@ -695,7 +700,14 @@ fn a_term_in_front_of_a_throwaway_domain() {
             ("gitlab.mercari.qmpahx.com", "Mercari"),
             // Another country's TLD.
             ("instagram.qmpahx.de", "Meta"),
+            // A generic term (an English word) is stored for triage, not alerted.
+            ("apple.hrifutx.com", "Apple"),
         ],
+    );
+    let f = m.check(&Domain::parse("apple.hrifutx.com").unwrap());
+    assert!(
+        f.iter()
+            .any(|f| f.brand == "Apple" && f.score >= score::DEFAULT_STORE_MIN_SCORE)
     );
 }
 
