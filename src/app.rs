@@ -82,10 +82,21 @@ pub struct Listeners {
     pub certstream: Option<std::net::TcpListener>,
 }
 
-/// A listener the caller holds, made non-blocking for tokio.
-fn held(listener: std::net::TcpListener) -> std::io::Result<tokio::net::TcpListener> {
+/// A listener the caller holds for `what`, made non-blocking for tokio. The rule the config
+/// enforces for an address holds for it too: off loopback only with a token.
+fn held(
+    listener: std::net::TcpListener,
+    what: &str,
+    token: bool,
+) -> Result<tokio::net::TcpListener> {
+    let addr = listener.local_addr()?;
+    if !addr.ip().is_loopback() && !token {
+        anyhow::bail!(
+            "the {what} listener handed to run is on {addr}, not loopback, and there is no token"
+        );
+    }
     listener.set_nonblocking(true)?;
-    tokio::net::TcpListener::from_std(listener)
+    Ok(tokio::net::TcpListener::from_std(listener)?)
 }
 
 /// Runs the service until `shutdown` completes.
@@ -126,7 +137,7 @@ pub async fn run(mut options: RunOptions, shutdown: impl Future<Output = ()>) ->
 
     // Bind before anything runs: a taken port is a start-up error, not a warning.
     let api_listener = match (held_api, config.api.listen) {
-        (Some(listener), _) => Some(held(listener).context("the API listener handed to run")?),
+        (Some(listener), _) => Some(held(listener, "API", config.api.token.is_some())?),
         (None, Some(addr)) => match tokio::net::TcpListener::bind(addr).await {
             Ok(l) => Some(l),
             Err(e) if !config.api.explicit => {
@@ -164,16 +175,16 @@ pub async fn run(mut options: RunOptions, shutdown: impl Future<Output = ()>) ->
         .as_ref()
         .map(|_| broadcast::channel::<Arc<CertEvent>>(4096).0);
     let (findings_tx, _) = broadcast::channel::<Arc<Record>>(1024);
-    let certstream_listener =
-        match (held_certstream, &config.certstream_server) {
-            (Some(listener), Some(_)) => {
-                Some(held(listener).context("the certstream listener handed to run")?)
-            }
-            (_, Some(c)) => Some(tokio::net::TcpListener::bind(c.listen).await.with_context(
-                || format!("cannot listen on {} ([certstream_server] listen)", c.listen),
-            )?),
-            (_, None) => None,
-        };
+    let certstream_listener = match (held_certstream, &config.certstream_server) {
+        (Some(listener), Some(c)) => Some(held(listener, "certstream", c.token.is_some())?),
+        (Some(_), None) => {
+            anyhow::bail!("a certstream listener was handed to run without [certstream_server]")
+        }
+        (None, Some(c)) => Some(tokio::net::TcpListener::bind(c.listen).await.with_context(
+            || format!("cannot listen on {} ([certstream_server] listen)", c.listen),
+        )?),
+        (None, None) => None,
+    };
 
     let mut tasks = tokio::task::JoinSet::new();
     let outbox_wake = Arc::new(Notify::new());

@@ -194,7 +194,6 @@ struct RawStore {
 }
 
 impl Config {
-    /// Reads and validates a config file.
     /// Reads and validates a config file, and reads every secret it names.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         Config::read_and_parse(path)?.read_secrets()

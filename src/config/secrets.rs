@@ -24,14 +24,14 @@ pub struct Parsed {
 /// which field of the config it fills.
 #[derive(Debug, Clone)]
 pub(super) struct Wanted {
-    from: From,
+    from: Location,
     what: &'static str,
     line: usize,
     slot: Slot,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum From {
+enum Location {
     Env(String),
     File(PathBuf),
 }
@@ -67,8 +67,11 @@ impl Wanted {
         line_of: &dyn Fn(usize) -> usize,
     ) -> Option<Wanted> {
         let (from, at) = match (env, file) {
-            (Some(var), _) => (From::Env(var.get_ref().clone()), var.span().start),
-            (None, Some(path)) => (From::File(resolve(base, path.get_ref())), path.span().start),
+            (Some(var), _) => (Location::Env(var.get_ref().clone()), var.span().start),
+            (None, Some(path)) => (
+                Location::File(resolve(base, path.get_ref())),
+                path.span().start,
+            ),
             (None, None) => return None,
         };
         Some(Wanted {
@@ -79,11 +82,12 @@ impl Wanted {
         })
     }
 
-    /// Where it is read from, for `config check`: `env NAME` or the file's path.
-    pub(super) fn source(&self) -> String {
+    /// Where it is read from: `env NAME` or the file's path.
+    #[cfg(test)]
+    fn source(&self) -> String {
         match &self.from {
-            From::Env(var) => format!("env {var}"),
-            From::File(path) => path.display().to_string(),
+            Location::Env(var) => format!("env {var}"),
+            Location::File(path) => path.display().to_string(),
         }
     }
 
@@ -92,14 +96,14 @@ impl Wanted {
     fn read(&self) -> Result<Secret, String> {
         let what = self.what;
         match &self.from {
-            From::Env(var) => match std::env::var(var) {
+            Location::Env(var) => match std::env::var(var) {
                 Ok(v) if !v.trim().is_empty() => Ok(Secret(v)),
                 Ok(_) => Err(format!(
                     "environment variable {var} ({what}) is empty or only whitespace"
                 )),
                 Err(_) => Err(format!("environment variable {var} ({what}) is not set")),
             },
-            From::File(p) => match std::fs::read_to_string(p) {
+            Location::File(p) => match std::fs::read_to_string(p) {
                 Ok(v) if !v.trim().is_empty() => {
                     Ok(Secret(v.trim_end_matches(['\n', '\r']).to_owned()))
                 }
@@ -123,7 +127,8 @@ impl Parsed {
     }
 
     /// Where each secret the config names is read from, in the order they appear.
-    pub fn secrets(&self) -> impl Iterator<Item = (&'static str, String)> + '_ {
+    #[cfg(test)]
+    pub(super) fn secrets(&self) -> impl Iterator<Item = (&'static str, String)> + '_ {
         self.wanted.iter().map(|w| (w.what, w.source()))
     }
 
@@ -147,8 +152,9 @@ impl Parsed {
     }
 
     /// For a command that only reads the store (`hits`, `triage`, `export`, `outbox`) or only
-    /// its watchlists (`check`, `scan`, `permute`): alert routes' secrets are not read, so these
-    /// commands work for someone without the service's environment. The API token is read
+    /// its watchlists (`check`, `scan`, `permute`): alert routes' secrets and the certstream
+    /// server's token are not read, so these commands work for someone without the service's
+    /// environment. The API token is read
     /// when it can be; when it cannot, `api.token_error` says why (it is needed only to reach
     /// a running service's API).
     pub fn without_route_secrets(self) -> Config {

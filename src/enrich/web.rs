@@ -575,8 +575,9 @@ mod tests {
         // Invalid UTF-8 and markup in the title stay text.
         let p = Page::read(b"<title>\xff&lt;script&gt;</title>");
         assert_eq!(p.title.as_deref(), Some("\u{fffd}<script>"));
-        // A `&` with a character of several bytes within the next 12 (the fuzzer's find: it
-        // used to cut that character in two and panic).
+        // A `&` with a character of several bytes within the next 12 bytes: the text was cut
+        // at byte 12, inside a character when one straddles it. The last case is the fuzzer's
+        // find, which panicked; the two before check the decoding around such characters.
         let p = Page::read("<title>PayPal &amp; Lo\u{fffd}n &#x8289; Verify</title>".as_bytes());
         assert_eq!(
             p.title.as_deref(),

@@ -118,14 +118,14 @@ impl Matcher {
             }
         }
 
-        // Each official domain of two labels or more stands for its brand's first term when it
-        // is written out in front of another domain (`www.e-tax.nta.go.jp.0v4wi.com`).
+        // Each official domain stands for its brand's first term when it is written out in
+        // front of another domain (`www.e-tax.nta.go.jp.0v4wi.com`).
         for brand in brands {
             let Some(id) = brand.terms.first().and_then(|t| term_ids.get(t)) else {
                 continue;
             };
             for d in &brand.domains {
-                if d.contains('.') && d.is_ascii() {
+                if d.is_ascii() {
                     embedded.entry(d.clone().into_boxed_str()).or_insert(*id);
                 }
             }

@@ -57,7 +57,14 @@ pub fn reads_as_nothing(label: &str) -> bool {
     if label.len() < 5 || !label.is_ascii() || label.starts_with("xn--") {
         return false;
     }
-    let letters: Vec<u8> = label.bytes().filter(u8::is_ascii_lowercase).collect();
+    // A label is at most 63 bytes.
+    let mut buf = [0u8; 63];
+    let mut n = 0;
+    for b in label.bytes().filter(u8::is_ascii_lowercase).take(buf.len()) {
+        buf[n] = b;
+        n += 1;
+    }
+    let letters = &buf[..n];
     let words = common_words();
     for i in 0..letters.len() {
         for j in (i + 4)..=letters.len().min(i + 20) {

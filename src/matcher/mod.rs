@@ -102,8 +102,8 @@ pub struct Matcher {
     ac_terms: Vec<Vec<u32>>,
     /// Official domains of every brand (A-label form).
     official: FxHashSet<Box<str>>,
-    /// Official domains of two labels or more → the first term of their brand: one written
-    /// out in the subdomain part is a level-squat (`subdomain::embedded_official`).
+    /// Official domains → the first term of their brand: one written out in the subdomain
+    /// part is a level-squat (`subdomain::embedded_official`).
     embedded: FxHashMap<Box<str>, u32>,
     /// The last labels of [`Matcher::embedded`]'s domains (`com`, `jp`).
     embedded_ends: FxHashSet<Box<str>>,

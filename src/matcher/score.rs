@@ -29,7 +29,8 @@
 //! Modifiers: a keyword anywhere else in the name +10; a term in the label right in front of
 //! a registrable domain that reads as no word, under a TLD where phishing registers in bulk
 //! (a throwaway domain: `mercari.hdmbq.com`, [`THROWAWAY_TLDS`]) +20, which brings a coined
-//! term there to 60 and a generic or 4-character one to 50; a TLD often used for abuse
+//! term there to 60 (one of 4 characters scored as a longer one) and a generic one to 50; a
+//! TLD often used for abuse
 //! ([`RISKY_TLDS`]) +10; mixed scripts in the label +5; disguised letters in a word collision
 //! +20; homoglyphs of terms of 4 characters or fewer −15 (they collide with real words); a
 //! loose homoglyph that also doubles or undoubles a letter (`rnicrosofft`) −10.

@@ -166,9 +166,8 @@ impl Matcher {
                         "{}, in the subdomain part, in front of {reg}",
                         r.reason
                     )];
-                    let base =
-                        score::in_subdomain(Some(strength == Strength::Strong), t.chars, t.generic)
-                            + self.throwaway(d, t, front, &mut reasons);
+                    let keyword = Some(strength == Strength::Strong);
+                    let base = self.subdomain_base(d, t, keyword, front, &mut reasons);
                     Hit {
                         term: id,
                         techniques: vec![Technique::Combosquat],
@@ -194,10 +193,8 @@ impl Matcher {
         reg: usize,
         hits: &mut Vec<Hit>,
     ) {
+        // The name as written: its non-ASCII text never equals an official domain (A-labels).
         let name = d.unicode();
-        if !name.is_ascii() {
-            return;
-        }
         // Written out right in front of the registrable domain: its last label is the one
         // before it, and that label must end some official domain (`com`, `jp`).
         let last = s.raw_bounds[reg - 1];
@@ -298,19 +295,13 @@ impl Matcher {
             .split(WORD_BREAKS)
             .filter_map(|w| Some((keyword(w)?, w)))
             .max_by_key(|&(strength, _)| strength);
-        let (base, keyword_word) = if all_keywords {
-            (score::COMBO_SUBDOMAIN_KEYWORD, Some(registrable))
+        // `None`: the registrable label is made of keywords (its own base).
+        let (keyword, keyword_word) = if all_keywords {
+            (None, Some(registrable))
         } else {
             match in_label {
-                Some((strength, w)) => (
-                    score::in_subdomain(
-                        Some(strength == Strength::Strong),
-                        term.chars,
-                        term.generic,
-                    ),
-                    Some(w),
-                ),
-                None => (score::in_subdomain(None, term.chars, term.generic), None),
+                Some((strength, w)) => (Some(Some(strength == Strength::Strong)), Some(w)),
+                None => (Some(None), None),
             }
         };
         let next_to = keyword_word
@@ -323,7 +314,10 @@ impl Matcher {
         if plain != *t && skeleton::skeleton(&plain) == *term.skeleton {
             reasons.extend(homoglyph_reasons(&plain, t));
         }
-        let base = base + self.throwaway(d, term, front, &mut reasons);
+        let base = match keyword {
+            Some(keyword) => self.subdomain_base(d, term, keyword, front, &mut reasons),
+            None => score::COMBO_SUBDOMAIN_KEYWORD,
+        };
         Hit {
             term: id,
             techniques: vec![Technique::Combosquat],
@@ -571,13 +565,13 @@ impl Matcher {
     /// phishing hosts put there: `www` (`www2`), strong keywords (`login`, `secure`), a
     /// country code (`jp`). An organisation's own host names (`api.whatsapp.…`,
     /// `gitlab.instagram.…`; `api` is a weak keyword) are not throwaway ones. Checked only for a hit, so the names that hold no term pay nothing.
-    fn throwaway(&self, d: &Domain, term: &Term, front: bool, reasons: &mut Vec<String>) -> u8 {
+    fn throwaway(&self, d: &Domain, front: bool) -> Option<String> {
         if !front
             || d.label().contains('-')
             || !score::is_throwaway_tld(d.suffix())
             || !lexicon::reads_as_nothing(d.label())
         {
-            return 0;
+            return None;
         }
         let before = d
             .unicode()
@@ -595,18 +589,37 @@ impl Matcher {
                 || self.words.keyword(&skeleton::skeleton(label), &[]) == Some(Strength::Strong)
         };
         if !labels.all(decoration) {
-            return 0;
+            return None;
         }
-        reasons.push(format!(
+        Some(format!(
             "'{}' reads as no word, like the throwaway domains phishing kits are put under",
             d.label()
-        ));
-        // A 4-letter coined term (`smbc`, `mufg`) there is as plain as a longer one: the
-        // shortness that makes it collide with other names elsewhere says nothing here.
-        if term.chars <= 4 && !term.generic {
-            score::THROWAWAY_BONUS + score::COMBO_SUBDOMAIN - score::COMBO_SUBDOMAIN_GENERIC
-        } else {
-            score::THROWAWAY_BONUS
+        ))
+    }
+
+    /// [`score::in_subdomain`] for `term` with `keyword`, plus [`score::THROWAWAY_BONUS`] (its
+    /// reason added) in front of a throwaway domain. There a coined 4-letter term (`smbc`,
+    /// `mufg`) scores as a longer one: the shortness that makes it collide with other names
+    /// elsewhere says nothing in that place.
+    fn subdomain_base(
+        &self,
+        d: &Domain,
+        term: &Term,
+        keyword: Option<bool>,
+        front: bool,
+        reasons: &mut Vec<String>,
+    ) -> u8 {
+        match self.throwaway(d, front) {
+            Some(reason) => {
+                reasons.push(reason);
+                let chars = if term.generic {
+                    term.chars
+                } else {
+                    term.chars.max(5)
+                };
+                score::in_subdomain(keyword, chars, term.generic) + score::THROWAWAY_BONUS
+            }
+            None => score::in_subdomain(keyword, term.chars, term.generic),
         }
     }
 }

@@ -731,6 +731,14 @@ fn a_brands_domain_written_in_front_of_another() {
         ),
         "{f:?}"
     );
-    none(&m, "www.nta.go.jp");
+    // Not written out whole (`mynta.go.jp`), or not in front of another domain.
+    let d = Domain::parse("mynta.go.jp.example.com").unwrap();
+    assert!(
+        m.check(&d)
+            .iter()
+            .all(|f| !f.techniques.contains(&Technique::LevelSquat)),
+        "{:?}",
+        m.check(&d)
+    );
     none(&m, "www.e-tax.nta.go.jp");
 }

@@ -63,13 +63,17 @@ lists = "none"
     path
 }
 
+/// Runs the CLI; the runtime's other tasks (an in-process service) move off this worker
+/// while it waits.
 fn cli(config: &Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_lookalike"))
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .output()
-        .unwrap()
+    tokio::task::block_in_place(|| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_lookalike"))
+            .args(args)
+            .arg("--config")
+            .arg(config)
+            .output()
+            .unwrap()
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -740,4 +744,31 @@ async fn the_openapi_document_describes_the_routes_that_answer() {
     let out = python::run_json(&python, &script, &[&file]);
     assert_eq!(out["valid"], true);
     assert_eq!(out["openapi"], "3.1.0");
+}
+
+/// A listener handed to the service in-process follows the rule the config enforces for an
+/// address: off loopback only with a token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_handed_in_off_loopback_needs_a_token() {
+    use lookalike::app::{self, Listeners, Output, RunOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let path = config(dir.path(), "127.0.0.1:0", "");
+    let options = RunOptions {
+        config: lookalike::config::Config::load(&path).unwrap(),
+        config_path: None,
+        output: Output::Quiet,
+        status_every: Duration::from_secs(60),
+        listeners: Listeners {
+            api: Some(std::net::TcpListener::bind("0.0.0.0:0").unwrap()),
+            certstream: None,
+        },
+    };
+    let err = app::run(options, std::future::pending())
+        .await
+        .expect_err("an open API without a token");
+    assert!(
+        err.to_string()
+            .contains("not loopback, and there is no token"),
+        "{err:#}"
+    );
 }
