@@ -16,6 +16,22 @@ use std::fmt;
 pub const MAX_NAME_LEN: usize = 253;
 /// Longest label accepted, in octets.
 pub const MAX_LABEL_LEN: usize = 63;
+
+/// Country-code TLDs that Google Search treats as generic, with no country attached
+/// (Search Central, "Managing multi-regional and multilingual sites"): registered the world
+/// over for what they spell (`.io`, `.co`, `.me`, `.tv`), so they say nothing about a country.
+pub const GENERIC_CCTLDS: &[&str] = &[
+    "ad", "ai", "as", "bz", "cc", "cd", "co", "dj", "fm", "gg", "io", "la", "me", "ms", "nu", "sc",
+    "sr", "su", "tk", "tv", "ws",
+];
+
+/// The country a public suffix belongs to, as its two-letter TLD (`jp` for `co.jp`), or
+/// `None` for a generic TLD (`.com`, `.shop`) and the country TLDs used as generic
+/// ([`GENERIC_CCTLDS`]: `.io`).
+pub fn country_tld(suffix: &str) -> Option<&str> {
+    let tld = suffix.rsplit('.').next().unwrap_or(suffix);
+    (tld.len() == 2 && tld.is_ascii() && GENERIC_CCTLDS.binary_search(&tld).is_err()).then_some(tld)
+}
 /// Raw input longer than this is refused before any work is done on it.
 const MAX_RAW_LEN: usize = 1024;
 

@@ -31,6 +31,10 @@ pub struct Brand {
     pub keywords: Vec<String>,
     /// Known-benign lookalikes: exact names, or `*.suffix` for a suffix and everything below.
     pub allow: Vec<AllowRule>,
+    /// The country whose people the brand serves, as its two-letter TLD (`jp`), from
+    /// `country`; `None` when `country = "any"`. Absent, the one country the official
+    /// domains name, if they name one ([`country_of`]).
+    pub country: Option<String>,
     /// Alert threshold for this brand; the service default applies when absent.
     pub min_score: Option<u8>,
     /// Alert routes by name; the service's default routes apply when empty.
@@ -97,6 +101,7 @@ struct RawBrand {
     keywords: Vec<Spanned<String>>,
     #[serde(default)]
     allow: Vec<Spanned<String>>,
+    country: Option<Spanned<String>>,
     min_score: Option<Spanned<i64>>,
     #[serde(default)]
     notify: Vec<Spanned<String>>,
@@ -216,6 +221,18 @@ pub fn parse_all<'a>(
         }
     }
     Ok(brands)
+}
+
+/// The one country the official `domains` name (`jp` for `smbc.co.jp` and `vpass.ne.jp`),
+/// if they name one: `.com` and the country TLDs used as generic (`.io`, `.co`) name none,
+/// and a brand with domains in two countries (`amazon.de`, `amazon.fr`) serves more than one.
+pub fn country_of(domains: &[String]) -> Option<String> {
+    let mut countries = domains.iter().filter_map(|d| {
+        let suffix = Domain::parse(d).ok()?.suffix().to_string();
+        crate::domain::country_tld(&suffix).map(str::to_owned)
+    });
+    let first = countries.next()?;
+    countries.all(|c| c == first).then_some(first)
 }
 
 /// Parses one watchlist file; each brand comes with the line it starts on.
@@ -367,6 +384,27 @@ pub fn parse_file(file: &str, text: &str) -> Result<Vec<(Brand, usize)>, Watchli
             });
         }
 
+        let country = match &b.country {
+            Some(c) => {
+                let code = c.get_ref().trim().to_ascii_lowercase();
+                if code == "any" {
+                    None
+                } else if code.len() == 2 && code.bytes().all(|b| b.is_ascii_lowercase()) {
+                    Some(code)
+                } else {
+                    return Err(invalid(
+                        c.span(),
+                        format!(
+                            "{}: '{}' is not a country's two-letter TLD (`jp`, `de`) or \"any\"",
+                            context("country"),
+                            c.get_ref()
+                        ),
+                    ));
+                }
+            }
+            None => country_of(&domains),
+        };
+
         let min_score = match &b.min_score {
             Some(s) => {
                 let v = *s.get_ref();
@@ -399,6 +437,7 @@ pub fn parse_file(file: &str, text: &str) -> Result<Vec<(Brand, usize)>, Watchli
                 terms,
                 keywords,
                 allow,
+                country,
                 min_score,
                 notify,
                 origin: file.to_string(),

@@ -306,7 +306,7 @@ async fn brands(State(state): State<Ctx>) -> Response {
         .map(|b| {
             json!({
                 "name": b.name, "domains": b.domains, "terms": b.terms, "keywords": b.keywords,
-                "min_score": b.min_score, "notify": b.notify, "origin": b.origin,
+                "country": b.country, "min_score": b.min_score, "notify": b.notify, "origin": b.origin,
             })
         })
         .collect();

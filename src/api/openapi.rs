@@ -312,6 +312,7 @@ fn components(statuses: &[&str], techniques: &[&str], states: &[&str]) -> Value 
                     "domains": {"type": "array", "items": {"type": "string"}},
                     "terms": {"type": "array", "items": {"type": "string"}},
                     "keywords": {"type": "array", "items": {"type": "string"}},
+                    "country": {"type": ["string", "null"], "description": "the country the brand serves, as its two-letter TLD; null: every country"},
                     "min_score": {"type": ["integer", "null"]},
                     "notify": {"type": "array", "items": {"type": "string"}},
                     "origin": {}

@@ -56,6 +56,20 @@ impl Matcher {
                 let tld = d.suffix().rsplit('.').next().unwrap_or_default();
                 reasons.push(format!(".{tld} is a TLD often used for abuse"));
             }
+            if let Some(home) = brand.home.as_deref()
+                && best.base < score::MISSING_DOT
+                && !list
+                    .iter()
+                    .any(|h| h.techniques.contains(&Technique::TldSwap))
+                && score::foreign_country(d.suffix(), home)
+            {
+                score = score.saturating_sub(score::FOREIGN_COUNTRY_PENALTY);
+                reasons.push(format!(
+                    "{} serves .{home}; .{} is another country's TLD",
+                    brand.name,
+                    tld(d.suffix())
+                ));
+            }
             if let Some(scripts) = &mixed {
                 techniques.push(Technique::MixedScript);
                 score += score::MIXED_SCRIPT_BONUS;
@@ -150,7 +164,13 @@ impl Matcher {
     pub(super) fn keyword_in(&self, d: &Domain, term: &str, brand: &BrandInfo) -> Option<String> {
         let head_len = d.unicode().len() - d.suffix_unicode().len();
         let head = &d.unicode()[..head_len.saturating_sub(1)];
-        head.split(['.', '-', '_']).find_map(|w| {
+        let labels = head.split('.').count();
+        let words = head.split('.').enumerate().flat_map(|(k, label)| {
+            // Host names a hosting panel certifies on every domain are no evidence.
+            let panel = k + 1 < labels && score::PANEL_HOSTS.binary_search(&label).is_ok();
+            label.split(['-', '_']).filter(move |_| !panel)
+        });
+        words.into_iter().find_map(|w| {
             // The term's own words, and the lookalike itself (`apply` for `apple`).
             if w.is_empty()
                 || term.contains(w)

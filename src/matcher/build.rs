@@ -5,7 +5,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::combo::{self, Words};
 use super::typo::TypoIndex;
-use super::{BrandInfo, LengthSet, Matcher, Term, lexicon, loose, skeleton, tld};
+use super::{BrandInfo, LengthSet, Matcher, Rewrite, Term, lexicon, loose, skeleton, tld};
 use crate::domain::Domain;
 use crate::watchlist::{Brand, DEFAULT_KEYWORDS, WEAK_KEYWORDS};
 
@@ -60,6 +60,7 @@ impl Matcher {
             }
             infos.push(BrandInfo {
                 name: brand.name.clone(),
+                home: brand.country.as_deref().map(Box::from),
                 suffixes: official_suffixes,
                 marks,
                 keywords: own.clone(),
@@ -137,6 +138,7 @@ impl Matcher {
 
         let mut strict: FxHashMap<Box<str>, Vec<u32>> = FxHashMap::default();
         let mut plurals: FxHashMap<Box<str>, Vec<u32>> = FxHashMap::default();
+        let mut rewrites: FxHashMap<Box<str>, Vec<Rewrite>> = FxHashMap::default();
         let mut loose: FxHashMap<Box<str>, Vec<u32>> = FxHashMap::default();
         let mut strict_lens = LengthSet::default();
         let mut loose_lens = LengthSet::default();
@@ -166,6 +168,23 @@ impl Matcher {
                     if !ids.contains(&(id as u32)) {
                         ids.push(id as u32);
                     }
+                }
+            }
+            let numbers = numeral_forms(&t.text).into_iter().map(|f| (f, false));
+            let vowels = vowel_forms(&t.text).into_iter().map(|f| (f, true));
+            for ((form, from, to), every) in numbers.chain(vowels) {
+                let key = skeleton::skeleton(&form);
+                if lexicon::is_common_word(&key) || strict.contains_key(key.as_str()) {
+                    continue; // a word (`fecebook` is not, `autlaak` is not, `geegle` is not)
+                }
+                let forms = rewrites.entry(key.into_boxed_str()).or_default();
+                if !forms.iter().any(|n| n.term == id as u32) {
+                    forms.push(Rewrite {
+                        term: id as u32,
+                        from,
+                        to,
+                        every,
+                    });
                 }
             }
             strict
@@ -213,6 +232,7 @@ impl Matcher {
             terms,
             strict,
             plurals,
+            rewrites,
             loose,
             typo,
             ac,
@@ -243,6 +263,80 @@ fn plural_forms(term: &str) -> Vec<String> {
     let mut forms = vec![format!("{term}s"), format!("{term}es")];
     if let Some(stem) = term.strip_suffix('y') {
         forms.push(format!("{stem}ies"));
+    }
+    forms
+}
+
+/// Numbers as digits and as words, cardinal and ordinal (`1`, `one`, `first`), as
+/// ail-typo-squatting's `numeralSwap` writes them.
+const NUMERALS: &[&[&str]] = &[
+    &["0", "zero"],
+    &["1", "one", "first"],
+    &["2", "two", "second"],
+    &["3", "three", "third"],
+    &["4", "four", "fourth"],
+    &["5", "five", "fifth"],
+    &["6", "six", "sixth"],
+    &["7", "seven", "seventh"],
+    &["8", "eight", "eighth"],
+    &["9", "nine", "ninth"],
+];
+
+/// A term with one number written another way: `officethree65`, `office36five` for
+/// `office365`; `1drive` for `onedrive`. Words are replaced only where they stand whole in
+/// the term's reading: a digit anywhere, a number word only at the start or the end of the
+/// term or next to a digit (`onedrive`, not the `one` of `phone`).
+fn numeral_forms(term: &str) -> Vec<(String, &'static str, &'static str)> {
+    let mut forms = Vec::new();
+    if !term.is_ascii() {
+        return forms;
+    }
+    for group in NUMERALS {
+        for &from in *group {
+            for (at, _) in term.match_indices(from) {
+                let end = at + from.len();
+                let digit = from.as_bytes()[0].is_ascii_digit();
+                let beside_digit = |i: Option<&u8>| i.is_some_and(u8::is_ascii_digit);
+                let stands = digit
+                    || at == 0
+                    || end == term.len()
+                    || beside_digit(term.as_bytes().get(end))
+                    || beside_digit(at.checked_sub(1).and_then(|i| term.as_bytes().get(i)));
+                if !stands {
+                    continue;
+                }
+                for &to in *group {
+                    if to != from {
+                        let form = format!("{}{to}{}", &term[..at], &term[end..]);
+                        if !forms.iter().any(|(f, _, _)| *f == form) {
+                            forms.push((form, from, to));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    forms
+}
+
+/// A term with every one of a vowel it has twice or more written as another vowel, as
+/// ail-typo-squatting's `vowelSwap` does (`omozon`, `facebuuk`, `whetsepp`); a vowel the
+/// term has once makes a one-edit typo, found by the typo index.
+fn vowel_forms(term: &str) -> Vec<(String, &'static str, &'static str)> {
+    const VOWELS: [&str; 6] = ["a", "e", "i", "o", "u", "y"];
+    let mut forms = Vec::new();
+    if !term.is_ascii() {
+        return forms;
+    }
+    for from in VOWELS {
+        if term.matches(from).count() < 2 {
+            continue;
+        }
+        for to in VOWELS {
+            if to != from {
+                forms.push((term.replace(from, to), from, to));
+            }
+        }
     }
     forms
 }

@@ -123,6 +123,31 @@ impl Matcher {
             }
         }
 
+        if !idn {
+            // A term rewritten: a number written another way (`office36five`, `1drive`),
+            // every one of a vowel swapped (`omozon`).
+            if let Some(forms) = self.rewrites.get(sl) {
+                for n in forms {
+                    let t = &self.terms[n.term as usize];
+                    let (technique, every) = if n.every {
+                        (Technique::VowelSwap, "every ")
+                    } else {
+                        (Technique::Substitution, "")
+                    };
+                    hits.push(Hit {
+                        term: n.term,
+                        techniques: vec![technique],
+                        base: score::typo(t.chars, false),
+                        reasons: vec![format!(
+                            "'{label_u}' is '{}' with {every}'{}' written as '{}'",
+                            t.text, n.from, n.to
+                        )],
+                        keyword: false,
+                    });
+                }
+            }
+        }
+
         // A plural `es` after s, x or z inside the term (`amazeson`): two letters added.
         let lb = d.label().as_bytes();
         for i in 0..lb.len().saturating_sub(2) {

@@ -32,6 +32,7 @@ mod loose;
 pub mod score;
 pub mod skeleton;
 mod subdomain;
+mod throwaway;
 mod tokens;
 pub mod typo;
 
@@ -50,6 +51,11 @@ use typo::{Edit, TypoIndex};
 /// One brand as the matcher needs it.
 struct BrandInfo {
     name: String,
+    /// The country the brand serves (the watchlist's `country`, by default the one its
+    /// official domains name: `jp` for `smbc.co.jp`), if it serves one: a lookalike under
+    /// another country's TLD says less ([`score::FOREIGN_COUNTRY_PENALTY`]), and only such a
+    /// brand's term in front of a throwaway domain says more ([`score::THROWAWAY_BONUS`]).
+    home: Option<Box<str>>,
     /// Public suffixes of the official domains (A-label), for [`Matcher::claimants`].
     suffixes: Vec<String>,
     /// Those suffixes as a name may spell them after the term (skeleton form): the last label
@@ -94,6 +100,10 @@ pub struct Matcher {
     /// Skeletons of the plurals of terms of 5+ characters (`paypals`, `netflixes`,
     /// `shopifies`) → those terms.
     plurals: FxHashMap<Box<str>, Vec<u32>>,
+    /// Skeletons of the terms rewritten as permutation generators do (one number written
+    /// another way: `office36five`, `1drive`; every one of a vowel swapped: `omozon`) → those
+    /// terms and how.
+    rewrites: FxHashMap<Box<str>, Vec<Rewrite>>,
     /// Loose skeleton → terms of 5+ characters with that loose skeleton.
     loose: FxHashMap<Box<str>, Vec<u32>>,
     typo: TypoIndex,
@@ -114,6 +124,17 @@ pub struct Matcher {
     strict_lens: LengthSet,
     /// The shortest term pattern, in bytes: a shorter token holds no term run into others.
     min_term_len: usize,
+}
+
+/// A term rewritten: one number written another way (`office36five` for `office365`), or
+/// every one of a vowel swapped for another (`omozon` for `amazon`).
+struct Rewrite {
+    term: u32,
+    /// What the term has (`5`, `a`), and what the lookalike has in its place (`five`, `o`).
+    from: &'static str,
+    to: &'static str,
+    /// Every occurrence was rewritten (vowels), not one (numbers).
+    every: bool,
 }
 
 /// One way a name matched one term, before findings are assembled per brand.

@@ -12,6 +12,7 @@
 //! | missing-dot (`wwwpaypal.com`, `paypalcom.net`, `paypal-com.xyz`) | 75 |
 //! | the term next to a keyword (`paypal-secure-login`, `paypallogin`); `www-paypal`; subdomain split (`pay.pal.com`) | 70 |
 //! | single-edit typo: 7+ / 6 / 5 characters | 70 / 65 / 60 |
+//! | the term rewritten as permutation generators do: a number written another way (`office36five`, `1drive`), every one of a vowel swapped (`omozon`) | as a single-edit typo |
 //! | the brand's own domain with its multi-label suffix misspelt (`nenkin.goo.jp` for `nenkin.go.jp`) | 70 |
 //! | looser homoglyph (`c`/`e`, `q`/`g`, `n`/`m` …): 6+ / 5 characters | 70 / 60 |
 //! | tld-swap (the term exactly, on another suffix) | 60 |
@@ -19,6 +20,7 @@
 //! | a coined term (not an English word) as a word among others, no keyword (`paypal-gestito`, `cashpaypal`) | 60 |
 //! | a term in the subdomain part with a keyword (`paypal.update-account.info`, `paypal-login.blogspot.lt`) | 60 (a generic term with the keyword only in the subdomain part: 50) |
 //! | a term of 4 characters next to a keyword (`smbclogin`) | 60 |
+//! | a single-edit typo of a term as a word among others, no keyword (`penkin-afisha`): 8+ characters / shorter | 60 / 50 |
 //! | a generic term (an English word: `apple`, `outlook`) as a word among others, no keyword | 45 |
 //! | a typo that is itself a common word (`goggle`, `apply`, `cloud`, `pcloud`): a word collision | 40 |
 //! | a coined term in the subdomain part, no keyword | 40 |
@@ -26,10 +28,14 @@
 //! | a term of 4 characters as a word among others, no keyword; a generic term run into other letters | 35 |
 //! | a generic or 4-character term in the subdomain part, no keyword | 30 |
 //!
-//! Modifiers: a keyword anywhere else in the name +10; a term in the label right in front of
+//! Modifiers: a keyword anywhere else in the name +10 (not the host names a hosting panel puts
+//! on every domain, [`PANEL_HOSTS`]: `mail.`, `webmail.`); for a brand that serves one
+//! country (the watchlist's `country`), a term in the label right in front of
 //! a registrable domain that reads as no word, under a TLD where phishing registers in bulk
 //! (a throwaway domain: `mercari.hdmbq.com`, [`THROWAWAY_TLDS`]) +20, which brings a coined
-//! term there to 60 (one of 4 characters scored as a longer one) and a generic one to 50; a
+//! term there to 60 (one of 4 characters scored as a longer one) and a generic one to 50, and
+//! a lookalike under another country's TLD −10 ([`FOREIGN_COUNTRY_PENALTY`]) unless the
+//! evidence is strong (75 or more) or the term stands exactly; a
 //! TLD often used for abuse
 //! ([`RISKY_TLDS`]) +10; mixed scripts in the label +5; disguised letters in a word collision
 //! +20; homoglyphs of terms of 4 characters or fewer −15 (they collide with real words); a
@@ -64,6 +70,25 @@ pub const THROWAWAY_TLDS: &[&str] = &[
     "sbs", "shop", "site", "top", "vip", "xin", "xyz",
 ];
 
+/// Host names that hosting panels put on every domain they serve and certify with it
+/// (cPanel's AutoSSL: `cpanel`, `cpcalendars`, `cpcontacts`, `mail`, `webdisk`, `webmail`,
+/// `whm`, `www`; mail clients' `autoconfig` and `autodiscover`; RFC 8461's `mta-sts`): as a
+/// label of the subdomain part (`mail.saicon.com.ar`) they say nothing about the name, so
+/// they earn no keyword bonus.
+pub const PANEL_HOSTS: &[&str] = &[
+    "autoconfig",
+    "autodiscover",
+    "cpanel",
+    "cpcalendars",
+    "cpcontacts",
+    "mail",
+    "mta-sts",
+    "webdisk",
+    "webmail",
+    "whm",
+    "www",
+];
+
 pub const IDN_HOMOGLYPH: u8 = 90;
 pub const LEVEL_SQUAT: u8 = 85;
 pub const ASCII_HOMOGLYPH: u8 = 80;
@@ -81,6 +106,12 @@ pub const COLLISION: u8 = 40;
 pub const COMBO_SUBDOMAIN: u8 = 40;
 pub const COMBO_SUBDOMAIN_GENERIC: u8 = 30;
 pub const KEYWORD_BONUS: u8 = 10;
+/// A lookalike of a brand that serves one country (its official domains name one country's
+/// TLD, `.jp`), under another country's TLD (`.de`, `.com.ar`): the weaker kinds of evidence
+/// (typos, ASCII look-alike letters, the term among other words or in front of another
+/// domain) there are mostly that country's own words and names (`penkin`, `genkin`,
+/// `sailon`). See [`foreign_country`].
+pub const FOREIGN_COUNTRY_PENALTY: u8 = 10;
 /// A term in the subdomain part of a registrable domain whose label reads as no word
 /// (`orico-problem.uteeu.cn`, `eki-net.embasw.com`: see [`super::lexicon::reads_as_nothing`]).
 pub const THROWAWAY_BONUS: u8 = 20;
@@ -123,6 +154,14 @@ pub fn token(len: usize, generic: bool) -> u8 {
     }
 }
 
+/// Base score of a one-edit typo of a term standing as a word among other words, with no
+/// keyword (`netflex-tv`, `penkin-afisha`): two weak signals that chance joins as often as
+/// intent, so below a bare typo, and for a term of 8 characters or more (`whatapp-get`) at the
+/// threshold.
+pub fn typo_among_words(len: usize) -> u8 {
+    if len >= 8 { 60 } else { 50 }
+}
+
 /// Base score of a term next to keywords (`paypal-secure-login`, `paypallogin`,
 /// `smbclogin`): 70, 60 for a term of four characters.
 pub fn with_keyword(len: usize) -> u8 {
@@ -162,6 +201,19 @@ pub fn is_throwaway_tld(suffix: &str) -> bool {
     THROWAWAY_TLDS.binary_search(&tld).is_ok()
 }
 
+/// Whether `suffix` ends in a country's TLD other than `home` (the country a brand serves):
+/// a two-letter TLD that is not `home`, not used as generic
+/// ([`crate::domain::country_tld`]), and not one where phishing registers in bulk
+/// ([`THROWAWAY_TLDS`], [`RISKY_TLDS`]: `.cn`, `.ru`, `.tk`), which stay evidence for every
+/// brand.
+pub fn foreign_country(suffix: &str, home: &str) -> bool {
+    crate::domain::country_tld(suffix).is_some_and(|tld| {
+        tld != home
+            && THROWAWAY_TLDS.binary_search(&tld).is_err()
+            && RISKY_TLDS.binary_search(&tld).is_err()
+    })
+}
+
 /// Whether the last label of `suffix` is in [`RISKY_TLDS`].
 pub fn is_risky_tld(suffix: &str) -> bool {
     let tld = suffix.rsplit('.').next().unwrap_or(suffix);
@@ -176,6 +228,16 @@ mod tests {
     fn risky_tlds_sorted_for_binary_search() {
         assert!(RISKY_TLDS.windows(2).all(|w| w[0] < w[1]));
         assert!(THROWAWAY_TLDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(
+            crate::domain::GENERIC_CCTLDS
+                .windows(2)
+                .all(|w| w[0] < w[1])
+        );
+        assert!(PANEL_HOSTS.windows(2).all(|w| w[0] < w[1]));
+        assert!(foreign_country("de", "jp") && foreign_country("com.ar", "jp"));
+        assert!(!foreign_country("co.jp", "jp") && !foreign_country("com", "jp"));
+        assert!(!foreign_country("io", "jp") && !foreign_country("cn", "jp"));
+        assert!(!foreign_country("ru", "jp") && !foreign_country("tk", "jp"));
         assert!(is_throwaway_tld("com.cn") && !is_throwaway_tld("de"));
         assert!(is_risky_tld("xyz"));
         assert!(is_risky_tld("com.cn") == is_risky_tld("cn"));

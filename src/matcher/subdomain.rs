@@ -4,8 +4,8 @@
 
 use super::combo::Strength;
 use super::{
-    Hit, Matcher, Scratch, Term, combo, homoglyph_reasons, lexicon, push_unique, score,
-    shown_token, skeleton, typo,
+    Hit, Matcher, Scratch, combo, homoglyph_reasons, push_unique, score, shown_token, skeleton,
+    typo,
 };
 use crate::domain::Domain;
 use crate::finding::Technique;
@@ -556,70 +556,3 @@ pub(super) struct Next<'a> {
 /// What separates words in a subdomain label: hyphens, and underscores, which host names
 /// below the registrable domain may hold (`amazon_ca.example.com`).
 const WORD_BREAKS: [char; 2] = ['-', '_'];
-
-impl Matcher {
-    /// [`score::THROWAWAY_BONUS`], with the reason said, for a term in the label right in
-    /// front of a registrable domain (`front`) whose label reads as no word and is not words
-    /// joined by hyphens (`vcp-ghr`, `daa-pm` are an organisation's initials), under one of
-    /// [`score::THROWAWAY_TLDS`]; else 0. Before the term's label there may be only what
-    /// phishing hosts put there: `www` (`www2`), strong keywords (`login`, `secure`), a
-    /// country code (`jp`). An organisation's own host names (`api.whatsapp.…`,
-    /// `gitlab.instagram.…`; `api` is a weak keyword) are not throwaway ones. Checked only for a hit, so the names that hold no term pay nothing.
-    fn throwaway(&self, d: &Domain, front: bool) -> Option<String> {
-        if !front
-            || d.label().contains('-')
-            || !score::is_throwaway_tld(d.suffix())
-            || !lexicon::reads_as_nothing(d.label())
-        {
-            return None;
-        }
-        let before = d
-            .unicode()
-            .strip_suffix(d.registrable_unicode())
-            .unwrap_or_default();
-        // The labels before the term's (the last one of `before`, which ends in a dot).
-        let mut labels = before.trim_end_matches('.').split('.');
-        labels.next_back();
-        let decoration = |label: &str| {
-            label == "_"
-                || label
-                    .strip_prefix("www")
-                    .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
-                || label.len() == 2 && label.bytes().all(|b| b.is_ascii_lowercase())
-                || self.words.keyword(&skeleton::skeleton(label), &[]) == Some(Strength::Strong)
-        };
-        if !labels.all(decoration) {
-            return None;
-        }
-        Some(format!(
-            "'{}' reads as no word, like the throwaway domains phishing kits are put under",
-            d.label()
-        ))
-    }
-
-    /// [`score::in_subdomain`] for `term` with `keyword`, plus [`score::THROWAWAY_BONUS`] (its
-    /// reason added) in front of a throwaway domain. There a coined 4-letter term (`smbc`,
-    /// `mufg`) scores as a longer one: the shortness that makes it collide with other names
-    /// elsewhere says nothing in that place.
-    fn subdomain_base(
-        &self,
-        d: &Domain,
-        term: &Term,
-        keyword: Option<bool>,
-        front: bool,
-        reasons: &mut Vec<String>,
-    ) -> u8 {
-        match self.throwaway(d, front) {
-            Some(reason) => {
-                reasons.push(reason);
-                let chars = if term.generic {
-                    term.chars
-                } else {
-                    term.chars.max(5)
-                };
-                score::in_subdomain(keyword, chars, term.generic) + score::THROWAWAY_BONUS
-            }
-            None => score::in_subdomain(keyword, term.chars, term.generic),
-        }
-    }
-}

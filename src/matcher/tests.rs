@@ -674,7 +674,6 @@ fn a_term_in_front_of_a_throwaway_domain() {
             ("orico-problem.uteeu.cn", "Orico"),
             ("saisoncard-rasion.qmpah.cn", "Saison Card"),
             ("mercari.hdmbq.top", "Mercari"),
-            ("paypal.ys9011.com", "PayPal"),
             // What phishing hosts put before it: `www2`, keywords, a country code.
             ("www2.japanpost.xgqwopl.top", "Japan Post"),
             ("login.jp.mercari.mmtby.com", "Mercari"),
@@ -699,15 +698,21 @@ fn a_term_in_front_of_a_throwaway_domain() {
             ("api.whatsapp.qmpahx.com", "Meta"),
             ("gitlab.mercari.qmpahx.com", "Mercari"),
             // Another country's TLD.
-            ("instagram.qmpahx.de", "Meta"),
-            // A generic term (an English word) is stored for triage, not alerted.
+            ("mercari.qmpahx.de", "Mercari"),
+            // A brand that serves every country: organisations name their own hosts after
+            // the platforms they use (`office365.`, `instagram.`).
+            ("instagram.kidaxi.ru", "Meta"),
+            ("office365.vnigni.ru", "Microsoft"),
+            ("paypal.ys9011.com", "PayPal"),
             ("apple.hrifutx.com", "Apple"),
+            // A generic term (an English word) is stored for triage, not alerted.
+            ("aeon.xeuywsb.cn", "AEON Card"),
         ],
     );
-    let f = m.check(&Domain::parse("apple.hrifutx.com").unwrap());
+    let f = m.check(&Domain::parse("aeon.xeuywsb.cn").unwrap());
     assert!(
         f.iter()
-            .any(|f| f.brand == "Apple" && f.score >= score::DEFAULT_STORE_MIN_SCORE)
+            .any(|f| f.brand == "AEON Card" && f.score >= score::DEFAULT_STORE_MIN_SCORE)
     );
 }
 
@@ -741,4 +746,134 @@ fn a_brands_domain_written_in_front_of_another() {
         m.check(&d)
     );
     none(&m, "www.e-tax.nta.go.jp");
+}
+
+/// A brand that serves one country (the Japan Pension Service, `nenkin.go.jp`): its
+/// lookalikes under another country's TLD are mostly that country's words and names, so the
+/// weaker kinds of evidence score 10 less there; strong evidence, the term exactly, a keyword,
+/// and TLDs used as generic or for bulk phishing keep their scores.
+#[test]
+fn a_one_country_brand_under_another_countrys_tld() {
+    let m = matcher();
+    let score = |name: &str, brand: &str| {
+        m.check(&Domain::parse(name).unwrap())
+            .into_iter()
+            .find(|f| f.brand == brand)
+            .map(|f| f.score)
+    };
+    // The same typo: alerted under .com, .io and .cn, stored for triage under .de and .com.ar.
+    for (name, alerted) in [
+        ("genkin.com", true),
+        ("genkin.io", true),
+        ("genkin.cn", true),
+        ("genkin.de", false),
+        ("genkin.com.ar", false),
+        ("sailon.jp", true),
+        ("sailon.de", false),
+    ] {
+        let brand = if name.starts_with("genkin") {
+            "Japan Pension Service"
+        } else {
+            "Saison Card"
+        };
+        let s = score(name, brand).unwrap_or_else(|| panic!("{name}: no {brand} finding"));
+        assert_eq!(s >= score::DEFAULT_MIN_SCORE, alerted, "{name}: {s}");
+        assert!(s >= score::DEFAULT_STORE_MIN_SCORE, "{name}: {s}");
+    }
+    let f = m.check(&Domain::parse("genkin.de").unwrap());
+    assert!(
+        f[0].reasons
+            .iter()
+            .any(|r| r == "Japan Pension Service serves .jp; .de is another country's TLD"),
+        "{f:?}"
+    );
+    alerts(
+        &m,
+        &[
+            // The term exactly, a keyword, the brand's domain written out: strong anywhere.
+            ("nenkin.de", "Japan Pension Service"),
+            ("nenkin-kakunin.de", "Japan Pension Service"),
+            ("nenkin.go.jp.kqzxw.de", "Japan Pension Service"),
+            // A brand that serves every country keeps its typos everywhere.
+            ("netflex.de", "Netflix"),
+        ],
+    );
+    // `country` in the watchlist: Mercari's domains are .com, it serves Japan.
+    quiet(&m, &[("mercuri-shop.de", "Mercari")]);
+    alerts(&m, &[("mercari.hdmbq.com", "Mercari")]);
+}
+
+/// A one-edit typo of a term standing among other words with no keyword (`penkin-afisha`)
+/// is two weak signals: stored for triage, alerted only for a term of 8 or more letters, with
+/// a keyword, or with another term of the brand beside it.
+#[test]
+fn a_typo_among_other_words() {
+    let m = matcher();
+    quiet(
+        &m,
+        &[
+            ("penkin-afisha.com", "Japan Pension Service"),
+            ("slurry-netflex.com", "Netflix"),
+            ("mizudo-msk.com", "Mizuho"),
+        ],
+    );
+    alerts(
+        &m,
+        &[
+            ("netflex-login.com", "Netflix"),
+            ("cascade-whatapp-get.com", "Meta"),
+            ("applleid-apple.com", "Apple"),
+            ("netflix-shop.com", "Netflix"),
+        ],
+    );
+    let f = m.check(&Domain::parse("slurry-netflex.com").unwrap());
+    assert!(
+        f.iter()
+            .any(|f| f.brand == "Netflix" && f.score >= score::DEFAULT_STORE_MIN_SCORE),
+        "{f:?}"
+    );
+}
+
+/// The host names a hosting panel certifies on every domain (`mail.`, `webmail.`,
+/// `autodiscover.`) are no keyword; the same words chosen by whoever named the host are.
+#[test]
+fn panel_host_names_are_no_keywords() {
+    let m = matcher();
+    let score = |name: &str| {
+        m.check(&Domain::parse(name).unwrap())
+            .into_iter()
+            .find(|f| f.brand == "Netflix")
+            .map(|f| f.score)
+            .unwrap()
+    };
+    assert_eq!(score("mail.netfliix.de"), score("netfliix.de"));
+    assert_eq!(score("autodiscover.netfliix.de"), score("netfliix.de"));
+    assert_eq!(
+        score("login.netfliix.de"),
+        score("netfliix.de") + score::KEYWORD_BONUS
+    );
+    assert!(score("netflix-mail.de") >= score::DEFAULT_MIN_SCORE);
+}
+
+/// Terms rewritten as ail-typo-squatting's generators do: a number written another way
+/// (`numeralSwap`), every one of a vowel swapped (`vowelSwap`); the rewrite named.
+#[test]
+fn numbers_and_vowels_rewritten() {
+    let m = matcher();
+    let f = t!(m, "office36five.com", "Microsoft", 60, [Substitution]);
+    assert_eq!(
+        f.reasons[0],
+        "'office36five' is 'office365' with '5' written as 'five'"
+    );
+    let _ = t!(m, "officethree65.com", "Microsoft", 60, [Substitution]);
+    let _ = t!(m, "1drive.com", "Microsoft", 60, [Substitution]);
+    let f = t!(m, "omozon.com", "Amazon", 60, [VowelSwap]);
+    assert_eq!(
+        f.reasons[0],
+        "'omozon' is 'amazon' with every 'a' written as 'o'"
+    );
+    let _ = t!(m, "facebuuk.com", "Meta", 60, [VowelSwap]);
+    let _ = t!(m, "yootobe.com", "Google", 60, [VowelSwap]);
+    // A number word inside another word is not the number (`kuroneko` holds `one`).
+    none(&m, "kur1koyamato.com");
 }

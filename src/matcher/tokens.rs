@@ -5,8 +5,8 @@
 use super::label::collision;
 use super::typo::{self, Edit};
 use super::{
-    Hit, Matcher, Scratch, combo, homoglyph_reasons, push_unique, score, shown_token, skeleton,
-    typo_score,
+    Hit, Matcher, Scratch, Term, combo, homoglyph_reasons, push_unique, score, shown_token,
+    skeleton, typo_score,
 };
 use crate::domain::Domain;
 use crate::finding::Technique;
@@ -151,6 +151,15 @@ impl Matcher {
                     let mut reasons = vec![typo::describe(&t.text, &plain_raw, &edit)];
                     let own_suffix = self.on_own_suffix(d, id);
                     let mut base = ctx.base.min(typo_score(t.chars, &edit, own_suffix));
+                    if !ctx.keyword
+                        && ctx.dot.is_none()
+                        && ctx.www.is_none()
+                        && ctx.next_to.is_none()
+                        && !self.brand_term_beside(sl, &s.words, (i, j), t)
+                    {
+                        // Only other words around it: a typo among words is weaker than either.
+                        base = base.min(score::typo_among_words(t.chars));
+                    }
                     let mut keyword = ctx.keyword;
                     if let Some(word) = collision(&plain_raw, t, &edit, &techniques, own_suffix) {
                         // A word: the keyword next to it is the evidence, as a bonus.
@@ -179,6 +188,21 @@ impl Matcher {
                 }
             }
         }
+    }
+
+    /// Whether a word of `sl` outside `run` is a term of one of `t`'s brands
+    /// (`applleid-apple`, `vpasm-smbc`): the brand named twice.
+    fn brand_term_beside(&self, sl: &str, words: &[Word], run: (usize, usize), t: &Term) -> bool {
+        (0..words.len())
+            .filter(|k| *k < run.0 || *k > run.1)
+            .filter_map(|k| self.strict.get(&sl[words[k].0.0..words[k].0.1]))
+            .flatten()
+            .any(|&id| {
+                self.terms[id as usize]
+                    .brands
+                    .iter()
+                    .any(|b| t.brands.contains(b))
+            })
     }
 
     /// What the other words of a registrable label (`sl` in skeleton form, `label_u` as

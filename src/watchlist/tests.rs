@@ -80,6 +80,30 @@ fn parses_a_brand_with_defaults() {
     );
 }
 
+/// The country a brand serves: as written, `any` for none, else the one country its official
+/// domains name (`.com` and TLDs used as generic, `.io`, name none).
+#[test]
+fn the_country_a_brand_serves() {
+    let country = |fields: &str| {
+        let text = format!("[[brand]]\nname = \"X\"\n{fields}\n");
+        parse_file("w.toml", &text).unwrap()[0].0.country.clone()
+    };
+    assert_eq!(
+        country("domains = [\"smbc.co.jp\", \"vpass.ne.jp\", \"smbc-card.com\"]"),
+        Some("jp".into())
+    );
+    assert_eq!(country("domains = [\"example.io\", \"example.com\"]"), None);
+    assert_eq!(country("domains = [\"amazon.de\", \"amazon.fr\"]"), None);
+    assert_eq!(
+        country("domains = [\"mercari.com\"]\ncountry = \"JP\""),
+        Some("jp".into())
+    );
+    assert_eq!(
+        country("domains = [\"example.co.jp\"]\ncountry = \"any\""),
+        None
+    );
+}
+
 #[test]
 fn errors_name_file_line_and_field() {
     let cases = [
@@ -98,6 +122,10 @@ fn errors_name_file_line_and_field() {
         (
             "[[brand]]\nname = \"X\"\ndomains = [\"xyz.com\"]\nkeywords = [\"co-jp\"]\n",
             "w.toml:4: brand 'X', `keywords`: 'co-jp' is more than one word",
+        ),
+        (
+            "[[brand]]\nname = \"X\"\ndomains = [\"xyz.com\"]\ncountry = \"japan\"\n",
+            "w.toml:4: brand 'X', `country`: 'japan' is not a country's two-letter TLD",
         ),
         (
             "[[brand]]\nname = \"X\"\ndomains = [\"x.com\"]\ncolour = 1\n",

@@ -299,13 +299,18 @@ async fn findings_triage_blocklists_and_metrics_over_http() {
 
     // Brands, outbox, metrics, readiness.
     let brands: serde_json::Value = get("/api/v1/brands").await.json().await.unwrap();
-    assert!(
+    let brand = |name: &str| {
         brands["brands"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|b| b["name"] == "OpenAI")
-    );
+            .find(|b| b["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no brand {name} in {brands}"))
+    };
+    // The country a brand serves: none for OpenAI, Japan for SMBC (smbc.co.jp).
+    assert!(brand("OpenAI")["country"].is_null());
+    assert_eq!(brand("SMBC")["country"], "jp");
     let outbox: serde_json::Value = get("/api/v1/outbox").await.json().await.unwrap();
     assert!(outbox["deliveries"].as_array().unwrap().is_empty());
     let metrics = get("/metrics").await.text().await.unwrap();

@@ -1,0 +1,78 @@
+//! A term in front of a throwaway domain (`eki-net.embasw.com`, `mercari.hdmbq.com`): the
+//! commonest shape of phishing aimed at one country's people, and what the subdomain part
+//! scores with it.
+
+use super::combo::Strength;
+use super::{Matcher, Term, lexicon, score, skeleton};
+use crate::domain::Domain;
+
+impl Matcher {
+    /// [`score::THROWAWAY_BONUS`], with the reason said, for a term in the label right in
+    /// front of a registrable domain (`front`) whose label reads as no word and is not words
+    /// joined by hyphens (`vcp-ghr`, `daa-pm` are an organisation's initials), under one of
+    /// [`score::THROWAWAY_TLDS`]; else 0. Before the term's label there may be only what
+    /// phishing hosts put there: `www` (`www2`), strong keywords (`login`, `secure`), a
+    /// country code (`jp`). An organisation's own host names (`api.whatsapp.…`,
+    /// `gitlab.instagram.…`; `api` is a weak keyword) are not throwaway ones. Checked only for a hit, so the names that hold no term pay nothing.
+    fn throwaway(&self, d: &Domain, front: bool) -> Option<String> {
+        if !front
+            || d.label().contains('-')
+            || !score::is_throwaway_tld(d.suffix())
+            || !lexicon::reads_as_nothing(d.label())
+        {
+            return None;
+        }
+        let before = d
+            .unicode()
+            .strip_suffix(d.registrable_unicode())
+            .unwrap_or_default();
+        // The labels before the term's (the last one of `before`, which ends in a dot).
+        let mut labels = before.trim_end_matches('.').split('.');
+        labels.next_back();
+        let decoration = |label: &str| {
+            label == "_"
+                || label
+                    .strip_prefix("www")
+                    .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+                || label.len() == 2 && label.bytes().all(|b| b.is_ascii_lowercase())
+                || self.words.keyword(&skeleton::skeleton(label), &[]) == Some(Strength::Strong)
+        };
+        if !labels.all(decoration) {
+            return None;
+        }
+        Some(format!(
+            "'{}' reads as no word, like the throwaway domains phishing kits are put under",
+            d.label()
+        ))
+    }
+
+    /// [`score::in_subdomain`] for `term` with `keyword`, plus [`score::THROWAWAY_BONUS`] (its
+    /// reason added) in front of a throwaway domain. There a coined 4-letter term (`smbc`,
+    /// `mufg`) scores as a longer one: the shortness that makes it collide with other names
+    /// elsewhere says nothing in that place.
+    pub(super) fn subdomain_base(
+        &self,
+        d: &Domain,
+        term: &Term,
+        keyword: Option<bool>,
+        front: bool,
+        reasons: &mut Vec<String>,
+    ) -> u8 {
+        let one_country = term
+            .brands
+            .iter()
+            .any(|&b| self.brands[b as usize].home.is_some());
+        match self.throwaway(d, front).filter(|_| one_country) {
+            Some(reason) => {
+                reasons.push(reason);
+                let chars = if term.generic {
+                    term.chars
+                } else {
+                    term.chars.max(5)
+                };
+                score::in_subdomain(keyword, chars, term.generic) + score::THROWAWAY_BONUS
+            }
+            None => score::in_subdomain(keyword, term.chars, term.generic),
+        }
+    }
+}
