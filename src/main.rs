@@ -184,7 +184,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Manpages { dir } => {
             for page in cli::write_man_pages(&dir)? {
-                println!("{}", page.display());
+                if !say(&page.display().to_string())? {
+                    break;
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -297,7 +299,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     "{registrable} {brand}: {status} ({} so far)",
                     lookalike::count(decisions, "decision")
                 );
-                println!("{}", lookalike::text::terminal(&line, 1000));
+                if !say(&lookalike::text::terminal(&line, 1000))? {
+                    break;
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -356,11 +360,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 OutboxCommand::List { json } => {
                     let all = access.deliveries()?;
                     for d in &all {
-                        if json {
-                            println!("{}", serde_json::to_string(d)?);
+                        let line = if json {
+                            serde_json::to_string(d)?
                         } else {
                             let f = &d["alert"]["record"];
-                            println!(
+                            format!(
                                 "{:>6}  {:<16}  {:<7}  attempts {:<2}  {} {}  {}",
                                 d["id"],
                                 d["alert"]["route"].as_str().unwrap_or(""),
@@ -369,7 +373,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                                 f["brand"].as_str().unwrap_or(""),
                                 f["registrable"].as_str().unwrap_or(""),
                                 d["last_error"].as_str().unwrap_or("")
-                            );
+                            )
+                        };
+                        if !say(&line)? {
+                            return Ok(ExitCode::SUCCESS);
                         }
                     }
                     eprintln!("{}", lookalike::count(all.len(), "delivery"));
@@ -462,10 +469,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let brands = watchlist::load(&paths)?;
             for b in &brands {
                 let line = format!("{}: {} — terms: {}", b.origin, b, b.terms.join(", "));
-                println!("{}", lookalike::text::terminal(&line, 2000));
+                if !say(&lookalike::text::terminal(&line, 2000))? {
+                    break;
+                }
             }
             eprintln!("{}, valid", lookalike::count(brands.len(), "brand"));
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Writes `line` to stdout; `false` once the reader has gone (`| head`): the command then
+/// stops quietly, as `scan` does.
+fn say(line: &str) -> Result<bool> {
+    match writeln!(io::stdout().lock(), "{line}") {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e.into()),
     }
 }

@@ -521,3 +521,30 @@ fn issue19_scan_into_a_closed_pipe_exits_0_promptly() {
         assert_eq!(err, "", "{args:?}: nothing on stderr");
     }
 }
+
+/// Commands that print lists stop quietly when their reader goes away
+/// (`lookalike watchlist validate DIR | head`): exit 0, no panic on stderr.
+#[test]
+fn listing_into_a_closed_pipe_exits_0_quietly() {
+    // Enough brands that the listing outgrows a pipe's buffer.
+    let dir = tempfile::tempdir().unwrap();
+    let brands: String = (0..3_000)
+        .map(|i| format!("[[brand]]\nname = \"Brand {i}\"\ndomains = [\"brandname{i}.com\"]\n"))
+        .collect();
+    std::fs::write(dir.path().join("many.toml"), brands).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lookalike"))
+        .args(["watchlist", "validate", dir.path().to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut out, &mut first).unwrap();
+    assert!(first.contains("Brand 0 (brandname0.com)"), "{first}");
+    drop(out);
+    let output = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
