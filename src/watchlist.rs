@@ -389,6 +389,17 @@ pub fn parse_file(file: &str, text: &str) -> Result<Vec<(Brand, usize)>, Watchli
                 let code = c.get_ref().trim().to_ascii_lowercase();
                 if code == "any" {
                     None
+                } else if crate::domain::GENERIC_CCTLDS
+                    .binary_search(&code.as_str())
+                    .is_ok()
+                {
+                    return Err(invalid(
+                        c.span(),
+                        format!(
+                            "{}: .{code} is used as a generic TLD, not a country's; write \"any\"",
+                            context("country")
+                        ),
+                    ));
                 } else if code.len() == 2 && code.bytes().all(|b| b.is_ascii_lowercase()) {
                     Some(code)
                 } else {

@@ -26,10 +26,25 @@ impl Matcher {
             if brand.allow.iter().any(|rule| rule.allows(d)) {
                 continue;
             }
+            // What a hit is worth: a term in front of a throwaway domain earns its bonus only
+            // when a brand that serves one country has it (organisations name their own hosts
+            // after the platforms everyone uses: `office365.`, `instagram.`). A term shared
+            // with such a brand earns it for each (`amazon.hdmbq.com` is phishing aimed at
+            // Amazon Japan's customers or Amazon's, and says which only by a mark).
+            let one_country = |h: &Hit| {
+                self.terms[h.term as usize]
+                    .brands
+                    .iter()
+                    .any(|&b| self.brands[b as usize].home.is_some())
+            };
+            let earns = |h: &Hit| match &h.throwaway {
+                Some(t) if !one_country(h) => h.base - t.bonus,
+                _ => h.base,
+            };
             // On equal bases, the hit that can still earn the keyword bonus.
             let best = list
                 .iter()
-                .max_by_key(|h| (h.base, !h.keyword))
+                .max_by_key(|h| (earns(h), !h.keyword))
                 .expect("at least one hit");
             let term = &self.terms[best.term as usize].text;
             let mut techniques: Vec<Technique> = list
@@ -38,17 +53,20 @@ impl Matcher {
                 .collect();
             let mut reasons: Vec<String> = Vec::new();
             for h in &list {
-                for r in &h.reasons {
+                let earned = h.throwaway.as_ref().filter(|_| one_country(h));
+                for r in h.reasons.iter().chain(earned.map(|t| &t.reason)) {
                     if !reasons.contains(r) {
                         reasons.push(r.clone());
                     }
                 }
             }
-            let mut score = best.base;
+            let mut score = earns(best);
+            let mut keyword = best.keyword;
             if !best.keyword
                 && let Some(k) = self.keyword_in(d, term, brand)
             {
                 score += score::KEYWORD_BONUS;
+                keyword = true;
                 reasons.push(format!("the keyword '{k}' appears in the name"));
             }
             if risky {
@@ -57,6 +75,7 @@ impl Matcher {
                 reasons.push(format!(".{tld} is a TLD often used for abuse"));
             }
             if let Some(home) = brand.home.as_deref()
+                && !keyword
                 && best.base < score::MISSING_DOT
                 && !list
                     .iter()
@@ -165,12 +184,12 @@ impl Matcher {
         let head_len = d.unicode().len() - d.suffix_unicode().len();
         let head = &d.unicode()[..head_len.saturating_sub(1)];
         let labels = head.split('.').count();
-        let words = head.split('.').enumerate().flat_map(|(k, label)| {
+        let mut words = head.split('.').enumerate().flat_map(|(k, label)| {
             // Host names a hosting panel certifies on every domain are no evidence.
             let panel = k + 1 < labels && score::PANEL_HOSTS.binary_search(&label).is_ok();
             label.split(['-', '_']).filter(move |_| !panel)
         });
-        words.into_iter().find_map(|w| {
+        words.find_map(|w| {
             // The term's own words, and the lookalike itself (`apply` for `apple`).
             if w.is_empty()
                 || term.contains(w)

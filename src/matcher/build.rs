@@ -170,14 +170,26 @@ impl Matcher {
                     }
                 }
             }
+            strict
+                .entry(s.into_boxed_str())
+                .or_default()
+                .push(id as u32);
+        }
+        // Terms rewritten as permutation generators do, once every term is in `strict`: a
+        // rewrite that spells a word or another term is not one.
+        let mut rewrite_lens = LengthSet::default();
+        for (id, t) in terms.iter().enumerate() {
             let numbers = numeral_forms(&t.text).into_iter().map(|f| (f, false));
             let vowels = vowel_forms(&t.text).into_iter().map(|f| (f, true));
             for ((form, from, to), every) in numbers.chain(vowels) {
-                let key = skeleton::skeleton(&form);
-                if lexicon::is_common_word(&key) || strict.contains_key(key.as_str()) {
-                    continue; // a word (`fecebook` is not, `autlaak` is not, `geegle` is not)
+                if form.len() < MIN_REWRITE_LEN
+                    || lexicon::is_common_word(&form)
+                    || strict.contains_key(skeleton::skeleton(&form).as_str())
+                {
+                    continue;
                 }
-                let forms = rewrites.entry(key.into_boxed_str()).or_default();
+                rewrite_lens.insert_range(form.len(), form.len());
+                let forms = rewrites.entry(form.into_boxed_str()).or_default();
                 if !forms.iter().any(|n| n.term == id as u32) {
                     forms.push(Rewrite {
                         term: id as u32,
@@ -187,10 +199,6 @@ impl Matcher {
                     });
                 }
             }
-            strict
-                .entry(s.into_boxed_str())
-                .or_default()
-                .push(id as u32);
         }
         // Names are scanned in their skeleton and, where the ASCII tricks changed it, also in
         // the form without them (`smbclogin` is `smbdogin` with them), so each term is a
@@ -233,6 +241,7 @@ impl Matcher {
             strict,
             plurals,
             rewrites,
+            rewrite_lens,
             loose,
             typo,
             ac,
@@ -282,10 +291,14 @@ const NUMERALS: &[&[&str]] = &[
     &["9", "nine", "ninth"],
 ];
 
+/// The shortest rewritten term looked for: a shorter one (`au1` for `auone`) is another
+/// short name.
+const MIN_REWRITE_LEN: usize = 5;
+
 /// A term with one number written another way: `officethree65`, `office36five` for
-/// `office365`; `1drive` for `onedrive`. Words are replaced only where they stand whole in
-/// the term's reading: a digit anywhere, a number word only at the start or the end of the
-/// term or next to a digit (`onedrive`, not the `one` of `phone`).
+/// `office365`; `1drive` for `onedrive`. A digit is replaced anywhere, a number word only
+/// where it starts or ends the term or touches a digit (`onedrive`), not inside it (the
+/// `one` of `kuroneko`).
 fn numeral_forms(term: &str) -> Vec<(String, &'static str, &'static str)> {
     let mut forms = Vec::new();
     if !term.is_ascii() {

@@ -105,6 +105,7 @@ impl Matcher {
                 base,
                 reasons,
                 keyword: false,
+                throwaway: None,
             });
         }
         if !idn && hits.is_empty() {
@@ -118,6 +119,7 @@ impl Matcher {
                         base: score::typo(t.chars, false),
                         reasons: vec![format!("'{label_u}' is the plural of '{}'", t.text)],
                         keyword: false,
+                        throwaway: None,
                     });
                 }
             }
@@ -126,7 +128,13 @@ impl Matcher {
         if !idn {
             // A term rewritten: a number written another way (`office36five`, `1drive`),
             // every one of a vowel swapped (`omozon`).
-            if let Some(forms) = self.rewrites.get(sl) {
+            let label = d.label();
+            let forms = self
+                .rewrite_lens
+                .contains(label.len())
+                .then(|| self.rewrites.get(label))
+                .flatten();
+            if let Some(forms) = forms {
                 for n in forms {
                     let t = &self.terms[n.term as usize];
                     let (technique, every) = if n.every {
@@ -143,6 +151,7 @@ impl Matcher {
                             t.text, n.from, n.to
                         )],
                         keyword: false,
+                        throwaway: None,
                     });
                 }
             }
@@ -169,6 +178,7 @@ impl Matcher {
                                 t.text
                             )],
                             keyword: false,
+                            throwaway: None,
                         });
                     }
                 }
@@ -217,6 +227,7 @@ impl Matcher {
             base,
             reasons,
             keyword: false,
+            throwaway: None,
         })
     }
 
@@ -245,6 +256,7 @@ impl Matcher {
                     d.suffix_unicode()
                 )],
                 keyword: false,
+                throwaway: None,
             };
         }
         let mut base = if label_u.is_ascii() {
@@ -266,6 +278,7 @@ impl Matcher {
             base,
             reasons,
             keyword: false,
+            throwaway: None,
         }
     }
 }

@@ -54,7 +54,7 @@ struct BrandInfo {
     /// The country the brand serves (the watchlist's `country`, by default the one its
     /// official domains name: `jp` for `smbc.co.jp`), if it serves one: a lookalike under
     /// another country's TLD says less ([`score::FOREIGN_COUNTRY_PENALTY`]), and only such a
-    /// brand's term in front of a throwaway domain says more ([`score::THROWAWAY_BONUS`]).
+    /// brand's terms in front of a throwaway domain say more ([`score::THROWAWAY_BONUS`]).
     home: Option<Box<str>>,
     /// Public suffixes of the official domains (A-label), for [`Matcher::claimants`].
     suffixes: Vec<String>,
@@ -100,10 +100,12 @@ pub struct Matcher {
     /// Skeletons of the plurals of terms of 5+ characters (`paypals`, `netflixes`,
     /// `shopifies`) → those terms.
     plurals: FxHashMap<Box<str>, Vec<u32>>,
-    /// Skeletons of the terms rewritten as permutation generators do (one number written
-    /// another way: `office36five`, `1drive`; every one of a vowel swapped: `omozon`) → those
+    /// The terms rewritten as permutation generators do (one number written another way:
+    /// `office36five`, `1drive`; every one of a vowel swapped: `omozon`), as written → those
     /// terms and how.
     rewrites: FxHashMap<Box<str>, Vec<Rewrite>>,
+    /// Lengths (bytes) of the keys of [`Matcher::rewrites`].
+    rewrite_lens: LengthSet,
     /// Loose skeleton → terms of 5+ characters with that loose skeleton.
     loose: FxHashMap<Box<str>, Vec<u32>>,
     typo: TypoIndex,
@@ -145,6 +147,15 @@ struct Hit {
     reasons: Vec<String>,
     /// `base` already counts a keyword next to the term.
     keyword: bool,
+    /// What `base` counts for a term in front of a throwaway domain, which only the term of a
+    /// brand that serves one country earns (see [`Matcher::assemble`]).
+    throwaway: Option<Throwaway>,
+}
+
+/// The part of a hit's base that a term in front of a throwaway domain earns, and why.
+struct Throwaway {
+    bonus: u8,
+    reason: String,
 }
 
 /// Per-thread buffers, so that checking a name that matches nothing allocates nothing.

@@ -20,7 +20,7 @@
 //! | a coined term (not an English word) as a word among others, no keyword (`paypal-gestito`, `cashpaypal`) | 60 |
 //! | a term in the subdomain part with a keyword (`paypal.update-account.info`, `paypal-login.blogspot.lt`) | 60 (a generic term with the keyword only in the subdomain part: 50) |
 //! | a term of 4 characters next to a keyword (`smbclogin`) | 60 |
-//! | a single-edit typo of a term as a word among others, no keyword (`penkin-afisha`): 8+ characters / shorter | 60 / 50 |
+//! | a single-edit typo of a coined term as a word among others, no keyword (`penkin-afisha`): 8+ characters or another term of the brand beside it / shorter (generic and 4-character terms keep 45 and 35) | 60 / 50 |
 //! | a generic term (an English word: `apple`, `outlook`) as a word among others, no keyword | 45 |
 //! | a typo that is itself a common word (`goggle`, `apply`, `cloud`, `pcloud`): a word collision | 40 |
 //! | a coined term in the subdomain part, no keyword | 40 |
@@ -35,7 +35,7 @@
 //! (a throwaway domain: `mercari.hdmbq.com`, [`THROWAWAY_TLDS`]) +20, which brings a coined
 //! term there to 60 (one of 4 characters scored as a longer one) and a generic one to 50, and
 //! a lookalike under another country's TLD −10 ([`FOREIGN_COUNTRY_PENALTY`]) unless the
-//! evidence is strong (75 or more) or the term stands exactly; a
+//! evidence is strong (75 or more), the term stands exactly or a keyword is in the name; a
 //! TLD often used for abuse
 //! ([`RISKY_TLDS`]) +10; mixed scripts in the label +5; disguised letters in a word collision
 //! +20; homoglyphs of terms of 4 characters or fewer −15 (they collide with real words); a
@@ -106,11 +106,11 @@ pub const COLLISION: u8 = 40;
 pub const COMBO_SUBDOMAIN: u8 = 40;
 pub const COMBO_SUBDOMAIN_GENERIC: u8 = 30;
 pub const KEYWORD_BONUS: u8 = 10;
-/// A lookalike of a brand that serves one country (its official domains name one country's
-/// TLD, `.jp`), under another country's TLD (`.de`, `.com.ar`): the weaker kinds of evidence
-/// (typos, ASCII look-alike letters, the term among other words or in front of another
-/// domain) there are mostly that country's own words and names (`penkin`, `genkin`,
-/// `sailon`). See [`foreign_country`].
+/// A lookalike of a brand that serves one country (the watchlist's `country`: `jp`), under
+/// another country's TLD (`.de`, `.com.ar`) with no keyword: the weaker kinds of evidence
+/// there (typos, loose look-alike letters, the term among other words or in a subdomain) are
+/// mostly that country's own words and names (`penkin`, `genkin`, `sailon`). See
+/// [`foreign_country`].
 pub const FOREIGN_COUNTRY_PENALTY: u8 = 10;
 /// A term in the subdomain part of a registrable domain whose label reads as no word
 /// (`orico-problem.uteeu.cn`, `eki-net.embasw.com`: see [`super::lexicon::reads_as_nothing`]).
@@ -204,7 +204,7 @@ pub fn is_throwaway_tld(suffix: &str) -> bool {
 /// Whether `suffix` ends in a country's TLD other than `home` (the country a brand serves):
 /// a two-letter TLD that is not `home`, not used as generic
 /// ([`crate::domain::country_tld`]), and not one where phishing registers in bulk
-/// ([`THROWAWAY_TLDS`], [`RISKY_TLDS`]: `.cn`, `.ru`, `.tk`), which stay evidence for every
+/// ([`THROWAWAY_TLDS`], [`RISKY_TLDS`]: `.cn`, `.ru`, `.ml`), which stay evidence for every
 /// brand.
 pub fn foreign_country(suffix: &str, home: &str) -> bool {
     crate::domain::country_tld(suffix).is_some_and(|tld| {

@@ -141,6 +141,7 @@ impl Matcher {
                             format!("placed in front of another domain, {reg}"),
                         ],
                         keyword: false,
+                        throwaway: None,
                     }
                 } else if tld_next && (r.keyword || r.technique == Technique::MissingDot) {
                     // `securepaypal.com.evil.top`, `wwwpaypal.com.evil.top`.
@@ -158,22 +159,24 @@ impl Matcher {
                             r.reason,
                         ],
                         keyword: r.keyword,
+                        throwaway: None,
                     }
                 } else if let Some(strength @ (Strength::Weak | Strength::Strong)) = r.strength {
                     // A term run into keywords in a subdomain label (`paypallogin.weebly.com`);
                     // digits and `www` there are just host names (`meta2`, `wwwinstagram`).
-                    let mut reasons = vec![format!(
+                    let reasons = vec![format!(
                         "{}, in the subdomain part, in front of {reg}",
                         r.reason
                     )];
                     let keyword = Some(strength == Strength::Strong);
-                    let base = self.subdomain_base(d, t, keyword, front, &mut reasons);
+                    let (base, throwaway) = self.subdomain_base(d, t, keyword, front);
                     Hit {
                         term: id,
                         techniques: vec![Technique::Combosquat],
                         base,
                         reasons,
                         keyword: true,
+                        throwaway,
                     }
                 } else {
                     continue;
@@ -214,6 +217,7 @@ impl Matcher {
                     base: score::LEVEL_SQUAT,
                     reasons: vec![reason],
                     keyword: false,
+                    throwaway: None,
                 };
                 push_unique(hits, hit);
             }
@@ -268,6 +272,7 @@ impl Matcher {
                 base: score::LEVEL_SQUAT,
                 reasons,
                 keyword: false,
+                throwaway: None,
             };
         }
         // Keywords in the term's own label (`paypal-login.blogspot.lt`,
@@ -314,9 +319,9 @@ impl Matcher {
         if plain != *t && skeleton::skeleton(&plain) == *term.skeleton {
             reasons.extend(homoglyph_reasons(&plain, t));
         }
-        let base = match keyword {
-            Some(keyword) => self.subdomain_base(d, term, keyword, front, &mut reasons),
-            None => score::COMBO_SUBDOMAIN_KEYWORD,
+        let (base, throwaway) = match keyword {
+            Some(keyword) => self.subdomain_base(d, term, keyword, front),
+            None => (score::COMBO_SUBDOMAIN_KEYWORD, None),
         };
         Hit {
             term: id,
@@ -324,6 +329,7 @@ impl Matcher {
             base,
             reasons,
             keyword: keyword_word.is_some(),
+            throwaway,
         }
     }
 
@@ -362,6 +368,7 @@ impl Matcher {
                         typo::describe(sfx, reg, &edit),
                     ],
                     keyword: false,
+                    throwaway: None,
                 });
             }
         }
@@ -429,6 +436,7 @@ impl Matcher {
                             base: score::SUBDOMAIN_SPLIT,
                             reasons: vec![format!("'{written}' is '{t}' split by a dot")],
                             keyword: false,
+                            throwaway: None,
                         }
                     } else {
                         // All in the subdomain part: a term there, judged by what follows.
@@ -517,6 +525,7 @@ impl Matcher {
                             &uni[ls1..le1]
                         )],
                         keyword: false,
+                        throwaway: None,
                     });
                 }
             }

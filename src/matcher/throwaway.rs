@@ -3,17 +3,18 @@
 //! scores with it.
 
 use super::combo::Strength;
-use super::{Matcher, Term, lexicon, score, skeleton};
+use super::{Matcher, Term, Throwaway, lexicon, score, skeleton};
 use crate::domain::Domain;
 
 impl Matcher {
-    /// [`score::THROWAWAY_BONUS`], with the reason said, for a term in the label right in
-    /// front of a registrable domain (`front`) whose label reads as no word and is not words
-    /// joined by hyphens (`vcp-ghr`, `daa-pm` are an organisation's initials), under one of
-    /// [`score::THROWAWAY_TLDS`]; else 0. Before the term's label there may be only what
-    /// phishing hosts put there: `www` (`www2`), strong keywords (`login`, `secure`), a
-    /// country code (`jp`). An organisation's own host names (`api.whatsapp.…`,
-    /// `gitlab.instagram.…`; `api` is a weak keyword) are not throwaway ones. Checked only for a hit, so the names that hold no term pay nothing.
+    /// Why a term in the label right in front of a registrable domain (`front`) earns
+    /// [`score::THROWAWAY_BONUS`], if it does: the registrable label reads as no word and is
+    /// not words joined by hyphens (`vcp-ghr`, `daa-pm` are an organisation's initials), under
+    /// one of [`score::THROWAWAY_TLDS`]. Before the term's label there may be only what
+    /// phishing hosts put there: `www` (`www2`), strong keywords (`login`, `secure`), a country
+    /// code (`jp`). An organisation's own host names (`api.whatsapp.…`, `gitlab.instagram.…`;
+    /// `api` is a weak keyword) are not throwaway ones. Checked only for a hit, so the names
+    /// that hold no term pay nothing.
     fn throwaway(&self, d: &Domain, front: bool) -> Option<String> {
         if !front
             || d.label().contains('-')
@@ -46,33 +47,29 @@ impl Matcher {
         ))
     }
 
-    /// [`score::in_subdomain`] for `term` with `keyword`, plus [`score::THROWAWAY_BONUS`] (its
-    /// reason added) in front of a throwaway domain. There a coined 4-letter term (`smbc`,
-    /// `mufg`) scores as a longer one: the shortness that makes it collide with other names
-    /// elsewhere says nothing in that place.
+    /// [`score::in_subdomain`] for `term` with `keyword`, and in front of a throwaway domain
+    /// what that adds ([`score::THROWAWAY_BONUS`]; a coined 4-letter term, `smbc`, `mufg`,
+    /// scores there as a longer one: the shortness that makes it collide with other names
+    /// elsewhere says nothing in that place), which [`Matcher::assemble`] counts only for the
+    /// term of a brand that serves one country.
     pub(super) fn subdomain_base(
         &self,
         d: &Domain,
         term: &Term,
         keyword: Option<bool>,
         front: bool,
-        reasons: &mut Vec<String>,
-    ) -> u8 {
-        let one_country = term
-            .brands
-            .iter()
-            .any(|&b| self.brands[b as usize].home.is_some());
-        match self.throwaway(d, front).filter(|_| one_country) {
-            Some(reason) => {
-                reasons.push(reason);
-                let chars = if term.generic {
-                    term.chars
-                } else {
-                    term.chars.max(5)
-                };
-                score::in_subdomain(keyword, chars, term.generic) + score::THROWAWAY_BONUS
-            }
-            None => score::in_subdomain(keyword, term.chars, term.generic),
-        }
+    ) -> (u8, Option<Throwaway>) {
+        let plain = score::in_subdomain(keyword, term.chars, term.generic);
+        let Some(reason) = self.throwaway(d, front) else {
+            return (plain, None);
+        };
+        let chars = if term.generic {
+            term.chars
+        } else {
+            term.chars.max(5)
+        };
+        let base = score::in_subdomain(keyword, chars, term.generic) + score::THROWAWAY_BONUS;
+        let bonus = base - plain;
+        (base, Some(Throwaway { bonus, reason }))
     }
 }

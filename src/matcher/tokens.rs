@@ -30,6 +30,7 @@ impl Matcher {
                         base: score::typo(t.chars, self.on_own_suffix(d, id)),
                         reasons: vec![format!("'{label_u}' is '{}' with hyphens added", t.text)],
                         keyword: false,
+                        throwaway: None,
                     });
                 }
             }
@@ -116,6 +117,7 @@ impl Matcher {
                                 base,
                                 reasons,
                                 keyword: ctx.keyword,
+                                throwaway: None,
                             },
                         );
                     }
@@ -183,6 +185,7 @@ impl Matcher {
                             base,
                             reasons,
                             keyword,
+                            throwaway: None,
                         },
                     );
                 }
@@ -335,6 +338,7 @@ impl Matcher {
                             base: r.base,
                             reasons: vec![r.reason],
                             keyword: r.keyword,
+                            throwaway: None,
                         },
                     );
                 }

@@ -128,6 +128,10 @@ fn errors_name_file_line_and_field() {
             "w.toml:4: brand 'X', `country`: 'japan' is not a country's two-letter TLD",
         ),
         (
+            "[[brand]]\nname = \"X\"\ndomains = [\"xyz.com\"]\ncountry = \"io\"\n",
+            "w.toml:4: brand 'X', `country`: .io is used as a generic TLD",
+        ),
+        (
             "[[brand]]\nname = \"X\"\ndomains = [\"x.com\"]\ncolour = 1\n",
             "w.toml:4: unknown field `colour`",
         ),
