@@ -2,7 +2,7 @@
 //! servers load (`lookalike export --format F` and the API).
 //!
 //! Two steps. [`select`] picks what to block: findings whose triage status and score pass a
-//! [`Policy`], one [`Entry`] per domain. [`render`] writes them in a [`Format`]:
+//! [`Policy`], one [`Entry`] per domain. [`render`](fn@render) writes them in a [`Format`]:
 //!
 //! | format    | one domain `d` becomes                     | comments | for |
 //! |-----------|--------------------------------------------|----------|-----|
@@ -382,7 +382,7 @@ impl Default for ZoneOptions {
 
 impl ZoneOptions {
     /// Checks `origin` and `ns`: absolute names (trailing dot) of lowercase letters, digits
-    /// and `-`. [`render`] replaces an invalid one by its default, so check config with this.
+    /// and `-`. [`render`](fn@render) replaces an invalid one by its default, so check config with this.
     pub fn validate(&self) -> Result<(), String> {
         for (field, value) in [("origin", &self.origin), ("ns", &self.ns)] {
             if !is_absolute_zone_name(value) {

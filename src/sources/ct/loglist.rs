@@ -7,7 +7,7 @@
 //! - the snapshot compiled into the binary ([`LogList::bundled`]), so `run` starts offline;
 //! - the union of several lists, de-duplicated by log id ([`LogList::union`]);
 //! - choosing the logs worth monitoring by state and the user's exclusions ([`Selection`]);
-//! - refreshing a list with a conditional GET and a bounded body ([`fetch`]).
+//! - refreshing a list with a conditional GET and a bounded body ([`fetch`](fn@fetch)).
 //!
 //! Adding logs by URL from the config is left to the caller: every [`Log`] field is public.
 //!
@@ -34,11 +34,11 @@ pub use select::{Selection, Shard};
 pub const CHROME_URL: &str = "https://www.gstatic.com/ct/log_list/v3/log_list.json";
 /// Apple's list of logs it trusts (same schema).
 pub const APPLE_URL: &str = "https://valid.apple.com/ct/log_list/current_log_list.json";
-/// How often `run` should refresh the lists (each with [`fetch`], conditionally).
+/// How often `run` should refresh the lists (each with [`fetch`](fn@fetch), conditionally).
 pub const REFRESH_INTERVAL: Duration = Duration::from_secs(3600);
-/// Largest list body [`fetch`] accepts (after decompression).
+/// Largest list body [`fetch`](fn@fetch) accepts (after decompression).
 pub const MAX_BODY: usize = 8 << 20;
-/// Time limit of one [`fetch`] request; it overrides the client's own timeout.
+/// Time limit of one [`fetch`](fn@fetch) request; it overrides the client's own timeout.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(60);
 
 const SNAPSHOT_NAME: &str = "loglist_snapshot.json";

@@ -2,7 +2,7 @@
 
 use super::*;
 
-/// The result of [`fetch`]. Keep `etag` and `last_modified` for the next call.
+/// The result of [`fetch`](fn@fetch). Keep `etag` and `last_modified` for the next call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fetched {
     /// `None` when the server answered 304 Not Modified.
