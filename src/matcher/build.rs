@@ -98,6 +98,7 @@ impl Matcher {
                         brands: Vec::new(),
                         keywords: Vec::new(),
                         suffixes: Vec::new(),
+                        homes: Vec::new(),
                     });
                     terms.len() as u32 - 1
                 });
@@ -114,6 +115,13 @@ impl Matcher {
                 for sfx in &suffixes {
                     if !term.suffixes.contains(sfx) {
                         term.suffixes.push(sfx.clone());
+                    }
+                }
+                for d in brand.domains.iter().filter_map(|d| Domain::parse(d).ok()) {
+                    let spelled = skeleton::skeleton(&d.label_unicode().replace('-', ""));
+                    if *spelled == *term.skeleton && !term.homes.iter().any(|h| **h == *d.suffix())
+                    {
+                        term.homes.push(d.suffix().into());
                     }
                 }
             }

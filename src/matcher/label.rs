@@ -231,15 +231,14 @@ impl Matcher {
         })
     }
 
-    /// Whether `d` is on an official suffix of one of the term's brands (`metq.com` for Meta,
-    /// `mufq.jp` for MUFG): what a mistyped address keeps.
+    /// Whether `d` is on the suffix of an official domain spelled with the term (`metq.com`
+    /// for Meta's `meta.com`, `mufq.jp` for `mufg.jp`): what a mistyped address keeps. A term
+    /// that names no domain has no such suffix: `pyp.com` mistypes no address of PayPal's.
     pub(super) fn on_own_suffix(&self, d: &Domain, id: u32) -> bool {
-        self.terms[id as usize].brands.iter().any(|&b| {
-            self.brands[b as usize]
-                .suffixes
-                .iter()
-                .any(|s| s == d.suffix())
-        })
+        self.terms[id as usize]
+            .homes
+            .iter()
+            .any(|s| **s == *d.suffix())
     }
 
     /// The registrable label's skeleton equals a term's.

@@ -89,6 +89,10 @@ struct Term {
     /// with the common TLD words, what may follow the term in a missing-dot name. Another
     /// brand's suffix does not count (`metade` is not `meta.de`).
     suffixes: Vec<(Box<str>, Box<str>)>,
+    /// Public suffixes of the official domains spelled with the term (`com` of `meta.com` for
+    /// `meta`; hyphens aside, `e-tax` for `etax`): where a mistyped address of the brand lands.
+    /// Empty for a term that names no domain (`pypl`, a ticker).
+    homes: Vec<Box<str>>,
 }
 
 /// Everything `check` needs, built once by [`Matcher::build`].

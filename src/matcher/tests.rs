@@ -594,6 +594,22 @@ fn a_short_terms_neighbours_on_its_own_suffix_alert_only_when_slips() {
 }
 
 #[test]
+fn a_short_term_that_names_no_domain_has_no_own_suffix() {
+    // `pypl` is PayPal's ticker, not an address: `pyp.com` and `pipl.com` mistype nothing of
+    // PayPal's. The same slips of `meta`, whose domain is `meta.com`, alert.
+    let text = "[[brand]]\nname = \"PayPal\"\ndomains = [\"paypal.com\"]\n\
+                terms = [\"paypal\", \"pypl\"]\n\n\
+                [[brand]]\nname = \"Meta\"\ndomains = [\"meta.com\"]\n";
+    let m = Matcher::build(&watchlist::parse_all([("short.toml", text)]).unwrap());
+    assert_eq!(score_of(&m, "pyp.com", "PayPal"), Some(35));
+    assert_eq!(score_of(&m, "pipl.com", "PayPal"), Some(35));
+    assert_eq!(score_of(&m, "metq.com", "Meta"), Some(60));
+    assert_eq!(score_of(&m, "mwta.com", "Meta"), Some(60));
+    // The ticker itself is still evidence: with a keyword it alerts.
+    alerts(&m, &[("pypl-login.com", "PayPal")]);
+}
+
+#[test]
 fn a_term_inside_a_longer_common_word_is_not_read_into_it() {
     let text = "[[brand]]\nname = \"Resona\"\ndomains = [\"resonabank.co.jp\"]\n\
                 terms = [\"resona\"]\n\n\
