@@ -94,6 +94,7 @@ impl Matcher {
                         chars: t.chars().count(),
                         generic: lexicon::is_generic(t),
                         lettered: t.len() >= 5 && t.is_ascii() && lexicon::is_common_word(&t[1..]),
+                        wordless: false,
                         parts: lexicon::parts(t),
                         brands: Vec::new(),
                         keywords: Vec::new(),
@@ -125,6 +126,12 @@ impl Matcher {
                     }
                 }
             }
+        }
+
+        let texts: Vec<&str> = terms.iter().map(|t| t.text.as_str()).collect();
+        let wordless = lexicon::wordless(&texts);
+        for (t, w) in terms.iter_mut().zip(wordless) {
+            t.wordless = w;
         }
 
         // Each official domain stands for its brand's first term when it is written out in

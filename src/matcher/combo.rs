@@ -56,6 +56,10 @@ pub struct Own<'a> {
     /// The term is one letter in front of a common word (`icloud`, `itunes`, `gmail`): with
     /// other letters in front of it, it is as likely that word (`huaweicloud`, `forticloud`).
     pub lettered: bool,
+    /// The term is four letters that no common word spells (`kddi`, `smbc`, `mufg`;
+    /// [`lexicon::wordless`]): run into other letters, it was still written for itself
+    /// (`aupaykddifs`), where `meta` in `metalworks` was not.
+    pub wordless: bool,
 }
 
 /// How much the words next to a term say.
@@ -359,7 +363,7 @@ pub fn run_in<'a>(
                     strength,
                 }
             }
-            _ if term_chars >= 5 => Meaning::Inside,
+            _ if term_chars >= 5 || own.wordless => Meaning::Inside,
             _ => return None,
         }
     };
@@ -467,7 +471,11 @@ pub fn run_in<'a>(
                 .collect();
             run_in(
                 Technique::Combosquat,
-                score::run_in(own.generic || own.lettered && !pre.is_empty()),
+                if term_chars < 5 {
+                    score::RUN_IN_SHORT
+                } else {
+                    score::run_in(own.generic || own.lettered && !pre.is_empty())
+                },
                 format!("'{term}' run together with '{}'", around.join("' and '")),
                 false,
             )
@@ -550,6 +558,7 @@ mod tests {
                     keywords: &["pay".into()],
                     generic: term == "apple",
                     lettered: false,
+                    wordless: false,
                 },
             )
             .map(|r| (r.technique, r.base))

@@ -16,6 +16,7 @@
 
 use std::sync::OnceLock;
 
+use aho_corasick::AhoCorasick;
 use rustc_hash::FxHashMap;
 
 static COMMON_WORDS: &str = include_str!("lexicon/common-words.txt");
@@ -45,6 +46,37 @@ fn common_words() -> &'static FxHashMap<&'static str, (u8, u8)> {
 /// letters.
 pub fn is_common_word(word: &str) -> bool {
     common_words().contains_key(word)
+}
+
+/// Which of `terms` are four letters no word spells: not inside a common word of any of the
+/// languages (`meta` is, in `metal`; `epos` in `deposit`), nor a frequent word with one letter
+/// in front or after (`etax` is `e` and `tax`, found where words meet: `waeschetaxi`).
+/// `kddi`, `smbc`, `mufg` are wordless: wherever those letters stand they were written for
+/// the term. One pass over the word list for all of them.
+pub fn wordless(terms: &[&str]) -> Vec<bool> {
+    let mut out: Vec<bool> = terms
+        .iter()
+        .map(|t| {
+            t.len() == 4
+                && t.bytes().all(|b| b.is_ascii_lowercase())
+                && !frequent_piece(&t[1..])
+                && !frequent_piece(&t[..3])
+        })
+        .collect();
+    let candidates: Vec<usize> = (0..terms.len()).filter(|&i| out[i]).collect();
+    if candidates.is_empty() {
+        return out;
+    }
+    match AhoCorasick::new(candidates.iter().map(|&i| terms[i])) {
+        Ok(ac) => {
+            for m in ac.find_overlapping_iter(COMMON_WORDS) {
+                out[candidates[m.pattern().as_usize()]] = false;
+            }
+        }
+        // Not expected for a few thousand four-byte patterns; then none is wordless.
+        Err(_) => candidates.iter().for_each(|&i| out[i] = false),
+    }
+    out
 }
 
 /// Whether a registrable label (lowercase ASCII) reads as no word at all: five characters or
@@ -441,6 +473,21 @@ mod tests {
         ] {
             assert!(!is_generic(w), "{w}");
         }
+    }
+
+    #[test]
+    fn four_letters_no_word_spells() {
+        let terms = [
+            "kddi", "smbc", "mufg", "meta", "epos", "etax", "ebay", "paypal",
+        ];
+        let flags = wordless(&terms);
+        let found: Vec<&str> = terms
+            .iter()
+            .zip(flags)
+            .filter(|(_, w)| *w)
+            .map(|(t, _)| *t)
+            .collect();
+        assert_eq!(found, ["kddi", "smbc", "mufg"]);
     }
 
     #[test]

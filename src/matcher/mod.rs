@@ -79,6 +79,8 @@ struct Term {
     generic: bool,
     /// One letter in front of a common word (`icloud`, `gmail`), see [`combo::Own`].
     lettered: bool,
+    /// Four letters no common word spells (`kddi`, `smbc`; not `meta`), see [`combo::Own`].
+    wordless: bool,
     /// How the term is made of a word and something else, if it is ([`lexicon::Parts`]).
     parts: Option<lexicon::Parts>,
     brands: Vec<u32>,

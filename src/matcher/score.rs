@@ -189,6 +189,11 @@ pub fn in_subdomain(keyword: Option<bool>, len: usize, generic: bool) -> u8 {
     }
 }
 
+/// Base score of a four-letter term that no common word spells, run into other letters
+/// (`aupaykddifs`): kept for triage; an abused TLD or a keyword elsewhere in the name lifts
+/// it to the alert threshold.
+pub const RUN_IN_SHORT: u8 = 50;
+
 /// Base score of a term run into other letters (`cashpaypal`), when it reads as a word of its
 /// own there (see [`super::lexicon::reads_as_term`]).
 pub fn run_in(generic: bool) -> u8 {

@@ -119,6 +119,7 @@ impl Matcher {
                         keywords: &t.keywords,
                         generic: t.generic,
                         lettered: t.lettered,
+                        wordless: t.wordless,
                     },
                 ) else {
                     continue;

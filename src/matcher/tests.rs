@@ -594,6 +594,25 @@ fn a_short_terms_neighbours_on_its_own_suffix_alert_only_when_slips() {
 }
 
 #[test]
+fn four_letters_no_word_spells_run_into_other_letters() {
+    let m = matcher();
+    // `kddi`, `smbc`, `mufg` are in no word: run into other letters they were written for
+    // themselves. Kept for triage; an abused TLD or a keyword lifts them to the threshold.
+    assert_eq!(score_of(&m, "cdmufg.com", "MUFG"), Some(50));
+    assert_eq!(score_of(&m, "kddifsco.shop", "au (KDDI)"), Some(60));
+    assert_eq!(score_of(&m, "servaupaykddicd.shop", "au (KDDI)"), Some(60));
+    assert_eq!(score_of(&m, "card-japansmbc.shop", "SMBC"), Some(70));
+    // `meta` is in `metal`, `epos` in `deposit`, `etax` where `e` meets `tax`.
+    for (name, brand) in [
+        ("ametalworks.shop", "Meta"),
+        ("xeposa.shop", "Epos Card"),
+        ("api.waeschetaxi.de", "National Tax Agency"),
+    ] {
+        assert_eq!(score_of(&m, name, brand), None, "{name}");
+    }
+}
+
+#[test]
 fn a_short_term_that_names_no_domain_has_no_own_suffix() {
     // `pypl` is PayPal's ticker, not an address: `pyp.com` and `pipl.com` mistype nothing of
     // PayPal's. The same slips of `meta`, whose domain is `meta.com`, alert.

@@ -328,6 +328,7 @@ impl Matcher {
                         keywords: &t.keywords,
                         generic: t.generic,
                         lettered: t.lettered,
+                        wordless: t.wordless,
                     },
                 ) {
                     push_unique(
