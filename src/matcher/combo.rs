@@ -434,7 +434,7 @@ pub fn run_in<'a>(
                 explained.push(describe(post, b, show_post, rb, splits));
             }
             let (base, keyword) = match strength {
-                Strength::Filler => (score::token(term_chars, own.generic), false),
+                Strength::Filler => (score::token(term_chars, own.generic, own.wordless), false),
                 Strength::Weak if term_chars <= 4 && lexicon::is_common_word(term) => {
                     (score::COMBO_SHORT_WORD_WEAK, true)
                 }
@@ -585,7 +585,7 @@ mod tests {
         );
         assert_eq!(
             t("paypal24", "paypal"),
-            Some((Technique::Combosquat, score::token(6, false))),
+            Some((Technique::Combosquat, score::token(6, false, false))),
             "a number is no keyword"
         );
         assert_eq!(

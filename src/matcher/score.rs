@@ -145,9 +145,11 @@ pub fn loose_homoglyph(len: usize) -> u8 {
 }
 
 /// Base score of a term standing as a word among other words, with no keyword: coined names
-/// say more than English words, and 4-character terms least.
-pub fn token(len: usize, generic: bool) -> u8 {
+/// say more than English words, and 4-character terms least, unless they are letters no word
+/// spells (`wordless`: `smbc-casee`, as `cdmufg` run together).
+pub fn token(len: usize, generic: bool, wordless: bool) -> u8 {
     match (len, generic) {
+        (0..=4, _) if wordless => RUN_IN_SHORT,
         (0..=4, _) => 35,
         (_, true) => 45,
         (_, false) => 60,

@@ -602,6 +602,11 @@ fn four_letters_no_word_spells_run_into_other_letters() {
     assert_eq!(score_of(&m, "kddifsco.shop", "au (KDDI)"), Some(60));
     assert_eq!(score_of(&m, "servaupaykddicd.shop", "au (KDDI)"), Some(60));
     assert_eq!(score_of(&m, "card-japansmbc.shop", "SMBC"), Some(70));
+    // A word of its own among others, or numbered, says as much as run together.
+    assert_eq!(score_of(&m, "smbc-casee.com", "SMBC"), Some(50));
+    assert_eq!(score_of(&m, "smbc24.com", "SMBC"), Some(50));
+    assert_eq!(score_of(&m, "smbc-card11r.club", "SMBC"), Some(60));
+    assert_eq!(score_of(&m, "meta-garden.com", "Meta"), Some(35));
     // `meta` is in `metal`, `epos` in `deposit`, `etax` where `e` meets `tax`.
     for (name, brand) in [
         ("ametalworks.shop", "Meta"),

@@ -276,7 +276,7 @@ impl Matcher {
         }
         Context {
             technique: Technique::Combosquat,
-            base: score::token(t.chars, t.generic),
+            base: score::token(t.chars, t.generic, t.wordless),
             keyword: false,
             dot: None,
             www: None,
