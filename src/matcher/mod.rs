@@ -31,6 +31,7 @@ pub mod lexicon;
 mod loose;
 pub mod score;
 pub mod skeleton;
+mod squat;
 mod subdomain;
 mod throwaway;
 mod tokens;
@@ -281,6 +282,7 @@ impl Matcher {
         self.subdomain_terms(d, s, reg, hits);
         if reg >= 2 {
             self.embedded_official(d, s, reg, hits);
+            self.level_squat_typos(d, s, reg, hits);
         }
         self.dot_splits(d, s, reg, suffix_labels, hits);
         if reg > 0 || hyphens {

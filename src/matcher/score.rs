@@ -115,6 +115,9 @@ pub const FOREIGN_COUNTRY_PENALTY: u8 = 10;
 /// A term in the subdomain part of a registrable domain whose label reads as no word
 /// (`orico-problem.uteeu.cn`, `eki-net.embasw.com`: see [`super::lexicon::reads_as_nothing`]).
 pub const THROWAWAY_BONUS: u8 = 20;
+/// A typo of a term written as a domain in front of another (`netflx.com.evil.net`): added to
+/// the typo's own base, up to [`LEVEL_SQUAT`].
+pub const LEVEL_SQUAT_TYPO_BONUS: u8 = 10;
 pub const RISKY_TLD_BONUS: u8 = 10;
 pub const MIXED_SCRIPT_BONUS: u8 = 5;
 pub const COLLISION_DISGUISED_BONUS: u8 = 20;

@@ -618,6 +618,28 @@ fn four_letters_no_word_spells_run_into_other_letters() {
 }
 
 #[test]
+fn a_misspelt_domain_in_front_of_another() {
+    let m = matcher();
+    // A typo's own base plus 10: `netflx` 70 -> 80, `gogle` 65 -> 75.
+    assert_eq!(score_of(&m, "netflx.com.evil.net", "Netflix"), Some(80));
+    assert_eq!(score_of(&m, "www.gogle.com.example.de", "Google"), Some(75));
+    // Hyphens left out, on a brand's own multi-label suffix (`co.jp`; `jp` is a keyword).
+    assert_eq!(
+        score_of(&m, "epose-card.co.jp.fairhavenrealestate.net", "Epos Card"),
+        Some(90)
+    );
+    // A slip of a short term on the suffix of its domain; off it, kept for triage.
+    assert_eq!(score_of(&m, "metq.com.evil.net", "Meta"), Some(70));
+    assert_eq!(
+        score_of(&m, "www.emta.com.ar.radiostream.com.ar", "Meta"),
+        Some(45)
+    );
+    // Only a public suffix may follow, and a word stays a word.
+    assert_eq!(score_of(&m, "netflx.com.dev.evil.net", "Netflix"), None);
+    assert_eq!(score_of(&m, "ample.com.edgekey.net", "Apple"), None);
+}
+
+#[test]
 fn a_short_term_that_names_no_domain_has_no_own_suffix() {
     // `pypl` is PayPal's ticker, not an address: `pyp.com` and `pipl.com` mistype nothing of
     // PayPal's. The same slips of `meta`, whose domain is `meta.com`, alert.

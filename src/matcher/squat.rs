@@ -1,0 +1,79 @@
+//! A typo of a term written as a domain in front of another one: `netflx.com.evil.net`,
+//! `eposecard.co.jp.zoriouy.cn` — a level-squat whose label is misspelt, as kits vary it.
+
+use super::label::{collision, typo_score};
+use super::{Hit, Matcher, Scratch, push_unique, score, skeleton, typo};
+use crate::domain::Domain;
+use crate::finding::Technique;
+
+impl Matcher {
+    /// A label of the subdomain part followed by nothing but a public suffix that starts with
+    /// a TLD word (`com`, `co`, a brand's own suffix: [`super::combo::Words::is_tld`]) up to
+    /// the registrable domain, looked up as a typo of a term (hyphens left out: `epose-card`).
+    /// Word collisions are not read into it (`ample.com.edgekey.net`); a short term's slip
+    /// counts as on its own suffix when that suffix is its domain's (`metq.com.evil.net`, not
+    /// `emta.com.ar.radio.com.ar`).
+    pub(super) fn level_squat_typos(
+        &self,
+        d: &Domain,
+        s: &mut Scratch,
+        reg: usize,
+        hits: &mut Vec<Hit>,
+    ) {
+        let uni = d.unicode();
+        let reg_start = s.raw_bounds[reg].0;
+        for j in 0..reg.saturating_sub(1) {
+            let (rs, re) = s.raw_bounds[j];
+            let (ns, ne) = s.raw_bounds[j + 1];
+            let (label, next) = (&uni[rs..re], &uni[ns..ne]);
+            // Everything between the label and the registrable domain.
+            let rest = &uni[ns..reg_start - 1];
+            if !label.is_ascii() || !rest.is_ascii() {
+                continue;
+            }
+            let next_skel = skeleton::skeleton(next);
+            if !self.words.common_tlds.contains(next_skel.as_str())
+                && !self.words.all_suffixes.contains(next_skel.as_str())
+            {
+                continue;
+            }
+            let probe = format!("x.{rest}");
+            if !psl::suffix(probe.as_bytes())
+                .is_some_and(|sfx| sfx.is_known() && sfx.as_bytes() == rest.as_bytes())
+            {
+                continue;
+            }
+            let plain: String = label.chars().filter(|&c| c != '-').collect();
+            s.typos.clear();
+            self.typo.lookup(&plain, true, &mut s.lookup, &mut s.typos);
+            for (id, edit) in s.typos.drain(..) {
+                let t = &self.terms[id as usize];
+                let techniques = typo::techniques(t.text.as_bytes(), &edit);
+                let own = t.homes.iter().any(|h| **h == *rest);
+                if collision(&plain, t, &edit, &techniques, own).is_some() {
+                    continue;
+                }
+                let base = typo_score(t.chars, &edit, own) + score::LEVEL_SQUAT_TYPO_BONUS;
+                let mut all = vec![Technique::LevelSquat];
+                all.extend(techniques);
+                push_unique(
+                    hits,
+                    Hit {
+                        term: id,
+                        techniques: all,
+                        base: base.min(score::LEVEL_SQUAT),
+                        reasons: vec![
+                            format!(
+                                "'{label}.{next}' placed in front of another domain, {}",
+                                d.registrable_unicode()
+                            ),
+                            typo::describe(&t.text, &plain, &edit),
+                        ],
+                        keyword: false,
+                        throwaway: None,
+                    },
+                );
+            }
+        }
+    }
+}
