@@ -267,6 +267,11 @@ impl Matcher {
                 .filter_map(|d| d.rsplit('.').next())
                 .map(Box::from)
                 .collect(),
+            embedded_long: embedded
+                .iter()
+                .filter(|(d, _)| d.matches('.').count() >= 2)
+                .map(|(d, &id)| (d.split('.').map(Box::from).collect(), id))
+                .collect(),
             embedded,
             words: Words {
                 keyword_max_len,

@@ -126,6 +126,9 @@ pub struct Matcher {
     embedded: FxHashMap<Box<str>, u32>,
     /// The last labels of [`Matcher::embedded`]'s domains (`com`, `jp`).
     embedded_ends: FxHashSet<Box<str>>,
+    /// Those of three labels or more, split into labels, with their term: one written out with
+    /// a label misspelt is a level-squat too (`e-tax.tna.go.jp.<kit host>`).
+    embedded_long: Vec<(Vec<Box<str>>, u32)>,
     words: Words,
     /// Skeleton lengths (bytes) a label may have to loosely match some term.
     loose_lens: LengthSet,

@@ -634,6 +634,15 @@ fn a_misspelt_domain_in_front_of_another() {
         score_of(&m, "www.emta.com.ar.radiostream.com.ar", "Meta"),
         Some(45)
     );
+    // The brand's own domain with one label misspelt (`nta.go.jp`): 70, and `e-tax` beside it.
+    assert_eq!(
+        score_of(&m, "www.e-tax.tna.go.jp.ozzqknx.cn", "National Tax Agency"),
+        Some(80)
+    );
+    assert_eq!(
+        score_of(&m, "e-tax.xyz.go.jp.foo.com", "National Tax Agency"),
+        Some(40)
+    );
     // Only a public suffix may follow, and a word stays a word.
     assert_eq!(score_of(&m, "netflx.com.dev.evil.net", "Netflix"), None);
     assert_eq!(score_of(&m, "ample.com.edgekey.net", "Apple"), None);
