@@ -1,5 +1,6 @@
-//! A typo of a term written as a domain in front of another one: `netflx.com.evil.net`,
-//! `eposecard.co.jp.zoriouy.cn` — a level-squat whose label is misspelt, as kits vary it.
+//! Level-squats with a label misspelt, as kits vary them: a typo of a term written as a
+//! domain in front of another one (`netflx.com.evil.net`, `eposecard.co.jp.zoriouy.cn`), and
+//! an official domain written with one of its labels changed (`e-tax.tna.go.jp.<kit host>`).
 
 use super::label::{collision, typo_score};
 use super::{Hit, Matcher, Scratch, push_unique, score, skeleton, typo};
@@ -75,5 +76,25 @@ impl Matcher {
                 );
             }
         }
+    }
+
+    /// An official domain of three labels or more that `written` spells with one label
+    /// other than the last changed by up to two edits (`e-tax.tna.go.jp`, `e-tax.tan.go.jp`
+    /// for `e-tax.nta.go.jp`): every other label as the brand's, so little is left to chance.
+    pub(super) fn misspelt_official(&self, written: &str) -> Option<(String, u32)> {
+        let labels: Vec<&str> = written.split('.').collect();
+        if labels.len() < 3 {
+            return None;
+        }
+        self.embedded_long.iter().find_map(|(official, id)| {
+            if official.len() != labels.len() {
+                return None;
+            }
+            let mut differing = (0..labels.len()).filter(|&i| *official[i] != *labels[i]);
+            let i = differing.next()?;
+            let one = differing.next().is_none() && i + 1 < labels.len();
+            (one && typo::classify(official[i].as_bytes(), labels[i].as_bytes(), 2).is_some())
+                .then(|| (official.join("."), *id))
+        })
     }
 }

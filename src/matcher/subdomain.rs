@@ -239,26 +239,6 @@ impl Matcher {
         }
     }
 
-    /// An official domain of three labels or more that `written` spells with one label
-    /// other than the last changed by up to two edits (`e-tax.tna.go.jp`, `e-tax.tan.go.jp`
-    /// for `e-tax.nta.go.jp`): every other label as the brand's, so little is left to chance.
-    fn misspelt_official(&self, written: &str) -> Option<(String, u32)> {
-        let labels: Vec<&str> = written.split('.').collect();
-        if labels.len() < 3 {
-            return None;
-        }
-        self.embedded_long.iter().find_map(|(official, id)| {
-            if official.len() != labels.len() {
-                return None;
-            }
-            let mut differing = (0..labels.len()).filter(|&i| *official[i] != *labels[i]);
-            let i = differing.next()?;
-            let one = differing.next().is_none() && i + 1 < labels.len();
-            (one && typo::classify(official[i].as_bytes(), labels[i].as_bytes(), 2).is_some())
-                .then(|| (official.join("."), *id))
-        })
-    }
-
     /// A term as a label or token of the subdomain part (`at`). A term in front of a TLD word
     /// is a level-squat; otherwise the keywords around decide: one in the registrable label
     /// (`paypal.update-account.info`) or, for a coined term, anywhere in the subdomain part
