@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 
 use lookalike::Domain;
 use lookalike::config::Config;
+use lookalike::matcher::Matcher;
 use lookalike::scan::{self};
 
 use crate::load_matcher;
@@ -43,9 +44,33 @@ pub(crate) fn check(
 ) -> Result<ExitCode> {
     let (_, matcher) = load_matcher(paths)?;
     let domains = with_stdin(domains)?;
+    match write_checks(&matcher, json, lookups, &domains) {
+        Ok(bad) => Ok(if bad {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        }),
+        // A reader that went away (`| head`) is no failure, as for `grep`.
+        Err(e)
+            if e.downcast_ref::<io::Error>()
+                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes how each of `domains` matches; `true` when one of them was no domain name.
+fn write_checks(
+    matcher: &Matcher,
+    json: bool,
+    lookups: Option<&CheckLookups>,
+    domains: &[String],
+) -> Result<bool> {
     let mut out = io::stdout().lock();
     let mut bad = false;
-    for raw in &domains {
+    for raw in domains {
         let d = match Domain::parse(raw) {
             Ok(d) => d,
             Err(e) => {
@@ -81,8 +106,7 @@ pub(crate) fn check(
                         lookalike::enrich::state::adjusted(f.score, Some(e)).into();
                     v["enrichment"] = serde_json::to_value(e)?;
                 }
-                serde_json::to_writer(&mut out, &v)?;
-                writeln!(out)?;
+                writeln!(out, "{v}")?;
             }
             continue;
         }
@@ -126,11 +150,7 @@ pub(crate) fn check(
             }
         }
     }
-    Ok(if bad {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(bad)
 }
 
 /// `domains` with each `-` replaced by the names on stdin: one per line, as `scan` reads them

@@ -3,7 +3,7 @@
 //! an official domain written with one of its labels changed (`e-tax.tna.go.jp.<kit host>`).
 
 use super::label::{collision, typo_score};
-use super::{Hit, Matcher, Scratch, push_unique, score, skeleton, typo};
+use super::{Hit, Matcher, Scratch, push_unique, score, typo};
 use crate::domain::Domain;
 use crate::finding::Technique;
 
@@ -32,9 +32,10 @@ impl Matcher {
             if !label.is_ascii() || !rest.is_ascii() {
                 continue;
             }
-            let next_skel = skeleton::skeleton(next);
-            if !self.words.common_tlds.contains(next_skel.as_str())
-                && !self.words.all_suffixes.contains(next_skel.as_str())
+            let (ks, ke) = s.bounds[j + 1];
+            let next_skel = &s.skel[ks..ke];
+            if !self.words.common_tlds.contains(next_skel)
+                && !self.words.all_suffixes.contains(next_skel)
             {
                 continue;
             }

@@ -548,3 +548,31 @@ fn listing_into_a_closed_pipe_exits_0_quietly() {
     assert_eq!(output.status.code(), Some(0), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn check_into_a_closed_pipe_exits_0_quietly() {
+    // Enough names on stdin that the answers outgrow a pipe's buffer.
+    let names: String = (0..20_000).map(|i| format!("paypa1-{i}.com\n")).collect();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lookalike"))
+        .args(["check", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        // The child may stop reading once its reader has gone; that is not an error here.
+        let _ = std::io::Write::write_all(&mut stdin, names.as_bytes());
+    });
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut out, &mut first).unwrap();
+    assert!(first.starts_with("paypa1-0.com: PayPal"), "{first}");
+    drop(out);
+    let output = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{err}");
+    assert!(err.is_empty(), "nothing on stderr: {err}");
+}
