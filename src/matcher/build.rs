@@ -43,11 +43,25 @@ impl Matcher {
                 .collect();
             own.sort_unstable();
             own.dedup();
-            let official_suffixes: Vec<String> = brand
+            let parsed: Vec<Option<Domain>> = brand
                 .domains
                 .iter()
-                .filter_map(|d| Domain::parse(d).ok())
+                .map(|d| Domain::parse(d).ok())
+                .collect();
+            let official_suffixes: Vec<String> = parsed
+                .iter()
+                .flatten()
                 .map(|d| d.suffix().to_string())
+                .collect();
+            // Each official domain's label as plain letters (skeleton, hyphens left out), and
+            // its suffix: where a term spelled that way has its home.
+            let spelled: Vec<(String, &str)> = parsed
+                .iter()
+                .flatten()
+                .map(|d| {
+                    let label = skeleton::skeleton(&d.label_unicode().replace('-', ""));
+                    (label, d.suffix())
+                })
                 .collect();
             let mut marks: Vec<Box<str>> = Vec::new();
             for sfx in &official_suffixes {
@@ -67,13 +81,13 @@ impl Matcher {
                 allow: brand.allow.clone(),
             });
             let mut suffixes: Vec<(Box<str>, Box<str>)> = Vec::new();
-            for d in &brand.domains {
+            for (d, parsed) in brand.domains.iter().zip(&parsed) {
                 official.insert(d.clone().into_boxed_str());
                 // The public suffix (`jp` of `bk.mufg.jp`, not `mufg.jp`); a domain that is on
                 // the list itself (`googleapis.com`) gives what follows its first label.
-                let suffix = match Domain::parse(d) {
-                    Ok(parsed) => Some(parsed.suffix().to_string()),
-                    Err(_) => d.split_once('.').map(|(_, rest)| rest.to_string()),
+                let suffix = match parsed {
+                    Some(parsed) => Some(parsed.suffix().to_string()),
+                    None => d.split_once('.').map(|(_, rest)| rest.to_string()),
                 };
                 if let Some(suffix) = suffix.as_deref() {
                     for joined in skeleton::both_forms(&suffix.replace('.', "")) {
@@ -118,11 +132,9 @@ impl Matcher {
                         term.suffixes.push(sfx.clone());
                     }
                 }
-                for d in brand.domains.iter().filter_map(|d| Domain::parse(d).ok()) {
-                    let spelled = skeleton::skeleton(&d.label_unicode().replace('-', ""));
-                    if *spelled == *term.skeleton && !term.homes.iter().any(|h| **h == *d.suffix())
-                    {
-                        term.homes.push(d.suffix().into());
+                for (label, suffix) in &spelled {
+                    if **label == *term.skeleton && !term.homes.iter().any(|h| **h == **suffix) {
+                        term.homes.push((*suffix).into());
                     }
                 }
             }
