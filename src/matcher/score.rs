@@ -13,7 +13,8 @@
 //! | the term next to a keyword (`paypal-secure-login`, `paypallogin`); `www-paypal`; subdomain split (`pay.pal.com`) | 70 |
 //! | single-edit typo: 7+ / 6 / 5 characters | 70 / 65 / 60 |
 //! | the term rewritten as permutation generators do: a number written another way (`office36five`, `1drive`), every one of a vowel swapped (`omozon`) | as a single-edit typo |
-//! | the brand's own domain with its multi-label suffix misspelt (`nenkin.goo.jp` for `nenkin.go.jp`) | 70 |
+//! | the brand's own domain with its multi-label suffix misspelt (`nenkin.goo.jp` for `nenkin.go.jp`); an official domain of three labels or more with one label misspelt, in front of another domain (`e-tax.tna.go.jp.<host>`) | 70 |
+//! | a typo of a term written as a domain in front of another (`netflx.com.evil.net`) | the typo's base + 10, up to 85 |
 //! | looser homoglyph (`c`/`e`, `q`/`g`, `n`/`m` …): 6+ / 5 characters | 70 / 60 |
 //! | tld-swap (the term exactly, on another suffix) | 60 |
 //! | two-edit typo of a term of 9+ characters (8: 50) | 60 |
@@ -24,7 +25,8 @@
 //! | a generic term (an English word: `apple`, `outlook`) as a word among others, no keyword | 45 |
 //! | a typo that is itself a common word (`goggle`, `apply`, `cloud`, `pcloud`): a word collision | 40 |
 //! | a coined term in the subdomain part, no keyword | 40 |
-//! | single-edit typo of a 4-character term (60 on the brand's own suffix when a slip: a neighbouring key, a flipped bit, a vowel for a vowel, a letter added or swapped: `metq.com`, `mufq.jp`) | 35 |
+//! | four letters no word spells ([`super::lexicon::wordless`]: `kddi`, `smbc`) run into other letters, numbered or among other words, no keyword (`aupaykddifs`, `smbc-casee`) | 50 |
+//! | single-edit typo of a 4-character term (60 on the suffix of the brand's domain spelled with it when a slip: a neighbouring key, a flipped bit, a vowel for a vowel, a letter added or swapped: `metq.com`, `mufq.jp`) | 35 |
 //! | a term of 4 characters as a word among others, no keyword; a generic term run into other letters | 35 |
 //! | a generic or 4-character term in the subdomain part, no keyword | 30 |
 //!
