@@ -44,32 +44,32 @@ pub(crate) fn check(
 ) -> Result<ExitCode> {
     let (_, matcher) = load_matcher(paths)?;
     let domains = with_stdin(domains)?;
-    match write_checks(&matcher, json, lookups, &domains) {
-        Ok(bad) => Ok(if bad {
-            ExitCode::from(2)
-        } else {
-            ExitCode::SUCCESS
-        }),
+    let mut bad = false;
+    let written = write_checks(&matcher, json, lookups, &domains, &mut bad);
+    match written {
         // A reader that went away (`| head`) is no failure, as for `grep`.
         Err(e)
-            if e.downcast_ref::<io::Error>()
+            if !e
+                .downcast_ref::<io::Error>()
                 .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
         {
-            Ok(ExitCode::SUCCESS)
+            Err(e)
         }
-        Err(e) => Err(e),
+        // A name that was no domain name is, even when the reader left after it.
+        _ if bad => Ok(ExitCode::from(2)),
+        _ => Ok(ExitCode::SUCCESS),
     }
 }
 
-/// Writes how each of `domains` matches; `true` when one of them was no domain name.
+/// Writes how each of `domains` matches; sets `bad` when one of them was no domain name.
 fn write_checks(
     matcher: &Matcher,
     json: bool,
     lookups: Option<&CheckLookups>,
     domains: &[String],
-) -> Result<bool> {
+    bad: &mut bool,
+) -> Result<()> {
     let mut out = io::stdout().lock();
-    let mut bad = false;
     for raw in domains {
         let d = match Domain::parse(raw) {
             Ok(d) => d,
@@ -78,7 +78,7 @@ fn write_checks(
                     "lookalike: '{}': {e}",
                     lookalike::text::terminal(raw, lookalike::text::ECHO_MAX)
                 );
-                bad = true;
+                *bad = true;
                 continue;
             }
         };
@@ -150,7 +150,7 @@ fn write_checks(
             }
         }
     }
-    Ok(bad)
+    Ok(())
 }
 
 /// `domains` with each `-` replaced by the names on stdin: one per line, as `scan` reads them

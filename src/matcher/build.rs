@@ -142,8 +142,10 @@ impl Matcher {
 
         let texts: Vec<&str> = terms.iter().map(|t| t.text.as_str()).collect();
         let wordless = lexicon::wordless(&texts);
+        // A term that names no domain (`pypl`, a ticker) is no address either way: spelled
+        // inside other letters it is as often something else (`pyplot`).
         for (t, w) in terms.iter_mut().zip(wordless) {
-            t.wordless = w;
+            t.wordless = w && !t.homes.is_empty();
         }
 
         // Each official domain stands for its brand's first term when it is written out in

@@ -86,9 +86,8 @@ impl Matcher {
             let mut reasons = vec![typo::describe(&t.text, label_u, &edit)];
             // The label as plain letters: disguised ones replaced by what they look like.
             let plain = if idn { s.joined.as_str() } else { d.label() };
-            let own_suffix = self.on_own_suffix(d, id);
-            let mut base = typo_score(t.chars, &edit, own_suffix);
-            if let Some(word) = collision(plain, t, &edit, &techniques, own_suffix) {
+            let mut base = typo_score(t.chars, &edit, self.on_home_suffix(d, id));
+            if let Some(word) = collision(plain, t, &edit, &techniques, self.on_own_suffix(d, id)) {
                 base = score::COLLISION;
                 if idn {
                     base += score::COLLISION_DISGUISED_BONUS;
@@ -232,13 +231,26 @@ impl Matcher {
     }
 
     /// Whether `d` is on the suffix of an official domain spelled with the term (`metq.com`
-    /// for Meta's `meta.com`, `mufq.jp` for `mufg.jp`): what a mistyped address keeps. A term
-    /// that names no domain has no such suffix: `pyp.com` mistypes no address of PayPal's.
-    pub(super) fn on_own_suffix(&self, d: &Domain, id: u32) -> bool {
+    /// for Meta's `meta.com`, `mufq.jp` for `mufg.jp`): where a mistyped address lands, so a
+    /// short term's slip alerts there. A term that names no domain has no such suffix:
+    /// `pyp.com` mistypes no address of PayPal's.
+    pub(super) fn on_home_suffix(&self, d: &Domain, id: u32) -> bool {
         self.terms[id as usize]
             .homes
             .iter()
             .any(|s| **s == *d.suffix())
+    }
+
+    /// Whether `d` is on an official suffix of one of the term's brands (`resonq.co.jp` for
+    /// Resona, whose domain is `resonabank.co.jp`): where a typo of a term made of a word and
+    /// something else is still a typo ([`collision`]).
+    pub(super) fn on_own_suffix(&self, d: &Domain, id: u32) -> bool {
+        self.terms[id as usize].brands.iter().any(|&b| {
+            self.brands[b as usize]
+                .suffixes
+                .iter()
+                .any(|s| s == d.suffix())
+        })
     }
 
     /// The registrable label's skeleton equals a term's.
@@ -283,7 +295,7 @@ impl Matcher {
 }
 
 /// Base score of a typo (`edit`) of a term of `chars` characters; `own_suffix`: the name is
-/// on an official suffix of the term's brands. There a short term's one-letter change alerts
+/// on the suffix of the term's own domain ([`Matcher::on_home_suffix`]). There a short term's one-letter change alerts
 /// when it is a slip (`metq.com`, `mufq.jp`: a neighbouring key, a look-alike letter, a
 /// flipped bit, one vowel for another); any other letter for one of four makes another name
 /// (`metv.com`, `addi.com`).

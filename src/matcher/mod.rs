@@ -80,7 +80,8 @@ struct Term {
     generic: bool,
     /// One letter in front of a common word (`icloud`, `gmail`), see [`combo::Own`].
     lettered: bool,
-    /// Four letters no common word spells (`kddi`, `smbc`; not `meta`), see [`combo::Own`].
+    /// Four letters no common word spells (`kddi`, `smbc`; not `meta`) that name a domain of
+    /// the brand's, see [`combo::Own`].
     wordless: bool,
     /// How the term is made of a word and something else, if it is ([`lexicon::Parts`]).
     parts: Option<lexicon::Parts>,
@@ -92,9 +93,10 @@ struct Term {
     /// with the common TLD words, what may follow the term in a missing-dot name. Another
     /// brand's suffix does not count (`metade` is not `meta.de`).
     suffixes: Vec<(Box<str>, Box<str>)>,
-    /// Public suffixes of the official domains spelled with the term (`com` of `meta.com` for
-    /// `meta`; hyphens aside, `e-tax` for `etax`): where a mistyped address of the brand lands.
-    /// Empty for a term that names no domain (`pypl`, a ticker).
+    /// Public suffixes of the official domains whose registrable label spells the term
+    /// (hyphens left out; `com` of `meta.com` for `meta`): where a mistyped address of the
+    /// brand lands. Empty for a term that names no registrable domain (`pypl`, a ticker;
+    /// `etax`, whose domain is `nta.go.jp`).
     homes: Vec<Box<str>>,
 }
 

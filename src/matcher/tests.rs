@@ -602,6 +602,9 @@ fn four_letters_no_word_spells_run_into_other_letters() {
     assert_eq!(score_of(&m, "kddifsco.shop", "au (KDDI)"), Some(60));
     assert_eq!(score_of(&m, "servaupaykddicd.shop", "au (KDDI)"), Some(60));
     assert_eq!(score_of(&m, "card-japansmbc.shop", "SMBC"), Some(70));
+    // A term that names no domain (`pypl`, PayPal's ticker) is no such address: `pyplot` is
+    // matplotlib's.
+    assert_eq!(score_of(&m, "pyplot.shop", "PayPal"), None);
     // A word of its own among others, or numbered, says as much as run together.
     assert_eq!(score_of(&m, "smbc-casee.com", "SMBC"), Some(50));
     assert_eq!(score_of(&m, "smbc24.com", "SMBC"), Some(50));
@@ -643,9 +646,32 @@ fn a_misspelt_domain_in_front_of_another() {
         score_of(&m, "e-tax.xyz.go.jp.foo.com", "National Tax Agency"),
         Some(40)
     );
+    // Other organisations' domains one letter from a short label are not it (`jtb.co.jp` is
+    // a travel agency, `npa.go.jp` the police), nor a word (`goggle`).
+    for (name, brand) in [
+        ("www.jtb.co.jp.x.com", "JCB"),
+        ("www.jcom.co.jp.x.com", "JCB"),
+        ("www.npa.go.jp.x.com", "National Tax Agency"),
+        ("goggle.co.uk.x.com", "Google"),
+    ] {
+        assert!(
+            score_of(&m, name, brand).is_none_or(|s| s < 60),
+            "{name}: {:?}",
+            score_of(&m, name, brand)
+        );
+    }
     // Only a public suffix may follow, and a word stays a word.
     assert_eq!(score_of(&m, "netflx.com.dev.evil.net", "Netflix"), None);
     assert_eq!(score_of(&m, "ample.com.edgekey.net", "Apple"), None);
+}
+
+#[test]
+fn a_typo_on_the_brands_suffix_stays_a_typo_whatever_its_domain_is_called() {
+    // Resona's domain is `resonabank.co.jp`, Sagawa's `sagawa-exp.co.jp`: their terms name no
+    // domain, yet a typo of them on `.co.jp` is a typo, not another name of the same making.
+    let m = matcher();
+    assert_eq!(score_of(&m, "resonq.co.jp", "Resona"), Some(65));
+    assert_eq!(score_of(&m, "sagawq.co.jp", "Sagawa Express"), Some(65));
 }
 
 #[test]

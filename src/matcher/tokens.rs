@@ -27,7 +27,7 @@ impl Matcher {
                     hits.push(Hit {
                         term: id,
                         techniques: vec![Technique::Hyphenation],
-                        base: score::typo(t.chars, self.on_own_suffix(d, id)),
+                        base: score::typo(t.chars, self.on_home_suffix(d, id)),
                         reasons: vec![format!("'{label_u}' is '{}' with hyphens added", t.text)],
                         keyword: false,
                         throwaway: None,
@@ -152,7 +152,8 @@ impl Matcher {
                     let mut techniques = typo::techniques(t.text.as_bytes(), &edit);
                     let mut reasons = vec![typo::describe(&t.text, &plain_raw, &edit)];
                     let own_suffix = self.on_own_suffix(d, id);
-                    let mut base = ctx.base.min(typo_score(t.chars, &edit, own_suffix));
+                    let home = self.on_home_suffix(d, id);
+                    let mut base = ctx.base.min(typo_score(t.chars, &edit, home));
                     if !ctx.keyword
                         && ctx.dot.is_none()
                         && ctx.www.is_none()
