@@ -49,9 +49,8 @@ pub(crate) fn check(
     match written {
         // A reader that went away (`| head`) is no failure, as for `grep`.
         Err(e)
-            if !e
-                .downcast_ref::<io::Error>()
-                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
+            if e.downcast_ref::<io::Error>()
+                .is_none_or(|e| e.kind() != io::ErrorKind::BrokenPipe) =>
         {
             Err(e)
         }
