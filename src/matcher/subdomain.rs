@@ -205,37 +205,31 @@ impl Matcher {
         if !self.embedded_ends.contains(&name[last.0..last.1]) {
             return;
         }
+        let there = d.registrable_unicode();
         for j in 0..reg - 1 {
             let written = &name[s.raw_bounds[j].0..last.1];
-            if let Some(&id) = self.embedded.get(written) {
+            let (id, base, reason) = if let Some(&id) = self.embedded.get(written) {
                 let reason = format!(
-                    "the brand's domain '{written}' placed in front of another domain, {}",
-                    d.registrable_unicode()
+                    "the brand's domain '{written}' placed in front of another domain, {there}"
                 );
-                let hit = Hit {
-                    term: id,
-                    techniques: vec![Technique::LevelSquat],
-                    base: score::LEVEL_SQUAT,
-                    reasons: vec![reason],
-                    keyword: false,
-                    throwaway: None,
-                };
-                push_unique(hits, hit);
+                (id, score::LEVEL_SQUAT, reason)
             } else if let Some((official, id)) = self.misspelt_official(written) {
                 let reason = format!(
-                    "'{written}' is the brand's domain '{official}' misspelt, placed in front of another domain, {}",
-                    d.registrable_unicode()
+                    "'{written}' is the brand's domain '{official}' misspelt, placed in front of another domain, {there}"
                 );
-                let hit = Hit {
-                    term: id,
-                    techniques: vec![Technique::LevelSquat],
-                    base: score::OFFICIAL_SUFFIX_TYPO,
-                    reasons: vec![reason],
-                    keyword: false,
-                    throwaway: None,
-                };
-                push_unique(hits, hit);
-            }
+                (id, score::OFFICIAL_SUFFIX_TYPO, reason)
+            } else {
+                continue;
+            };
+            let hit = Hit {
+                term: id,
+                techniques: vec![Technique::LevelSquat],
+                base,
+                reasons: vec![reason],
+                keyword: false,
+                throwaway: None,
+            };
+            push_unique(hits, hit);
         }
     }
 
