@@ -57,8 +57,8 @@ pub struct Own<'a> {
     /// other letters in front of it, it is as likely that word (`huaweicloud`, `forticloud`).
     pub lettered: bool,
     /// The term is four letters that no common word spells (`kddi`, `smbc`, `mufg`;
-    /// [`lexicon::wordless`]): run into other letters, it was still written for itself
-    /// (`aupaykddifs`), where `meta` in `metalworks` was not.
+    /// [`lexicon::wordless`]) and names a domain of its brand's: run into other letters, it
+    /// was still written for itself (`aupaykddifs`), where `meta` in `metalworks` was not.
     pub wordless: bool,
 }
 
