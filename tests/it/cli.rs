@@ -532,18 +532,14 @@ fn listing_into_a_closed_pipe_exits_0_quietly() {
         .map(|i| format!("[[brand]]\nname = \"Brand {i}\"\ndomains = [\"brandname{i}.com\"]\n"))
         .collect();
     std::fs::write(dir.path().join("many.toml"), brands).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lookalike"))
+    let child = Command::new(env!("CARGO_BIN_EXE_lookalike"))
         .args(["watchlist", "validate", dir.path().to_str().unwrap()])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    std::io::BufRead::read_line(&mut out, &mut first).unwrap();
+    let (first, output) = first_line_then_hang_up(child);
     assert!(first.contains("Brand 0 (brandname0.com)"), "{first}");
-    drop(out);
-    let output = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{err}");
     assert!(!err.contains("panicked"), "{err}");
@@ -565,14 +561,19 @@ fn check_into_a_closed_pipe_exits_0_quietly() {
         // The child may stop reading once its reader has gone; that is not an error here.
         let _ = std::io::Write::write_all(&mut stdin, names.as_bytes());
     });
-    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    std::io::BufRead::read_line(&mut out, &mut first).unwrap();
+    let (first, output) = first_line_then_hang_up(child);
     assert!(first.starts_with("paypa1-0.com: PayPal"), "{first}");
-    drop(out);
-    let output = child.wait_with_output().unwrap();
     feeder.join().unwrap();
     let err = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{err}");
     assert!(err.is_empty(), "nothing on stderr: {err}");
+}
+
+/// Reads the first line `child` writes, closes the pipe as `| head -1` does, and waits for it.
+fn first_line_then_hang_up(mut child: std::process::Child) -> (String, std::process::Output) {
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut out, &mut first).unwrap();
+    drop(out);
+    (first, child.wait_with_output().unwrap())
 }
