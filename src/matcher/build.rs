@@ -4,8 +4,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::combo::{self, Words};
-use super::typo::TypoIndex;
-use super::{BrandInfo, LengthSet, Matcher, Rewrite, Term, lexicon, loose, skeleton, tld};
+use super::typo::{self, TypoIndex};
+use super::{BrandInfo, LengthSet, Matcher, Rewrite, Term, lexicon, loose, score, skeleton, tld};
 use crate::domain::Domain;
 use crate::watchlist::{Brand, DEFAULT_KEYWORDS, WEAK_KEYWORDS};
 
@@ -256,7 +256,23 @@ impl Matcher {
             })
             .expect("term skeletons are short literal strings");
         let typo_terms: Vec<&str> = terms.iter().map(|t| t.text.as_str()).collect();
-        let typo = TypoIndex::build(&typo_terms);
+        let typo = TypoIndex::build(&typo_terms, typo::MIN_TYPO_LEN);
+        // Three-letter terms with a home outside the legacy gTLDs, for their slips there.
+        let short_home = |t: &Term| {
+            t.chars == typo::SHORT_TYPO_LEN
+                && t.homes.iter().any(|h| !score::FULL_TLDS.contains(&&**h))
+        };
+        let short_homes: FxHashSet<Box<str>> = terms
+            .iter()
+            .filter(|t| short_home(t))
+            .flat_map(|t| t.homes.iter().cloned())
+            .filter(|h| !score::FULL_TLDS.contains(&&**h))
+            .collect();
+        let short_terms: Vec<&str> = terms
+            .iter()
+            .map(|t| if short_home(t) { t.text.as_str() } else { "" })
+            .collect();
+        let short_typo = TypoIndex::build(&short_terms, typo::SHORT_TYPO_LEN);
 
         let keyword_max_len = keywords
             .iter()
@@ -273,6 +289,8 @@ impl Matcher {
             rewrite_lens,
             loose,
             typo,
+            short_typo,
+            short_homes,
             ac,
             ac_terms,
             official,

@@ -60,6 +60,11 @@ pub struct Own<'a> {
     /// [`lexicon::wordless`]) and names a domain of its brand's: run into other letters, it
     /// was still written for itself (`aupaykddifs`), where `meta` in `metalworks` was not.
     pub wordless: bool,
+    /// The name is on the suffix of the brand's domain spelled with the term, outside the
+    /// legacy gTLDs ([`score::FULL_TLDS`]: `aeonmail.co.jp` for `aeon.co.jp`): in a country's
+    /// zone, where a name is held by a registered company, the term run together with even a
+    /// weak keyword is a name to read, where `metaweb.com` is one compound among millions.
+    pub home_zone: bool,
 }
 
 /// How much the words next to a term say.
@@ -200,6 +205,20 @@ impl Words {
         }
         splits.reverse();
         Some(Explained { splits, strength })
+    }
+
+    /// Whether `piece` is only what dresses a host name up as an address: `www`, `ww`, `http`,
+    /// `https` and keywords, with or without hyphens (`https-www`, `wwwsecure`).
+    pub fn dresses(&self, piece: &str, own: &[Box<str>]) -> bool {
+        let joined = piece.replace('-', "");
+        let mut rest = joined.as_str();
+        while let Some(r) = ["https", "http", "www", "ww"]
+            .iter()
+            .find_map(|p| rest.strip_prefix(p).or_else(|| rest.strip_suffix(p)))
+        {
+            rest = r;
+        }
+        !joined.is_empty() && (rest.is_empty() || self.explains(rest, own).is_some())
     }
 
     /// Whether `s` (skeleton form) may follow a term in a level-squat: one of [`TLD_WORDS`] or
@@ -435,7 +454,9 @@ pub fn run_in<'a>(
             }
             let (base, keyword) = match strength {
                 Strength::Filler => (score::token(term_chars, own.generic, own.wordless), false),
-                Strength::Weak if term_chars <= 4 && lexicon::is_common_word(term) => {
+                Strength::Weak
+                    if term_chars <= 4 && lexicon::is_common_word(term) && !own.home_zone =>
+                {
                     (score::COMBO_SHORT_WORD_WEAK, true)
                 }
                 Strength::Weak | Strength::Www | Strength::Strong => {
@@ -559,6 +580,7 @@ mod tests {
                     generic: term == "apple",
                     lettered: false,
                     wordless: false,
+                    home_zone: false,
                 },
             )
             .map(|r| (r.technique, r.base))

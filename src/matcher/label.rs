@@ -107,6 +107,32 @@ impl Matcher {
                 throwaway: None,
             });
         }
+        if !idn && self.short_homes.contains(d.suffix()) {
+            // A slip of a three-letter term on its home suffix (`jcv.co.jp`, `jcbs.co.jp`).
+            self.short_typo
+                .lookup(d.label(), false, &mut s.lookup, &mut s.typos);
+            for (id, edit) in s.typos.drain(..) {
+                if !typo::is_slip(&edit) || !self.in_home_zone(d, id) {
+                    continue;
+                }
+                let t = &self.terms[id as usize];
+                let techniques = typo::techniques(t.text.as_bytes(), &edit);
+                let mut reasons = vec![typo::describe(&t.text, label_u, &edit)];
+                let mut base = score::typo(t.chars, true);
+                if let Some(word) = collision(label_u, t, &edit, &techniques, true) {
+                    base = score::COLLISION;
+                    reasons.push(word);
+                }
+                hits.push(Hit {
+                    term: id,
+                    techniques,
+                    base,
+                    reasons,
+                    keyword: false,
+                    throwaway: None,
+                });
+            }
+        }
         if !idn && hits.is_empty() {
             // A plural of a term: `paypals`, `netflixes`, `shopifies`.
             if let Some(ids) = self.plurals.get(sl) {
@@ -239,6 +265,12 @@ impl Matcher {
             .homes
             .iter()
             .any(|s| **s == *d.suffix())
+    }
+
+    /// Whether `d` is on the term's home suffix ([`Matcher::on_home_suffix`]) and that is not
+    /// a legacy gTLD ([`score::FULL_TLDS`]): `jcv.co.jp` for JCB, `aeonmail.co.jp` for AEON.
+    pub(super) fn in_home_zone(&self, d: &Domain, id: u32) -> bool {
+        !score::FULL_TLDS.contains(&d.suffix()) && self.on_home_suffix(d, id)
     }
 
     /// Whether `d` is on an official suffix of one of the term's brands (`resonq.co.jp` for

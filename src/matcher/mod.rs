@@ -118,6 +118,12 @@ pub struct Matcher {
     /// Loose skeleton → terms of 5+ characters with that loose skeleton.
     loose: FxHashMap<Box<str>, Vec<u32>>,
     typo: TypoIndex,
+    /// The three-letter terms whose brand's domain spelled with them is under a suffix other
+    /// than `.com`, `.net` or `.org` ([`score::FULL_TLDS`]): their slips alert there
+    /// (`jcv.co.jp` for `jcb.co.jp`).
+    short_typo: TypoIndex,
+    /// Those suffixes: a name under another is not looked up in [`Matcher::short_typo`].
+    short_homes: FxHashSet<Box<str>>,
     /// Patterns are the distinct term skeletons; `ac_terms[pattern]` lists their terms.
     ac: AhoCorasick,
     ac_terms: Vec<Vec<u32>>,

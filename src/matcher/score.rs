@@ -72,6 +72,13 @@ pub const THROWAWAY_TLDS: &[&str] = &[
     "sbs", "shop", "site", "top", "vip", "xin", "xyz",
 ];
 
+/// The legacy gTLDs where every name of two to four letters has long been registered (all
+/// 17,576 three-letter `.com` names, and the four-letter ones, are taken): a slip of a
+/// three-letter term there is someone's old domain, not a mistyped address waiting to be
+/// caught. A three-letter term's slips alert only on its home suffix outside these
+/// (`jcv.co.jp` for JCB's `jcb.co.jp`).
+pub const FULL_TLDS: &[&str] = &["com", "net", "org"];
+
 /// Host names that hosting panels put on every domain they serve and certify with it
 /// (cPanel's AutoSSL: `cpanel`, `cpcalendars`, `cpcontacts`, `mail`, `webdisk`, `webmail`,
 /// `whm`, `www`; mail clients' `autoconfig` and `autodiscover`; RFC 8461's `mta-sts`): as a

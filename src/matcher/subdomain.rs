@@ -120,6 +120,7 @@ impl Matcher {
                         generic: t.generic,
                         lettered: t.lettered,
                         wordless: t.wordless,
+                        home_zone: false,
                     },
                 ) else {
                     continue;
@@ -360,6 +361,9 @@ impl Matcher {
                     continue;
                 }
                 let Some(edit) = typo::classify(sfx.as_bytes(), reg.as_bytes(), 1) else {
+                    if let Some(hit) = self.official_suffix_dressed(id, label, reg, sfx) {
+                        return Some(hit);
+                    }
                     continue;
                 };
                 if matches!(edit, typo::Edit::Two) {
@@ -382,6 +386,39 @@ impl Matcher {
             }
         }
         None
+    }
+
+    /// The term as the label in front of a registrable domain whose label is the first label of
+    /// the brand's own multi-label suffix dressed up as an address (`nenkin.www-go.jp`,
+    /// `nenkin.gohttps.jp` for `nenkin.go.jp`): anyone can hold `www-go.jp`, and every name
+    /// under it reads as a government domain.
+    fn official_suffix_dressed(&self, id: u32, label: &str, reg: &str, sfx: &str) -> Option<Hit> {
+        let term = &self.terms[id as usize];
+        let (first, rest) = sfx.split_once('.')?;
+        let (written, tld) = reg.split_once('.')?;
+        if tld != rest {
+            return None;
+        }
+        let dress = written
+            .strip_prefix(first)
+            .or_else(|| written.strip_suffix(first))?;
+        if !self.words.dresses(dress, &term.keywords) {
+            return None;
+        }
+        Some(Hit {
+            term: id,
+            techniques: vec![Technique::Combosquat],
+            base: score::OFFICIAL_SUFFIX_TYPO,
+            reasons: vec![
+                format!(
+                    "'{label}.{reg}' reads as {}.{sfx}, the brand's own domain",
+                    term.text
+                ),
+                format!("'{written}' is '{first}' with '{dress}' added"),
+            ],
+            keyword: false,
+            throwaway: None,
+        })
     }
 
     /// A term written across a dot or hyphens outside the registrable label's own words, at

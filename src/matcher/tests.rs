@@ -1009,3 +1009,69 @@ fn numbers_and_vowels_rewritten() {
                 || !f.reasons[0].contains("written as")),
     );
 }
+
+#[test]
+fn a_three_letter_terms_slip_alerts_only_in_its_home_zone() {
+    let m = matcher();
+    // JCB's domain is `jcb.co.jp`: a slip there (a neighbouring key, a letter added or left
+    // out, two swapped) is where a mistyped address lands.
+    for name in [
+        "jcv.co.jp",
+        "jcbs.co.jp",
+        "jcb2.co.jp",
+        "cb.co.jp",
+        "jbc.co.jp",
+    ] {
+        assert_eq!(score_of(&m, name, "JCB"), Some(60), "{name}");
+    }
+    // A common word stays quiet; `jtb` is no slip of `jcb` (`c` and `t` are far apart).
+    assert_eq!(score_of(&m, "jab.co.jp", "JCB"), Some(40));
+    assert_eq!(score_of(&m, "jtb.co.jp", "JCB"), None);
+    // Off its home suffix, and under the legacy gTLDs where every short name is long taken,
+    // three letters are nobody's in particular.
+    for name in ["jcv.com", "jcbx.net", "jcv.jp", "jcbs.ne.jp"] {
+        assert_eq!(score_of(&m, name, "JCB"), None, "{name}");
+    }
+}
+
+#[test]
+fn a_short_generic_term_with_a_weak_keyword_in_its_home_zone() {
+    let m = matcher();
+    // `aeon` is a word: run together with a weak keyword it is one compound among many on
+    // `.com`, but in `co.jp`, the zone of AEON's `aeon.co.jp`, a name to read.
+    assert_eq!(score_of(&m, "aeonmail.co.jp", "AEON Card"), Some(60));
+    assert_eq!(score_of(&m, "adminaeon.co.jp", "AEON Card"), Some(60));
+    assert_eq!(score_of(&m, "aeonmail.com", "AEON Card"), Some(45));
+    assert_eq!(score_of(&m, "metaweb.com", "Meta"), Some(45));
+}
+
+#[test]
+fn the_suffix_of_the_brands_domain_dressed_up_as_an_address() {
+    let m = matcher();
+    // Anyone can hold `www-go.jp`; `nenkin.www-go.jp` reads as `nenkin.go.jp`.
+    let f = t!(
+        m,
+        "nenkin.www-go.jp",
+        "Japan Pension Service",
+        70,
+        [Combosquat]
+    );
+    assert!(
+        f.reasons
+            .contains(&"'nenkin.www-go.jp' reads as nenkin.go.jp, the brand's own domain".into()),
+        "{f:?}"
+    );
+    assert_eq!(
+        score_of(&m, "nenkin.gohttps-www.jp", "Japan Pension Service"),
+        Some(70)
+    );
+    // Letters that dress nothing up, or another TLD, are not that.
+    assert_eq!(
+        score_of(&m, "nenkin.gocl.jp", "Japan Pension Service"),
+        Some(40)
+    );
+    assert_eq!(
+        score_of(&m, "nenkin.www-go.com", "Japan Pension Service"),
+        Some(50)
+    );
+}

@@ -330,6 +330,7 @@ impl Matcher {
                         generic: t.generic,
                         lettered: t.lettered,
                         wordless: t.wordless,
+                        home_zone: self.in_home_zone(d, id),
                     },
                 ) {
                     push_unique(

@@ -14,7 +14,8 @@
 //!
 //! | term length | edits found |
 //! |---|---|
-//! | ≤ 3 | none (exact and homoglyph only) |
+//! | ≤ 2 | none (exact and homoglyph only) |
+//! | 3 | 1, a slip on the term's home suffix outside `.com`, `.net`, `.org` only (an index of its own) |
 //! | 4–7 | 1 |
 //! | ≥ 8 | 2 (two edits are reported as `typo`, and must keep the first character) |
 
@@ -22,8 +23,12 @@ use rustc_hash::FxHashMap;
 
 use super::Technique;
 
-/// Terms shorter than this get no typo matching.
+/// Terms shorter than this get no typo matching in general (a three-letter term's slips are
+/// looked up only on its own suffix: see [`SHORT_TYPO_LEN`]).
 pub const MIN_TYPO_LEN: usize = 4;
+/// A term this short is indexed apart, and its typos count only as slips on the suffix of the
+/// brand's domain spelled with it, outside the legacy gTLDs (`jcv.co.jp` for `jcb.co.jp`).
+pub const SHORT_TYPO_LEN: usize = 3;
 /// Terms at least this long also match at edit distance 2.
 pub const MIN_TYPO2_LEN: usize = 8;
 /// Labels longer than this are not looked up (no term is that long).
@@ -143,6 +148,9 @@ pub struct TypoIndex {
     typo2_lens: Box<[(u8, u8); 256]>,
     /// Bit `n` set: some term is one edit from a string of `n` bytes.
     one_lens: u128,
+    /// Terms shorter than this are not indexed (and labels that could not be one edit from
+    /// such a term are not looked up).
+    min_len: usize,
 }
 
 /// A verified edit from a term to an observed label.
@@ -174,15 +182,15 @@ impl Edit {
 }
 
 impl TypoIndex {
-    /// Indexes `terms` (by id); `None` or non-ASCII or too-short terms are skipped.
-    pub fn build(terms: &[&str]) -> TypoIndex {
+    /// Indexes `terms` (by id); non-ASCII terms and those shorter than `min_len` are skipped.
+    pub fn build(terms: &[&str], min_len: usize) -> TypoIndex {
         let mut pairs: Vec<(u64, u32)> = Vec::new();
         let mut stored = Vec::with_capacity(terms.len());
         let mut typo2_lens = Box::new([(u8::MAX, 0u8); 256]);
         let mut one_lens = 0u128;
         for (id, t) in terms.iter().enumerate() {
             let b = t.as_bytes();
-            if !t.is_ascii() || b.len() < MIN_TYPO_LEN || b.len() > MAX_LEN {
+            if !t.is_ascii() || b.len() < min_len.max(1) || b.len() > MAX_LEN {
                 stored.push(None);
                 continue;
             }
@@ -242,6 +250,7 @@ impl TypoIndex {
             terms: stored,
             typo2_lens,
             one_lens,
+            min_len,
         }
     }
 
@@ -283,7 +292,7 @@ impl TypoIndex {
     ) {
         let s = label.as_bytes();
         let n = s.len();
-        if !label.is_ascii() || n + 2 < MIN_TYPO_LEN || n > MAX_LEN {
+        if !label.is_ascii() || n + 2 < self.min_len || n > MAX_LEN {
             return;
         }
         let (lo, hi) = self.typo2_lens[s[0] as usize];

@@ -31,7 +31,7 @@ fn classifies_like_dnstwist() {
 
 #[test]
 fn index_finds_every_single_edit_and_two_edits_of_long_terms() {
-    let index = TypoIndex::build(&["paypal", "microsoft", "ab", "netflix"]);
+    let index = TypoIndex::build(&["paypal", "microsoft", "ab", "netflix"], MIN_TYPO_LEN);
     assert_eq!(
         found(&index, "paypa"),
         [(0, Edit::Omit { pos: 5, ch: b'l' })]
