@@ -86,7 +86,7 @@ impl Matcher {
             let mut reasons = vec![typo::describe(&t.text, label_u, &edit)];
             // The label as plain letters: disguised ones replaced by what they look like.
             let plain = if idn { s.joined.as_str() } else { d.label() };
-            let mut base = typo_score(t.chars, &edit, self.on_home_suffix(d, id));
+            let mut base = typo_score(t.chars, &edit, self.home(d, id));
             if let Some(word) = collision(plain, t, &edit, &techniques, self.on_own_suffix(d, id)) {
                 base = score::COLLISION;
                 if idn {
@@ -267,6 +267,11 @@ impl Matcher {
             .any(|s| **s == *d.suffix())
     }
 
+    /// Where `d` stands relative to the term's home suffix.
+    pub(super) fn home(&self, d: &Domain, id: u32) -> Home {
+        Home::of(self.on_home_suffix(d, id), d.suffix())
+    }
+
     /// Whether `d` is on the term's home suffix ([`Matcher::on_home_suffix`]) and that is not
     /// a legacy gTLD ([`score::FULL_TLDS`]): `jcv.co.jp` for JCB, `aeonmail.co.jp` for AEON.
     pub(super) fn in_home_zone(&self, d: &Domain, id: u32) -> bool {
@@ -326,16 +331,46 @@ impl Matcher {
     }
 }
 
-/// Base score of a typo (`edit`) of a term of `chars` characters; `own_suffix`: the name is
-/// on the suffix of the term's own domain ([`Matcher::on_home_suffix`]). There a short term's one-letter change alerts
-/// when it is a slip (`metq.com`, `mufq.jp`: a neighbouring key, a look-alike letter, a
-/// flipped bit, one vowel for another); any other letter for one of four makes another name
-/// (`metv.com`, `addi.com`).
-pub(super) fn typo_score(chars: usize, edit: &Edit, own_suffix: bool) -> u8 {
+/// Where a name stands relative to the suffix of the brand's domain spelled with a term
+/// ([`Matcher::on_home_suffix`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Home {
+    /// Off that suffix.
+    Away,
+    /// On it, and it is a legacy gTLD ([`score::FULL_TLDS`]: `meta.com`), where every short
+    /// name has long been registered.
+    Legacy,
+    /// On it, in a country's zone (`aeon.co.jp`, `mufg.jp`).
+    Zone,
+}
+
+impl Home {
+    /// `on_home`: the name is on the term's home suffix, `suffix`.
+    pub(super) fn of(on_home: bool, suffix: &str) -> Home {
+        match on_home {
+            false => Home::Away,
+            true if score::FULL_TLDS.contains(&suffix) => Home::Legacy,
+            true => Home::Zone,
+        }
+    }
+}
+
+/// Base score of a typo (`edit`) of a term of `chars` characters, the name standing `home`
+/// ([`Home`]). On the term's home suffix a short term's one-letter change alerts when it is a
+/// slip (`metq.com`, `mufq.jp`: a neighbouring key, a look-alike letter, a flipped bit, one
+/// vowel for another, a letter added, left out or swapped with its neighbour); in a country's
+/// zone any letter for one of four alerts too (`a0on.co.jp`), where on `.com` it makes another
+/// of the names that have long been taken there (`metv.com`, `addi.com`).
+pub(super) fn typo_score(chars: usize, edit: &Edit, home: Home) -> u8 {
     if *edit == Edit::Two {
         return score::typo2(chars);
     }
-    score::typo(chars, own_suffix && typo::is_slip(edit))
+    let alerts = match home {
+        Home::Away => false,
+        Home::Legacy => typo::is_slip(edit),
+        Home::Zone => typo::is_slip(edit) || chars >= typo::MIN_TYPO_LEN,
+    };
+    score::typo(chars, alerts)
 }
 
 /// Why `label`, a typo of a term `t` made by `edit` (classified as `techniques`), is an ordinary

@@ -2,7 +2,7 @@
 //! domain in front of another one (`netflx.com.evil.net`, `eposecard.co.jp.zoriouy.cn`), and
 //! an official domain written with one of its labels changed (`e-tax.tna.go.jp.<kit host>`).
 
-use super::label::{collision, typo_score};
+use super::label::{Home, collision, typo_score};
 use super::{Hit, Matcher, Scratch, lexicon, push_unique, score, typo};
 use crate::domain::Domain;
 use crate::finding::Technique;
@@ -51,7 +51,7 @@ impl Matcher {
             for (id, edit) in s.typos.drain(..) {
                 let t = &self.terms[id as usize];
                 let techniques = typo::techniques(t.text.as_bytes(), &edit);
-                let home = t.homes.iter().any(|h| **h == *rest);
+                let home = Home::of(t.homes.iter().any(|h| **h == *rest), rest);
                 let own = t
                     .brands
                     .iter()

@@ -1075,3 +1075,19 @@ fn the_suffix_of_the_brands_domain_dressed_up_as_an_address() {
         Some(50)
     );
 }
+
+#[test]
+fn any_letter_for_one_of_four_alerts_in_the_home_zone_not_on_com() {
+    let m = matcher();
+    // `aeon.co.jp`, `mufg.jp`, `smbc.co.jp`: in a country's zone a four-letter term with any
+    // letter or digit for one of its own is a name to read.
+    assert_eq!(score_of(&m, "a0on.co.jp", "AEON Card"), Some(60));
+    assert_eq!(score_of(&m, "mxfg.jp", "MUFG"), Some(60));
+    assert_eq!(score_of(&m, "smxc.co.jp", "SMBC"), Some(60));
+    // On `.com` every four-letter name has long been taken: only a slip alerts there.
+    assert_eq!(score_of(&m, "metq.com", "Meta"), Some(60));
+    assert_eq!(score_of(&m, "metv.com", "Meta"), Some(35));
+    assert_eq!(score_of(&m, "addi.com", "au (KDDI)"), Some(35));
+    // Off the home suffix, the same change is kept out of the store.
+    assert_eq!(score_of(&m, "mxfg.co.jp", "MUFG"), Some(35));
+}
