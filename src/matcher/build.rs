@@ -211,7 +211,8 @@ impl Matcher {
             let numbers = numeral_forms(&t.text).into_iter().map(|f| (f, false));
             let vowels = vowel_forms(&t.text).into_iter().map(|f| (f, true));
             for ((form, from, to), every) in numbers.chain(vowels) {
-                if form.len() < MIN_REWRITE_LEN
+                let short = form.len() < MIN_REWRITE_LEN;
+                if short && (every || form.len() < typo::SHORT_TYPO_LEN)
                     || lexicon::is_common_word(&form)
                     || strict.contains_key(skeleton::skeleton(&form).as_str())
                 {
@@ -225,6 +226,7 @@ impl Matcher {
                         from,
                         to,
                         every,
+                        short,
                     });
                 }
             }
@@ -343,14 +345,20 @@ const NUMERALS: &[&[&str]] = &[
     &["9", "nine", "ninth"],
 ];
 
-/// The shortest rewritten term looked for: a shorter one (`au1` for `auone`) is another
-/// short name.
-const MIN_REWRITE_LEN: usize = 5;
+/// The shortest rewritten term looked for everywhere: a shorter one (`au1` for `auone`) is
+/// another short name, looked for only on the term's home suffix in a country's zone
+/// (`au1.jp`, where KDDI's domain is `auone.jp`).
+pub(super) const MIN_REWRITE_LEN: usize = 5;
+
+/// A term this long has a number word rewritten wherever it is (`kur1koyamato` for
+/// `kuronekoyamato`): most of the term stands around it.
+const LONG_REWRITE_LEN: usize = 12;
 
 /// A term with one number written another way: `officethree65`, `office36five` for
 /// `office365`; `1drive` for `onedrive`. A digit is replaced anywhere, a number word only
 /// where it starts or ends the term or touches a digit (`onedrive`), not inside it (the
-/// `one` of `kuroneko`).
+/// `one` of `kuroneko`), unless the term is long enough to stand around it
+/// ([`LONG_REWRITE_LEN`]: `kur1koyamato`).
 fn numeral_forms(term: &str) -> Vec<(String, &'static str, &'static str)> {
     let mut forms = Vec::new();
     if !term.is_ascii() {
@@ -363,6 +371,7 @@ fn numeral_forms(term: &str) -> Vec<(String, &'static str, &'static str)> {
                 let digit = from.as_bytes()[0].is_ascii_digit();
                 let beside_digit = |i: Option<&u8>| i.is_some_and(u8::is_ascii_digit);
                 let stands = digit
+                    || term.len() >= LONG_REWRITE_LEN
                     || at == 0
                     || end == term.len()
                     || beside_digit(term.as_bytes().get(end))

@@ -161,6 +161,9 @@ impl Matcher {
                 .flatten();
             if let Some(forms) = forms {
                 for n in forms {
+                    if n.short && !self.in_home_zone(d, n.term) {
+                        continue;
+                    }
                     let t = &self.terms[n.term as usize];
                     let (technique, every) = if n.every {
                         (Technique::VowelSwap, "every ")

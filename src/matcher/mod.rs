@@ -155,6 +155,9 @@ struct Rewrite {
     to: &'static str,
     /// Every occurrence was rewritten (vowels), not one (numbers).
     every: bool,
+    /// The form is shorter than [`build::MIN_REWRITE_LEN`] (`au1` for `auone`): another short
+    /// name anywhere but on the term's home suffix in a country's zone (`au1.jp`).
+    short: bool,
 }
 
 /// One way a name matched one term, before findings are assembled per brand.

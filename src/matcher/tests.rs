@@ -992,10 +992,10 @@ fn numbers_and_vowels_rewritten() {
     );
     let _ = t!(m, "facebuuk.com", "Meta", 60, [VowelSwap]);
     let _ = t!(m, "yootobe.com", "Google", 60, [VowelSwap]);
-    // A number word inside another word is not the number (`kuroneko` holds `one`); a
-    // rewrite shorter than five letters is another short name (`au1` for `auone`); a
-    // look-alike letter is not the digit (`ldrive`).
-    none(&m, "kur1koyamato.com");
+    // A number word inside a shorter word is not the number (`kuroneko` holds `one`); a
+    // rewrite shorter than five letters is another short name off the brand's own zone
+    // (`au1` for `auone`); a look-alike letter is not the digit (`ldrive`).
+    none(&m, "kur1ko.com");
     for name in ["au1.com", "aul.com"] {
         assert!(
             score_of(&m, name, "au (KDDI)").is_none_or(|s| s < score::DEFAULT_MIN_SCORE),
@@ -1090,4 +1090,18 @@ fn any_letter_for_one_of_four_alerts_in_the_home_zone_not_on_com() {
     assert_eq!(score_of(&m, "addi.com", "au (KDDI)"), Some(35));
     // Off the home suffix, the same change is kept out of the store.
     assert_eq!(score_of(&m, "mxfg.co.jp", "MUFG"), Some(35));
+}
+
+#[test]
+fn numbers_written_another_way_in_long_terms_and_short_ones_at_home() {
+    let m = matcher();
+    // Most of a long term stands around a number word inside it.
+    assert_eq!(
+        score_of(&m, "kur1koyamato.co.jp", "Yamato Transport"),
+        Some(70)
+    );
+    // A rewrite under five letters is another short name, except in the zone of the brand's
+    // own domain (`auone.jp`).
+    assert_eq!(score_of(&m, "au1.jp", "au (KDDI)"), Some(60));
+    assert_eq!(score_of(&m, "au1.com", "au (KDDI)"), None);
 }
