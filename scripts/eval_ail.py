@@ -87,6 +87,15 @@ def main():
         return max(got, key=lambda g: g[0]) if got else None
 
     found = {p: f for p in pairs if (f := finding(p)) is not None}
+    unregistrable = evalkit.public_suffixes(args.bin, args.watchlist,
+                                            {p[1] for p in pairs if p not in found})
+    if unregistrable:
+        pairs = {p for p in pairs if p[1] not in unregistrable}
+        for algo in algorithms:
+            perms[algo] = {p for p in perms[algo] if p[1] not in unregistrable}
+        print(f'{len(unregistrable)} permutations dropped that are public suffixes themselves '
+              f'(nobody can register them; `scan` skips them): {", ".join(sorted(unregistrable)[:5])}'
+              f'{" …" if len(unregistrable) > 5 else ""}')
     collided = {p for p, f in found.items()
                 if evalkit.is_collision(f[2]) and f[0] < evalkit.THRESHOLD}
     print(evalkit.band_header('algorithm', width=19, extra=f'{"words":>7}{"recall@60 w/o":>15}'))

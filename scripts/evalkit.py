@@ -5,7 +5,7 @@ and reports, per row of its table, how many were found at any score and at each 
 (40 = the store floor, 60 = the default alert threshold). Recall "at the threshold" is the
 column that counts.
 """
-import json, os, subprocess, sys, tempfile, tomllib
+import json, os, re, subprocess, sys, tempfile, tomllib
 from collections import defaultdict
 from pathlib import Path
 
@@ -84,6 +84,18 @@ def scan(binary, watchlist, names, extra=()):
             if key not in found or obj['score'] > found[key][0]:
                 found[key] = (obj['score'], set(obj.get('techniques', [])), obj)
     return found
+
+
+def public_suffixes(binary, watchlist, names):
+    """The names that are themselves public suffixes (`aeon.kobe.jp` under `*.kobe.jp`,
+    `chatgpt.site`): nobody can register one, so no permutation that is one can be a
+    lookalike. `lookalike check` says so for each on stderr, and `scan` skips them."""
+    if not names:
+        return set()
+    proc = subprocess.run([binary, 'check', '--watchlist', str(watchlist), '-'],
+                          input='\n'.join(sorted(names)) + '\n', capture_output=True, text=True)
+    return {m.group(1) for m in re.finditer(r"^lookalike: '([^']+)': '[^']+' is a public suffix",
+                                            proc.stderr, re.M)}
 
 
 def is_collision(finding):
