@@ -415,6 +415,23 @@ pub(super) fn collision(
     if matches!(edit, Edit::Replace { pos: 0, .. }) && lexicon::is_common_word(&label[1..]) {
         return Some(products(&label[..1], &label[1..]));
     }
+    // One letter and a word (`i|cloud`): a letter put between them that no slip puts there
+    // makes a two-letter name in front of the word (`imcloud`, as `hicloud`).
+    if let (Some(parts), Edit::Insert { pos, ch }) = (t.parts, edit)
+        && parts.kind == lexicon::PartsKind::ShortHead
+        && *pos == parts.at
+    {
+        let b = term.as_bytes();
+        let slip = [b[pos - 1], b[*pos]]
+            .iter()
+            .any(|&c| c == *ch || typo::keyboard_neighbours(c, *ch));
+        if !slip {
+            let (head, tail) = label.split_at(pos + 1);
+            return Some(format!(
+                "'{label}' is '{tail}' with '{head}' in front, another name made the same way"
+            ));
+        }
+    }
     // A term made of a word and something else: a typo that changes only the something else
     // makes another name of the same making (`hicloud.com`, `openam.org.ru`, `mirasoft.de`).
     // Letters in front of a word make names anywhere; a changed ending or a changed half is a

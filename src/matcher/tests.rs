@@ -1105,3 +1105,24 @@ fn numbers_written_another_way_in_long_terms_and_short_ones_at_home() {
     assert_eq!(score_of(&m, "au1.jp", "au (KDDI)"), Some(60));
     assert_eq!(score_of(&m, "au1.com", "au (KDDI)"), None);
 }
+
+#[test]
+fn a_letter_between_the_letter_and_the_word_of_a_term_makes_another_name() {
+    let m = matcher();
+    // `i|cloud`: a letter no slip puts there makes a two-letter name in front of the word,
+    // as `hicloud` is Huawei's.
+    let f = t!(m, "imcloud.com", "Apple", 40, [Addition]);
+    assert_eq!(f.score, 40);
+    assert!(
+        f.reasons.contains(
+            &"'imcloud' is 'cloud' with 'im' in front, another name made the same way".into()
+        ),
+        "{f:?}"
+    );
+    assert_eq!(score_of(&m, "my-imcloud.com", "Apple"), Some(50));
+    // A neighbouring key or a doubled letter there is still a slip.
+    assert_eq!(score_of(&m, "ikcloud.com", "Apple"), Some(65));
+    assert_eq!(score_of(&m, "iccloud.com", "Apple"), Some(65));
+    // After the term, any letter: `icloudx`.
+    assert_eq!(score_of(&m, "icloudx.com", "Apple"), Some(65));
+}
