@@ -12,21 +12,22 @@
 //! | missing-dot (`wwwpaypal.com`, `paypalcom.net`, `paypal-com.xyz`) | 75 |
 //! | the term next to a keyword (`paypal-secure-login`, `paypallogin`); `www-paypal`; subdomain split (`pay.pal.com`) | 70 |
 //! | single-edit typo: 7+ / 6 / 5 characters | 70 / 65 / 60 |
-//! | the term rewritten as permutation generators do: a number written another way (`office36five`, `1drive`), every one of a vowel swapped (`omozon`) | as a single-edit typo |
-//! | the brand's own domain with its multi-label suffix misspelt (`nenkin.goo.jp` for `nenkin.go.jp`); an official domain of three labels or more with one label misspelt, in front of another domain (`e-tax.tna.go.jp.<host>`) | 70 |
+//! | the term rewritten as permutation generators do: a number written another way (`office36five`, `1drive`; inside a term of 12+ characters too: `kur1koyamato`; a form under 5 characters only in the brand's zone: `au1.jp`), every one of a vowel swapped (`omozon`) | as a single-edit typo |
+//! | the brand's own domain with its multi-label suffix misspelt (`nenkin.goo.jp` for `nenkin.go.jp`) or its first label dressed up with `www`, `http(s)` or keywords (`nenkin.www-go.jp`); an official domain of three labels or more with one label misspelt, in front of another domain (`e-tax.tna.go.jp.<host>`) | 70 |
 //! | a typo of a term written as a domain in front of another (`netflx.com.evil.net`) | the typo's base + 10, up to 85 |
 //! | looser homoglyph (`c`/`e`, `q`/`g`, `n`/`m` …): 6+ / 5 characters | 70 / 60 |
 //! | tld-swap (the term exactly, on another suffix) | 60 |
 //! | two-edit typo of a term of 9+ characters (8: 50) | 60 |
 //! | a coined term (not an English word) as a word among others, no keyword (`paypal-gestito`, `cashpaypal`) | 60 |
 //! | a term in the subdomain part with a keyword (`paypal.update-account.info`, `paypal-login.blogspot.lt`) | 60 (a generic term with the keyword only in the subdomain part: 50) |
-//! | a term of 4 characters next to a keyword (`smbclogin`) | 60 |
+//! | a term of 4 characters next to a keyword (`smbclogin`; a weak one in the brand's zone: `aeonmail.co.jp`) | 60 |
 //! | a single-edit typo of a coined term as a word among others, no keyword (`penkin-afisha`): 8+ characters or another term of the brand beside it / shorter (generic and 4-character terms keep 45 and 35) | 60 / 50 |
 //! | a generic term (an English word: `apple`, `outlook`) as a word among others, no keyword | 45 |
 //! | a typo that is itself a common word (`goggle`, `apply`, `cloud`, `pcloud`): a word collision | 40 |
 //! | a coined term in the subdomain part, no keyword | 40 |
 //! | four letters no word spells ([`super::lexicon::wordless`]: `kddi`, `smbc`) run into other letters, numbered or among other words, no keyword (`aupaykddifs`, `smbc-casee`) | 50 |
-//! | single-edit typo of a 4-character term (60 on the suffix of the brand's domain spelled with it when a slip: a neighbouring key, a flipped bit, a vowel for a vowel, a letter added or swapped: `metq.com`, `mufq.jp`) | 35 |
+//! | single-edit typo of a 4-character term (60 on the suffix of the brand's domain spelled with it when a slip: a neighbouring key, a flipped bit, a vowel for a vowel, a letter added or swapped: `metq.com`, `mufq.jp`; any one-letter change there when it is not one of [`FULL_TLDS`], the brand's zone: `a0on.co.jp`) | 35 |
+//! | a slip of a 3-character term in the brand's zone (`jcv.co.jp`) | 60 |
 //! | a term of 4 characters as a word among others, no keyword; a generic term run into other letters | 35 |
 //! | a generic or 4-character term in the subdomain part, no keyword | 30 |
 //!
@@ -187,7 +188,8 @@ pub fn with_keyword(len: usize) -> u8 {
 }
 
 /// Base score of a four-character term that is a common word run into weak keywords only
-/// (`metaweb`, `groupmeta`): there it is more often the word (a prefix) than the brand.
+/// (`metaweb`, `groupmeta`): there it is more often the word (a prefix) than the brand. Not
+/// in the brand's zone (`aeonmail.co.jp`: see [`super::combo::Own::home_zone`]).
 pub const COMBO_SHORT_WORD_WEAK: u8 = 45;
 
 /// Base score of a term in the subdomain part, by the keywords in its own label (`strong`:
