@@ -86,7 +86,7 @@ impl Matcher {
             let mut reasons = vec![typo::describe(&t.text, label_u, &edit)];
             // The label as plain letters: disguised ones replaced by what they look like.
             let plain = if idn { s.joined.as_str() } else { d.label() };
-            let mut base = typo_score(t.chars, &edit, self.home(d, id));
+            let mut base = typo_score(t, &edit, self.home(d, id));
             if let Some(word) = collision(plain, t, &edit, &techniques, self.on_own_suffix(d, id)) {
                 base = score::COLLISION;
                 if idn {
@@ -364,14 +364,21 @@ impl Home {
 /// vowel for another, a letter added, left out or swapped with its neighbour); in a country's
 /// zone any letter for one of four alerts too (`a0on.co.jp`), where on `.com` it makes another
 /// of the names that have long been taken there (`metv.com`, `addi.com`).
-pub(super) fn typo_score(chars: usize, edit: &Edit, home: Home) -> u8 {
+pub(super) fn typo_score(t: &Term, edit: &Edit, home: Home) -> u8 {
+    let chars = t.chars;
     if *edit == Edit::Two {
         return score::typo2(chars);
     }
+    let slip = typo::is_slip(edit);
+    if home == Home::Away && t.generic && chars == 5 && !slip {
+        // Any letter for one of a five-letter word, away from the brand's suffix: another of
+        // the word's many neighbours (`avple.tv`), kept for triage.
+        return score::GENERIC_FIVE_UNRELATED;
+    }
     let alerts = match home {
         Home::Away => false,
-        Home::Legacy => typo::is_slip(edit),
-        Home::Zone => typo::is_slip(edit) || chars >= typo::MIN_TYPO_LEN,
+        Home::Legacy => slip,
+        Home::Zone => slip || chars >= typo::MIN_TYPO_LEN,
     };
     score::typo(chars, alerts)
 }
@@ -414,23 +421,6 @@ pub(super) fn collision(
     };
     if matches!(edit, Edit::Replace { pos: 0, .. }) && lexicon::is_common_word(&label[1..]) {
         return Some(products(&label[..1], &label[1..]));
-    }
-    // One letter and a word (`i|cloud`): a letter put between them that no slip puts there
-    // makes a two-letter name in front of the word (`imcloud`, as `hicloud`).
-    if let (Some(parts), Edit::Insert { pos, ch }) = (t.parts, edit)
-        && parts.kind == lexicon::PartsKind::ShortHead
-        && *pos == parts.at
-    {
-        let b = term.as_bytes();
-        let slip = [b[pos - 1], b[*pos]]
-            .iter()
-            .any(|&c| c == *ch || typo::keyboard_neighbours(c, *ch));
-        if !slip {
-            let (head, tail) = label.split_at(pos + 1);
-            return Some(format!(
-                "'{label}' is '{tail}' with '{head}' in front, another name made the same way"
-            ));
-        }
     }
     // A term made of a word and something else: a typo that changes only the something else
     // makes another name of the same making (`hicloud.com`, `openam.org.ru`, `mirasoft.de`).

@@ -113,6 +113,9 @@ pub const COMBO_SHORT_KEYWORD: u8 = 60;
 pub const COMBO_SUBDOMAIN_KEYWORD: u8 = 60;
 pub const COMBO_SUBDOMAIN_GENERIC_KEYWORD: u8 = 50;
 pub const COLLISION: u8 = 40;
+/// A one-letter change of a generic five-letter term (an English word: `apple`) that is no
+/// slip, away from the brand's suffix (`avple.tv`): one of the word's many neighbours.
+pub const GENERIC_FIVE_UNRELATED: u8 = 50;
 pub const COMBO_SUBDOMAIN: u8 = 40;
 pub const COMBO_SUBDOMAIN_GENERIC: u8 = 30;
 pub const KEYWORD_BONUS: u8 = 10;

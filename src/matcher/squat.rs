@@ -59,7 +59,7 @@ impl Matcher {
                 if collision(&plain, t, &edit, &techniques, own).is_some() {
                     continue;
                 }
-                let base = typo_score(t.chars, &edit, home) + score::LEVEL_SQUAT_TYPO_BONUS;
+                let base = typo_score(t, &edit, home) + score::LEVEL_SQUAT_TYPO_BONUS;
                 let mut all = vec![Technique::LevelSquat];
                 all.extend(techniques);
                 push_unique(

@@ -1107,22 +1107,16 @@ fn numbers_written_another_way_in_long_terms_and_short_ones_at_home() {
 }
 
 #[test]
-fn a_letter_between_the_letter_and_the_word_of_a_term_makes_another_name() {
+fn any_letter_for_one_of_a_five_letter_word_away_from_its_suffix_is_kept_for_triage() {
     let m = matcher();
-    // `i|cloud`: a letter no slip puts there makes a two-letter name in front of the word,
-    // as `hicloud` is Huawei's.
-    let f = t!(m, "imcloud.com", "Apple", 40, [Addition]);
-    assert_eq!(f.score, 40);
-    assert!(
-        f.reasons.contains(
-            &"'imcloud' is 'cloud' with 'im' in front, another name made the same way".into()
-        ),
-        "{f:?}"
-    );
-    assert_eq!(score_of(&m, "my-imcloud.com", "Apple"), Some(50));
-    // A neighbouring key or a doubled letter there is still a slip.
-    assert_eq!(score_of(&m, "ikcloud.com", "Apple"), Some(65));
-    assert_eq!(score_of(&m, "iccloud.com", "Apple"), Some(65));
-    // After the term, any letter: `icloudx`.
-    assert_eq!(score_of(&m, "icloudx.com", "Apple"), Some(65));
+    // `apple` is a word with many neighbours: an unrelated letter for one of its five, away
+    // from `.com`, is stored, not alerted.
+    assert_eq!(score_of(&m, "avple.tv", "Apple"), Some(50));
+    // On the brand's suffix, or as a slip (a neighbouring key, a digit written for the letter
+    // it resembles), it alerts.
+    assert_eq!(score_of(&m, "avple.com", "Apple"), Some(60));
+    assert_eq!(score_of(&m, "appke.tv", "Apple"), Some(60));
+    assert_eq!(score_of(&m, "4pple.de", "Apple"), Some(60));
+    // A coined five-letter term alerts with any letter anywhere.
+    assert_eq!(score_of(&m, "orixo.tv", "Orico"), Some(60));
 }

@@ -152,7 +152,7 @@ impl Matcher {
                     let mut techniques = typo::techniques(t.text.as_bytes(), &edit);
                     let mut reasons = vec![typo::describe(&t.text, &plain_raw, &edit)];
                     let own_suffix = self.on_own_suffix(d, id);
-                    let mut base = ctx.base.min(typo_score(t.chars, &edit, self.home(d, id)));
+                    let mut base = ctx.base.min(typo_score(t, &edit, self.home(d, id)));
                     if !ctx.keyword
                         && ctx.dot.is_none()
                         && ctx.www.is_none()

@@ -484,6 +484,12 @@ const VISUAL_PAIRS: &[(u8, u8)] = &[
     (b'6', b'9'),
     (b'5', b's'),
     (b'0', b'8'),
+    // Digits written for the letters they resemble (`4pple`, `m3ta`, `7witter`).
+    (b'4', b'a'),
+    (b'3', b'e'),
+    (b'7', b't'),
+    (b'8', b'b'),
+    (b'9', b'g'),
 ];
 
 fn looks_alike(a: u8, b: u8) -> bool {
