@@ -92,10 +92,19 @@ def public_suffixes(binary, watchlist, names):
     lookalike. `lookalike check` says so for each on stderr, and `scan` skips them."""
     if not names:
         return set()
+    if not Path(binary).is_file():
+        sys.exit(f'{binary}: no such executable (build it: cargo build --release)')
     proc = subprocess.run([binary, 'check', '--watchlist', str(watchlist), '-'],
                           input='\n'.join(sorted(names)) + '\n', capture_output=True, text=True)
-    return {m.group(1) for m in re.finditer(r"^lookalike: '([^']+)': '[^']+' is a public suffix",
-                                            proc.stderr, re.M)}
+    # 0: every name read; 2: some name is not a domain one can hold (those are what we want).
+    if proc.returncode not in (0, 2):
+        sys.exit(f'{binary} check exited {proc.returncode}: {proc.stderr.strip()[-500:]}')
+    found = {m.group(1) for m in re.finditer(
+        r"^lookalike: '([^']+)': '[^']+' is a public suffix", proc.stderr, re.M)}
+    if proc.returncode == 2 and not found and 'public suffix' in proc.stderr:
+        sys.exit(f'{binary} check: cannot read which names are public suffixes from: '
+                 f'{proc.stderr.strip()[:300]}')
+    return found
 
 
 def is_collision(finding):

@@ -61,9 +61,9 @@ pub struct Own<'a> {
     /// was still written for itself (`aupaykddifs`), where `meta` in `metalworks` was not.
     pub wordless: bool,
     /// The name is on the suffix of the brand's domain spelled with the term, outside the
-    /// legacy gTLDs ([`score::FULL_TLDS`]: `aeonmail.co.jp` for `aeon.co.jp`): in a country's
-    /// zone, where a name is held by a registered company, the term run together with even a
-    /// weak keyword is a name to read, where `metaweb.com` is one compound among millions.
+    /// legacy gTLDs ([`score::FULL_TLDS`]: `aeonmail.co.jp` for `aeon.co.jp`): in the zone
+    /// where the brand itself is registered, the term run together with even a weak keyword
+    /// is a name to read, where `metaweb.com` is one compound among millions.
     pub home_zone: bool,
 }
 
@@ -207,20 +207,6 @@ impl Words {
         Some(Explained { splits, strength })
     }
 
-    /// Whether `piece` is only what dresses a host name up as an address: `www`, `ww`, `http`,
-    /// `https` and keywords, with or without hyphens (`https-www`, `wwwsecure`).
-    pub fn dresses(&self, piece: &str, own: &[Box<str>]) -> bool {
-        let joined = piece.replace('-', "");
-        let mut rest = joined.as_str();
-        while let Some(r) = ["https", "http", "www", "ww"]
-            .iter()
-            .find_map(|p| rest.strip_prefix(p).or_else(|| rest.strip_suffix(p)))
-        {
-            rest = r;
-        }
-        !joined.is_empty() && (rest.is_empty() || self.explains(rest, own).is_some())
-    }
-
     /// Whether `s` (skeleton form) may follow a term in a level-squat: one of [`TLD_WORDS`] or
     /// one of the term's brands' official suffixes, a label of one or the labels run
     /// together (`cojp` for `co.jp`; `own` as in [`Own::suffixes`]); when `s` is a whole label
@@ -232,6 +218,21 @@ impl Words {
             || own.iter().any(|(key, _)| **key == *s)
             || whole_label && self.all_suffixes.contains(s)
     }
+}
+
+/// Whether `piece` is only what dresses a host name up as an address: `www`, `ww`, `http`,
+/// `https`, with or without hyphens (`https-www`, `-www`).
+pub fn dresses(piece: &str) -> bool {
+    let mut rest = piece.trim_matches('-');
+    let mut any = false;
+    while let Some(r) = ["https", "http", "www", "ww"]
+        .iter()
+        .find_map(|p| rest.strip_prefix(p))
+    {
+        rest = r.trim_start_matches('-');
+        any = true;
+    }
+    any && rest.is_empty()
 }
 
 /// `word` without the number in front of it or after it. Skeletons spell `0` and `1` as `o`

@@ -86,7 +86,15 @@ impl Matcher {
             let mut reasons = vec![typo::describe(&t.text, label_u, &edit)];
             // The label as plain letters: disguised ones replaced by what they look like.
             let plain = if idn { s.joined.as_str() } else { d.label() };
-            let mut base = typo_score(t, &edit, self.home(d, id));
+            let home = self.home(d, id);
+            let mut base = typo_score(t, &edit, home);
+            if idn {
+                // Disguised letters are no neighbour of a word's by chance.
+                base = base.max(score::typo(t.chars, false));
+            }
+            if home == Home::Zone && t.chars <= 4 && base > score::typo(t.chars, false) {
+                reasons.push(self.zone_reason(d, id));
+            }
             if let Some(word) = collision(plain, t, &edit, &techniques, self.on_own_suffix(d, id)) {
                 base = score::COLLISION;
                 if idn {
@@ -107,17 +115,32 @@ impl Matcher {
                 throwaway: None,
             });
         }
-        if !idn && self.short_homes.contains(d.suffix()) {
-            // A slip of a three-letter term on its home suffix (`jcv.co.jp`, `jcbs.co.jp`).
+        if !idn
+            && self.short_homes.contains(d.suffix())
+            && self.short_typo.may_hold(d.label().len())
+        {
+            // A slip of a three-letter term in its zone (`jcv.co.jp`, `jcbs.co.jp`): a letter
+            // added inside or in front only as a neighbouring key or a doubled letter.
             self.short_typo
                 .lookup(d.label(), false, &mut s.lookup, &mut s.typos);
             for (id, edit) in s.typos.drain(..) {
-                if !typo::is_slip(&edit) || !self.in_home_zone(d, id) {
+                let t = &self.terms[id as usize];
+                let stray = match edit {
+                    Edit::Insert { pos, .. } if pos < t.text.len() => {
+                        !typo::techniques(t.text.as_bytes(), &edit)
+                            .iter()
+                            .any(|k| matches!(k, Technique::Insertion | Technique::Repetition))
+                    }
+                    _ => false,
+                };
+                if stray || !typo::is_slip(&edit) || !self.in_home_zone(d, id) {
                     continue;
                 }
-                let t = &self.terms[id as usize];
                 let techniques = typo::techniques(t.text.as_bytes(), &edit);
-                let mut reasons = vec![typo::describe(&t.text, label_u, &edit)];
+                let mut reasons = vec![
+                    typo::describe(&t.text, label_u, &edit),
+                    self.zone_reason(d, id),
+                ];
                 let mut base = score::typo(t.chars, true);
                 if let Some(word) = collision(label_u, t, &edit, &techniques, true) {
                     base = score::COLLISION;
@@ -174,10 +197,20 @@ impl Matcher {
                         term: n.term,
                         techniques: vec![technique],
                         base: score::typo(t.chars, false),
-                        reasons: vec![format!(
-                            "'{label_u}' is '{}' with {every}'{}' written as '{}'",
-                            t.text, n.from, n.to
-                        )],
+                        reasons: if n.short {
+                            vec![
+                                format!(
+                                    "'{label_u}' is '{}' with '{}' written as '{}'",
+                                    t.text, n.from, n.to
+                                ),
+                                self.zone_reason(d, n.term),
+                            ]
+                        } else {
+                            vec![format!(
+                                "'{label_u}' is '{}' with {every}'{}' written as '{}'",
+                                t.text, n.from, n.to
+                            )]
+                        },
                         keyword: false,
                         throwaway: None,
                     });
@@ -268,6 +301,17 @@ impl Matcher {
             .homes
             .iter()
             .any(|s| **s == *d.suffix())
+    }
+
+    /// Why the brand's zone counts (`.co.jp` of `aeon.co.jp`), for a finding it lifted.
+    pub(super) fn zone_reason(&self, d: &Domain, id: u32) -> String {
+        let t = &self.terms[id as usize];
+        format!(
+            "on .{}, the zone of the brand's own {}.{}",
+            d.suffix_unicode(),
+            t.text,
+            d.suffix_unicode()
+        )
     }
 
     /// Where `d` stands relative to the term's home suffix.

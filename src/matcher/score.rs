@@ -11,9 +11,9 @@
 //! | homoglyph in ASCII (`paypa1`, `rnicrosoft`) | 80 |
 //! | missing-dot (`wwwpaypal.com`, `paypalcom.net`, `paypal-com.xyz`) | 75 |
 //! | the term next to a keyword (`paypal-secure-login`, `paypallogin`); `www-paypal`; subdomain split (`pay.pal.com`) | 70 |
-//! | single-edit typo: 7+ / 6 / 5 characters | 70 / 65 / 60 |
+//! | single-edit typo: 7+ / 6 / 5 characters (a generic 5-character term with a letter that is no slip, away from the brand's suffix: 50, `avple.tv`) | 70 / 65 / 60 |
 //! | the term rewritten as permutation generators do: a number written another way (`office36five`, `1drive`; inside a term of 12+ characters too: `kur1koyamato`; a form under 5 characters only in the brand's zone: `au1.jp`), every one of a vowel swapped (`omozon`) | as a single-edit typo |
-//! | the brand's own domain with its multi-label suffix misspelt (`nenkin.goo.jp` for `nenkin.go.jp`) or its first label dressed up with `www`, `http(s)` or keywords (`nenkin.www-go.jp`); an official domain of three labels or more with one label misspelt, in front of another domain (`e-tax.tna.go.jp.<host>`) | 70 |
+//! | the brand's own domain with its multi-label suffix misspelt (`nenkin.goo.jp` for `nenkin.go.jp`) or its first label dressed up with `www` or `http(s)` (`nenkin.www-go.jp`); an official domain of three labels or more with one label misspelt, in front of another domain (`e-tax.tna.go.jp.<host>`) | 70 |
 //! | a typo of a term written as a domain in front of another (`netflx.com.evil.net`) | the typo's base + 10, up to 85 |
 //! | looser homoglyph (`c`/`e`, `q`/`g`, `n`/`m` …): 6+ / 5 characters | 70 / 60 |
 //! | tld-swap (the term exactly, on another suffix) | 60 |

@@ -51,7 +51,12 @@ impl Matcher {
             for (id, edit) in s.typos.drain(..) {
                 let t = &self.terms[id as usize];
                 let techniques = typo::techniques(t.text.as_bytes(), &edit);
-                let home = Home::of(t.homes.iter().any(|h| **h == *rest), rest);
+                // Written in front of another domain, the name is not registered in the
+                // brand's zone: only a slip alerts, as on `.com`.
+                let home = match t.homes.iter().any(|h| **h == *rest) {
+                    true => Home::Legacy,
+                    false => Home::Away,
+                };
                 let own = t
                     .brands
                     .iter()

@@ -389,8 +389,8 @@ impl Matcher {
     }
 
     /// The term as the label in front of a registrable domain whose label is the first label of
-    /// the brand's own multi-label suffix dressed up as an address (`nenkin.www-go.jp`,
-    /// `nenkin.gohttps.jp` for `nenkin.go.jp`): anyone can hold `www-go.jp`, and every name
+    /// the brand's own multi-label suffix dressed up as an address with `www` or `http(s)`
+    /// (`nenkin.www-go.jp`, `nenkin.gohttps.jp` for `nenkin.go.jp`): anyone can hold `www-go.jp`, and every name
     /// under it reads as a government domain.
     fn official_suffix_dressed(&self, id: u32, label: &str, reg: &str, sfx: &str) -> Option<Hit> {
         let term = &self.terms[id as usize];
@@ -402,7 +402,7 @@ impl Matcher {
         let dress = written
             .strip_prefix(first)
             .or_else(|| written.strip_suffix(first))?;
-        if !self.words.dresses(dress, &term.keywords) {
+        if !combo::dresses(dress) {
             return None;
         }
         Some(Hit {
@@ -414,9 +414,13 @@ impl Matcher {
                     "'{label}.{reg}' reads as {}.{sfx}, the brand's own domain",
                     term.text
                 ),
-                format!("'{written}' is '{first}' with '{dress}' added"),
+                format!(
+                    "'{written}' is '{first}' dressed up with '{}'",
+                    dress.trim_matches('-')
+                ),
             ],
-            keyword: false,
+            // The suffix's own label is no keyword next to the term (`go` of `www-go`).
+            keyword: true,
             throwaway: None,
         })
     }

@@ -1013,18 +1013,29 @@ fn numbers_and_vowels_rewritten() {
 #[test]
 fn a_three_letter_terms_slip_alerts_only_in_its_home_zone() {
     let m = matcher();
-    // JCB's domain is `jcb.co.jp`: a slip there (a neighbouring key, a letter added or left
-    // out, two swapped) is where a mistyped address lands.
+    // JCB's domain is `jcb.co.jp`: a slip there (a neighbouring key, a letter added after the
+    // term or beside its neighbour on the keyboard, one left out, two swapped) is where a
+    // mistyped address lands.
     for name in [
         "jcv.co.jp",
         "jcbs.co.jp",
         "jcb2.co.jp",
+        "jhcb.co.jp",
         "cb.co.jp",
         "jbc.co.jp",
     ] {
         assert_eq!(score_of(&m, name, "JCB"), Some(60), "{name}");
     }
-    // A common word stays quiet; `jtb` is no slip of `jcb` (`c` and `t` are far apart).
+    let f = t!(m, "jcv.co.jp", "JCB", 60, [Replacement]);
+    assert!(
+        f.reasons
+            .contains(&"on .co.jp, the zone of the brand's own jcb.co.jp".into()),
+        "{f:?}"
+    );
+    // A letter in front or inside that no slip puts there makes another name; a common word
+    // stays quiet; `jtb` is no slip of `jcb` (`c` and `t` are far apart).
+    assert_eq!(score_of(&m, "zjcb.co.jp", "JCB"), None);
+    assert_eq!(score_of(&m, "jzcb.co.jp", "JCB"), None);
     assert_eq!(score_of(&m, "jab.co.jp", "JCB"), Some(40));
     assert_eq!(score_of(&m, "jtb.co.jp", "JCB"), None);
     // Off its home suffix, and under the legacy gTLDs where every short name is long taken,
@@ -1056,24 +1067,30 @@ fn the_suffix_of_the_brands_domain_dressed_up_as_an_address() {
         70,
         [Combosquat]
     );
-    assert!(
-        f.reasons
-            .contains(&"'nenkin.www-go.jp' reads as nenkin.go.jp, the brand's own domain".into()),
-        "{f:?}"
+    assert_eq!(f.score, 70);
+    assert_eq!(
+        f.reasons,
+        [
+            "'nenkin.www-go.jp' reads as nenkin.go.jp, the brand's own domain",
+            "'www-go' is 'go' dressed up with 'www'"
+        ]
     );
     assert_eq!(
         score_of(&m, "nenkin.gohttps-www.jp", "Japan Pension Service"),
         Some(70)
     );
-    // Letters that dress nothing up, or another TLD, are not that.
-    assert_eq!(
-        score_of(&m, "nenkin.gocl.jp", "Japan Pension Service"),
-        Some(40)
-    );
-    assert_eq!(
-        score_of(&m, "nenkin.www-go.com", "Japan Pension Service"),
-        Some(50)
-    );
+    // Letters, digits or words that dress nothing up, or another TLD, are not that.
+    for name in [
+        "nenkin.gocl.jp",
+        "nenkin.go2024.jp",
+        "nenkin.gologin.jp",
+        "nenkin.www-go.com",
+    ] {
+        assert!(
+            score_of(&m, name, "Japan Pension Service").is_some_and(|s| s < 70),
+            "{name}"
+        );
+    }
 }
 
 #[test]
@@ -1090,6 +1107,9 @@ fn any_letter_for_one_of_four_alerts_in_the_home_zone_not_on_com() {
     assert_eq!(score_of(&m, "addi.com", "au (KDDI)"), Some(35));
     // Off the home suffix, the same change is kept out of the store.
     assert_eq!(score_of(&m, "mxfg.co.jp", "MUFG"), Some(35));
+    // Written in front of another domain the name is not registered in the zone: there only
+    // a slip alerts.
+    assert!(score_of(&m, "mxfg.jp.evil.com", "MUFG").is_some_and(|s| s < 60));
 }
 
 #[test]
@@ -1117,6 +1137,8 @@ fn any_letter_for_one_of_a_five_letter_word_away_from_its_suffix_is_kept_for_tri
     assert_eq!(score_of(&m, "avple.com", "Apple"), Some(60));
     assert_eq!(score_of(&m, "appke.tv", "Apple"), Some(60));
     assert_eq!(score_of(&m, "4pple.de", "Apple"), Some(60));
+    // Disguised letters are no word's neighbour by chance (a Cyrillic `а`).
+    assert_eq!(score_of(&m, "аvple.tv", "Apple"), Some(65));
     // A coined five-letter term alerts with any letter anywhere.
     assert_eq!(score_of(&m, "orixo.tv", "Orico"), Some(60));
 }

@@ -315,6 +315,7 @@ impl Matcher {
             };
             for &id in &self.ac_terms[m.pattern().as_usize()] {
                 let t = &self.terms[id as usize];
+                let home_zone = self.in_home_zone(d, id);
                 if let Some(r) = combo::run_in(
                     &self.words,
                     &scan[t0..t1],
@@ -329,16 +330,21 @@ impl Matcher {
                         generic: t.generic,
                         lettered: t.lettered,
                         wordless: t.wordless,
-                        home_zone: self.in_home_zone(d, id),
+                        home_zone,
                     },
                 ) {
+                    let mut reasons = vec![r.reason];
+                    let short_word = t.chars <= 4 && t.generic;
+                    if home_zone && short_word && r.strength == Some(combo::Strength::Weak) {
+                        reasons.push(self.zone_reason(d, id));
+                    }
                     push_unique(
                         hits,
                         Hit {
                             term: id,
                             techniques: vec![r.technique],
                             base: r.base,
-                            reasons: vec![r.reason],
+                            reasons,
                             keyword: r.keyword,
                             throwaway: None,
                         },

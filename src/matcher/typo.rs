@@ -292,7 +292,7 @@ impl TypoIndex {
     ) {
         let s = label.as_bytes();
         let n = s.len();
-        if !label.is_ascii() || n + 2 < self.min_len || n > MAX_LEN {
+        if !label.is_ascii() || n + 1 < self.min_len || n > MAX_LEN {
             return;
         }
         let (lo, hi) = self.typo2_lens[s[0] as usize];
