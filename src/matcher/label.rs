@@ -125,18 +125,14 @@ impl Matcher {
                 .lookup(d.label(), false, &mut s.lookup, &mut s.typos);
             for (id, edit) in s.typos.drain(..) {
                 let t = &self.terms[id as usize];
-                let stray = match edit {
-                    Edit::Insert { pos, .. } if pos < t.text.len() => {
-                        !typo::techniques(t.text.as_bytes(), &edit)
-                            .iter()
-                            .any(|k| matches!(k, Technique::Insertion | Technique::Repetition))
-                    }
-                    _ => false,
-                };
+                let techniques = typo::techniques(t.text.as_bytes(), &edit);
+                let stray = matches!(edit, Edit::Insert { pos, .. } if pos < t.text.len())
+                    && !techniques
+                        .iter()
+                        .any(|k| matches!(k, Technique::Insertion | Technique::Repetition));
                 if stray || !typo::is_slip(&edit) || !self.in_home_zone(d, id) {
                     continue;
                 }
-                let techniques = typo::techniques(t.text.as_bytes(), &edit);
                 let mut reasons = vec![
                     typo::describe(&t.text, label_u, &edit),
                     self.zone_reason(d, id),
