@@ -5,8 +5,8 @@
 use super::label::collision;
 use super::typo::{self, Edit};
 use super::{
-    Hit, Matcher, Scratch, Term, combo, homoglyph_reasons, push_unique, score, shown_token,
-    skeleton, typo_score,
+    Hit, Matcher, Scratch, Term, combo, homoglyph_reasons, lexicon, push_unique, score,
+    shown_token, skeleton, typo_score,
 };
 use crate::domain::Domain;
 use crate::finding::Technique;
@@ -334,7 +334,7 @@ impl Matcher {
                     },
                 ) {
                     let mut reasons = vec![r.reason];
-                    let short_word = t.chars <= 4 && t.generic;
+                    let short_word = t.chars <= 4 && lexicon::is_common_word(&t.text);
                     if home_zone && short_word && r.strength == Some(combo::Strength::Weak) {
                         reasons.push(self.zone_reason(d, id));
                     }
