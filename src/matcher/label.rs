@@ -193,20 +193,13 @@ impl Matcher {
                         term: n.term,
                         techniques: vec![technique],
                         base: score::typo(t.chars, false),
-                        reasons: if n.short {
-                            vec![
-                                format!(
-                                    "'{label_u}' is '{}' with '{}' written as '{}'",
-                                    t.text, n.from, n.to
-                                ),
-                                self.zone_reason(d, n.term),
-                            ]
-                        } else {
-                            vec![format!(
-                                "'{label_u}' is '{}' with {every}'{}' written as '{}'",
-                                t.text, n.from, n.to
-                            )]
-                        },
+                        reasons: [format!(
+                            "'{label_u}' is '{}' with {every}'{}' written as '{}'",
+                            t.text, n.from, n.to
+                        )]
+                        .into_iter()
+                        .chain(n.short.then(|| self.zone_reason(d, n.term)))
+                        .collect(),
                         keyword: false,
                         throwaway: None,
                     });
@@ -318,7 +311,7 @@ impl Matcher {
     /// Whether `d` is on the term's home suffix ([`Matcher::on_home_suffix`]) and that is not
     /// a legacy gTLD ([`score::FULL_TLDS`]): `jcv.co.jp` for JCB, `aeonmail.co.jp` for AEON.
     pub(super) fn in_home_zone(&self, d: &Domain, id: u32) -> bool {
-        !score::FULL_TLDS.contains(&d.suffix()) && self.on_home_suffix(d, id)
+        self.home(d, id) == Home::Zone
     }
 
     /// Whether `d` is on an official suffix of one of the term's brands (`resonq.co.jp` for
@@ -398,7 +391,7 @@ impl Home {
     }
 }
 
-/// Base score of a typo (`edit`) of a term of `chars` characters, the name standing `home`
+/// Base score of a typo (`edit`) of the term `t`, the name standing `home`
 /// ([`Home`]). On the term's home suffix a short term's one-letter change alerts when it is a
 /// slip (`metq.com`, `mufq.jp`: a neighbouring key, a look-alike letter, a flipped bit, one
 /// vowel for another, a letter added, left out or swapped with its neighbour); in a country's
