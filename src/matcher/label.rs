@@ -253,10 +253,22 @@ impl Matcher {
         if label_u.is_ascii() && lexicon::is_common_word(label_u) {
             base = score::COLLISION;
             reasons.push(common_word(label_u));
+        } else if raw
+            && t.chars <= score::GLANCE_SHORT_MAX_CHARS
+            && alignment.places >= 2
+            && alignment.only_glance_swaps()
+        {
+            base = base.min(score::LOOSE_GLANCE_SHORT);
         }
         if raw {
             for (a, b) in &alignment.swaps {
                 reasons.push(format!("'{a}' looks like '{b}'"));
+            }
+            if base == score::LOOSE_GLANCE_SHORT {
+                reasons.push(format!(
+                    "{} of the {} letters pass for the term's only at a glance",
+                    alignment.places, t.chars
+                ));
             }
         } else {
             reasons.extend(homoglyph_reasons(label_u, &t.text).into_iter().skip(1));

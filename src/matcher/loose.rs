@@ -93,6 +93,27 @@ pub struct Alignment {
     pub swaps: Vec<(String, String)>,
     /// A letter the label doubles (`Some((true, 'f'))`) or leaves single (`Some((false, 'o'))`).
     pub doubled: Option<(bool, char)>,
+    /// How many places of the label are swapped (a swap made twice counts twice).
+    pub places: usize,
+}
+
+impl Alignment {
+    /// Whether every swap is one letter for another that passes for it only at a glance
+    /// (`c`/`e`, `n`/`m`, `v`/`u`, `d`/`b`, `r`/`n`): not `i`/`l` or `q`/`g`, a digit or a
+    /// pair such as `rn`/`m`, which read as the letter itself (`qooqle`, `paypa1`).
+    pub fn only_glance_swaps(&self) -> bool {
+        self.swaps.iter().all(|(a, b)| {
+            let (a, b) = (a.as_bytes(), b.as_bytes());
+            a.len() == 1
+                && b.len() == 1
+                && a[0].is_ascii_lowercase()
+                && b[0].is_ascii_lowercase()
+                && !matches!(
+                    (a[0], b[0]),
+                    (b'i', b'l') | (b'l', b'i') | (b'q', b'g') | (b'g', b'q')
+                )
+        })
+    }
 }
 
 /// Cost of an alignment prefix: typo operations first (at most one), then swaps.
@@ -223,6 +244,7 @@ pub fn align(label: &str, term: &str, skeletons: bool, allow_double: bool) -> Op
         }
     }
     swaps.reverse();
+    let places = swaps.len();
     let mut unique: Vec<(String, String)> = Vec::with_capacity(swaps.len());
     for s in swaps {
         if !unique.contains(&s) {
@@ -232,6 +254,7 @@ pub fn align(label: &str, term: &str, skeletons: bool, allow_double: bool) -> Op
     Some(Alignment {
         swaps: unique,
         doubled,
+        places,
     })
 }
 

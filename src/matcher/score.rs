@@ -15,7 +15,7 @@
 //! | the term rewritten as permutation generators do: a number written another way (`office36five`, `1drive`; inside a term of 12+ characters too: `kur1koyamato`; a form under 5 characters only in the brand's zone: `au1.jp`), every one of a vowel swapped (`omozon`) | as a single-edit typo |
 //! | the brand's own domain with its multi-label suffix misspelt (`nenkin.goo.jp` for `nenkin.go.jp`) or its first label dressed up with `www` or `http(s)` (`nenkin.www-go.jp`); an official domain of three labels or more with one label misspelt, in front of another domain (`e-tax.tna.go.jp.<host>`) | 70 |
 //! | a typo of a term written as a domain in front of another (`netflx.com.evil.net`) | the typo's base + 10, up to 85 |
-//! | looser homoglyph (`c`/`e`, `q`/`g`, `n`/`m` …): 6+ / 5 characters | 70 / 60 |
+//! | looser homoglyph (`c`/`e`, `q`/`g`, `n`/`m` …): 6+ / 5 characters (two or more one-letter swaps other than `i`/`l` and `q`/`g` in a term of 6 or fewer: 50, `ncrpay` for `merpay`) | 70 / 60 |
 //! | tld-swap (the term exactly, on another suffix) | 60 |
 //! | two-edit typo of a term of 9+ characters (8: 50) | 60 |
 //! | a coined term (not an English word) as a word among others, no keyword (`paypal-gestito`, `cashpaypal`) | 60 |
@@ -135,6 +135,11 @@ pub const RISKY_TLD_BONUS: u8 = 10;
 pub const MIXED_SCRIPT_BONUS: u8 = 5;
 pub const COLLISION_DISGUISED_BONUS: u8 = 20;
 pub const SHORT_HOMOGLYPH_PENALTY: u8 = 15;
+/// Two or more letters of a term of [`GLANCE_SHORT_MAX_CHARS`] or fewer, each swapped for
+/// one that passes for it only at a glance (`ncrpay` for `merpay`: `n`/`m`, `c`/`e`): a third
+/// of the word changed, which reads as another name. Kept for triage, not alerted.
+pub const LOOSE_GLANCE_SHORT: u8 = 50;
+pub const GLANCE_SHORT_MAX_CHARS: usize = 6;
 pub const LOOSE_DOUBLED_PENALTY: u8 = 10;
 
 /// Base score of a single-edit typo of a term with `len` characters; `own_suffix`: the name

@@ -1142,3 +1142,28 @@ fn any_letter_for_one_of_a_five_letter_word_away_from_its_suffix_is_kept_for_tri
     // A coined five-letter term alerts with any letter anywhere.
     assert_eq!(score_of(&m, "orixo.tv", "Orico"), Some(60));
 }
+
+#[test]
+fn two_letters_that_pass_only_at_a_glance_in_a_short_term_are_kept_for_triage() {
+    let m = matcher();
+    // `c` for `e` and `n` for `m` pass at a glance, but two of them in six letters read as
+    // another name (`ncrpay`, a company's own domain in Tranco's top list).
+    let d = Domain::parse("ncrpay.com").unwrap();
+    let f = m.check(&d);
+    let f = f.iter().find(|f| f.brand == "Mercari").unwrap();
+    assert_eq!(f.score, 50, "{f:?}");
+    assert!(
+        f.reasons
+            .contains(&"2 of the 6 letters pass for the term's only at a glance".to_string()),
+        "{f:?}"
+    );
+    assert_eq!(score_of(&m, "anazom.com", "Amazon"), Some(50));
+    // One such letter, a letter that reads as the term's own (`rn`/`m`, `0`/`o`, `q`/`g`,
+    // `i`/`l`) or a longer term: still an alert.
+    assert_eq!(score_of(&m, "anazon.com", "Amazon"), Some(70));
+    assert_eq!(score_of(&m, "arnazom.com", "Amazon"), Some(70));
+    assert_eq!(score_of(&m, "anaz0n.com", "Amazon"), Some(70));
+    assert_eq!(score_of(&m, "qooqle.com", "Google"), Some(70));
+    assert_eq!(score_of(&m, "gooqie.com", "Google"), Some(70));
+    assert_eq!(score_of(&m, "ncrcari.com", "Mercari"), Some(70));
+}
