@@ -7,6 +7,7 @@
 //!
 //! What is accepted is deliberate: certificates carry letters, digits, `-`, and (rarely, in
 //! subdomain labels such as `_dmarc`) `_`. A `*` is accepted only as the whole leftmost label.
+//! The registrable label may not start or end with `-`, as no registry allows.
 //! Unknown suffixes are accepted (new and private TLDs appear in CT): the last label is then
 //! taken as the suffix.
 
@@ -58,6 +59,8 @@ pub enum DomainError {
     DisallowedIdn { label: String, decoded: String },
     #[error("'{0}' is a public suffix, not a registrable domain")]
     PublicSuffix(String),
+    #[error("registrable label '{0}' starts or ends with '-', which registries do not allow")]
+    HyphenAtEdge(String),
 }
 
 /// Names the first `xn--` label that does not survive IDNA: either its punycode does not
@@ -185,6 +188,12 @@ impl Domain {
         if ascii[reg_ascii..suffix_ascii - 1].contains('_') {
             // Registries do not hand out names with '_'; certificates for such names are noise.
             return Err(DomainError::InvalidChar('_'));
+        }
+        let reg_label = &ascii[reg_ascii..suffix_ascii - 1];
+        if reg_label.starts_with('-') || reg_label.ends_with('-') {
+            // `jcb-.co.jp`, `nenkin.-go.jp`: no registry hands these out (RFC 1123's
+            // letter-digit-hyphen rule), so no certificate can be for a registered name.
+            return Err(DomainError::HyphenAtEdge(reg_label.to_string()));
         }
 
         let (reg_unicode, suffix_unicode) = match &unicode {
@@ -449,6 +458,8 @@ mod tests {
             ("com", DomainError::PublicSuffix("com".into())),
             ("co.uk", DomainError::PublicSuffix("co.uk".into())),
             ("pay_pal.com", DomainError::InvalidChar('_')),
+            ("jcb-.co.jp", DomainError::HyphenAtEdge("jcb-".into())),
+            ("nenkin.-go.jp", DomainError::HyphenAtEdge("-go".into())),
         ];
         for (raw, want) in cases {
             assert_eq!(Domain::parse(raw).as_ref().err(), Some(want), "{raw:?}");

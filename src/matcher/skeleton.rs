@@ -287,13 +287,22 @@ pub fn is_plain(c: char) -> bool {
     c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
 }
 
-/// `'а' U+0430 CYRILLIC SMALL LETTER A looks like 'a'`.
+/// `'а' U+0430 CYRILLIC SMALL LETTER A looks like 'a'`; a character the skeleton drops (a
+/// combining mark: `pa̧ypal`) is named as a mark the eye passes over.
 pub fn describe_char(c: char) -> String {
     let mut looks = String::new();
     skeleton_char_slow(c, &mut looks);
     let name = unicode_names2::name(c)
         .map(|n| n.to_string())
         .unwrap_or_else(|| "UNNAMED".into());
+    if looks.is_empty() {
+        let what = if unicode_normalization::char::is_combining_mark(c) {
+            "a mark added to the letter before it"
+        } else {
+            "a character that shows as nothing"
+        };
+        return format!("'{c}' U+{:04X} {name} is {what}", c as u32);
+    }
     format!("'{c}' U+{:04X} {name} looks like '{looks}'", c as u32)
 }
 
@@ -377,6 +386,15 @@ mod tests {
         assert_eq!(
             describe_char('é'),
             "'é' U+00E9 LATIN SMALL LETTER E WITH ACUTE looks like 'e'"
+        );
+        // The skeleton drops a combining mark: the reason says what it is, not "looks like ''".
+        assert_eq!(
+            describe_char('\u{327}'),
+            "'\u{327}' U+0327 COMBINING CEDILLA is a mark added to the letter before it"
+        );
+        assert_eq!(
+            describe_char('\u{1CD2}'),
+            "'\u{1CD2}' U+1CD2 VEDIC TONE PRENKHA is a mark added to the letter before it"
         );
     }
 
