@@ -294,14 +294,20 @@ impl Matcher {
         }
         self.run_in_terms(d, &s.skel, &s.bounds, reg, hits);
         self.subdomain_terms(d, s, reg, hits);
-        if reg >= 2 {
+        let written = if reg >= 2 {
             self.embedded_official(d, s, reg, hits);
-            self.level_squat_typos(d, s, reg, hits);
-        }
+            let written = self.written_domains(d, s, reg);
+            self.level_squat_typos(d, s, &written, hits);
+            written
+        } else {
+            Vec::new()
+        };
         self.dot_splits(d, s, reg, suffix_labels, hits);
         if reg > 0 || hyphens {
             self.joined_terms(d, s, reg, hits);
         }
+        // Last: it matches each written domain with the same scratch buffers.
+        self.level_squat_combos(d, s, &written, hits);
     }
 }
 

@@ -15,6 +15,7 @@
 //! | the term rewritten as permutation generators do: a number written another way (`office36five`, `1drive`; inside a term of 12+ characters too: `kur1koyamato`; a form under 5 characters only in the brand's zone: `au1.jp`), every one of a vowel swapped (`omozon`) | as a single-edit typo |
 //! | the brand's own domain with its multi-label suffix misspelt (`nenkin.goo.jp` for `nenkin.go.jp`) or its first label dressed up with `www` or `http(s)` (`nenkin.www-go.jp`); an official domain of three labels or more with one label misspelt, in front of another domain (`e-tax.tna.go.jp.<host>`) | 70 |
 //! | a typo of a term written as a domain in front of another (`netflx.com.evil.net`) | the typo's base + 10, up to 85 |
+//! | a combosquat written so (`paypal-login.com.evil.net`) | the written domain's base + 10, up to 85 |
 //! | looser homoglyph (`c`/`e`, `q`/`g`, `n`/`m` …): 6+ / 5 characters (two or more one-letter swaps other than `i`/`l` and `q`/`g` in a term of 6 or fewer: 50, `ncrpay` for `merpay`) | 70 / 60 |
 //! | tld-swap (the term exactly, on another suffix) | 60 |
 //! | two-edit typo of a term of 9+ characters (8: 50) | 60 |
@@ -128,8 +129,9 @@ pub const FOREIGN_COUNTRY_PENALTY: u8 = 10;
 /// A term in the subdomain part of a registrable domain whose label reads as no word
 /// (`orico-problem.uteeu.cn`, `eki-net.embasw.com`: see [`super::lexicon::reads_as_nothing`]).
 pub const THROWAWAY_BONUS: u8 = 20;
-/// A typo of a term written as a domain in front of another (`netflx.com.evil.net`): added to
-/// the typo's own base, up to [`LEVEL_SQUAT`].
+/// A typo or a combosquat of a term written as a domain in front of another
+/// (`netflx.com.evil.net`, `paypal-login.com.evil.net`): added to the written name's own base,
+/// up to [`LEVEL_SQUAT`].
 pub const LEVEL_SQUAT_TYPO_BONUS: u8 = 10;
 pub const RISKY_TLD_BONUS: u8 = 10;
 pub const MIXED_SCRIPT_BONUS: u8 = 5;

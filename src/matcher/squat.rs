@@ -1,6 +1,7 @@
-//! Level-squats with a label misspelt, as kits vary them: a typo of a term written as a
-//! domain in front of another one (`netflx.com.evil.net`, `eposecard.co.jp.zoriouy.cn`), and
-//! an official domain written with one of its labels changed (`e-tax.tna.go.jp.<kit host>`).
+//! Level-squats as kits vary them: a typo of a term written as a domain in front of another
+//! one (`netflx.com.evil.net`, `eposecard.co.jp.zoriouy.cn`), a combosquat written so
+//! (`paypal-login.com.evil.net`, `eposcard-memberservice.co.jp.<host>`), and an official
+//! domain written with one of its labels changed (`e-tax.tna.go.jp.<kit host>`).
 
 use super::label::{Home, collision, typo_score};
 use super::{Hit, Matcher, Scratch, lexicon, push_unique, score, typo};
@@ -8,21 +9,20 @@ use crate::domain::Domain;
 use crate::finding::Technique;
 
 impl Matcher {
-    /// A label of the subdomain part followed by nothing but a public suffix that starts with
-    /// a TLD word (`com`, `co`) or a label of some brand's official suffixes (`jp`,
-    /// [`super::combo::Words::all_suffixes`]) up to the registrable domain, looked up as a typo of a term (hyphens left out: `epose-card`).
-    /// Word collisions are not read into it (`ample.com.edgekey.net`); a short term's slip
-    /// counts as on its own suffix when that suffix is its domain's (`metq.com.evil.net`, not
-    /// `emta.com.ar.radio.com.ar`).
-    pub(super) fn level_squat_typos(
+    /// Each label of the subdomain part followed by nothing but a public suffix up to the
+    /// registrable domain, where that suffix starts with a TLD word (`com`, `co`) or a label
+    /// of some brand's official suffixes (`jp`, [`super::combo::Words::all_suffixes`]): the
+    /// label and the suffix of a domain written in front of another (`paypal-login` and `com`
+    /// in `paypal-login.com.evil.net`). ASCII only.
+    pub(super) fn written_domains(
         &self,
         d: &Domain,
-        s: &mut Scratch,
+        s: &Scratch,
         reg: usize,
-        hits: &mut Vec<Hit>,
-    ) {
+    ) -> Vec<(String, String)> {
         let uni = d.unicode();
         let reg_start = s.raw_bounds[reg].0;
+        let mut written = Vec::new();
         for j in 0..reg.saturating_sub(1) {
             let (rs, re) = s.raw_bounds[j];
             let ns = s.raw_bounds[j + 1].0;
@@ -45,6 +45,25 @@ impl Matcher {
             {
                 continue;
             }
+            written.push((label.to_string(), rest.to_string()));
+        }
+        written
+    }
+
+    /// A typo of a term as the label of a written domain ([`Self::written_domains`]), hyphens
+    /// left out (`epose-card.co.jp.<host>`).
+    /// Word collisions are not read into it (`ample.com.edgekey.net`); a short term's slip
+    /// counts as on its own suffix when that suffix is its domain's (`metq.com.evil.net`, not
+    /// `emta.com.ar.radio.com.ar`).
+    pub(super) fn level_squat_typos(
+        &self,
+        d: &Domain,
+        s: &mut Scratch,
+        written: &[(String, String)],
+        hits: &mut Vec<Hit>,
+    ) {
+        for (label, rest) in written {
+            let (label, rest) = (label.as_str(), rest.as_str());
             let plain: String = label.chars().filter(|&c| c != '-').collect();
             s.typos.clear();
             self.typo.lookup(&plain, true, &mut s.lookup, &mut s.typos);
@@ -81,6 +100,62 @@ impl Matcher {
                             typo::describe(&t.text, &plain, &edit),
                         ],
                         keyword: false,
+                        throwaway: None,
+                    },
+                );
+            }
+        }
+    }
+
+    /// A combosquat as the name of a written domain ([`Self::written_domains`]): the term
+    /// among other words or run into them, as the written domain alone would be found
+    /// (`paypal-login.com.evil.net`, `eposcard-memberservice.co.jp.<host>`), scored as that
+    /// plus [`score::LEVEL_SQUAT_TYPO_BONUS`], up to a level-squat's. Written in front of
+    /// another domain, the name is not registered in the brand's zone, so a hit of a term of
+    /// four letters or fewer there, which the zone may have lifted, is not read into it.
+    ///
+    /// Runs the matcher on each written domain with `s`: call it after every other use of `s`
+    /// for `d`.
+    pub(super) fn level_squat_combos(
+        &self,
+        d: &Domain,
+        s: &mut Scratch,
+        written: &[(String, String)],
+        hits: &mut Vec<Hit>,
+    ) {
+        let mut inner_hits = Vec::new();
+        for (label, rest) in written {
+            let Ok(inner) = Domain::parse(&format!("{label}.{rest}")) else {
+                continue;
+            };
+            if !inner.subdomain().is_empty() || self.is_official(&inner) {
+                continue;
+            }
+            inner_hits.clear();
+            self.collect(&inner, s, &mut inner_hits);
+            for h in inner_hits.drain(..) {
+                let t = &self.terms[h.term as usize];
+                if !h.techniques.contains(&Technique::Combosquat)
+                    || h.techniques.contains(&Technique::LevelSquat)
+                    || (t.chars <= 4 && self.home(&inner, h.term) == Home::Zone)
+                {
+                    continue;
+                }
+                let mut techniques = vec![Technique::LevelSquat];
+                techniques.extend(h.techniques);
+                let mut reasons = vec![format!(
+                    "'{label}.{rest}' placed in front of another domain, {}",
+                    d.registrable_unicode()
+                )];
+                reasons.extend(h.reasons);
+                push_unique(
+                    hits,
+                    Hit {
+                        term: h.term,
+                        techniques,
+                        base: (h.base + score::LEVEL_SQUAT_TYPO_BONUS).min(score::LEVEL_SQUAT),
+                        reasons,
+                        keyword: h.keyword,
                         throwaway: None,
                     },
                 );

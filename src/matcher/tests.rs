@@ -1167,3 +1167,45 @@ fn two_letters_that_pass_only_at_a_glance_in_a_short_term_are_kept_for_triage() 
     assert_eq!(score_of(&m, "gooqie.com", "Google"), Some(70));
     assert_eq!(score_of(&m, "ncrcari.com", "Mercari"), Some(70));
 }
+
+#[test]
+fn a_combosquat_written_as_a_domain_in_front_of_another() {
+    let m = matcher();
+    // The term among other words, written as a whole domain in front of a host: what the
+    // written domain alone would score, plus 10.
+    let f = t!(
+        m,
+        "paypal-login.com.evil.net",
+        "PayPal",
+        80,
+        [LevelSquat, Combosquat]
+    );
+    assert!(
+        f.reasons.contains(
+            &"'paypal-login.com' placed in front of another domain, evil.net".to_string()
+        ),
+        "{f:?}"
+    );
+    assert_eq!(
+        score_of(
+            &m,
+            "eposcard-memberservice.co.jp.fleurs-albert.com",
+            "Epos Card"
+        ),
+        Some(80)
+    );
+    assert_eq!(
+        score_of(&m, "aeoncardaone.co.jp.dldlk.com", "AEON Card"),
+        Some(80)
+    );
+    assert_eq!(
+        score_of(&m, "mercari-shop.com.evil.net", "Mercari"),
+        Some(70)
+    );
+    // A generic term among words stays in the store's band, as it would alone.
+    assert_eq!(score_of(&m, "apple-cider.com.evil.net", "Apple"), Some(55));
+    // In front of another domain the name is not registered in the brand's zone: what the
+    // zone lifts is not read into it (`aeonmail.co.jp` alone is 60).
+    assert_eq!(score_of(&m, "aeonmail.co.jp", "AEON Card"), Some(60));
+    assert!(score_of(&m, "aeonmail.co.jp.evil.com", "AEON Card").is_some_and(|s| s < 60));
+}
