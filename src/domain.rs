@@ -189,13 +189,6 @@ impl Domain {
             // Registries do not hand out names with '_'; certificates for such names are noise.
             return Err(DomainError::InvalidChar('_'));
         }
-        let reg_label = &ascii[reg_ascii..suffix_ascii - 1];
-        if reg_label.starts_with('-') || reg_label.ends_with('-') {
-            // `jcb-.co.jp`, `nenkin.-go.jp`: no registry hands these out (RFC 1123's
-            // letter-digit-hyphen rule), so no certificate can be for a registered name.
-            return Err(DomainError::HyphenAtEdge(reg_label.to_string()));
-        }
-
         let (reg_unicode, suffix_unicode) = match &unicode {
             None => (reg_ascii, suffix_ascii),
             Some(u) => {
@@ -209,6 +202,16 @@ impl Domain {
                 }
             }
         };
+        // `jcb-.co.jp`, `nenkin.-go.jp`, `pаypal-.com` (whose A-label ends in a letter): no
+        // registry hands these out (RFC 1123's letter-digit-hyphen rule, RFC 5891 for
+        // U-labels), so no certificate can be for a registered name.
+        let reg_label = match &unicode {
+            None => &ascii[reg_ascii..suffix_ascii - 1],
+            Some(u) => &u[reg_unicode..suffix_unicode - 1],
+        };
+        if reg_label.starts_with('-') || reg_label.ends_with('-') {
+            return Err(DomainError::HyphenAtEdge(reg_label.to_string()));
+        }
 
         Ok(Domain {
             ascii,
@@ -460,6 +463,14 @@ mod tests {
             ("pay_pal.com", DomainError::InvalidChar('_')),
             ("jcb-.co.jp", DomainError::HyphenAtEdge("jcb-".into())),
             ("nenkin.-go.jp", DomainError::HyphenAtEdge("-go".into())),
+            (
+                "p\u{430}ypal-.com",
+                DomainError::HyphenAtEdge("p\u{430}ypal-".into()),
+            ),
+            (
+                "-p\u{430}ypal.com",
+                DomainError::HyphenAtEdge("-p\u{430}ypal".into()),
+            ),
         ];
         for (raw, want) in cases {
             assert_eq!(Domain::parse(raw).as_ref().err(), Some(want), "{raw:?}");

@@ -63,7 +63,12 @@ impl Matcher {
             let mut score = earns(best);
             let mut keyword = best.keyword;
             if !best.keyword
-                && let Some(k) = self.keyword_in(d, term, brand)
+                && let Some(k) = self.keyword_in(
+                    d,
+                    term,
+                    brand,
+                    best.techniques.contains(&Technique::LevelSquat),
+                )
             {
                 score += score::KEYWORD_BONUS;
                 keyword = true;
@@ -179,15 +184,30 @@ impl Matcher {
             .collect()
     }
 
-    /// A keyword (default or the brand's own) among the words of the name, outside the suffix.
-    pub(super) fn keyword_in(&self, d: &Domain, term: &str, brand: &BrandInfo) -> Option<String> {
+    /// A keyword (default or the brand's own) among the words of the name, outside the suffix
+    /// and, for a level-squat (`written`), outside the suffix of the domain written in front
+    /// of the registrable one, which that hit has scored already (`jp` of
+    /// `eposcard.co.jp.evil.com`).
+    pub(super) fn keyword_in(
+        &self,
+        d: &Domain,
+        term: &str,
+        brand: &BrandInfo,
+        written: bool,
+    ) -> Option<String> {
         let head_len = d.unicode().len() - d.suffix_unicode().len();
         let head = &d.unicode()[..head_len.saturating_sub(1)];
-        let labels = head.split('.').count();
-        let mut words = head.split('.').enumerate().flat_map(|(k, label)| {
+        let all: Vec<&str> = head.split('.').collect();
+        let labels = all.len();
+        let written = match written {
+            true => self.written_suffix_start(&all).unwrap_or(labels),
+            false => labels,
+        };
+        let mut words = all.iter().enumerate().flat_map(|(k, &label)| {
             // Host names a hosting panel certifies on every domain are no evidence.
             let panel = k + 1 < labels && score::PANEL_HOSTS.binary_search(&label).is_ok();
-            label.split(['-', '_']).filter(move |_| !panel)
+            let suffix = (written..labels - 1).contains(&k);
+            label.split(['-', '_']).filter(move |_| !panel && !suffix)
         });
         words.find_map(|w| {
             // The term's own words, and the lookalike itself (`apply` for `apple`).

@@ -99,7 +99,7 @@ pub struct Alignment {
 
 impl Alignment {
     /// Whether every swap is one letter for another that passes for it only at a glance
-    /// (`c`/`e`, `n`/`m`, `v`/`u`, `d`/`b`, `r`/`n`): not `i`/`l` or `q`/`g`, a digit or a
+    /// (`c`/`e`, `n`/`m`/`r`, `v`/`u`, `d`/`b`): not `i`/`l` or `q`/`g`, a digit or a
     /// pair such as `rn`/`m`, which read as the letter itself (`qooqle`, `paypa1`).
     pub fn only_glance_swaps(&self) -> bool {
         self.swaps.iter().all(|(a, b)| {

@@ -294,14 +294,14 @@ impl Matcher {
         }
         self.run_in_terms(d, &s.skel, &s.bounds, reg, hits);
         self.subdomain_terms(d, s, reg, hits);
-        let written = if reg >= 2 {
+        if reg >= 2 {
             self.embedded_official(d, s, reg, hits);
-            let written = self.written_domains(d, s, reg);
-            self.level_squat_typos(d, s, &written, hits);
-            written
-        } else {
-            Vec::new()
+        }
+        let written = match reg {
+            0 => Vec::new(),
+            _ => self.written_domains(d, s, reg),
         };
+        self.level_squat_typos(d, s, &written, hits);
         self.dot_splits(d, s, reg, suffix_labels, hits);
         if reg > 0 || hyphens {
             self.joined_terms(d, s, reg, hits);

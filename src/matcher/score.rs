@@ -139,7 +139,8 @@ pub const COLLISION_DISGUISED_BONUS: u8 = 20;
 pub const SHORT_HOMOGLYPH_PENALTY: u8 = 15;
 /// Two or more letters of a term of [`GLANCE_SHORT_MAX_CHARS`] or fewer, each swapped for
 /// one that passes for it only at a glance (`ncrpay` for `merpay`: `n`/`m`, `c`/`e`): a third
-/// of the word changed, which reads as another name. Kept for triage, not alerted.
+/// of the word changed, which reads as another name. Stored for triage; it alerts only with
+/// more evidence (an abused TLD: `anazom.xyz`).
 pub const LOOSE_GLANCE_SHORT: u8 = 50;
 pub const GLANCE_SHORT_MAX_CHARS: usize = 6;
 pub const LOOSE_DOUBLED_PENALTY: u8 = 10;

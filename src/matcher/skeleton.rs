@@ -396,6 +396,10 @@ mod tests {
             describe_char('\u{1CD2}'),
             "'\u{1CD2}' U+1CD2 VEDIC TONE PRENKHA is a mark added to the letter before it"
         );
+        assert_eq!(
+            describe_char('\u{200B}'),
+            "'\u{200B}' U+200B ZERO WIDTH SPACE is a character that shows as nothing"
+        );
     }
 
     #[test]

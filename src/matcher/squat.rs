@@ -13,7 +13,9 @@ impl Matcher {
     /// registrable domain, where that suffix starts with a TLD word (`com`, `co`) or a label
     /// of some brand's official suffixes (`jp`, [`super::combo::Words::all_suffixes`]): the
     /// label and the suffix of a domain written in front of another (`paypal-login` and `com`
-    /// in `paypal-login.com.evil.net`). ASCII only.
+    /// in `paypal-login.com.evil.net`). Under a private suffix the written one may run through
+    /// the registrable label, and then only that reading counts: `x.co.jp.edgekey.net` writes
+    /// `x.co.jp`, not `x.co`. ASCII only.
     pub(super) fn written_domains(
         &self,
         d: &Domain,
@@ -22,32 +24,54 @@ impl Matcher {
     ) -> Vec<(String, String)> {
         let uni = d.unicode();
         let reg_start = s.raw_bounds[reg].0;
+        let reg_end = s.raw_bounds[reg].1;
+        let mut private = None;
         let mut written = Vec::new();
-        for j in 0..reg.saturating_sub(1) {
+        for j in 0..reg {
+            let (ks, ke) = s.bounds[j + 1];
+            if !self.starts_suffix(&s.skel[ks..ke]) {
+                continue;
+            }
             let (rs, re) = s.raw_bounds[j];
             let ns = s.raw_bounds[j + 1].0;
             let label = &uni[rs..re];
-            // Everything between the label and the registrable domain.
-            let rest = &uni[ns..reg_start - 1];
-            if !label.is_ascii() || !rest.is_ascii() {
+            if !label.is_ascii() {
                 continue;
             }
-            let (ks, ke) = s.bounds[j + 1];
-            let next_skel = &s.skel[ks..ke];
-            if !self.words.common_tlds.contains(next_skel)
-                && !self.words.all_suffixes.contains(next_skel)
-            {
+            let private = *private.get_or_insert_with(|| {
+                psl::suffix(d.ascii().as_bytes())
+                    .is_some_and(|x| x.typ() == Some(psl::Type::Private))
+            });
+            // Everything between the label and the registrable domain, or through it.
+            let through = &uni[ns..reg_end];
+            let rest = if private && is_suffix(through) {
+                through
+            } else if j + 1 < reg && is_suffix(&uni[ns..reg_start - 1]) {
+                &uni[ns..reg_start - 1]
+            } else {
                 continue;
-            }
-            let probe = format!("x.{rest}");
-            if !psl::suffix(probe.as_bytes())
-                .is_some_and(|sfx| sfx.is_known() && sfx.as_bytes() == rest.as_bytes())
-            {
-                continue;
-            }
+            };
             written.push((label.to_string(), rest.to_string()));
         }
         written
+    }
+
+    /// Whether a label (skeleton) can start the suffix of a written domain: a TLD word or a
+    /// label of some brand's official suffixes.
+    fn starts_suffix(&self, skel: &str) -> bool {
+        self.words.common_tlds.contains(skel) || self.words.all_suffixes.contains(skel)
+    }
+
+    /// Where the labels of `head` (the name without its public suffix: subdomain labels, then
+    /// the registrable label) start spelling the suffix of a domain written in front of the
+    /// registrable one (`co.jp` in `eposcard.co.jp.evil`): those labels belong to the written
+    /// name, not to its words.
+    pub(super) fn written_suffix_start(&self, labels: &[&str]) -> Option<usize> {
+        let n = labels.len();
+        (1..n.saturating_sub(1)).find(|&k| {
+            self.starts_suffix(&super::skeleton::skeleton(labels[k]))
+                && is_suffix(&labels[k..n - 1].join("."))
+        })
     }
 
     /// A typo of a term as the label of a written domain ([`Self::written_domains`]), hyphens
@@ -80,7 +104,10 @@ impl Matcher {
                     .brands
                     .iter()
                     .any(|&b| self.brands[b as usize].suffixes.iter().any(|s| s == rest));
-                if collision(&plain, t, &edit, &techniques, own).is_some() {
+                if collision(&plain, t, &edit, &techniques, own).is_some()
+                    || Domain::parse(&format!("{label}.{rest}"))
+                        .is_ok_and(|inner| self.allowed(id, &inner))
+                {
                     continue;
                 }
                 let base = typo_score(t, &edit, home) + score::LEVEL_SQUAT_TYPO_BONUS;
@@ -135,9 +162,20 @@ impl Matcher {
             self.collect(&inner, s, &mut inner_hits);
             for h in inner_hits.drain(..) {
                 let t = &self.terms[h.term as usize];
+                // A bare country code behind a word is as often a language's page on someone
+                // else's site (`instagram-downloader.th.<host>`): it counts only as the
+                // suffix of one of the brands' domains (`jp` of `mufg.jp`) or the country a
+                // brand serves (`rakuten-sec-co.jp.<host>`).
+                let bare_country = rest.len() == 2
+                    && !t.brands.iter().any(|&b| {
+                        let brand = &self.brands[b as usize];
+                        brand.suffixes.iter().any(|x| x == rest)
+                            || brand.home.as_deref() == Some(rest.as_str())
+                    });
                 if !h.techniques.contains(&Technique::Combosquat)
-                    || h.techniques.contains(&Technique::LevelSquat)
+                    || bare_country
                     || (t.chars <= 4 && self.home(&inner, h.term) == Home::Zone)
+                    || self.allowed(h.term, &inner)
                 {
                     continue;
                 }
@@ -161,6 +199,17 @@ impl Matcher {
                 );
             }
         }
+    }
+
+    /// Whether every brand of term `id` lets `written` be (its `allow` rules): a written
+    /// domain they allow is no lookalike of theirs (`paypay-bank.co.jp.<host>` for PayPal).
+    fn allowed(&self, id: u32, written: &Domain) -> bool {
+        self.terms[id as usize].brands.iter().all(|&b| {
+            self.brands[b as usize]
+                .allow
+                .iter()
+                .any(|rule| rule.allows(written))
+        })
     }
 
     /// An official domain of three labels or more that `written` spells with one label
@@ -197,4 +246,14 @@ impl Matcher {
             fits.then(|| (official.join("."), *id))
         })
     }
+}
+
+/// Whether `rest` is exactly a public suffix the list knows (`com`, `co.jp`), ASCII only.
+fn is_suffix(rest: &str) -> bool {
+    if !rest.is_ascii() {
+        return false;
+    }
+    let probe = format!("x.{rest}");
+    psl::suffix(probe.as_bytes())
+        .is_some_and(|sfx| sfx.is_known() && sfx.as_bytes() == rest.as_bytes())
 }
