@@ -200,13 +200,13 @@ impl Matcher {
         let all: Vec<&str> = head.split('.').collect();
         let labels = all.len();
         let written = match written {
-            true => self.written_suffix_start(&all).unwrap_or(labels),
-            false => labels,
+            true => self.written_suffix(d, &all).unwrap_or(labels..labels),
+            false => labels..labels,
         };
         let mut words = all.iter().enumerate().flat_map(|(k, &label)| {
             // Host names a hosting panel certifies on every domain are no evidence.
             let panel = k + 1 < labels && score::PANEL_HOSTS.binary_search(&label).is_ok();
-            let suffix = (written..labels - 1).contains(&k);
+            let suffix = written.contains(&k);
             label.split(['-', '_']).filter(move |_| !panel && !suffix)
         });
         words.find_map(|w| {

@@ -301,13 +301,13 @@ impl Matcher {
             0 => Vec::new(),
             _ => self.written_domains(d, s, reg),
         };
-        self.level_squat_typos(d, s, &written, hits);
+        self.level_squat_typos(s, &written, hits);
         self.dot_splits(d, s, reg, suffix_labels, hits);
         if reg > 0 || hyphens {
             self.joined_terms(d, s, reg, hits);
         }
         // Last: it matches each written domain with the same scratch buffers.
-        self.level_squat_combos(d, s, &written, hits);
+        self.level_squat_combos(s, &written, hits);
     }
 }
 

@@ -7,21 +7,17 @@ use super::label::{Home, collision, typo_score};
 use super::{Hit, Matcher, Scratch, lexicon, push_unique, score, typo};
 use crate::domain::Domain;
 use crate::finding::Technique;
+use std::ops::Range;
 
 impl Matcher {
     /// Each label of the subdomain part followed by nothing but a public suffix up to the
     /// registrable domain, where that suffix starts with a TLD word (`com`, `co`) or a label
-    /// of some brand's official suffixes (`jp`, [`super::combo::Words::all_suffixes`]): the
-    /// label and the suffix of a domain written in front of another (`paypal-login` and `com`
-    /// in `paypal-login.com.evil.net`). Under a private suffix the written one may run through
-    /// the registrable label, and then only that reading counts: `x.co.jp.edgekey.net` writes
-    /// `x.co.jp`, not `x.co`. ASCII only.
-    pub(super) fn written_domains(
-        &self,
-        d: &Domain,
-        s: &Scratch,
-        reg: usize,
-    ) -> Vec<(String, String)> {
+    /// of some brand's official suffixes (`jp`, [`super::combo::Words::all_suffixes`]): a
+    /// domain written in front of another (`paypal-login.com` in `paypal-login.com.evil.net`).
+    /// Under a private suffix the written one may run through the registrable label, and then
+    /// only that reading counts: `x.co.jp.edgekey.net` writes `x.co.jp`, not `x.co`. ASCII
+    /// only.
+    pub(super) fn written_domains(&self, d: &Domain, s: &Scratch, reg: usize) -> Vec<Written> {
         let uni = d.unicode();
         let reg_start = s.raw_bounds[reg].0;
         let reg_end = s.raw_bounds[reg].1;
@@ -38,20 +34,20 @@ impl Matcher {
             if !label.is_ascii() {
                 continue;
             }
-            let private = *private.get_or_insert_with(|| {
-                psl::suffix(d.ascii().as_bytes())
-                    .is_some_and(|x| x.typ() == Some(psl::Type::Private))
-            });
+            let private = *private.get_or_insert_with(|| is_private(d));
             // Everything between the label and the registrable domain, or through it.
-            let through = &uni[ns..reg_end];
-            let rest = if private && is_suffix(through) {
-                through
+            let end = if private && is_suffix(&uni[ns..reg_end]) {
+                reg_end
             } else if j + 1 < reg && is_suffix(&uni[ns..reg_start - 1]) {
-                &uni[ns..reg_start - 1]
+                reg_start - 1
             } else {
                 continue;
             };
-            written.push((label.to_string(), rest.to_string()));
+            written.push(Written {
+                label: label.to_string(),
+                rest: uni[ns..end].to_string(),
+                there: uni[end + 1..].to_string(),
+            });
         }
         written
     }
@@ -62,16 +58,44 @@ impl Matcher {
         self.words.common_tlds.contains(skel) || self.words.all_suffixes.contains(skel)
     }
 
-    /// Where the labels of `head` (the name without its public suffix: subdomain labels, then
-    /// the registrable label) start spelling the suffix of a domain written in front of the
-    /// registrable one (`co.jp` in `eposcard.co.jp.evil`): those labels belong to the written
-    /// name, not to its words.
-    pub(super) fn written_suffix_start(&self, labels: &[&str]) -> Option<usize> {
-        let n = labels.len();
-        (1..n.saturating_sub(1)).find(|&k| {
-            self.starts_suffix(&super::skeleton::skeleton(labels[k]))
-                && is_suffix(&labels[k..n - 1].join("."))
+    /// Which labels of `head` (the name without its public suffix: subdomain labels, then the
+    /// registrable label) spell the suffix of a domain written in front of another (`co.jp`
+    /// in `eposcard.co.jp.evil`, and through the registrable label under a private suffix:
+    /// `eposcard.co.jp.edgekey.net`): those labels belong to the written name, not to its
+    /// words.
+    pub(super) fn written_suffix(&self, d: &Domain, head: &[&str]) -> Option<Range<usize>> {
+        let n = head.len();
+        let private = n > 1 && is_private(d);
+        (1..n).find_map(|k| {
+            if !self.starts_suffix(&super::skeleton::skeleton(head[k])) {
+                return None;
+            }
+            if private && is_suffix(&head[k..].join(".")) {
+                Some(k..n)
+            } else if k + 1 < n && is_suffix(&head[k..n - 1].join(".")) {
+                Some(k..n - 1)
+            } else {
+                None
+            }
         })
+    }
+
+    /// Whether `rest`, a written domain's suffix, is a bare country code that says nothing
+    /// for term `id` behind the term among other words: that is as often a language's page
+    /// on someone else's site (`instagram-downloader.th.<host>`). A typo there is still one
+    /// (`netflx.ru.<host>`). It counts as the suffix of one of the term's
+    /// brands' domains (`jp` of `mufg.jp`), the country a brand serves
+    /// (`rakuten-sec-co.jp.<host>`), or a country code used as a word (`co`, `io`).
+    fn bare_country(&self, rest: &str, id: u32) -> bool {
+        rest.len() == 2
+            && !self
+                .words
+                .common_tlds
+                .contains(super::skeleton::skeleton(rest).as_str())
+            && !self.terms[id as usize].brands.iter().any(|&b| {
+                let brand = &self.brands[b as usize];
+                brand.suffixes.iter().any(|x| x == rest) || brand.home.as_deref() == Some(rest)
+            })
     }
 
     /// A typo of a term as the label of a written domain ([`Self::written_domains`]), hyphens
@@ -81,13 +105,12 @@ impl Matcher {
     /// `emta.com.ar.radio.com.ar`).
     pub(super) fn level_squat_typos(
         &self,
-        d: &Domain,
         s: &mut Scratch,
-        written: &[(String, String)],
+        written: &[Written],
         hits: &mut Vec<Hit>,
     ) {
-        for (label, rest) in written {
-            let (label, rest) = (label.as_str(), rest.as_str());
+        for w in written {
+            let (label, rest) = (w.label.as_str(), w.rest.as_str());
             let plain: String = label.chars().filter(|&c| c != '-').collect();
             s.typos.clear();
             self.typo.lookup(&plain, true, &mut s.lookup, &mut s.typos);
@@ -122,7 +145,7 @@ impl Matcher {
                         reasons: vec![
                             format!(
                                 "'{label}.{rest}' placed in front of another domain, {}",
-                                d.registrable_unicode()
+                                w.there
                             ),
                             typo::describe(&t.text, &plain, &edit),
                         ],
@@ -145,14 +168,13 @@ impl Matcher {
     /// for `d`.
     pub(super) fn level_squat_combos(
         &self,
-        d: &Domain,
         s: &mut Scratch,
-        written: &[(String, String)],
+        written: &[Written],
         hits: &mut Vec<Hit>,
     ) {
         let mut inner_hits = Vec::new();
-        for (label, rest) in written {
-            let Ok(inner) = Domain::parse(&format!("{label}.{rest}")) else {
+        for w in written {
+            let Ok(inner) = Domain::parse(&format!("{}.{}", w.label, w.rest)) else {
                 continue;
             };
             if !inner.subdomain().is_empty() || self.is_official(&inner) {
@@ -162,18 +184,8 @@ impl Matcher {
             self.collect(&inner, s, &mut inner_hits);
             for h in inner_hits.drain(..) {
                 let t = &self.terms[h.term as usize];
-                // A bare country code behind a word is as often a language's page on someone
-                // else's site (`instagram-downloader.th.<host>`): it counts only as the
-                // suffix of one of the brands' domains (`jp` of `mufg.jp`) or the country a
-                // brand serves (`rakuten-sec-co.jp.<host>`).
-                let bare_country = rest.len() == 2
-                    && !t.brands.iter().any(|&b| {
-                        let brand = &self.brands[b as usize];
-                        brand.suffixes.iter().any(|x| x == rest)
-                            || brand.home.as_deref() == Some(rest.as_str())
-                    });
                 if !h.techniques.contains(&Technique::Combosquat)
-                    || bare_country
+                    || self.bare_country(&w.rest, h.term)
                     || (t.chars <= 4 && self.home(&inner, h.term) == Home::Zone)
                     || self.allowed(h.term, &inner)
                 {
@@ -182,8 +194,8 @@ impl Matcher {
                 let mut techniques = vec![Technique::LevelSquat];
                 techniques.extend(h.techniques);
                 let mut reasons = vec![format!(
-                    "'{label}.{rest}' placed in front of another domain, {}",
-                    d.registrable_unicode()
+                    "'{}.{}' placed in front of another domain, {}",
+                    w.label, w.rest, w.there
                 )];
                 reasons.extend(h.reasons);
                 push_unique(
@@ -201,9 +213,23 @@ impl Matcher {
         }
     }
 
+    /// Whether every brand of term `id` allows the domain written in `d` from `label` on,
+    /// `next` its next label (`jcb.com` in `jcb.com.x1.cn`: JCB's watchlist allows J.C.
+    /// Bamford's `jcb.com`, so that is no level-squat of the card brand's).
+    pub(super) fn written_allowed(&self, d: &Domain, label: &str, next: &str, id: u32) -> bool {
+        let uni = d.unicode();
+        let head = &uni[..uni.len() - d.registrable_unicode().len()];
+        let Some(at) = head.find(&format!("{label}.{next}.")) else {
+            return false;
+        };
+        let labels: Vec<&str> = head[at..].trim_end_matches('.').split('.').collect();
+        (2..=labels.len())
+            .any(|k| Domain::parse(&labels[..k].join(".")).is_ok_and(|w| self.allowed(id, &w)))
+    }
+
     /// Whether every brand of term `id` lets `written` be (its `allow` rules): a written
     /// domain they allow is no lookalike of theirs (`paypay-bank.co.jp.<host>` for PayPal).
-    fn allowed(&self, id: u32, written: &Domain) -> bool {
+    pub(super) fn allowed(&self, id: u32, written: &Domain) -> bool {
         self.terms[id as usize].brands.iter().all(|&b| {
             self.brands[b as usize]
                 .allow
@@ -256,4 +282,17 @@ fn is_suffix(rest: &str) -> bool {
     let probe = format!("x.{rest}");
     psl::suffix(probe.as_bytes())
         .is_some_and(|sfx| sfx.is_known() && sfx.as_bytes() == rest.as_bytes())
+}
+
+/// Whether `d`'s public suffix is from the list's private section (`edgekey.net`).
+fn is_private(d: &Domain) -> bool {
+    psl::suffix(d.ascii().as_bytes()).is_some_and(|x| x.typ() == Some(psl::Type::Private))
+}
+
+/// A domain written in front of another: its first label, its suffix, and what it is in
+/// front of (`paypal-login`, `com`, `evil.net`).
+pub(super) struct Written {
+    label: String,
+    rest: String,
+    there: String,
 }

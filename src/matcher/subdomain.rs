@@ -259,6 +259,7 @@ impl Matcher {
         if let Some(next) = next.filter(|n| {
             self.words
                 .is_tld(&skeleton::skeleton(n), &term.suffixes, whole_label)
+                && !(label_end && self.written_allowed(d, label, n, id))
         }) {
             // The separator as written after the term (`paypal-com`, `amazon_ca`).
             let sep = if label_end {

@@ -1233,15 +1233,43 @@ fn a_combosquat_written_as_a_domain_in_front_of_another() {
         Some(80)
     );
     assert!(score_of(&m, "instagram-for-chrome.tr.abc.com.np", "Meta").is_some_and(|s| s < 60));
-    // Under a private suffix the written domain runs through the registrable label.
+    // A country code used as a word (`co`, `io`) is a written suffix like any TLD.
+    assert_eq!(score_of(&m, "paypal-login.co.evil.net", "PayPal"), Some(80));
+    assert_eq!(score_of(&m, "paypal-login.io.evil.net", "PayPal"), Some(80));
+    // A typo is one behind any country code.
+    assert_eq!(score_of(&m, "netflx.ru.evil.net", "Netflix"), Some(80));
+    // Under a private suffix the written domain runs through the registrable label, and the
+    // reason names the host it is in front of; its suffix is no keyword there either.
+    let f = t!(
+        m,
+        "paypal-login.com.edgekey.net",
+        "PayPal",
+        80,
+        [LevelSquat]
+    );
+    assert!(
+        f.reasons.contains(
+            &"'paypal-login.com' placed in front of another domain, edgekey.net".to_string()
+        ),
+        "{f:?}"
+    );
     assert_eq!(
-        score_of(&m, "paypal-login.com.edgekey.net", "PayPal"),
+        score_of(&m, "rakuten-shop.co.jp.edgekey.net", "Rakuten"),
+        Some(70)
+    );
+    assert_eq!(
+        score_of(&m, "epose-card.co.jp.edgekey.net", "Epos Card"),
         Some(80)
     );
     // A domain a brand allows is no lookalike of it written in front of a host either
     // (PayPal's watchlist allows PayPay's `paypay-bank.co.jp`).
     assert_eq!(score_of(&m, "paypay-bank.co.jp", "PayPal"), None);
     assert_eq!(score_of(&m, "paypay-bank.co.jp.x1.cn", "PayPal"), None);
+    // JCB's watchlist allows J.C. Bamford's `jcb.com`, Yahoo! JAPAN's Yahoo's `yahoo.com`:
+    // written in front of a host they are no level-squat of those brands.
+    assert!(score_of(&m, "jcb.com.x1.cn", "JCB").is_none_or(|s| s < 60));
+    assert!(score_of(&m, "yahoo.com.x1.cn", "Yahoo! JAPAN").is_none_or(|s| s < 60));
+    assert_eq!(score_of(&m, "jcb.co.jp.x1.cn", "JCB"), Some(85));
     // A generic term among words stays in the store's band, as it would alone.
     assert_eq!(score_of(&m, "apple-cider.com.evil.net", "Apple"), Some(55));
     // In front of another domain the name is not registered in the brand's zone: what the
