@@ -142,13 +142,7 @@ impl Matcher {
                         term: id,
                         techniques: all,
                         base: base.min(score::LEVEL_SQUAT),
-                        reasons: vec![
-                            format!(
-                                "'{label}.{rest}' placed in front of another domain, {}",
-                                w.there
-                            ),
-                            typo::describe(&t.text, &plain, &edit),
-                        ],
+                        reasons: vec![w.placed(), typo::describe(&t.text, &plain, &edit)],
                         keyword: false,
                         throwaway: None,
                     },
@@ -193,10 +187,7 @@ impl Matcher {
                 }
                 let mut techniques = vec![Technique::LevelSquat];
                 techniques.extend(h.techniques);
-                let mut reasons = vec![format!(
-                    "'{}.{}' placed in front of another domain, {}",
-                    w.label, w.rest, w.there
-                )];
+                let mut reasons = vec![w.placed()];
                 reasons.extend(h.reasons);
                 push_unique(
                     hits,
@@ -295,4 +286,15 @@ pub(super) struct Written {
     label: String,
     rest: String,
     there: String,
+}
+
+impl Written {
+    /// The reason that names it: `'paypal-login.com' placed in front of another domain,
+    /// evil.net`.
+    fn placed(&self) -> String {
+        format!(
+            "'{}.{}' placed in front of another domain, {}",
+            self.label, self.rest, self.there
+        )
+    }
 }
