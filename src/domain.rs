@@ -189,6 +189,7 @@ impl Domain {
             // Registries do not hand out names with '_'; certificates for such names are noise.
             return Err(DomainError::InvalidChar('_'));
         }
+
         let (reg_unicode, suffix_unicode) = match &unicode {
             None => (reg_ascii, suffix_ascii),
             Some(u) => {

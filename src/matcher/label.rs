@@ -250,21 +250,23 @@ impl Matcher {
         let mut techniques = vec![Technique::Homoglyph];
         let mut base = score::loose_homoglyph(t.chars);
         let mut reasons = vec![format!("'{label_u}' looks like '{}'", t.text)];
-        if label_u.is_ascii() && lexicon::is_common_word(label_u) {
-            base = score::COLLISION;
-            reasons.push(common_word(label_u));
-        } else if raw
+        let word = label_u.is_ascii() && lexicon::is_common_word(label_u);
+        let glance = !word
+            && raw
             && t.chars <= score::GLANCE_SHORT_MAX_CHARS
             && alignment.places >= 2
-            && alignment.only_glance_swaps()
-        {
+            && alignment.only_glance_swaps();
+        if word {
+            base = score::COLLISION;
+            reasons.push(common_word(label_u));
+        } else if glance {
             base = base.min(score::LOOSE_GLANCE_SHORT);
         }
         if raw {
             for (a, b) in &alignment.swaps {
                 reasons.push(format!("'{a}' looks like '{b}'"));
             }
-            if base == score::LOOSE_GLANCE_SHORT {
+            if glance {
                 reasons.push(format!(
                     "{} of the {} letters pass for the term's only at a glance",
                     alignment.places, t.chars
